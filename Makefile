@@ -1,0 +1,120 @@
+# edgeaudit — one hand-written Makefile.
+#   make          build ./edgeaudit
+#   make check    build and run every test (unit, end-to-end, shared captures)
+#   make demo     audit the bundled example captures and print the report
+#   make asan     build and test with AddressSanitizer + UBSan (in build/asan)
+#   make bench    throughput and memory against ndpiReader on a synthetic corpus
+#   make pcaps    rebuild the lab captures in pcaps/ (needs root)
+#   make lint     include boundaries (one library per module)
+
+PKGS      := libpcap libndpi sqlite3 libcrypto
+TEST_PKGS := cmocka
+BUILD     ?= build
+CC        ?= cc
+SAN       ?=
+
+# pkg-config is asked once; when it cannot find a library the install script
+# runs first, so a fresh Debian 12 machine needs nothing but `make demo`.
+CONFIG := $(BUILD)/config.mk
+ifeq ($(filter clean lint,$(MAKECMDGOALS)),)
+-include $(CONFIG)
+endif
+$(CONFIG): scripts/install-deps.sh
+	@mkdir -p $(@D)
+	@pkg-config --exists $(PKGS) $(TEST_PKGS) || scripts/install-deps.sh
+	@{ echo "DEP_CFLAGS := $$(pkg-config --cflags $(PKGS))"; \
+	   echo "DEP_LIBS := $$(pkg-config --libs $(PKGS))"; \
+	   echo "TEST_CFLAGS := $$(pkg-config --cflags $(TEST_PKGS))"; \
+	   echo "TEST_LIBS := $$(pkg-config --libs $(TEST_PKGS))"; } > $@
+
+WARN     := -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) -MMD -MP \
+             -Isrc -I$(BUILD) $(DEP_CFLAGS) \
+             -DEA_DATADIR='"$(CURDIR)/signatures"'
+LDLIBS_ALL = $(DEP_LIBS)
+
+LIB_SRCS  := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/schema_sql.o
+LIB       := $(BUILD)/libedgeaudit.a
+TEST_SRCS := $(wildcard tests/unit/test_*.c)
+TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+BIN       := $(if $(filter build,$(BUILD)),edgeaudit,$(BUILD)/edgeaudit)
+
+.PHONY: all check unit e2e demo asan bench pcaps lint clean deps
+all: $(BIN)
+
+deps: $(CONFIG)
+
+$(BUILD)/obj/%.o: src/%.c $(CONFIG)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The schema is data (db/schema.sql); the binary carries a copy so that a
+# database can be created or upgraded anywhere.
+$(BUILD)/schema_sql.c: db/schema.sql
+	@mkdir -p $(@D)
+	@{ echo '/* generated from db/schema.sql by the Makefile */'; \
+	   echo 'const char ea_schema_sql[] = {'; \
+	   od -An -v -tx1 $< | sed -e 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	   echo '0};'; } > $@
+$(BUILD)/obj/schema_sql.o: $(BUILD)/schema_sql.c $(CONFIG)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(BUILD)/obj/main.o $(LIB)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) tests/unit/testutil.h $(CONFIG)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Itests/unit -DEA_TOPDIR='"$(CURDIR)"' \
+	  -o $@ $< $(LIB) $(LDLIBS_ALL) $(TEST_LIBS)
+
+unit: $(TEST_BINS)
+	@fail=0; for t in $(TEST_BINS); do \
+	  TZ=UTC LC_ALL=C EA_BIN=$(CURDIR)/$(BIN) $$t || fail=1; done; exit $$fail
+
+e2e: $(BIN)
+	@TZ=UTC LC_ALL=C tests/e2e/run.sh $(CURDIR)/$(BIN)
+
+check: $(BIN) $(TEST_BINS)
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory e2e
+
+demo: $(BIN)
+	@rm -f $(BUILD)/demo.db
+	./$(BIN) read --site pcaps/site.ini --db $(BUILD)/demo.db \
+	  $$(for f in pcaps/*-external.pcap*; do printf -- '--external %s ' $$f; done) \
+	  $$(for f in pcaps/*-internal.pcap*; do printf -- '--internal %s ' $$f; done)
+	./$(BIN) report --db $(BUILD)/demo.db
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build/asan CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" check
+
+bench: $(BIN)
+	@scripts/install-deps.sh --bench
+	@bench/run.sh $(CURDIR)/$(BIN)
+
+pcaps:
+	@scripts/install-deps.sh --lab
+	@pcaps/lab/build.sh
+
+# Each external library stays behind one module.
+lint:
+	@bad=0; \
+	for pair in pcap.h:src/source_pcap.c ndpi_api.h:src/classify.c sqlite3.h:src/store.c; do \
+	  h=$${pair%%:*}; own=$${pair#*:}; \
+	  for f in $$(grep -l "include *<.*$$h>" src/*.c src/*.h 2>/dev/null); do \
+	    [ "$$f" = "$$own" ] || { echo "lint: $$f includes <$$h> (only $$own may)"; bad=1; }; \
+	  done; \
+	done; exit $$bad
+
+clean:
+	rm -rf build edgeaudit
+
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d)

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what edgeaudit needs to build and test on Debian 12.
+# Safe to run again: only missing packages are installed.
+set -euo pipefail
+
+build_pkgs=(build-essential pkg-config libpcap-dev libndpi-dev libsqlite3-dev
+            libcmocka-dev libssl-dev sqlite3)
+# The sanitizer build wants clang's runtime only when CC=clang; gcc's
+# libasan/libubsan come with build-essential.
+extra_pkgs=()
+case "${1:-}" in
+  --bench) extra_pkgs=(libndpi-bin tcpdump) ;;
+  --lab)   extra_pkgs=(tcpdump iproute2 iptables openssl sip-tester coturn prosody
+                       dnsmasq nginx-light openssh-client netcat-openbsd libndpi-bin) ;;
+  "") ;;
+  *) echo "usage: $0 [--bench|--lab]" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${build_pkgs[@]}" "${extra_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "install-deps: installing ${missing[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

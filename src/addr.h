@@ -1,0 +1,43 @@
+/* addr.h — IP addresses and prefixes, IPv4 and IPv6 alike.
+ *
+ * An IPv4 address is held as its IPv4-mapped IPv6 form (::ffff:a.b.c.d), so
+ * every comparison, hash and prefix test is one 16-byte operation and a
+ * flow key never depends on the family. */
+#ifndef EA_ADDR_H
+#define EA_ADDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+	uint8_t b[16];
+} ea_addr;
+
+typedef struct {
+	ea_addr addr;    /* host bits already cleared */
+	uint8_t bits;    /* prefix length in the 128-bit space (v4 /24 = 120) */
+} ea_prefix;
+
+/* Longest text form of an address, NUL included (INET6_ADDRSTRLEN). */
+#define EA_ADDR_STRLEN 46
+
+void ea_addr_from_v4(ea_addr *a, const uint8_t v4[4]);
+void ea_addr_from_v6(ea_addr *a, const uint8_t v6[16]);
+bool ea_addr_is_v4(const ea_addr *a);
+int ea_addr_cmp(const ea_addr *a, const ea_addr *b);
+
+/* Text form (dotted quad for IPv4, RFC 5952 for IPv6) into out. */
+const char *ea_addr_str(const ea_addr *a, char out[EA_ADDR_STRLEN]);
+
+/* Parses "192.0.2.1", "2001:db8::1", or with a "/len" prefix suffix.
+ * A bare address is a host prefix. Host bits set under the mask are an
+ * error (a likely typo in a site file). Returns false with a reason in
+ * errbuf. */
+bool ea_prefix_parse(const char *text, ea_prefix *out, char *errbuf, size_t errlen);
+bool ea_prefix_contains(const ea_prefix *p, const ea_addr *a);
+/* True when the two prefixes share at least one address. */
+bool ea_prefix_overlaps(const ea_prefix *a, const ea_prefix *b);
+const char *ea_prefix_str(const ea_prefix *p, char out[EA_ADDR_STRLEN + 4]);
+
+#endif

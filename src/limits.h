@@ -1,0 +1,41 @@
+/* limits.h — every bound and default timeout of edgeaudit, each with why.
+ * Nothing else in the tree hard-codes a limit. */
+#ifndef EA_LIMITS_H
+#define EA_LIMITS_H
+
+/* Decoding. */
+#define EA_MAX_VLAN_TAGS 4        /* QinQ is 2; more is a loop or garbage */
+#define EA_MAX_ENCAP_DEPTH 3      /* ERSPAN/GRE inside ERSPAN/GRE: a SPAN of a SPAN at most */
+#define EA_MAX_IPV6_EXT_HEADERS 8 /* RFC 8200 allows any number; real stacks use < 4 */
+#define EA_MAX_MPLS_LABELS 8      /* a label stack deeper than this is not a real LSP */
+
+/* Flow table. */
+#define EA_DEFAULT_MAX_FLOWS 1000000u /* ~250 MB worst case at ~250 B/flow */
+#define EA_TCP_IDLE_SEC 300           /* SIP/TLS keepalives arrive every 2 min or less */
+#define EA_TCP_CLOSED_IDLE_SEC 10     /* after FIN/RST only stragglers remain */
+#define EA_UDP_IDLE_SEC 60            /* RTP gaps beyond a minute mean a new call */
+#define EA_OTHER_IDLE_SEC 60          /* ICMP, ESP, GRE: same as UDP */
+#define EA_EXPIRY_SCAN_SEC 1          /* how often (packet time) idle flows are swept */
+
+/* Fragments: first fragments remembered so later ones find their flow. */
+#define EA_MAX_FRAGMENTS 4096u
+#define EA_FRAGMENT_TIMEOUT_SEC 30   /* RFC 791 suggests 15 s reassembly timers; be generous */
+
+/* Classification. */
+#define EA_DPI_PACKET_BUDGET 32    /* nDPI decides most protocols in < 10 packets */
+#define EA_SERVER_NAME_MAX 255     /* a DNS name is at most 253 characters */
+
+/* Data files. */
+#define EA_MAX_RULES 256           /* the Lync matrix has 37 rows */
+#define EA_MAX_ROLES 64
+#define EA_MAX_PREFIXES_PER_ROLE 256
+#define EA_MAX_PORT_SIGNATURES 1024
+#define EA_MAX_PROTOCOLS_PER_ENTRY 16
+#define EA_MAX_LINE 4096           /* a longer line in a data file is an error */
+#define EA_MAX_CONFIG_ERRORS 50    /* report this many, then stop listing */
+
+/* Storage. */
+#define EA_DB_BATCH_ROWS 20000     /* rows per transaction: large enough to amortise fsync */
+#define EA_DB_BUSY_TIMEOUT_MS 5000 /* wait for another writer before reporting a lock */
+
+#endif

@@ -1,0 +1,67 @@
+/* packet.h — one captured frame, as the decoder leaves it for the flow table.
+ *
+ * Everything points into the capture buffer; nothing is copied or owned.
+ * Lengths are what was captured, never what a header claims. */
+#ifndef EA_PACKET_H
+#define EA_PACKET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+typedef enum {
+	EA_IFACE_EXTERNAL = 0,
+	EA_IFACE_INTERNAL = 1,
+	EA_IFACE_COUNT
+} ea_iface;
+
+const char *ea_iface_name(ea_iface i); /* "external", "internal" */
+
+/* What the capture layer hands to the decoder. */
+typedef struct {
+	uint64_t ts_us;        /* packet timestamp, microseconds since the epoch */
+	uint32_t caplen;       /* bytes present in data */
+	uint32_t wirelen;      /* bytes on the wire */
+	int linktype;          /* DLT_* value of the capture */
+	const uint8_t *data;
+	uint64_t number;       /* 1-based record number within its file */
+} ea_frame;
+
+typedef enum {
+	EA_FRAG_NONE = 0,  /* not a fragment */
+	EA_FRAG_FIRST,     /* offset 0, more to come: carries the ports */
+	EA_FRAG_LATER,     /* offset > 0: no L4 header; ports unknown */
+} ea_frag_kind;
+
+/* The decoded packet. For TCP and UDP sport/dport are the ports. For
+ * ICMP and ICMPv6 they follow Community ID: sport = type, dport = the
+ * counterpart type for request/reply pairs (so both halves share one flow
+ * key), else the code. For other protocols both are 0. */
+typedef struct {
+	uint64_t ts_us;
+	ea_addr src, dst;
+	uint8_t ip_version;   /* 4 or 6 */
+	uint8_t proto;        /* IP protocol number, after IPv6 extension headers */
+	uint16_t sport, dport;
+	bool icmp_oneway;     /* ICMP type without a counterpart (Community ID) */
+	uint8_t tcp_flags;    /* TCP only */
+	ea_frag_kind frag;
+	uint32_t frag_id;     /* IPv4 identification or IPv6 fragment id */
+
+	/* The innermost IP packet (after any tunnel we strip), for nDPI. */
+	const uint8_t *l3;
+	uint32_t l3_len;      /* captured bytes from l3 on */
+	uint32_t ip_len;      /* length the IP header claims for the whole packet */
+
+	const uint8_t *payload;   /* L4 payload (captured part) */
+	uint32_t payload_len;
+} ea_packet;
+
+#define EA_TCP_FIN 0x01
+#define EA_TCP_SYN 0x02
+#define EA_TCP_RST 0x04
+#define EA_TCP_PSH 0x08
+#define EA_TCP_ACK 0x10
+
+#endif
