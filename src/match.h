@@ -37,7 +37,11 @@ typedef struct {
  *    → documented, listing the fitting rows that accept it;
  *  - confirmed but acceptable on no fitting row → mismatch, listing them;
  *  - not confirmed (port or none) and some row fits → documented-port-only;
- *  - no row fits, but one fits the reversed flow → wrong-direction;
+ *  - no row fits, but one would if initiator and responder swapped roles
+ *    (the initiator in the row's destination, the responder in its
+ *    source, same interface, transport and responder port: e.g. a remote
+ *    host opening TCP 80 on the Access Edge, where the document only has
+ *    the Edge fetching CRLs outward) → wrong-direction;
  *  - else unexpected. */
 void ea_match(const ea_matrix *m, const ea_site *s, const ea_flow_record *flow,
 	      ea_match_result *out);
