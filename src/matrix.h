@@ -1,4 +1,4 @@
-/* matrix.h — the vendor's port matrix as data (signatures/*.matrix).
+/* matrix.h — the vendor's port matrix as data (signatures/NAME.matrix).
  *
  * A matrix declares the roles its rows speak of and the rows themselves,
  * in document order, each with a stable id. See signatures/README.md for

@@ -1,0 +1,220 @@
+/* audit.c — the per-packet path and the end of each flow. */
+#include "audit.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify.h"
+#include "community_id.h"
+#include "direction.h"
+#include "flow.h"
+#include "frag.h"
+#include "limits.h"
+
+/* Each table's end-of-flow callback needs to know its interface. */
+typedef struct {
+	ea_audit *audit;
+	ea_iface iface;
+} table_ctx;
+
+struct ea_audit {
+	ea_audit_config cfg;
+	ea_classifier *classifier;
+	ea_port_ranks *ranks;
+	ea_frag_cache *frags;
+	ea_flow_table *tables[EA_IFACE_COUNT];
+	table_ctx tctx[EA_IFACE_COUNT];
+	uint64_t clock_us[EA_IFACE_COUNT];   /* newest packet time seen per interface */
+	uint64_t next_expiry_us[EA_IFACE_COUNT];
+	ea_audit_totals totals;
+	/* The first store failure; later flows are still counted, not stored. */
+	ea_status store_status;
+	char store_err[512];
+};
+
+static void flow_ended(void *ctx, ea_flow *f, ea_end_reason why);
+
+ea_status ea_audit_new(const ea_audit_config *cfg, ea_audit **out, char *errbuf, size_t errlen)
+{
+	ea_status st = EA_OK;
+	ea_audit *a = calloc(1, sizeof *a);
+	if (!a)
+		return ea_fail(EA_ERR_NOMEM, errbuf, errlen, "out of memory");
+	a->cfg = *cfg;
+	unsigned max = cfg->max_flows ? cfg->max_flows : EA_DEFAULT_MAX_FLOWS;
+
+	st = ea_classifier_new(cfg->portsigs, &a->classifier, errbuf, errlen);
+	if (st != EA_OK)
+		goto fail;
+	a->ranks = malloc(sizeof *a->ranks);
+	a->frags = ea_frag_cache_new();
+	if (!a->ranks || !a->frags) {
+		st = ea_fail(EA_ERR_NOMEM, errbuf, errlen, "out of memory");
+		goto fail;
+	}
+	ea_port_ranks_build(a->ranks, cfg->matrix, cfg->portsigs);
+	for (int i = 0; i < EA_IFACE_COUNT; i++) {
+		a->tctx[i].audit = a;
+		a->tctx[i].iface = (ea_iface)i;
+		a->tables[i] = ea_flow_table_new(max, cfg->hash_seed + (uint64_t)i, a->ranks, flow_ended, &a->tctx[i]);
+		if (!a->tables[i]) {
+			st = ea_fail(EA_ERR_NOMEM, errbuf, errlen, "out of memory");
+			goto fail;
+		}
+	}
+	*out = a;
+	return EA_OK;
+fail:
+	ea_audit_free(a);
+	return st;
+}
+
+void ea_audit_free(ea_audit *a)
+{
+	if (!a)
+		return;
+	for (int i = 0; i < EA_IFACE_COUNT; i++)
+		ea_flow_table_free(a->tables[i]);
+	ea_frag_cache_free(a->frags);
+	free(a->ranks);
+	ea_classifier_free(a->classifier);
+	free(a);
+}
+
+static void fill_record(const ea_flow *f, ea_iface iface, ea_end_reason why, ea_flow_record *rec)
+{
+	rec->iface = iface;
+	rec->transport = f->transport;
+	rec->init_addr = f->addr[0];
+	rec->resp_addr = f->addr[1];
+	rec->init_port = f->port[0];
+	rec->resp_port = f->port[1];
+	rec->first_us = f->first_us;
+	rec->last_us = f->last_us;
+	memcpy(rec->pkts, f->pkts, sizeof rec->pkts);
+	memcpy(rec->bytes, f->bytes, sizeof rec->bytes);
+	rec->dir_source = (ea_direction_source)f->dir_source;
+	rec->handshake = ea_flow_handshake(f);
+	rec->end_reason = why;
+	rec->attempt = rec->handshake == EA_HS_REJECTED || rec->handshake == EA_HS_NO_ANSWER;
+	ea_community_id(0, f->transport, &f->addr[0], &f->addr[1], f->port[0], f->port[1],
+			f->icmp_oneway, rec->community_id);
+}
+
+static void flow_ended(void *ctx, ea_flow *f, ea_end_reason why)
+{
+	table_ctx *tc = ctx;
+	ea_audit *a = tc->audit;
+	ea_flow_record rec;
+	ea_match_result mr;
+
+	memset(&rec, 0, sizeof rec);
+	fill_record(f, tc->iface, why, &rec);
+	ea_classify_finish(a->classifier, &f->cls, f->transport, f->port[1], &rec);
+	ea_match(a->cfg.matrix, a->cfg.site, &rec, &mr);
+
+	a->totals.flows++;
+	a->totals.verdicts[mr.verdict]++;
+	a->totals.attempts += rec.attempt;
+	if (why == EA_END_EVICTED)
+		a->totals.evicted++;
+	if (a->cfg.store && a->store_status == EA_OK)
+		a->store_status = ea_store_add_flow(a->cfg.store, a->cfg.run_id, &rec, &mr, a->cfg.matrix,
+						    a->store_err, sizeof a->store_err);
+	if (a->cfg.on_flow)
+		a->cfg.on_flow(a->cfg.hook_ctx, &rec, &mr);
+}
+
+static void note_peak(ea_audit *a)
+{
+	uint64_t active = 0;
+	for (int i = 0; i < EA_IFACE_COUNT; i++)
+		active += ea_flow_table_active(a->tables[i]);
+	if (active > a->totals.peak_flows)
+		a->totals.peak_flows = active;
+}
+
+/* The per-packet path: one decode, one hash lookup, nDPI only while the
+ * flow is undecided, no allocation unless the flow is new. */
+static void handle_frame(ea_audit *a, ea_iface iface, const ea_frame *frame)
+{
+	ea_packet pkt;
+	ea_anomaly note = EA_ANOMALY_COUNT;
+
+	if (ea_decode(frame, &pkt, &note) != EA_DECODE_OK) {
+		a->totals.anomalies[note < EA_ANOMALY_COUNT ? note : EA_ANOMALY_NON_IP]++;
+		return;
+	}
+	if (note < EA_ANOMALY_COUNT)
+		a->totals.anomalies[note]++;
+	if (!ea_frag_attribute(a->frags, &pkt)) {
+		a->totals.anomalies[EA_ANOMALY_FRAGMENT_UNATTRIBUTED]++;
+		return;
+	}
+	a->totals.decoded++;
+
+	if (pkt.ts_us > a->clock_us[iface])
+		a->clock_us[iface] = pkt.ts_us;
+	if (a->clock_us[iface] >= a->next_expiry_us[iface]) {
+		ea_flow_table_expire(a->tables[iface], a->clock_us[iface]);
+		a->next_expiry_us[iface] = a->clock_us[iface] + EA_EXPIRY_SCAN_SEC * 1000000ull;
+	}
+
+	bool from_initiator;
+	ea_flow *f = ea_flow_table_packet(a->tables[iface], &pkt, &from_initiator);
+	if (!f)
+		return;
+	if (!f->cls.decided)
+		ea_classify_packet(a->classifier, &f->cls, &pkt, f->transport, f->port[1]);
+}
+
+ea_status ea_audit_read(ea_audit *a, ea_source *src, ea_iface iface, ea_input_info *info,
+			char *errbuf, size_t errlen)
+{
+	ea_frame frame;
+	ea_source_result r;
+	ea_status st = EA_OK;
+
+	info->linktype = ea_source_linktype(src);
+	while ((r = ea_source_next(src, &frame, errbuf, errlen)) == EA_SOURCE_FRAME) {
+		a->totals.packets++;
+		a->totals.bytes += frame.wirelen;
+		info->packets++;
+		info->bytes += frame.wirelen;
+		if (!info->first_us || frame.ts_us < info->first_us)
+			info->first_us = frame.ts_us;
+		if (frame.ts_us > info->last_us)
+			info->last_us = frame.ts_us;
+		handle_frame(a, iface, &frame);
+		if (a->store_status != EA_OK)
+			break;
+		if ((a->totals.packets & 0xffff) == 0) {
+			note_peak(a);
+			if (a->cfg.on_progress)
+				a->cfg.on_progress(a->cfg.hook_ctx, &a->totals);
+		}
+	}
+	note_peak(a);
+	info->truncated = ea_source_truncated(src);
+	if (info->truncated)
+		a->totals.anomalies[EA_ANOMALY_TRUNCATED_RECORD]++;
+	if (a->store_status != EA_OK)
+		return ea_fail(a->store_status, errbuf, errlen, "%s", a->store_err);
+	if (r == EA_SOURCE_ERROR)
+		st = EA_ERR_FORMAT;
+	return st;
+}
+
+ea_status ea_audit_finish(ea_audit *a, char *errbuf, size_t errlen)
+{
+	for (int i = 0; i < EA_IFACE_COUNT; i++)
+		ea_flow_table_flush(a->tables[i], EA_END_EOF);
+	if (a->store_status != EA_OK)
+		return ea_fail(a->store_status, errbuf, errlen, "%s", a->store_err);
+	return EA_OK;
+}
+
+const ea_audit_totals *ea_audit_get_totals(const ea_audit *a)
+{
+	return &a->totals;
+}

@@ -1,0 +1,215 @@
+/* classify.c — nDPI 4.2 behind a small interface, plus the fallbacks.
+ *
+ * Order of trust: a DPI verdict from nDPI (NDPI_CONFIDENCE_DPI only — its
+ * guesses by port or by IP do not confirm anything); else one of our
+ * payload checks for a protocol the port signature expects; else the port
+ * signature's first protocol, recorded as coming from the port. */
+#include "classify.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <ndpi/ndpi_api.h>
+
+#include "limits.h"
+#include "payload_check.h"
+
+struct ea_classifier {
+	struct ndpi_detection_module_struct *ndpi;
+	const ea_portsigs *portsigs;
+};
+
+ea_status ea_classifier_new(const ea_portsigs *portsigs, ea_classifier **out,
+			    char *errbuf, size_t errlen)
+{
+	ea_classifier *c = calloc(1, sizeof *c);
+	if (!c)
+		return ea_fail(EA_ERR_NOMEM, errbuf, errlen, "out of memory");
+	c->ndpi = ndpi_init_detection_module(ndpi_no_prefs);
+	if (!c->ndpi) {
+		free(c);
+		return ea_fail(EA_ERR_INTERNAL, errbuf, errlen, "nDPI failed to initialise");
+	}
+	NDPI_PROTOCOL_BITMASK all;
+	NDPI_BITMASK_SET_ALL(all);
+	ndpi_set_protocol_detection_bitmask2(c->ndpi, &all);
+	ndpi_finalize_initialization(c->ndpi);
+	c->portsigs = portsigs;
+	*out = c;
+	return EA_OK;
+}
+
+void ea_classifier_free(ea_classifier *c)
+{
+	if (!c)
+		return;
+	ndpi_exit_detection_module(c->ndpi);
+	free(c);
+}
+
+const char *ea_classifier_ndpi_version(void)
+{
+	return ndpi_revision();
+}
+
+bool ea_classifier_knows(const ea_classifier *c, const char *name)
+{
+	if (strcasecmp(name, "Unknown") == 0 || ea_payload_check_for(name))
+		return true;
+	return ndpi_get_proto_by_name(c->ndpi, name) != NDPI_PROTOCOL_UNKNOWN;
+}
+
+static void release_dpi(ea_class_state *s)
+{
+	if (s->dpi) {
+		ndpi_free_flow(s->dpi);
+		s->dpi = NULL;
+	}
+}
+
+void ea_class_state_release(ea_class_state *s)
+{
+	release_dpi(s);
+	free(s->server_name);
+	s->server_name = NULL;
+}
+
+/* Keeps what the report needs from nDPI's flow, then frees it. */
+static void decide(ea_class_state *s, ndpi_protocol proto, bool by_dpi)
+{
+	struct ndpi_flow_struct *flow = s->dpi;
+	s->decided = 1;
+	/* nDPI 4.2 leaves master at Unknown when there is only one protocol. */
+	s->app = proto.app_protocol;
+	s->master = proto.master_protocol != NDPI_PROTOCOL_UNKNOWN ? proto.master_protocol : proto.app_protocol;
+	s->category = (uint16_t)proto.category;
+	if (flow) {
+		s->confidence = (uint8_t)flow->confidence;
+		s->risk = flow->risk;
+		if (flow->host_server_name[0] && !s->server_name) {
+			size_t n = strnlen(flow->host_server_name, sizeof flow->host_server_name);
+			s->server_name = strndup(flow->host_server_name, n);
+		}
+	}
+	if (by_dpi)
+		s->source = EA_PROTO_SRC_DPI;
+	release_dpi(s);
+}
+
+static bool detected_by_dpi(const struct ndpi_flow_struct *flow, ndpi_protocol proto)
+{
+	return (proto.app_protocol != NDPI_PROTOCOL_UNKNOWN || proto.master_protocol != NDPI_PROTOCOL_UNKNOWN) &&
+	       flow->confidence == NDPI_CONFIDENCE_DPI;
+}
+
+static void run_payload_checks(ea_classifier *c, ea_class_state *s, const ea_packet *pkt,
+			       uint8_t transport, uint16_t resp_port)
+{
+	if (s->check_hit || pkt->payload_len == 0)
+		return;
+	const ea_port_sig *sig = ea_portsigs_lookup(c->portsigs, transport, resp_port);
+	if (!sig)
+		return;
+	for (unsigned i = 0; i < sig->n_protocols && i < 63; i++) {
+		const ea_payload_check *chk = ea_payload_check_for(sig->protocols[i]);
+		if (chk && chk->check(pkt->payload, pkt->payload_len, transport)) {
+			s->check_hit = 1;
+			s->check_sig = (uint8_t)(i + 1);
+			return;
+		}
+	}
+}
+
+void ea_classify_packet(ea_classifier *c, ea_class_state *s, const ea_packet *pkt,
+			uint8_t transport, uint16_t resp_port)
+{
+	if (s->decided || pkt->frag == EA_FRAG_LATER)
+		return;
+	run_payload_checks(c, s, pkt, transport, resp_port);
+	if (!s->dpi) {
+		s->dpi = ndpi_flow_malloc(ndpi_detection_get_sizeof_ndpi_flow_struct());
+		if (!s->dpi)
+			return; /* retried on the next packet; the fallbacks still work */
+		memset(s->dpi, 0, ndpi_detection_get_sizeof_ndpi_flow_struct());
+	}
+	uint32_t len = pkt->l3_len < pkt->ip_len ? pkt->l3_len : pkt->ip_len;
+	if (len > 0xffff)
+		len = 0xffff;
+	ndpi_protocol proto = ndpi_detection_process_packet(c->ndpi, s->dpi, pkt->l3, (unsigned short)len,
+							    pkt->ts_us / 1000);
+	s->dpi_packets++;
+	if (detected_by_dpi(s->dpi, proto))
+		decide(s, proto, true);
+	else if (s->dpi_packets >= EA_DPI_PACKET_BUDGET)
+		ea_classify_finish(c, s, transport, resp_port, NULL);
+}
+
+static void set_name(char *dst, const char *src)
+{
+	snprintf(dst, EA_PROTO_NAME_MAX, "%s", src ? src : "Unknown");
+}
+
+static void fill_risks(const ea_class_state *s, char *out, size_t outlen)
+{
+	out[0] = '\0';
+	size_t used = 0;
+	for (unsigned i = 1; i < 64 && i < NDPI_MAX_RISK; i++) {
+		if (!(s->risk & (1ull << i)))
+			continue;
+		int n = snprintf(out + used, outlen - used, "%s%s", used ? "," : "",
+				 ndpi_risk2str((ndpi_risk_enum)i));
+		if (n < 0 || (size_t)n >= outlen - used)
+			break; /* truncated at a whole name */
+		used += (size_t)n;
+	}
+	out[used] = '\0';
+}
+
+void ea_classify_finish(ea_classifier *c, ea_class_state *s, uint8_t transport,
+			uint16_t resp_port, ea_flow_record *rec)
+{
+	if (!s->decided) {
+		if (s->dpi) {
+			uint8_t guessed = 0;
+			ndpi_protocol proto = ndpi_detection_giveup(c->ndpi, s->dpi, 1, &guessed);
+			decide(s, proto, !guessed && detected_by_dpi(s->dpi, proto));
+		} else {
+			s->decided = 1;
+		}
+	}
+	if (!rec)
+		return;
+
+	const ea_port_sig *sig = ea_portsigs_lookup(c->portsigs, transport, resp_port);
+	if (s->source == EA_PROTO_SRC_DPI) {
+		set_name(rec->master_proto, ndpi_get_proto_name(c->ndpi, s->master));
+		set_name(rec->app_proto, ndpi_get_proto_name(c->ndpi, s->app ? s->app : s->master));
+	} else if (s->check_hit && sig && s->check_sig <= sig->n_protocols) {
+		s->source = EA_PROTO_SRC_PAYLOAD;
+		set_name(rec->master_proto, sig->protocols[s->check_sig - 1]);
+		set_name(rec->app_proto, sig->protocols[s->check_sig - 1]);
+	} else if (sig && sig->n_protocols) {
+		s->source = EA_PROTO_SRC_PORT;
+		set_name(rec->master_proto, sig->protocols[0]);
+		set_name(rec->app_proto, sig->protocols[0]);
+	} else if (s->master != NDPI_PROTOCOL_UNKNOWN) {
+		/* nDPI's own guess from the port: still only a port. */
+		s->source = EA_PROTO_SRC_PORT;
+		set_name(rec->master_proto, ndpi_get_proto_name(c->ndpi, s->master));
+		set_name(rec->app_proto, ndpi_get_proto_name(c->ndpi, s->app ? s->app : s->master));
+	} else {
+		s->source = EA_PROTO_SRC_NONE;
+		set_name(rec->master_proto, "Unknown");
+		set_name(rec->app_proto, "Unknown");
+	}
+	rec->proto_source = (ea_proto_source)s->source;
+	set_name(rec->category, ndpi_category_get_name(c->ndpi, (ndpi_protocol_category_t)s->category));
+	set_name(rec->confidence, ndpi_confidence_get_name((ndpi_confidence_t)s->confidence));
+	fill_risks(s, rec->risks, sizeof rec->risks);
+	snprintf(rec->server_name, sizeof rec->server_name, "%s", s->server_name ? s->server_name : "");
+
+	bool confirmed = s->source == EA_PROTO_SRC_DPI || s->source == EA_PROTO_SRC_PAYLOAD;
+	rec->proto_unexpected_on_port = confirmed && sig && !ea_port_sig_has(sig, rec->master_proto) &&
+					!ea_port_sig_has(sig, rec->app_proto);
+}

@@ -1,0 +1,656 @@
+/* main.c — the command line: read, report, rules, check.
+ *
+ * The only place that prints usage, decides exit codes and calls exit().
+ * Everything below it returns ea_status with a message. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "classify.h"
+#include "error.h"
+#include "filehash.h"
+#include "limits.h"
+#include "matrix.h"
+#include "portsig.h"
+#include "report.h"
+#include "site.h"
+#include "store.h"
+
+#define EA_VERSION "0.1.0"
+#define DEFAULT_MATRIX EA_DATADIR "/lync2013-edge.matrix"
+#define DEFAULT_PORTS EA_DATADIR "/ports.sig"
+#define ERRBUF_SIZE 8192
+
+static const char usage_main[] =
+	"usage: edgeaudit <command> [options]\n"
+	"\n"
+	"Audits the traffic of a Lync Server 2013 Edge against the vendor's port matrix.\n"
+	"\n"
+	"commands:\n"
+	"  read     audit capture files into a SQLite database\n"
+	"  report   print the compliance report of a database\n"
+	"  rules    list the rows of the port matrix\n"
+	"  check    validate the matrix, the port signatures and a site file\n"
+	"\n"
+	"'edgeaudit <command> --help' describes each command.\n"
+	"Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.\n";
+
+static const char usage_read[] =
+	"usage: edgeaudit read --site FILE --db FILE [--external PCAP]... [--internal PCAP]...\n"
+	"                      [--matrix FILE] [--ports FILE] [--force] [--max-flows N] [--quiet]\n"
+	"\n"
+	"Reads pcap/pcapng captures of the Edge's external and internal NICs, builds\n"
+	"flows, classifies them (nDPI, payload checks, port signatures), matches each\n"
+	"against the port matrix and records flows and verdicts in the database.\n"
+	"\n"
+	"  --site FILE       who is who: addresses of the matrix's roles (required)\n"
+	"  --db FILE         SQLite database, created if absent (required)\n"
+	"  --external PCAP   a capture of the external interface (repeatable)\n"
+	"  --internal PCAP   a capture of the internal interface (repeatable)\n"
+	"  --matrix FILE     port matrix (default " DEFAULT_MATRIX ")\n"
+	"  --ports FILE      port signatures (default " DEFAULT_PORTS ")\n"
+	"  --force           read captures even if the database already has them\n"
+	"  --max-flows N     concurrent flows kept per interface before the least\n"
+	"                    recently active is evicted (default 1000000)\n"
+	"  --quiet           no progress and no summary\n"
+	"\n"
+	"Files of one interface are read in the order given; flows continue across\n"
+	"them. An unreadable capture is reported and recorded with its error, the\n"
+	"others are still read, and the exit code is 1.\n";
+
+static const char usage_report[] =
+	"usage: edgeaudit report --db FILE [--run ID] [--top N]\n"
+	"\n"
+	"Prints the plain-text compliance report: totals per verdict, every documented\n"
+	"row with its use (and the rows never used), findings grouped by interface,\n"
+	"transport, port and protocol with their top talkers, unanswered attempts on\n"
+	"documented rows, and what could not be decoded.\n"
+	"\n"
+	"  --db FILE   the database written by 'edgeaudit read' (required)\n"
+	"  --run ID    one run only (default: every run in the database)\n"
+	"  --top N     talkers listed per finding (default 5)\n";
+
+static const char usage_rules[] =
+	"usage: edgeaudit rules [--matrix FILE]\n"
+	"\n"
+	"Lists the rows of the port matrix in document order.\n"
+	"\n"
+	"  --matrix FILE   port matrix (default " DEFAULT_MATRIX ")\n";
+
+static const char usage_check[] =
+	"usage: edgeaudit check --site FILE [--matrix FILE] [--ports FILE]\n"
+	"\n"
+	"Validates the port matrix, the port signatures and a site file together:\n"
+	"syntax, unknown roles and protocols, overlapping or empty port ranges, bad\n"
+	"or overlapping addresses. Every problem is listed as file:line: message.\n"
+	"Exit code 0 when all is well, 2 otherwise.\n";
+
+typedef struct {
+	ea_matrix matrix;
+	ea_portsigs portsigs;
+	ea_site site;
+	bool have_matrix, have_portsigs, have_site;
+} config_set;
+
+static void config_free(config_set *c)
+{
+	if (c->have_site)
+		ea_site_free(&c->site);
+	if (c->have_portsigs)
+		ea_portsigs_free(&c->portsigs);
+	if (c->have_matrix)
+		ea_matrix_free(&c->matrix);
+}
+
+/* Protocol names in the data files must be ones nDPI or our payload checks
+ * know: a misspelt name would silently never match. */
+static ea_status check_protocol_names(const config_set *c, const char *matrix_path,
+				      const char *ports_path, char *errbuf, size_t errlen)
+{
+	ea_classifier *cls = NULL;
+	ea_status st = ea_classifier_new(&c->portsigs, &cls, errbuf, errlen);
+	if (st != EA_OK)
+		return st;
+	size_t used = 0;
+	unsigned bad = 0;
+	errbuf[0] = '\0';
+	for (unsigned i = 0; i < c->matrix.n_rules; i++) {
+		const ea_rule *r = &c->matrix.rules[i];
+		for (unsigned k = 0; k < r->n_protocols; k++) {
+			if (ea_classifier_knows(cls, r->protocols[k]))
+				continue;
+			bad++;
+			if (used < errlen)
+				used += (size_t)snprintf(errbuf + used, errlen - used,
+							 "%s%s:%u: rule %s: protocol '%s' is unknown to nDPI %s",
+							 used ? "\n" : "", matrix_path, r->line, r->id,
+							 r->protocols[k], ea_classifier_ndpi_version());
+		}
+	}
+	for (unsigned i = 0; i < c->portsigs.n; i++) {
+		const ea_port_sig *s = &c->portsigs.sigs[i];
+		for (unsigned k = 0; k < s->n_protocols; k++) {
+			if (ea_classifier_knows(cls, s->protocols[k]))
+				continue;
+			bad++;
+			if (used < errlen)
+				used += (size_t)snprintf(errbuf + used, errlen - used,
+							 "%s%s:%u: protocol '%s' is unknown to nDPI %s",
+							 used ? "\n" : "", ports_path, s->line, s->protocols[k],
+							 ea_classifier_ndpi_version());
+		}
+	}
+	ea_classifier_free(cls);
+	return bad ? EA_ERR_CONFIG : EA_OK;
+}
+
+static ea_status load_config(config_set *c, const char *matrix_path, const char *ports_path,
+			     const char *site_path, char *errbuf, size_t errlen)
+{
+	ea_status st = ea_matrix_load_path(matrix_path, &c->matrix, errbuf, errlen);
+	if (st != EA_OK)
+		return st;
+	c->have_matrix = true;
+	if (ports_path) {
+		st = ea_portsigs_load_path(ports_path, &c->portsigs, errbuf, errlen);
+		if (st != EA_OK)
+			return st;
+		c->have_portsigs = true;
+		st = check_protocol_names(c, matrix_path, ports_path, errbuf, errlen);
+		if (st != EA_OK)
+			return st;
+	}
+	if (site_path) {
+		st = ea_site_load_path(site_path, &c->matrix, &c->site, errbuf, errlen);
+		if (st != EA_OK)
+			return st;
+		c->have_site = true;
+	}
+	return EA_OK;
+}
+
+static int fail_exit(ea_status st, const char *msg)
+{
+	fprintf(stderr, "edgeaudit: %s\n", msg[0] ? msg : ea_status_name(st));
+	return ea_status_exit_code(st);
+}
+
+static bool parse_uint(const char *text, unsigned long max, unsigned long *out)
+{
+	char *end;
+	if (!text || *text < '0' || *text > '9')
+		return false;
+	unsigned long v = strtoul(text, &end, 10);
+	if (*end || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- read ---------------------------------------------------------- */
+
+typedef struct {
+	const char *path;
+	ea_iface iface;
+	char sha256[65];
+	uint64_t size;
+} input_file;
+
+typedef struct {
+	double started;
+	bool tty;
+} progress_ctx;
+
+static void show_progress(void *ctx, const ea_audit_totals *t)
+{
+	progress_ctx *p = ctx;
+	if (!p->tty)
+		return;
+	double secs = now_seconds() - p->started;
+	fprintf(stderr, "\r%llu packets, %llu flows finished, %.0f packets/s   ",
+		(unsigned long long)t->packets, (unsigned long long)t->flows,
+		secs > 0 ? (double)t->packets / secs : 0.0);
+}
+
+static void build_command_line(int argc, char **argv, char *out, size_t outlen)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (int i = 0; i < argc && used < outlen; i++)
+		used += (size_t)snprintf(out + used, outlen - used, "%s%s", i ? " " : "", argv[i]);
+}
+
+static void print_summary(const ea_audit_totals *t, unsigned n_inputs, unsigned n_failed,
+			  double secs, const char *db, int64_t run_id)
+{
+	uint64_t anomalies = 0;
+	for (int i = 0; i < EA_ANOMALY_COUNT; i++)
+		anomalies += t->anomalies[i];
+	printf("Read %llu packets (%llu bytes) from %u capture%s in %.2f s (%.0f packets/s)%s. "
+	       "%llu flows: %llu documented, %llu documented-port-only, %llu mismatch, "
+	       "%llu wrong-direction, %llu unexpected; %llu TCP attempts never answered or refused. "
+	       "%llu frames not decoded or counted as anomalies; %llu flows evicted. "
+	       "Recorded in %s as run %lld.\n",
+	       (unsigned long long)t->packets, (unsigned long long)t->bytes, n_inputs,
+	       n_inputs == 1 ? "" : "s", secs, secs > 0 ? (double)t->packets / secs : 0.0,
+	       n_failed ? " (some captures could not be read: see above)" : "",
+	       (unsigned long long)t->flows,
+	       (unsigned long long)t->verdicts[EA_VERDICT_DOCUMENTED],
+	       (unsigned long long)t->verdicts[EA_VERDICT_PORT_ONLY],
+	       (unsigned long long)t->verdicts[EA_VERDICT_MISMATCH],
+	       (unsigned long long)t->verdicts[EA_VERDICT_WRONG_DIRECTION],
+	       (unsigned long long)t->verdicts[EA_VERDICT_UNEXPECTED],
+	       (unsigned long long)t->attempts, (unsigned long long)anomalies,
+	       (unsigned long long)t->evicted, db, (long long)run_id);
+}
+
+static int cmd_read(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"site", required_argument, 0, 's'},   {"db", required_argument, 0, 'd'},
+		{"external", required_argument, 0, 'e'}, {"internal", required_argument, 0, 'i'},
+		{"matrix", required_argument, 0, 'm'}, {"ports", required_argument, 0, 'p'},
+		{"force", no_argument, 0, 'f'},        {"max-flows", required_argument, 0, 'n'},
+		{"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0}};
+	const char *site_path = NULL, *db_path = NULL;
+	const char *matrix_path = DEFAULT_MATRIX, *ports_path = DEFAULT_PORTS;
+	bool force = false, quiet = false;
+	unsigned long max_flows = EA_DEFAULT_MAX_FLOWS;
+	input_file *inputs = calloc((size_t)argc, sizeof *inputs);
+	unsigned n_inputs = 0, n_failed = 0;
+	char *errbuf = calloc(1, ERRBUF_SIZE);
+	config_set cfg = {0};
+	ea_store *store = NULL;
+	ea_audit *audit = NULL;
+	int rc = EA_EXIT_OK;
+	int opt;
+
+	if (!inputs || !errbuf) {
+		fprintf(stderr, "edgeaudit: out of memory\n");
+		free(inputs);
+		free(errbuf);
+		return EA_EXIT_RUNTIME;
+	}
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's': site_path = optarg; break;
+		case 'd': db_path = optarg; break;
+		case 'e':
+		case 'i':
+			inputs[n_inputs].path = optarg;
+			inputs[n_inputs].iface = opt == 'e' ? EA_IFACE_EXTERNAL : EA_IFACE_INTERNAL;
+			n_inputs++;
+			break;
+		case 'm': matrix_path = optarg; break;
+		case 'p': ports_path = optarg; break;
+		case 'f': force = true; break;
+		case 'q': quiet = true; break;
+		case 'n':
+			if (!parse_uint(optarg, 100000000ul, &max_flows) || max_flows == 0) {
+				rc = fail_exit(EA_ERR_USAGE, "--max-flows takes a number from 1 to 100000000");
+				goto out;
+			}
+			break;
+		case 'h': fputs(usage_read, stdout); goto out;
+		default: fputs(usage_read, stderr); rc = EA_EXIT_USAGE; goto out;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "edgeaudit read: unexpected argument '%s' (captures go after --external or --internal)\n",
+			argv[optind]);
+		rc = EA_EXIT_USAGE;
+		goto out;
+	}
+	if (!site_path || !db_path || n_inputs == 0) {
+		fprintf(stderr, "edgeaudit read: %s\n\n%s",
+			!site_path ? "--site is required" : !db_path ? "--db is required"
+								     : "give at least one --external or --internal capture",
+			usage_read);
+		rc = EA_EXIT_USAGE;
+		goto out;
+	}
+
+	ea_status st = load_config(&cfg, matrix_path, ports_path, site_path, errbuf, ERRBUF_SIZE);
+	if (st != EA_OK) {
+		rc = fail_exit(st, errbuf);
+		goto out;
+	}
+
+	/* Hash every capture before anything is written: a duplicate or a
+	 * missing file stops the run before it starts. */
+	for (unsigned i = 0; i < n_inputs; i++) {
+		st = ea_sha256_file(inputs[i].path, inputs[i].sha256, &inputs[i].size, errbuf, ERRBUF_SIZE);
+		if (st != EA_OK) {
+			rc = fail_exit(st, errbuf);
+			goto out;
+		}
+		for (unsigned k = 0; k < i && !force; k++) {
+			if (strcmp(inputs[k].sha256, inputs[i].sha256) == 0) {
+				snprintf(errbuf, ERRBUF_SIZE, "%s and %s are the same capture (sha256 %.16s…); "
+					 "give it once, or use --force", inputs[k].path, inputs[i].path, inputs[i].sha256);
+				rc = fail_exit(EA_ERR_DUPLICATE, errbuf);
+				goto out;
+			}
+		}
+	}
+
+	st = ea_store_open(db_path, &store, errbuf, ERRBUF_SIZE);
+	if (st != EA_OK) {
+		rc = fail_exit(st, errbuf);
+		goto out;
+	}
+	for (unsigned i = 0; i < n_inputs && !force; i++) {
+		bool found = false;
+		int64_t prev_run = 0;
+		st = ea_store_find_input(store, inputs[i].sha256, &found, &prev_run, errbuf, ERRBUF_SIZE);
+		if (st == EA_OK && found) {
+			snprintf(errbuf, ERRBUF_SIZE, "%s is already in %s (run %lld, sha256 %.16s…); "
+				 "use --force to read it again", inputs[i].path, db_path, (long long)prev_run,
+				 inputs[i].sha256);
+			st = EA_ERR_DUPLICATE;
+		}
+		if (st != EA_OK) {
+			rc = fail_exit(st, errbuf);
+			goto out;
+		}
+	}
+
+	char matrix_sha[65], ports_sha[65], site_sha[65], cmdline[2048];
+	uint64_t ignored;
+	if ((st = ea_sha256_file(matrix_path, matrix_sha, &ignored, errbuf, ERRBUF_SIZE)) != EA_OK ||
+	    (st = ea_sha256_file(ports_path, ports_sha, &ignored, errbuf, ERRBUF_SIZE)) != EA_OK ||
+	    (st = ea_sha256_file(site_path, site_sha, &ignored, errbuf, ERRBUF_SIZE)) != EA_OK) {
+		rc = fail_exit(st, errbuf);
+		goto out;
+	}
+	build_command_line(argc + 1, argv - 1, cmdline, sizeof cmdline);
+	ea_run_info info = {
+		.tool_version = EA_VERSION, .ndpi_version = ea_classifier_ndpi_version(),
+		.matrix_path = matrix_path, .matrix_sha256 = matrix_sha,
+		.portsig_path = ports_path, .portsig_sha256 = ports_sha,
+		.site_path = site_path, .site_sha256 = site_sha,
+		.command_line = cmdline, .started_at = (int64_t)time(NULL),
+	};
+	int64_t run_id = 0;
+	st = ea_store_begin_run(store, &info, &cfg.matrix, &run_id, errbuf, ERRBUF_SIZE);
+	if (st != EA_OK) {
+		rc = fail_exit(st, errbuf);
+		goto out;
+	}
+
+	progress_ctx progress = {.started = now_seconds(), .tty = !quiet && isatty(STDERR_FILENO)};
+	ea_audit_config acfg = {
+		.matrix = &cfg.matrix, .site = &cfg.site, .portsigs = &cfg.portsigs,
+		.store = store, .run_id = run_id, .max_flows = (unsigned)max_flows,
+		.hash_seed = (uint64_t)run_id * 0x9e3779b97f4a7c15ull,
+		.on_progress = show_progress, .hook_ctx = &progress,
+	};
+	st = ea_audit_new(&acfg, &audit, errbuf, ERRBUF_SIZE);
+	if (st != EA_OK) {
+		rc = fail_exit(st, errbuf);
+		goto out;
+	}
+
+	for (unsigned i = 0; i < n_inputs; i++) {
+		ea_input_info in = {
+			.iface = inputs[i].iface, .path = inputs[i].path,
+			.sha256 = inputs[i].sha256, .size = inputs[i].size,
+		};
+		ea_source *src = NULL;
+		errbuf[0] = '\0';
+		st = ea_source_open_file(inputs[i].path, &src, errbuf, ERRBUF_SIZE);
+		if (st == EA_OK) {
+			st = ea_audit_read(audit, src, inputs[i].iface, &in, errbuf, ERRBUF_SIZE);
+			ea_source_close(src);
+		}
+		if (progress.tty)
+			fputs("\r\033[K", stderr);
+		if (st == EA_ERR_DB) {
+			rc = fail_exit(st, errbuf);
+			goto out;
+		}
+		if (st != EA_OK) {
+			fprintf(stderr, "edgeaudit: %s\n", errbuf);
+			in.error = errbuf;
+			n_failed++;
+		} else if (in.truncated) {
+			fprintf(stderr, "edgeaudit: warning: %s\n", errbuf);
+		}
+		char store_err[1024];
+		st = ea_store_add_input(store, run_id, &in, store_err, sizeof store_err);
+		if (st == EA_OK)
+			st = ea_store_flush(store, store_err, sizeof store_err);
+		if (st != EA_OK) {
+			rc = fail_exit(st, store_err);
+			goto out;
+		}
+	}
+
+	st = ea_audit_finish(audit, errbuf, ERRBUF_SIZE);
+	if (st != EA_OK) {
+		rc = fail_exit(st, errbuf);
+		goto out;
+	}
+	const ea_audit_totals *t = ea_audit_get_totals(audit);
+	char status[64];
+	if (n_failed)
+		snprintf(status, sizeof status, "partial: %u of %u captures unreadable", n_failed, n_inputs);
+	else
+		snprintf(status, sizeof status, "complete");
+	ea_run_totals totals = {
+		.packets = t->packets, .bytes = t->bytes, .flows = t->flows, .decoded = t->decoded,
+		.evicted = t->evicted, .finished_at = (int64_t)time(NULL), .status = status,
+	};
+	memcpy(totals.anomalies, t->anomalies, sizeof totals.anomalies);
+	st = ea_store_finish_run(store, run_id, &totals, errbuf, ERRBUF_SIZE);
+	if (st != EA_OK) {
+		rc = fail_exit(st, errbuf);
+		goto out;
+	}
+	if (!quiet)
+		print_summary(t, n_inputs, n_failed, now_seconds() - progress.started, db_path, run_id);
+	rc = n_failed ? EA_EXIT_RUNTIME : EA_EXIT_OK;
+out:
+	ea_audit_free(audit);
+	if (store) {
+		char close_err[512];
+		if (ea_store_close(store, close_err, sizeof close_err) != EA_OK && rc == EA_EXIT_OK)
+			rc = fail_exit(EA_ERR_DB, close_err);
+	}
+	config_free(&cfg);
+	free(inputs);
+	free(errbuf);
+	return rc;
+}
+
+/* ---- report -------------------------------------------------------- */
+
+static int cmd_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"db", required_argument, 0, 'd'}, {"run", required_argument, 0, 'r'},
+		{"top", required_argument, 0, 't'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+	const char *db_path = NULL;
+	unsigned long run = 0, top = 5;
+	char errbuf[2048];
+	int opt;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'd': db_path = optarg; break;
+		case 'r':
+			if (!parse_uint(optarg, 1ul << 62, &run) || run == 0)
+				return fail_exit(EA_ERR_USAGE, "--run takes a run number (see the report's header)");
+			break;
+		case 't':
+			if (!parse_uint(optarg, 1000, &top))
+				return fail_exit(EA_ERR_USAGE, "--top takes a number from 0 to 1000");
+			break;
+		case 'h': fputs(usage_report, stdout); return EA_EXIT_OK;
+		default: fputs(usage_report, stderr); return EA_EXIT_USAGE;
+		}
+	}
+	if (!db_path || optind < argc) {
+		fprintf(stderr, "edgeaudit report: %s\n\n%s", db_path ? "unexpected argument" : "--db is required",
+			usage_report);
+		return EA_EXIT_USAGE;
+	}
+	if (access(db_path, F_OK) != 0) {
+		snprintf(errbuf, sizeof errbuf, "%s: no such database (create it with 'edgeaudit read')", db_path);
+		return fail_exit(EA_ERR_IO, errbuf);
+	}
+	ea_store *store = NULL;
+	ea_status st = ea_store_open(db_path, &store, errbuf, sizeof errbuf);
+	if (st != EA_OK)
+		return fail_exit(st, errbuf);
+	ea_report_options ro = {.run_id = (int64_t)run, .top_n = (unsigned)top};
+	st = ea_report_text(store, &ro, stdout, errbuf, sizeof errbuf);
+	char close_err[512];
+	ea_store_close(store, close_err, sizeof close_err);
+	if (st != EA_OK)
+		return fail_exit(st, errbuf);
+	return fflush(stdout) == 0 ? EA_EXIT_OK : fail_exit(EA_ERR_IO, "cannot write the report");
+}
+
+/* ---- rules and check ------------------------------------------------ */
+
+static void format_roles(const ea_matrix *m, const uint8_t *roles, unsigned n, char *out, size_t outlen)
+{
+	size_t used = (size_t)snprintf(out, outlen, "%s", n ? "" : "any");
+	for (unsigned i = 0; i < n && used < outlen; i++)
+		used += (size_t)snprintf(out + used, outlen - used, "%s%s", i ? "," : "", m->roles[roles[i]].name);
+}
+
+static int cmd_rules(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"matrix", required_argument, 0, 'm'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+	const char *matrix_path = DEFAULT_MATRIX;
+	char *errbuf = calloc(1, ERRBUF_SIZE);
+	int opt, rc = EA_EXIT_OK;
+	if (!errbuf)
+		return EA_EXIT_RUNTIME;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'm': matrix_path = optarg; break;
+		case 'h': fputs(usage_rules, stdout); free(errbuf); return EA_EXIT_OK;
+		default: fputs(usage_rules, stderr); free(errbuf); return EA_EXIT_USAGE;
+		}
+	}
+	ea_matrix m;
+	ea_status st = ea_matrix_load_path(matrix_path, &m, errbuf, ERRBUF_SIZE);
+	if (st != EA_OK) {
+		rc = fail_exit(st, errbuf);
+		free(errbuf);
+		return rc;
+	}
+	printf("%-8s %-9s %-10s %-5s %-11s %-32s %s\n", "ID", "IFACE", "TABLE", "PROTO", "PORT",
+	       "SOURCE -> DESTINATION", "ACCEPTED PROTOCOLS / NOTE");
+	for (unsigned i = 0; i < m.n_rules; i++) {
+		const ea_rule *r = &m.rules[i];
+		char port[16], sd[128];
+		if (r->port_lo == r->port_hi)
+			snprintf(port, sizeof port, "%u", r->port_lo);
+		else
+			snprintf(port, sizeof port, "%u-%u", r->port_lo, r->port_hi);
+		printf("%-8s %-9s %-10s %-5s %-11s ", r->id, ea_iface_name(r->iface), r->table,
+		       r->transport == 6 ? "tcp" : "udp", port);
+		char src[64], dst[64];
+		format_roles(&m, r->src_roles, r->n_src, src, sizeof src);
+		format_roles(&m, r->dst_roles, r->n_dst, dst, sizeof dst);
+		snprintf(sd, sizeof sd, "%s -> %s", src, dst);
+		printf("%-32s ", sd);
+		for (unsigned k = 0; k < r->n_protocols; k++)
+			printf("%s%s", k ? "," : "", r->protocols[k]);
+		printf("\n%-8s %s\n", "", r->note_en ? r->note_en : "");
+	}
+	printf("%u rules, %u roles\n", m.n_rules, m.n_roles);
+	ea_matrix_free(&m);
+	free(errbuf);
+	return rc;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"site", required_argument, 0, 's'}, {"matrix", required_argument, 0, 'm'},
+		{"ports", required_argument, 0, 'p'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+	const char *site_path = NULL, *matrix_path = DEFAULT_MATRIX, *ports_path = DEFAULT_PORTS;
+	int opt;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's': site_path = optarg; break;
+		case 'm': matrix_path = optarg; break;
+		case 'p': ports_path = optarg; break;
+		case 'h': fputs(usage_check, stdout); return EA_EXIT_OK;
+		default: fputs(usage_check, stderr); return EA_EXIT_USAGE;
+		}
+	}
+	if (!site_path) {
+		fprintf(stderr, "edgeaudit check: --site is required\n\n%s", usage_check);
+		return EA_EXIT_USAGE;
+	}
+	char *errbuf = calloc(1, ERRBUF_SIZE);
+	config_set cfg = {0};
+	int rc;
+	if (!errbuf)
+		return EA_EXIT_RUNTIME;
+	ea_status st = load_config(&cfg, matrix_path, ports_path, site_path, errbuf, ERRBUF_SIZE);
+	if (st != EA_OK) {
+		rc = fail_exit(st, errbuf);
+	} else {
+		unsigned set = 0;
+		for (unsigned i = 0; i < cfg.site.n_roles; i++)
+			set += cfg.site.roles[i].set;
+		printf("OK: %s: %u rules, %u roles (%u set in %s), %u port signatures in %s\n", matrix_path,
+		       cfg.matrix.n_rules, cfg.matrix.n_roles, set, site_path, cfg.portsigs.n, ports_path);
+		rc = EA_EXIT_OK;
+	}
+	config_free(&cfg);
+	free(errbuf);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage_main, stderr);
+		return EA_EXIT_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+		fputs(usage_main, stdout);
+		return EA_EXIT_OK;
+	}
+	if (!strcmp(cmd, "--version")) {
+		printf("edgeaudit %s (nDPI %s)\n", EA_VERSION, ea_classifier_ndpi_version());
+		return EA_EXIT_OK;
+	}
+	/* Each command parses its own options, argv[0] being the command. */
+	if (!strcmp(cmd, "read"))
+		return cmd_read(argc - 1, argv + 1);
+	if (!strcmp(cmd, "report"))
+		return cmd_report(argc - 1, argv + 1);
+	if (!strcmp(cmd, "rules"))
+		return cmd_rules(argc - 1, argv + 1);
+	if (!strcmp(cmd, "check"))
+		return cmd_check(argc - 1, argv + 1);
+	fprintf(stderr, "edgeaudit: unknown command '%s'\n\n%s", cmd, usage_main);
+	return EA_EXIT_USAGE;
+}
