@@ -21,7 +21,7 @@ ifeq ($(filter clean lint,$(MAKECMDGOALS)),)
 endif
 $(CONFIG): scripts/install-deps.sh
 	@mkdir -p $(@D)
-	@pkg-config --exists $(PKGS) $(TEST_PKGS) || scripts/install-deps.sh
+	@{ pkg-config --exists $(PKGS) $(TEST_PKGS) && command -v sqlite3 >/dev/null; } || scripts/install-deps.sh
 	@{ echo "DEP_CFLAGS := $$(pkg-config --cflags $(PKGS))"; \
 	   echo "DEP_LIBS := $$(pkg-config --libs $(PKGS))"; \
 	   echo "TEST_CFLAGS := $$(pkg-config --cflags $(TEST_PKGS))"; \
@@ -85,11 +85,11 @@ check: $(BIN) $(TEST_BINS)
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory e2e
 
+# The bundled example: the lab's captures of the Edge's two NICs.
 demo: $(BIN)
-	@rm -f $(BUILD)/demo.db
+	@rm -f $(BUILD)/demo.db $(BUILD)/demo.db-wal $(BUILD)/demo.db-shm
 	./$(BIN) read --site pcaps/site.ini --db $(BUILD)/demo.db \
-	  $$(for f in pcaps/*-external.pcap*; do printf -- '--external %s ' $$f; done) \
-	  $$(for f in pcaps/*-internal.pcap*; do printf -- '--internal %s ' $$f; done)
+	  --external pcaps/lab-external.pcap --internal pcaps/lab-internal.pcap
 	./$(BIN) report --db $(BUILD)/demo.db
 
 asan:

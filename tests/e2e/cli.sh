@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Command-line behaviour: help, exit codes, configuration errors with
+# file:line, duplicate captures, broken and truncated captures, database
+# failures. Each check prints "ok <name>" or "FAIL <name>: why".
+set -u
+bin=$1
+top=$(cd "$(dirname "$0")/../.." && pwd)
+shared="$top/../shared/pcaps/external"
+site="$top/pcaps/site.ini"
+tmp=$(mktemp -d)
+lockpid=""
+trap '[ -n "$lockpid" ] && kill "$lockpid" 2>/dev/null; rm -rf "$tmp"' EXIT
+pass=0 fail=0
+
+ok() { echo "ok cli/$1"; pass=$((pass + 1)); }
+bad() { echo "FAIL cli/$1: $2"; [ -f "$tmp/err" ] && sed 's/^/  stderr: /' "$tmp/err" | head -5; fail=$((fail + 1)); }
+# run NAME EXPECTED_RC [PATTERN_IN_OUTPUT] -- command...
+run() {
+  local name=$1 want=$2 pat=$3; shift 4
+  "$@" >"$tmp/out" 2>"$tmp/err"; local rc=$?
+  if [ "$rc" -ne "$want" ]; then bad "$name" "exit $rc, wanted $want"; return; fi
+  if [ -n "$pat" ] && ! grep -qE -- "$pat" "$tmp/out" "$tmp/err"; then bad "$name" "output lacks /$pat/"; return; fi
+  ok "$name"
+}
+rows() { sqlite3 "$1" "$2"; }
+
+run help 0 'read +audit capture files' -- "$bin" --help
+run read-help 0 '--external PCAP' -- "$bin" read --help
+run report-help 0 'never used' -- "$bin" report --help
+run unknown-command 2 'unknown command' -- "$bin" frobnicate
+run read-needs-site 2 '--site is required' -- "$bin" read --db "$tmp/x.db" --external "$shared/ndpi_sip.pcap"
+run read-needs-input 2 'at least one' -- "$bin" read --site "$site" --db "$tmp/x.db"
+run bad-max-flows 2 'max-flows' -- "$bin" read --site "$site" --db "$tmp/x.db" --max-flows 0 --external "$shared/ndpi_sip.pcap"
+run rules-lists-37 0 '^37 rules' -- "$bin" rules
+run check-ok 0 '^OK: .*37 rules' -- "$bin" check --site "$site"
+
+# A wrong line in the site file: file:line, exit 2, nothing written.
+printf '[roles]\naccess_edge = 10.0.1.10\nav_edge = 10.0.1.300\nnot_a_role = 10.9.9.9\n' > "$tmp/bad-site.ini"
+run bad-site-line 2 'bad-site.ini:3:' -- "$bin" check --site "$tmp/bad-site.ini"
+run bad-site-all-errors 2 'bad-site.ini:4:' -- "$bin" check --site "$tmp/bad-site.ini"
+run bad-site-read 2 'bad-site.ini:3:' -- "$bin" read --site "$tmp/bad-site.ini" --db "$tmp/none.db" --external "$shared/ndpi_sip.pcap"
+[ ! -e "$tmp/none.db" ] && ok bad-site-writes-nothing || bad bad-site-writes-nothing "database created"
+
+# A wrong line in the matrix.
+sed 's/^port = 5269$/port = 5269x/' "$top/signatures/lync2013-edge.matrix" > "$tmp/bad.matrix"
+line=$(grep -n '^port = 5269x$' "$tmp/bad.matrix" | head -1 | cut -d: -f1)
+run bad-matrix-line 2 "bad.matrix:$line:" -- "$bin" check --site "$site" --matrix "$tmp/bad.matrix"
+printf '[ports]\ntcp/443 = TLS\ntcp/400-500 = HTTP\nudp/9 = NoSuchProto\n' > "$tmp/bad.sig"
+run bad-ports-overlap 2 'bad.sig:3:' -- "$bin" check --site "$site" --ports "$tmp/bad.sig"
+
+# Reading, then refusing the same capture again, then --force.
+db="$tmp/a.db"
+run read-ok 0 'Recorded in' -- "$bin" read --site "$site" --db "$db" --external "$shared/ndpi_sip.pcap"
+n=$(rows "$db" "select count(*) from flow_verdicts")
+[ "$n" -gt 0 ] && ok read-records-flows || bad read-records-flows "no flows in flow_verdicts"
+run duplicate-refused 1 'already in' -- "$bin" read --site "$site" --db "$db" --external "$shared/ndpi_sip.pcap"
+[ "$(rows "$db" 'select count(*) from runs')" = 1 ] && ok duplicate-writes-nothing || bad duplicate-writes-nothing "a run was added"
+run duplicate-force 0 'Recorded in' -- "$bin" read --quiet --force --site "$site" --db "$db" --external "$shared/ndpi_sip.pcap"
+[ "$(rows "$db" 'select count(*) from runs')" = 2 ] && ok force-adds-run || bad force-adds-run "runs != 2"
+run same-file-twice 1 'same capture' -- "$bin" read --site "$site" --db "$tmp/b.db" --external "$shared/ndpi_dns.pcap" --internal "$shared/ndpi_dns.pcap"
+run report-ok 0 'documented' -- "$bin" report --db "$db"
+run report-no-db 1 'no such database' -- "$bin" report --db "$tmp/missing.db"
+
+# A broken capture among good ones: reported, recorded with its error, the others kept.
+printf 'this is not a capture\n' > "$tmp/broken.pcap"
+run broken-capture 1 'broken.pcap' -- "$bin" read --site "$site" --db "$tmp/c.db" --external "$tmp/broken.pcap" --external "$shared/ndpi_http.pcapng"
+[ "$(rows "$tmp/c.db" "select count(*) from inputs where error is not null and file_name = 'broken.pcap'")" = 1 ] \
+  && ok broken-capture-recorded || bad broken-capture-recorded "no input row with its error"
+[ "$(rows "$tmp/c.db" "select count(*) from flow_verdicts")" -gt 0 ] \
+  && ok broken-capture-keeps-others || bad broken-capture-keeps-others "no flows from the good capture"
+run missing-capture 1 'nope.pcap' -- "$bin" read --site "$site" --db "$tmp/d.db" --external "$tmp/nope.pcap"
+
+# A capture cut inside its last record: a warning, exit 0, its packets kept.
+size=$(stat -c %s "$shared/ndpi_http.pcapng")
+head -c $((size - 7)) "$shared/ndpi_http.pcapng" > "$tmp/cut.pcapng"
+run truncated-capture 0 'ends inside record' -- "$bin" read --site "$site" --db "$tmp/e.db" --external "$tmp/cut.pcapng"
+[ "$(rows "$tmp/e.db" "select truncated from inputs")" = 1 ] && ok truncated-recorded || bad truncated-recorded "inputs.truncated != 1"
+
+# Database problems: not a database, locked by another writer.
+printf 'hello\n' > "$tmp/text.db"
+run not-a-database 1 'not a SQLite database|not a database' -- "$bin" read --site "$site" --db "$tmp/text.db" --external "$shared/ndpi_sip.pcap"
+[ "$(cat "$tmp/text.db")" = hello ] && ok not-a-database-untouched || bad not-a-database-untouched "file changed"
+"$bin" read --quiet --site "$site" --db "$tmp/f.db" --external "$shared/ndpi_dns.pcap" >/dev/null 2>&1
+( printf 'BEGIN EXCLUSIVE;\nINSERT INTO anomalies(run_id, reason, description, count) VALUES (1, %s, %s, 1);\n' "'x'" "'x'"; sleep 9 ) \
+  | sqlite3 "$tmp/f.db" >/dev/null 2>&1 &
+lockpid=$!
+sleep 1
+run locked-database 1 'locked' -- "$bin" read --site "$site" --db "$tmp/f.db" --external "$shared/ndpi_sip.pcap"
+kill "$lockpid" 2>/dev/null; wait "$lockpid" 2>/dev/null; lockpid=""
+[ "$(rows "$tmp/f.db" 'select count(*) from runs')" = 1 ] && ok locked-keeps-earlier-run || bad locked-keeps-earlier-run "earlier run lost"
+
+echo "RESULT $pass $fail"
