@@ -1,0 +1,234 @@
+/* test_audit.c — the whole pipeline in-process on real captures: every
+ * capture in ../shared/pcaps/external is read without a crash, its frame
+ * count agrees with capinfos (EXPECTED-ndpi42.md), and classification,
+ * direction and verdicts come out as the traffic says. */
+#include "testutil.h"
+
+#include <dirent.h>
+
+#include "audit.h"
+#include "classify.h"
+#include "filehash.h"
+
+typedef struct {
+	ea_matrix matrix;
+	ea_portsigs portsigs;
+	ea_site site;
+} fixture;
+
+typedef struct {
+	unsigned n;
+	ea_flow_record recs[4096];
+	ea_match_result results[64];
+} collected;
+
+static int setup(void **state)
+{
+	static fixture fx;
+	char err[4096];
+	assert_int_equal(ea_matrix_load_path(EA_TOPDIR "/signatures/lync2013-edge.matrix", &fx.matrix, err, sizeof err), EA_OK);
+	assert_int_equal(ea_portsigs_load_path(EA_TOPDIR "/signatures/ports.sig", &fx.portsigs, err, sizeof err), EA_OK);
+	assert_int_equal(ea_site_load_path(EA_TOPDIR "/pcaps/site.ini", &fx.matrix, &fx.site, err, sizeof err), EA_OK);
+	*state = &fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture *fx = *state;
+	ea_site_free(&fx->site);
+	ea_portsigs_free(&fx->portsigs);
+	ea_matrix_free(&fx->matrix);
+	return 0;
+}
+
+static void collect(void *ctx, const ea_flow_record *rec, const ea_match_result *mr)
+{
+	collected *c = ctx;
+	if (c->n < 64)
+		c->results[c->n] = *mr;
+	if (c->n < 4096)
+		c->recs[c->n] = *rec;
+	c->n++;
+}
+
+/* Runs one capture through the pipeline; returns the read status. */
+static ea_status audit_file(fixture *fx, const char *path, ea_iface iface, collected *out,
+			    ea_input_info *info, ea_audit_totals *totals)
+{
+	char err[1024];
+	ea_audit *a = NULL;
+	ea_source *src = NULL;
+	ea_audit_config cfg = {
+		.matrix = &fx->matrix, .site = &fx->site, .portsigs = &fx->portsigs,
+		.max_flows = 10000, .on_flow = collect, .hook_ctx = out,
+	};
+	memset(info, 0, sizeof *info);
+	assert_int_equal(ea_audit_new(&cfg, &a, err, sizeof err), EA_OK);
+	ea_status st = ea_source_open_file(path, &src, err, sizeof err);
+	if (st == EA_OK) {
+		st = ea_audit_read(a, src, iface, info, err, sizeof err);
+		ea_source_close(src);
+	}
+	assert_int_equal(ea_audit_finish(a, err, sizeof err), EA_OK);
+	*totals = *ea_audit_get_totals(a);
+	ea_audit_free(a);
+	return st;
+}
+
+/* capinfos' packet count for a file, from EXPECTED-ndpi42.md; -1 if none. */
+static long expected_packets(const char *name)
+{
+	FILE *f = fopen(EA_SHARED_PCAPS "/EXPECTED-ndpi42.md", "r");
+	char line[2048], head[512];
+	long n = -1;
+	bool in_section = false;
+	assert_non_null(f);
+	snprintf(head, sizeof head, "### %s", name);
+	while (fgets(line, sizeof line, f)) {
+		if (!strncmp(line, "### ", 4)) {
+			line[strcspn(line, "\n")] = '\0';
+			in_section = strcmp(line, head) == 0;
+			continue;
+		}
+		const char *p;
+		if (in_section && !strncmp(line, "- capinfos:", 11) && (p = strstr(line, "packets=")) &&
+		    p[8] >= '0' && p[8] <= '9') {
+			n = strtol(p + 8, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+static void every_shared_capture_reads_cleanly(void **state)
+{
+	fixture *fx = *state;
+	DIR *d = opendir(EA_SHARED_PCAPS);
+	assert_non_null(d);
+	struct dirent *e;
+	unsigned files = 0, compared = 0;
+	collected *c = calloc(1, sizeof *c);
+	assert_non_null(c);
+	while ((e = readdir(d))) {
+		const char *dot = strrchr(e->d_name, '.');
+		if (!dot || (strcmp(dot, ".pcap") && strcmp(dot, ".pcapng")))
+			continue;
+		char path[1024];
+		snprintf(path, sizeof path, "%s/%s", EA_SHARED_PCAPS, e->d_name);
+		ea_input_info info;
+		ea_audit_totals t;
+		c->n = 0;
+		ea_status st = audit_file(fx, path, EA_IFACE_EXTERNAL, c, &info, &t);
+		files++;
+		/* Each frame is either decoded or counted under a named reason. */
+		uint64_t anomalies = 0;
+		for (int i = 0; i < EA_ANOMALY_COUNT; i++)
+			if (i != EA_ANOMALY_SNAPLEN_PAYLOAD && i != EA_ANOMALY_TRUNCATED_RECORD)
+				anomalies += t.anomalies[i];
+		assert_int_equal(t.decoded + anomalies, t.packets);
+		assert_int_equal(t.flows, c->n);
+		long want = expected_packets(e->d_name);
+		if (st == EA_OK && want >= 0) {
+			if ((long)info.packets != want)
+				fail_msg("%s: read %llu frames, capinfos counts %ld", e->d_name,
+					 (unsigned long long)info.packets, want);
+			compared++;
+		}
+	}
+	closedir(d);
+	free(c);
+	assert_true(files >= 60);
+	assert_true(compared >= 50);
+}
+
+static const ea_flow_record *find_proto(const collected *c, const char *proto)
+{
+	for (unsigned i = 0; i < c->n && i < 4096; i++)
+		if (!strcmp(c->recs[i].app_proto, proto) || !strcmp(c->recs[i].master_proto, proto))
+			return &c->recs[i];
+	return NULL;
+}
+
+static void dpi_names_and_server_names(void **state)
+{
+	fixture *fx = *state;
+	collected *c = calloc(1, sizeof *c);
+	ea_input_info info;
+	ea_audit_totals t;
+	assert_int_equal(audit_file(fx, EA_SHARED_PCAPS "/ndpi_ssh.pcap", EA_IFACE_EXTERNAL, c, &info, &t), EA_OK);
+	const ea_flow_record *r = find_proto(c, "SSH");
+	assert_non_null(r);
+	assert_int_equal(r->proto_source, EA_PROTO_SRC_DPI);
+	assert_int_equal(r->resp_port, 22);
+	assert_int_equal(r->handshake, EA_HS_ESTABLISHED);
+	/* Nothing documents SSH towards anyone. */
+	assert_int_equal(t.verdicts[EA_VERDICT_DOCUMENTED], 0);
+
+	c->n = 0;
+	assert_int_equal(audit_file(fx, EA_SHARED_PCAPS "/ndpi_http.pcapng", EA_IFACE_EXTERNAL, c, &info, &t), EA_OK);
+	r = find_proto(c, "HTTP");
+	assert_non_null(r);
+	assert_int_equal(r->proto_source, EA_PROTO_SRC_DPI);
+	assert_true(r->server_name[0] != '\0');
+	assert_int_equal(strncmp(r->community_id, "1:", 2), 0);
+
+	c->n = 0;
+	assert_int_equal(audit_file(fx, EA_SHARED_PCAPS "/ndpi_dns.pcap", EA_IFACE_EXTERNAL, c, &info, &t), EA_OK);
+	assert_true(c->n >= 1);
+	assert_int_equal(c->recs[0].resp_port, 53);
+	assert_true(c->recs[0].server_name[0] != '\0');
+	free(c);
+}
+
+static void erspan_inner_traffic_is_audited(void **state)
+{
+	fixture *fx = *state;
+	collected *c = calloc(1, sizeof *c);
+	ea_input_info info;
+	ea_audit_totals t;
+	const char *files[] = {EA_SHARED_PCAPS "/zeek_erspanII.pcap", EA_SHARED_PCAPS "/zeek_erspanIII.pcap"};
+	for (unsigned k = 0; k < 2; k++) {
+		c->n = 0;
+		assert_int_equal(audit_file(fx, files[k], EA_IFACE_EXTERNAL, c, &info, &t), EA_OK);
+		unsigned gre = 0, inner = 0;
+		for (unsigned i = 0; i < c->n; i++) {
+			if (c->recs[i].transport == 47)
+				gre++;
+			else
+				inner++;
+		}
+		assert_true(inner > 0);
+		assert_int_equal(gre, 0);
+	}
+	free(c);
+}
+
+static void unsupported_files_fail_with_a_reason(void **state)
+{
+	fixture *fx = *state;
+	collected *c = calloc(1, sizeof *c);
+	ea_input_info info;
+	ea_audit_totals t;
+	/* A link type we do not decode: read, every frame counted, no flow. */
+	assert_int_equal(audit_file(fx, EA_SHARED_PCAPS "/tcpdump_unsupported-link-type-160.pcap", EA_IFACE_EXTERNAL,
+				    c, &info, &t), EA_OK);
+	assert_int_equal(t.flows, 0);
+	assert_int_equal(t.anomalies[EA_ANOMALY_UNSUPPORTED_LINKTYPE], t.packets);
+	/* Empty captures are fine and empty. */
+	assert_int_equal(audit_file(fx, EA_SHARED_PCAPS "/tcpdump_empty.pcapng", EA_IFACE_EXTERNAL, c, &info, &t), EA_OK);
+	assert_int_equal(t.packets, 0);
+	free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(every_shared_capture_reads_cleanly),
+		cmocka_unit_test(dpi_names_and_server_names),
+		cmocka_unit_test(erspan_inner_traffic_is_audited),
+		cmocka_unit_test(unsupported_files_fail_with_a_reason),
+	};
+	return cmocka_run_group_tests_name("audit", tests, setup, teardown);
+}
