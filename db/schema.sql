@@ -1,0 +1,193 @@
+-- schema.sql — the edgeaudit database.
+--
+-- Compiled into the program (ea_schema_sql) and applied by ea_store_open.
+-- The file is a sequence of sections, each opened by a line
+-- "-- version N" (N = 1, 2, ...). A database records the last section it
+-- has in PRAGMA user_version; opening it applies, one transaction per
+-- section, every section above that. Sections are append-only: once
+-- released, a section is never edited, a change is a new section.
+--
+-- Times inside tables are integer microseconds since the epoch (packet
+-- time) or integer seconds (wall clock, runs.started_at/finished_at).
+-- The public interface for other tools is the view flow_verdicts.
+
+-- version 1
+-- The core tables. application_id marks the file as ours, so a database
+-- of some other program is refused instead of being "upgraded".
+PRAGMA application_id = 1164198261;
+
+-- One invocation of `edgeaudit read`: what it ran with and what it saw.
+CREATE TABLE runs (
+	id             INTEGER PRIMARY KEY,
+	started_at     INTEGER NOT NULL,
+	finished_at    INTEGER,
+	status         TEXT NOT NULL DEFAULT 'running',
+	tool_version   TEXT NOT NULL,
+	ndpi_version   TEXT,
+	matrix_path    TEXT,
+	matrix_sha256  TEXT,
+	portsig_path   TEXT,
+	portsig_sha256 TEXT,
+	site_path      TEXT,
+	site_sha256    TEXT,
+	command_line   TEXT,
+	packets        INTEGER NOT NULL DEFAULT 0 CHECK (packets >= 0),
+	bytes          INTEGER NOT NULL DEFAULT 0 CHECK (bytes >= 0),
+	flows          INTEGER NOT NULL DEFAULT 0 CHECK (flows >= 0),
+	decoded        INTEGER NOT NULL DEFAULT 0 CHECK (decoded >= 0),
+	evicted        INTEGER NOT NULL DEFAULT 0 CHECK (evicted >= 0)
+);
+
+-- The capture files a run read.
+CREATE TABLE inputs (
+	id         INTEGER PRIMARY KEY,
+	run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+	iface      TEXT NOT NULL CHECK (iface IN ('external', 'internal')),
+	path       TEXT NOT NULL,
+	file_name  TEXT NOT NULL,               -- basename of path
+	sha256     TEXT NOT NULL CHECK (length(sha256) = 64),
+	size       INTEGER NOT NULL CHECK (size >= 0),
+	packets    INTEGER NOT NULL CHECK (packets >= 0),
+	bytes      INTEGER NOT NULL CHECK (bytes >= 0),
+	first_seen INTEGER,                     -- microseconds; NULL without packets
+	last_seen  INTEGER,
+	linktype   INTEGER NOT NULL,
+	truncated  INTEGER NOT NULL CHECK (truncated IN (0, 1)),
+	error      TEXT                         -- why reading stopped, NULL if it did not
+);
+-- The duplicate-capture check looks captures up by content.
+CREATE INDEX inputs_sha256 ON inputs(sha256);
+
+-- Decoder anomaly counters per run; only the non-zero ones.
+CREATE TABLE anomalies (
+	run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+	reason      TEXT NOT NULL,              -- ea_anomaly_key
+	description TEXT NOT NULL,              -- ea_anomaly_text
+	count       INTEGER NOT NULL CHECK (count > 0),
+	PRIMARY KEY (run_id, reason)
+);
+
+-- The matrix rows as loaded for a run, so a report still reads right
+-- after the matrix file has changed. ord is the 0-based document order
+-- and the index the matcher used.
+CREATE TABLE rules (
+	run_id           INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+	ord              INTEGER NOT NULL CHECK (ord >= 0),
+	rule_id          TEXT NOT NULL,
+	table_name       TEXT NOT NULL,
+	iface            TEXT NOT NULL CHECK (iface IN ('external', 'internal')),
+	text             TEXT,
+	transport        INTEGER NOT NULL CHECK (transport BETWEEN 0 AND 255),
+	port_lo          INTEGER NOT NULL CHECK (port_lo BETWEEN 0 AND 65535),
+	port_hi          INTEGER NOT NULL CHECK (port_hi BETWEEN port_lo AND 65535),
+	source           TEXT NOT NULL,         -- role names joined by ',', or 'any'
+	destination      TEXT NOT NULL,
+	source_text      TEXT,                  -- the document's own cells
+	destination_text TEXT,
+	protocols        TEXT NOT NULL,         -- joined by ','
+	note_zh          TEXT,
+	note_en          TEXT,
+	PRIMARY KEY (run_id, ord),
+	UNIQUE (run_id, rule_id)
+);
+
+-- One finished flow and its verdict. initiator/responder as decided by
+-- direction_source; *_out is initiator → responder, *_in the way back.
+CREATE TABLE flows (
+	id                       INTEGER PRIMARY KEY,
+	run_id                   INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+	iface                    TEXT NOT NULL CHECK (iface IN ('external', 'internal')),
+	transport                INTEGER NOT NULL CHECK (transport BETWEEN 0 AND 255),
+	initiator_ip             TEXT NOT NULL,
+	initiator_port           INTEGER NOT NULL CHECK (initiator_port BETWEEN 0 AND 65535),
+	responder_ip             TEXT NOT NULL,
+	responder_port           INTEGER NOT NULL CHECK (responder_port BETWEEN 0 AND 65535),
+	first_us                 INTEGER NOT NULL CHECK (first_us >= 0),
+	last_us                  INTEGER NOT NULL CHECK (last_us >= first_us),
+	pkts_out                 INTEGER NOT NULL CHECK (pkts_out >= 0),
+	pkts_in                  INTEGER NOT NULL CHECK (pkts_in >= 0),
+	bytes_out                INTEGER NOT NULL CHECK (bytes_out >= 0),
+	bytes_in                 INTEGER NOT NULL CHECK (bytes_in >= 0),
+	direction_source         TEXT NOT NULL
+	                         CHECK (direction_source IN ('syn', 'first-packet', 'port')),
+	handshake                TEXT NOT NULL
+	                         CHECK (handshake IN ('', 'established', 'rejected',
+	                                              'no-answer', 'midstream')),
+	end_reason               TEXT NOT NULL
+	                         CHECK (end_reason IN ('fin', 'rst', 'idle', 'eof', 'evicted')),
+	attempt                  INTEGER NOT NULL CHECK (attempt IN (0, 1)),
+	master_proto             TEXT NOT NULL,
+	app_proto                TEXT NOT NULL,
+	category                 TEXT NOT NULL,
+	confidence               TEXT NOT NULL,
+	proto_source             TEXT NOT NULL
+	                         CHECK (proto_source IN ('none', 'dpi', 'payload', 'port')),
+	proto_unexpected_on_port INTEGER NOT NULL CHECK (proto_unexpected_on_port IN (0, 1)),
+	risks                    TEXT NOT NULL,
+	server_name              TEXT NOT NULL,  -- raw bytes off the wire
+	community_id             TEXT NOT NULL,
+	verdict                  TEXT NOT NULL
+	                         CHECK (verdict IN ('documented', 'documented-port-only',
+	                                            'mismatch', 'wrong-direction', 'unexpected'))
+);
+
+-- The rows a flow was matched against (see match.h for what they mean
+-- per verdict).
+CREATE TABLE flow_rules (
+	flow_id INTEGER NOT NULL REFERENCES flows(id) ON DELETE CASCADE,
+	run_id  INTEGER NOT NULL,
+	ord     INTEGER NOT NULL,
+	PRIMARY KEY (flow_id, ord),
+	FOREIGN KEY (run_id, ord) REFERENCES rules(run_id, ord) ON DELETE CASCADE
+);
+
+-- version 2
+-- The public view and the indexes the reports need.
+
+-- Per-row and per-verdict report queries.
+CREATE INDEX flows_run_verdict ON flows(run_id, verdict);
+CREATE INDEX flow_rules_rule ON flow_rules(run_id, ord);
+CREATE INDEX inputs_run ON inputs(run_id);
+
+-- One line per flow, readable without knowing the tables. Its name and
+-- columns are a public interface: change them only in a new section and
+-- only by adding columns.
+CREATE VIEW flow_verdicts AS
+SELECT
+	f.run_id AS run_id,
+	f.iface AS iface,
+	CASE f.transport
+		WHEN 6 THEN 'tcp'
+		WHEN 17 THEN 'udp'
+		WHEN 1 THEN 'icmp'
+		WHEN 58 THEN 'icmpv6'
+		WHEN 47 THEN 'gre'
+		WHEN 50 THEN 'esp'
+		WHEN 51 THEN 'ah'
+		WHEN 132 THEN 'sctp'
+		ELSE CAST(f.transport AS TEXT)
+	END AS transport,
+	f.initiator_ip AS initiator_ip,
+	f.initiator_port AS initiator_port,
+	f.responder_ip AS responder_ip,
+	f.responder_port AS responder_port,
+	COALESCE(NULLIF(f.app_proto, ''), NULLIF(f.master_proto, ''), 'Unknown') AS app_protocol,
+	f.verdict AS verdict,
+	-- group_concat keeps the order of an ordered subquery: document order.
+	COALESCE((SELECT group_concat(o.rule_id, ',')
+		  FROM (SELECT r.rule_id AS rule_id
+			FROM flow_rules fr
+			JOIN rules r ON r.run_id = fr.run_id AND r.ord = fr.ord
+			WHERE fr.flow_id = f.id
+			ORDER BY fr.ord) AS o), '') AS rule_ids,
+	f.direction_source AS direction_source,
+	f.pkts_out + f.pkts_in AS packets,
+	f.bytes_out + f.bytes_in AS bytes,
+	-- Integer arithmetic, so every row has exactly six fraction digits.
+	strftime('%Y-%m-%dT%H:%M:%S', f.first_us / 1000000, 'unixepoch')
+		|| '.' || substr('000000' || (f.first_us % 1000000), -6) || 'Z' AS first_seen,
+	strftime('%Y-%m-%dT%H:%M:%S', f.last_us / 1000000, 'unixepoch')
+		|| '.' || substr('000000' || (f.last_us % 1000000), -6) || 'Z' AS last_seen,
+	f.server_name AS server_name,
+	f.community_id AS community_id
+FROM flows f;

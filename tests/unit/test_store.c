@@ -1,0 +1,903 @@
+/* test_store.c — the SQLite store: schema versions, round trips, the
+ * flow_verdicts view, batching and every way a database can be refused.
+ * Tests may include <sqlite3.h>: a second, raw connection is how we look
+ * at the file from outside and hold locks on it. */
+#include "testutil.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+extern const char ea_schema_sql[];
+
+/* ---- fixtures ---------------------------------------------------------- */
+
+typedef struct {
+	char dir[64];
+	char path[128];
+	ea_matrix m;
+	ea_store *st;
+	char err[512];
+} fixture;
+
+/* A small matrix built by hand, so the store is tested without the
+ * matrix loader: four rows over three roles. */
+static void add_rule(ea_matrix *m, const char *id, const char *table, ea_iface iface,
+		     uint8_t transport, uint16_t lo, uint16_t hi, int src, int dst,
+		     const char *p1, const char *p2)
+{
+	ea_rule *r = &m->rules[m->n_rules];
+	memset(r, 0, sizeof *r);
+	snprintf(r->id, sizeof r->id, "%s", id);
+	snprintf(r->table, sizeof r->table, "%s", table);
+	r->order = m->n_rules;
+	r->line = 10 + m->n_rules;
+	r->iface = iface;
+	r->transport = transport;
+	r->port_lo = lo;
+	r->port_hi = hi;
+	if (src >= 0)
+		r->src_roles[r->n_src++] = (uint8_t)src;
+	if (dst >= 0)
+		r->dst_roles[r->n_dst++] = (uint8_t)dst;
+	r->text = strdup("document cell");
+	r->source_text = strdup("source cell");
+	r->destination_text = strdup("destination cell");
+	r->note_zh = strdup("說明");
+	r->note_en = strdup("note");
+	if (p1)
+		snprintf(r->protocols[r->n_protocols++], EA_NAME_MAX, "%s", p1);
+	if (p2)
+		snprintf(r->protocols[r->n_protocols++], EA_NAME_MAX, "%s", p2);
+	m->n_rules++;
+}
+
+static void build_matrix(ea_matrix *m)
+{
+	memset(m, 0, sizeof *m);
+	static const char *const roles[] = {"access_edge", "remote_user", "director_pool"};
+	for (unsigned i = 0; i < 3; i++) {
+		snprintf(m->roles[i].name, EA_NAME_MAX, "%s", roles[i]);
+		m->roles[i].required = i == 0;
+		m->roles[i].description = strdup("a role");
+	}
+	m->n_roles = 3;
+	m->rules = calloc(4, sizeof *m->rules);
+	assert_non_null(m->rules);
+	add_rule(m, "ext-01", "external", EA_IFACE_EXTERNAL, 6, 443, 443, 1, 0, "TLS", "STUN");
+	add_rule(m, "ext-02", "external", EA_IFACE_EXTERNAL, 17, 50000, 59999, -1, 0, "RTP", NULL);
+	m->rules[1].src_roles[m->rules[1].n_src++] = 1; /* two roles on one side */
+	m->rules[1].src_roles[m->rules[1].n_src++] = 2;
+	add_rule(m, "int-01", "internal", EA_IFACE_INTERNAL, 6, 5061, 5061, 2, 0, "TLS", NULL);
+	add_rule(m, "ext-03", "federation", EA_IFACE_EXTERNAL, 6, 5061, 5061, -1, -1, "TLS", NULL);
+}
+
+static void free_matrix(ea_matrix *m)
+{
+	for (unsigned i = 0; i < m->n_roles; i++)
+		free(m->roles[i].description);
+	for (unsigned i = 0; i < m->n_rules; i++) {
+		ea_rule *r = &m->rules[i];
+		free(r->text);
+		free(r->source_text);
+		free(r->destination_text);
+		free(r->note_zh);
+		free(r->note_en);
+	}
+	free(m->rules);
+	memset(m, 0, sizeof *m);
+}
+
+static void v4(ea_addr *a, uint8_t x, uint8_t y, uint8_t z, uint8_t w)
+{
+	const uint8_t b[4] = {x, y, z, w};
+	ea_addr_from_v4(a, b);
+}
+
+static void make_flow(ea_flow_record *f, uint8_t transport, uint16_t resp_port, uint64_t first_us)
+{
+	memset(f, 0, sizeof *f);
+	f->iface = EA_IFACE_EXTERNAL;
+	f->transport = transport;
+	v4(&f->init_addr, 198, 51, 100, 7);
+	v4(&f->resp_addr, 203, 0, 113, 10);
+	f->init_port = 50123;
+	f->resp_port = resp_port;
+	f->first_us = first_us;
+	f->last_us = first_us + 2500000;
+	f->pkts[0] = 10;
+	f->pkts[1] = 8;
+	f->bytes[0] = 1500;
+	f->bytes[1] = 9000;
+	f->dir_source = EA_DIR_SYN;
+	f->handshake = transport == 6 ? EA_HS_ESTABLISHED : EA_HS_NOT_TCP;
+	f->end_reason = EA_END_FIN;
+	snprintf(f->master_proto, sizeof f->master_proto, "TLS");
+	snprintf(f->app_proto, sizeof f->app_proto, "Skype_Teams");
+	snprintf(f->category, sizeof f->category, "Collaborative");
+	snprintf(f->confidence, sizeof f->confidence, "DPI");
+	f->proto_source = EA_PROTO_SRC_DPI;
+	snprintf(f->community_id, sizeof f->community_id, "1:abcdefghijklmnopqrstuvwxyz0=");
+}
+
+static int setup(void **state)
+{
+	fixture *fx = calloc(1, sizeof *fx);
+	assert_non_null(fx);
+	snprintf(fx->dir, sizeof fx->dir, "/tmp/ea_store_XXXXXX");
+	assert_non_null(mkdtemp(fx->dir));
+	snprintf(fx->path, sizeof fx->path, "%s/audit.db", fx->dir);
+	build_matrix(&fx->m);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture *fx = *state;
+	ea_store_close(fx->st, NULL, 0);
+	free_matrix(&fx->m);
+	static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
+	char p[160];
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(p, sizeof p, "%s%s", fx->path, sfx[i]);
+		unlink(p);
+	}
+	snprintf(p, sizeof p, "%s/not-a-db.txt", fx->dir);
+	unlink(p);
+	rmdir(fx->dir);
+	free(fx);
+	return 0;
+}
+
+static void open_store(fixture *fx)
+{
+	ea_status e = ea_store_open(fx->path, &fx->st, fx->err, sizeof fx->err);
+	if (e != EA_OK)
+		fail_msg("open: %s", fx->err);
+}
+
+static void close_store(fixture *fx)
+{
+	assert_int_equal(ea_store_close(fx->st, fx->err, sizeof fx->err), EA_OK);
+	fx->st = NULL;
+}
+
+static int64_t begin_run(fixture *fx)
+{
+	ea_run_info info = {
+		.tool_version = "0.1.0",
+		.ndpi_version = "4.2.0",
+		.matrix_path = "/x/lync.matrix",
+		.matrix_sha256 = "aa11",
+		.site_path = "/x/site.ini",
+		.site_sha256 = "bb22",
+		.command_line = "edgeaudit read",
+		.started_at = 1700000000,
+	};
+	int64_t id = -1;
+	ea_status e = ea_store_begin_run(fx->st, &info, &fx->m, &id, fx->err, sizeof fx->err);
+	if (e != EA_OK)
+		fail_msg("begin_run: %s", fx->err);
+	assert_true(id > 0);
+	return id;
+}
+
+static void add_flow(fixture *fx, int64_t run, const ea_flow_record *f, ea_verdict v,
+		     const uint16_t *rules, unsigned n)
+{
+	ea_match_result mr;
+	memset(&mr, 0, sizeof mr);
+	mr.verdict = v;
+	for (unsigned i = 0; i < n; i++)
+		mr.rules[i] = rules[i];
+	mr.n_rules = n;
+	ea_status e = ea_store_add_flow(fx->st, run, f, &mr, &fx->m, fx->err, sizeof fx->err);
+	if (e != EA_OK)
+		fail_msg("add_flow: %s", fx->err);
+}
+
+/* Collects a query's rows as "a|b|c\n" lines; SQL NULL prints as NULL. */
+typedef struct {
+	char *buf;
+	size_t len;
+	FILE *f;
+} rows;
+
+static int collect(void *ctx, int ncols, const char *const *cols)
+{
+	rows *r = ctx;
+	for (int i = 0; i < ncols; i++)
+		fprintf(r->f, "%s%s", i ? "|" : "", cols[i] ? cols[i] : "NULL");
+	fputc('\n', r->f);
+	return 0;
+}
+
+static char *query(ea_store *st, const char *sql, const char *const *params, int n)
+{
+	rows r = {0};
+	r.f = open_memstream(&r.buf, &r.len);
+	assert_non_null(r.f);
+	char err[256];
+	ea_status e = ea_store_query(st, sql, params, n, collect, &r, err, sizeof err);
+	fclose(r.f);
+	if (e != EA_OK)
+		fail_msg("query %s: %s", sql, err);
+	return r.buf;
+}
+
+static void assert_query(ea_store *st, const char *sql, const char *expected)
+{
+	char *got = query(st, sql, NULL, 0);
+	assert_string_equal(got, expected);
+	free(got);
+}
+
+static long long count_raw(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_stmt *s = NULL;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	long long n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+static int count_markers(void)
+{
+	int n = 0;
+	for (const char *p = ea_schema_sql; p; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (strncmp(p, "-- version ", 11) == 0)
+			n++;
+	}
+	return n;
+}
+
+/* ---- opening and schema ------------------------------------------------ */
+
+static void test_open_creates_schema(void **state)
+{
+	fixture *fx = *state;
+	open_store(fx);
+	struct stat sb;
+	assert_int_equal(stat(fx->path, &sb), 0);
+
+	int last = ea_store_schema_version();
+	assert_true(last >= 2);
+	assert_int_equal(last, count_markers());
+	char want[32];
+	snprintf(want, sizeof want, "%d\n", last);
+	assert_query(fx->st, "PRAGMA user_version", want);
+	assert_query(fx->st, "PRAGMA journal_mode", "wal\n");
+	assert_query(fx->st, "PRAGMA foreign_keys", "1\n");
+	assert_query(fx->st,
+		     "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
+		     " ORDER BY name",
+		     "anomalies\nflow_rules\nflow_verdicts\nflows\ninputs\nrules\nruns\n");
+	close_store(fx);
+
+	/* Opening again changes nothing. */
+	open_store(fx);
+	assert_query(fx->st, "PRAGMA user_version", want);
+	close_store(fx);
+}
+
+static void test_view_columns(void **state)
+{
+	fixture *fx = *state;
+	open_store(fx);
+	assert_query(fx->st, "SELECT name FROM pragma_table_info('flow_verdicts') ORDER BY cid",
+		     "run_id\niface\ntransport\ninitiator_ip\ninitiator_port\nresponder_ip\n"
+		     "responder_port\napp_protocol\nverdict\nrule_ids\ndirection_source\n"
+		     "packets\nbytes\nfirst_seen\nlast_seen\nserver_name\ncommunity_id\n");
+}
+
+/* ---- round trip -------------------------------------------------------- */
+
+static void test_run_and_rules_round_trip(void **state)
+{
+	fixture *fx = *state;
+	open_store(fx);
+	int64_t run = begin_run(fx);
+	char rid[24];
+	snprintf(rid, sizeof rid, "%lld", (long long)run);
+	const char *p[] = {rid};
+
+	char *got = query(fx->st,
+			  "SELECT status, started_at, finished_at, tool_version, ndpi_version,"
+			  " matrix_path, matrix_sha256, portsig_path, site_sha256, command_line"
+			  " FROM runs WHERE id = ?", p, 1);
+	assert_string_equal(got, "running|1700000000|NULL|0.1.0|4.2.0|/x/lync.matrix|aa11|NULL|"
+				 "bb22|edgeaudit read\n");
+	free(got);
+
+	got = query(fx->st,
+		    "SELECT ord, rule_id, table_name, iface, transport, port_lo, port_hi,"
+		    " source, destination, protocols, note_zh, source_text"
+		    " FROM rules WHERE run_id = ? ORDER BY ord", p, 1);
+	assert_string_equal(got,
+		"0|ext-01|external|external|6|443|443|remote_user|access_edge|TLS,STUN|說明|source cell\n"
+		"1|ext-02|external|external|17|50000|59999|remote_user,director_pool|access_edge|RTP|說明|source cell\n"
+		"2|int-01|internal|internal|6|5061|5061|director_pool|access_edge|TLS|說明|source cell\n"
+		"3|ext-03|federation|external|6|5061|5061|any|any|TLS|說明|source cell\n");
+	free(got);
+
+	ea_input_info in = {
+		.iface = EA_IFACE_INTERNAL,
+		.path = "/captures/day1/edge-int.pcapng",
+		.sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+		.size = 4096,
+		.packets = 12,
+		.bytes = 3456,
+		.first_us = 1700000000000001,
+		.last_us = 1700000009000000,
+		.truncated = true,
+		.error = "packet 13: cut short",
+		.linktype = 1,
+	};
+	assert_int_equal(ea_store_add_input(fx->st, run, &in, fx->err, sizeof fx->err), EA_OK);
+	ea_input_info empty = in;
+	empty.iface = EA_IFACE_EXTERNAL;
+	empty.path = "edge-ext.pcap";
+	empty.packets = 0;
+	empty.bytes = 0;
+	empty.truncated = false;
+	empty.error = NULL;
+	assert_int_equal(ea_store_add_input(fx->st, run, &empty, fx->err, sizeof fx->err), EA_OK);
+	got = query(fx->st,
+		    "SELECT iface, path, file_name, size, packets, bytes, first_seen, last_seen,"
+		    " linktype, truncated, error FROM inputs WHERE run_id = ? ORDER BY id", p, 1);
+	assert_string_equal(got,
+		"internal|/captures/day1/edge-int.pcapng|edge-int.pcapng|4096|12|3456|"
+		"1700000000000001|1700000009000000|1|1|packet 13: cut short\n"
+		"external|edge-ext.pcap|edge-ext.pcap|4096|0|0|NULL|NULL|1|0|NULL\n");
+	free(got);
+
+	ea_flow_record f;
+	make_flow(&f, 6, 443, 1700000000000000);
+	const uint16_t r0[] = {0};
+	add_flow(fx, run, &f, EA_VERDICT_DOCUMENTED, r0, 1);
+
+	ea_run_totals t = {
+		.packets = 100, .bytes = 20000, .flows = 1, .decoded = 97, .evicted = 2,
+		.finished_at = 1700000100, .status = "complete",
+	};
+	t.anomalies[EA_ANOMALY_TRUNCATED_TCP] = 3;
+	t.anomalies[EA_ANOMALY_NON_IP] = 5;
+	assert_int_equal(ea_store_finish_run(fx->st, run, &t, fx->err, sizeof fx->err), EA_OK);
+	got = query(fx->st,
+		    "SELECT status, finished_at, packets, bytes, flows, decoded, evicted"
+		    " FROM runs WHERE id = ?", p, 1);
+	assert_string_equal(got, "complete|1700000100|100|20000|1|97|2\n");
+	free(got);
+
+	/* Only the non-zero counters, under the decoder's own names. */
+	char want[256];
+	const char *a = ea_anomaly_key(EA_ANOMALY_NON_IP), *b = ea_anomaly_key(EA_ANOMALY_TRUNCATED_TCP);
+	bool a_first = strcmp(a, b) < 0;
+	snprintf(want, sizeof want, "%s|%s|%d\n%s|%s|%d\n",
+		 a_first ? a : b, ea_anomaly_text(a_first ? EA_ANOMALY_NON_IP : EA_ANOMALY_TRUNCATED_TCP),
+		 a_first ? 5 : 3,
+		 a_first ? b : a, ea_anomaly_text(a_first ? EA_ANOMALY_TRUNCATED_TCP : EA_ANOMALY_NON_IP),
+		 a_first ? 3 : 5);
+	got = query(fx->st, "SELECT reason, description, count FROM anomalies WHERE run_id = ?"
+			    " ORDER BY reason", p, 1);
+	assert_string_equal(got, want);
+	free(got);
+
+	/* Finishing again replaces the counters rather than adding. */
+	assert_int_equal(ea_store_finish_run(fx->st, run, &t, fx->err, sizeof fx->err), EA_OK);
+	got = query(fx->st, "SELECT SUM(count) FROM anomalies WHERE run_id = ?", p, 1);
+	assert_string_equal(got, "8\n");
+	free(got);
+
+	/* A run that does not exist is an error, not a silent no-op. */
+	assert_int_equal(ea_store_finish_run(fx->st, run + 100, &t, fx->err, sizeof fx->err),
+			 EA_ERR_INTERNAL);
+
+	close_store(fx);
+	/* Everything survived the close. */
+	assert_int_equal(count_raw(fx->path, "SELECT COUNT(*) FROM flows"), 1);
+	assert_int_equal(count_raw(fx->path, "SELECT COUNT(*) FROM inputs"), 2);
+}
+
+static void test_flow_round_trip_and_view(void **state)
+{
+	fixture *fx = *state;
+	open_store(fx);
+	int64_t run = begin_run(fx);
+
+	ea_flow_record f;
+	make_flow(&f, 6, 443, 1700000000123456);
+	f.iface = EA_IFACE_INTERNAL;
+	f.attempt = false;
+	f.dir_source = EA_DIR_PORT;
+	f.proto_unexpected_on_port = true;
+	snprintf(f.risks, sizeof f.risks, "Known_Protocol_on_Non_Standard_Port,Self-signed_Cert");
+	snprintf(f.server_name, sizeof f.server_name, "sip.example.com");
+	/* Given out of document order: the view must still list them in
+	 * document order. */
+	const uint16_t rules[] = {3, 0};
+	add_flow(fx, run, &f, EA_VERDICT_MISMATCH, rules, 2);
+	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
+
+	assert_query(fx->st,
+		     "SELECT iface, transport, initiator_ip, initiator_port, responder_ip,"
+		     " responder_port, first_us, last_us, pkts_out, pkts_in, bytes_out, bytes_in,"
+		     " direction_source, handshake, end_reason, attempt, master_proto, app_proto,"
+		     " category, confidence, proto_source, proto_unexpected_on_port, risks,"
+		     " server_name, community_id, verdict FROM flows",
+		     "internal|6|198.51.100.7|50123|203.0.113.10|443|1700000000123456|"
+		     "1700000002623456|10|8|1500|9000|port|established|fin|0|TLS|Skype_Teams|"
+		     "Collaborative|DPI|dpi|1|Known_Protocol_on_Non_Standard_Port,Self-signed_Cert|"
+		     "sip.example.com|1:abcdefghijklmnopqrstuvwxyz0=|mismatch\n");
+	assert_query(fx->st, "SELECT flow_id, ord FROM flow_rules ORDER BY ord", "1|0\n1|3\n");
+	assert_query(fx->st, "SELECT * FROM flow_verdicts",
+		     "1|internal|tcp|198.51.100.7|50123|203.0.113.10|443|Skype_Teams|mismatch|"
+		     "ext-01,ext-03|port|18|10500|2023-11-14T22:13:20.123456Z|"
+		     "2023-11-14T22:13:22.623456Z|sip.example.com|1:abcdefghijklmnopqrstuvwxyz0=\n");
+}
+
+static void test_view_derived_columns(void **state)
+{
+	fixture *fx = *state;
+	open_store(fx);
+	int64_t run = begin_run(fx);
+	static const struct {
+		uint8_t proto;
+		const char *name;
+	} t[] = {
+		{6, "tcp"}, {17, "udp"}, {1, "icmp"}, {58, "icmpv6"}, {47, "gre"},
+		{50, "esp"}, {51, "ah"}, {132, "sctp"}, {89, "89"}, {0, "0"},
+	};
+	ea_flow_record f;
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		/* Microseconds 0..9 and seconds 0 exercise the zero padding. */
+		make_flow(&f, t[i].proto, (uint16_t)i, 1700000000000000 + i);
+		f.last_us = f.first_us;
+		/* Protocol: app, else master, else Unknown. */
+		if (i % 3 == 1)
+			f.app_proto[0] = '\0';
+		if (i % 3 == 2)
+			f.app_proto[0] = f.master_proto[0] = '\0';
+		add_flow(fx, run, &f, EA_VERDICT_UNEXPECTED, NULL, 0);
+	}
+	char *got = query(fx->st, "SELECT transport, app_protocol, rule_ids, first_seen, last_seen"
+				  " FROM flow_verdicts ORDER BY responder_port", NULL, 0);
+	char *line = got;
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		char want[160];
+		const char *proto = i % 3 == 0 ? "Skype_Teams" : i % 3 == 1 ? "TLS" : "Unknown";
+		snprintf(want, sizeof want, "%s|%s||2023-11-14T22:13:20.%06zuZ|2023-11-14T22:13:20.%06zuZ\n",
+			 t[i].name, proto, i, i);
+		assert_non_null(line);
+		assert_memory_equal(line, want, strlen(want));
+		line = strchr(line, '\n') + 1;
+	}
+	assert_string_equal(line, "");
+	free(got);
+
+	/* A time right on a second, and one at the epoch's first microsecond. */
+	make_flow(&f, 6, 1000, 0);
+	f.last_us = 1000000;
+	add_flow(fx, run, &f, EA_VERDICT_UNEXPECTED, NULL, 0);
+	assert_query(fx->st,
+		     "SELECT first_seen, last_seen FROM flow_verdicts WHERE responder_port = 1000",
+		     "1970-01-01T00:00:00.000000Z|1970-01-01T00:00:01.000000Z\n");
+
+	/* IPv6 addresses are stored in their RFC 5952 text form. */
+	const uint8_t a6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+	make_flow(&f, 17, 2000, 1);
+	ea_addr_from_v6(&f.init_addr, a6);
+	add_flow(fx, run, &f, EA_VERDICT_UNEXPECTED, NULL, 0);
+	assert_query(fx->st, "SELECT initiator_ip FROM flow_verdicts WHERE responder_port = 2000",
+		     "2001:db8::1\n");
+}
+
+static void test_server_name_verbatim(void **state)
+{
+	fixture *fx = *state;
+	open_store(fx);
+	int64_t run = begin_run(fx);
+	static const char nasty[] = "a'; DROP TABLE flows; --\"%s?\x01\x1b[31m\n\xff\xfe z";
+	ea_flow_record f;
+	make_flow(&f, 6, 443, 1700000000000000);
+	memcpy(f.server_name, nasty, sizeof nasty);
+	add_flow(fx, run, &f, EA_VERDICT_UNEXPECTED, NULL, 0);
+	/* A name that fills the field without a terminator is cut at the
+	 * field's end, not read past it. */
+	make_flow(&f, 6, 444, 1700000000000000);
+	memset(f.server_name, 'x', sizeof f.server_name);
+	add_flow(fx, run, &f, EA_VERDICT_UNEXPECTED, NULL, 0);
+	close_store(fx);
+
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open_v2(fx->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_stmt *s = NULL;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT f.server_name, v.server_name FROM flows f,"
+					    " flow_verdicts v WHERE v.responder_port = f.responder_port"
+					    " ORDER BY f.responder_port", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	for (int c = 0; c < 2; c++) {
+		assert_int_equal(sqlite3_column_bytes(s, c), (int)strlen(nasty));
+		assert_memory_equal(sqlite3_column_text(s, c), nasty, strlen(nasty));
+	}
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_bytes(s, 0), (int)sizeof f.server_name);
+	assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
+/* ---- batching and failures -------------------------------------------- */
+
+static void test_batches_commit_every_batch_rows(void **state)
+{
+	fixture *fx = *state;
+	open_store(fx);
+	int64_t run = begin_run(fx);
+	ea_flow_record f;
+	const uint16_t r0[] = {0};
+	for (unsigned i = 0; i < EA_DB_BATCH_ROWS + 5; i++) {
+		make_flow(&f, 6, 443, 1700000000000000 + i);
+		add_flow(fx, run, &f, EA_VERDICT_DOCUMENTED, r0, 1);
+	}
+	/* Another connection sees exactly the committed batch: the rest is
+	 * still in the open transaction. */
+	assert_int_equal(count_raw(fx->path, "SELECT COUNT(*) FROM flows"), EA_DB_BATCH_ROWS);
+	assert_int_equal(count_raw(fx->path, "SELECT COUNT(*) FROM flow_rules"), EA_DB_BATCH_ROWS);
+	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
+	assert_int_equal(count_raw(fx->path, "SELECT COUNT(*) FROM flows"), EA_DB_BATCH_ROWS + 5);
+
+	/* Close commits what is pending. */
+	make_flow(&f, 6, 443, 1);
+	add_flow(fx, run, &f, EA_VERDICT_DOCUMENTED, r0, 1);
+	assert_int_equal(count_raw(fx->path, "SELECT COUNT(*) FROM flows"), EA_DB_BATCH_ROWS + 5);
+	close_store(fx);
+	assert_int_equal(count_raw(fx->path, "SELECT COUNT(*) FROM flows"), EA_DB_BATCH_ROWS + 6);
+}
+
+static void test_failure_keeps_committed_rows(void **state)
+{
+	fixture *fx = *state;
+	open_store(fx);
+	int64_t run = begin_run(fx);
+	ea_flow_record f;
+	const uint16_t r0[] = {0};
+	for (unsigned i = 0; i < 10; i++) {
+		make_flow(&f, 6, 443, 1700000000000000 + i);
+		add_flow(fx, run, &f, EA_VERDICT_DOCUMENTED, r0, 1);
+	}
+	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
+
+	/* Cap the file at its current size: the next pages cannot be had,
+	 * as on a full disk. */
+	char *pages = query(fx->st, "PRAGMA page_count", NULL, 0);
+	char sql[64];
+	snprintf(sql, sizeof sql, "PRAGMA max_page_count = %ld", strtol(pages, NULL, 10));
+	free(pages);
+	free(query(fx->st, sql, NULL, 0));
+
+	ea_status e = EA_OK;
+	unsigned written = 0;
+	while (written < EA_DB_BATCH_ROWS / 2) {
+		make_flow(&f, 6, 443, 1700000100000000 + written);
+		snprintf(f.server_name, sizeof f.server_name, "%0200u", written);
+		ea_match_result mr = {.verdict = EA_VERDICT_DOCUMENTED, .rules = {0}, .n_rules = 1};
+		e = ea_store_add_flow(fx->st, run, &f, &mr, &fx->m, fx->err, sizeof fx->err);
+		if (e != EA_OK)
+			break;
+		written++;
+	}
+	assert_int_equal(e, EA_ERR_DB);
+	assert_true(written > 0);
+	assert_non_null(strstr(fx->err, "database is full (disk or quota)"));
+	assert_non_null(strstr(fx->err, "writing a flow"));
+	assert_non_null(strstr(fx->err, fx->path));
+
+	close_store(fx);
+	/* The ten flushed flows are there; the failed batch is not. */
+	assert_int_equal(count_raw(fx->path, "SELECT COUNT(*) FROM flows"), 10);
+	open_store(fx);
+	assert_query(fx->st, "SELECT COUNT(*) FROM flow_verdicts WHERE rule_ids = 'ext-01'", "10\n");
+}
+
+static void test_add_flow_checks_match_result(void **state)
+{
+	fixture *fx = *state;
+	open_store(fx);
+	int64_t run = begin_run(fx);
+	ea_flow_record f;
+	make_flow(&f, 6, 443, 1);
+	const uint16_t r0[] = {0};
+	add_flow(fx, run, &f, EA_VERDICT_DOCUMENTED, r0, 1);
+
+	ea_match_result mr = {.verdict = EA_VERDICT_DOCUMENTED, .rules = {1, 4}, .n_rules = 2};
+	assert_int_equal(ea_store_add_flow(fx->st, run, &f, &mr, &fx->m, fx->err, sizeof fx->err),
+			 EA_ERR_INTERNAL);
+	mr.n_rules = 0;
+	mr.verdict = EA_VERDICT_COUNT;
+	assert_int_equal(ea_store_add_flow(fx->st, run, &f, &mr, &fx->m, fx->err, sizeof fx->err),
+			 EA_ERR_INTERNAL);
+	/* The refused flows cost nothing already queued. */
+	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
+	assert_query(fx->st, "SELECT COUNT(*) FROM flows", "1\n");
+}
+
+/* ---- duplicate inputs -------------------------------------------------- */
+
+static void test_find_input(void **state)
+{
+	fixture *fx = *state;
+	open_store(fx);
+	static const char sha_a[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+	static const char sha_b[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+	bool found = true;
+	int64_t run_id = -1;
+	assert_int_equal(ea_store_find_input(fx->st, sha_a, &found, &run_id, fx->err, sizeof fx->err),
+			 EA_OK);
+	assert_false(found);
+
+	int64_t run1 = begin_run(fx);
+	ea_input_info in = {.iface = EA_IFACE_EXTERNAL, .path = "a.pcap", .sha256 = sha_a,
+			    .size = 100, .packets = 1, .bytes = 60, .first_us = 5, .last_us = 5,
+			    .linktype = 1};
+	assert_int_equal(ea_store_add_input(fx->st, run1, &in, fx->err, sizeof fx->err), EA_OK);
+	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
+	close_store(fx);
+
+	open_store(fx);
+	int64_t run2 = begin_run(fx);
+	assert_true(run2 > run1);
+	assert_int_equal(ea_store_find_input(fx->st, sha_a, &found, &run_id, fx->err, sizeof fx->err),
+			 EA_OK);
+	assert_true(found);
+	assert_int_equal(run_id, run1);
+	assert_int_equal(ea_store_find_input(fx->st, sha_b, &found, &run_id, fx->err, sizeof fx->err),
+			 EA_OK);
+	assert_false(found);
+
+	/* A second copy in the new run does not hide the first. */
+	in.path = "copy-of-a.pcap";
+	assert_int_equal(ea_store_add_input(fx->st, run2, &in, fx->err, sizeof fx->err), EA_OK);
+	run_id = -1;
+	assert_int_equal(ea_store_find_input(fx->st, sha_a, &found, &run_id, fx->err, sizeof fx->err),
+			 EA_OK);
+	assert_int_equal(run_id, run1);
+}
+
+/* ---- upgrades and refusals --------------------------------------------- */
+
+static void exec_raw(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg ? msg : "?");
+}
+
+static void test_upgrade_from_version_1(void **state)
+{
+	fixture *fx = *state;
+	/* Section 1 alone, as an older edgeaudit would have left it. */
+	const char *v1 = strstr(ea_schema_sql, "\n-- version 1\n");
+	const char *v2 = strstr(ea_schema_sql, "\n-- version 2\n");
+	assert_non_null(v1);
+	assert_non_null(v2);
+	assert_true(v2 > v1);
+	char *section = strndup(v1, (size_t)(v2 - v1));
+	assert_non_null(section);
+
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	exec_raw(db, section);
+	free(section);
+	exec_raw(db, "PRAGMA user_version = 1");
+	exec_raw(db, "INSERT INTO runs (id, started_at, tool_version) VALUES (1, 1, 'old')");
+	exec_raw(db, "INSERT INTO rules (run_id, ord, rule_id, table_name, iface, transport,"
+		     " port_lo, port_hi, source, destination, protocols)"
+		     " VALUES (1, 0, 'ext-01', 'external', 'external', 6, 443, 443, 'any', 'any', 'TLS')");
+	exec_raw(db, "INSERT INTO flows VALUES (1, 1, 'external', 17, '192.0.2.1', 1000,"
+		     " '192.0.2.2', 443, 2000000, 3000000, 1, 2, 3, 4, 'syn', '', 'idle', 0,"
+		     " 'TLS', '', '', '', 'dpi', 0, '', 'old.example', '1:x', 'documented')");
+	exec_raw(db, "INSERT INTO flow_rules VALUES (1, 1, 0)");
+	/* No view yet: that is what version 2 adds. */
+	sqlite3_stmt *s = NULL;
+	assert_int_not_equal(sqlite3_prepare_v2(db, "SELECT * FROM flow_verdicts", -1, &s, NULL),
+			     SQLITE_OK);
+	sqlite3_close(db);
+
+	open_store(fx);
+	char want[16];
+	snprintf(want, sizeof want, "%d\n", ea_store_schema_version());
+	assert_query(fx->st, "PRAGMA user_version", want);
+	assert_query(fx->st, "SELECT transport, app_protocol, rule_ids, packets, bytes, first_seen,"
+			     " server_name FROM flow_verdicts",
+		     "udp|TLS|ext-01|3|7|1970-01-01T00:00:02.000000Z|old.example\n");
+	assert_query(fx->st, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'flows_run_verdict'",
+		     "1\n");
+	/* And the upgraded database takes new runs. */
+	int64_t run = begin_run(fx);
+	assert_int_equal(run, 2);
+}
+
+static void test_refuses_newer_schema(void **state)
+{
+	fixture *fx = *state;
+	open_store(fx);
+	close_store(fx);
+	int newer = ea_store_schema_version() + 1;
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	char sql[64];
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", newer);
+	exec_raw(db, sql);
+	sqlite3_close(db);
+
+	assert_int_equal(ea_store_open(fx->path, &fx->st, fx->err, sizeof fx->err), EA_ERR_DB);
+	assert_null(fx->st);
+	char want[256];
+	snprintf(want, sizeof want, "%s: database schema version %d is newer than this program (%d)",
+		 fx->path, newer, newer - 1);
+	assert_string_equal(fx->err, want);
+}
+
+static void test_refuses_foreign_database(void **state)
+{
+	fixture *fx = *state;
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	exec_raw(db, "CREATE TABLE contacts (name TEXT)");
+	sqlite3_close(db);
+	assert_int_equal(ea_store_open(fx->path, &fx->st, fx->err, sizeof fx->err), EA_ERR_DB);
+	assert_non_null(strstr(fx->err, "not an edgeaudit one"));
+	/* Left untouched. */
+	assert_int_equal(count_raw(fx->path, "SELECT COUNT(*) FROM sqlite_master"), 1);
+	assert_int_equal(count_raw(fx->path, "PRAGMA user_version"), 0);
+
+	/* A schema version with someone else's application id, likewise. */
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	exec_raw(db, "PRAGMA user_version = 1");
+	sqlite3_close(db);
+	assert_int_equal(ea_store_open(fx->path, &fx->st, fx->err, sizeof fx->err), EA_ERR_DB);
+	assert_non_null(strstr(fx->err, "not an edgeaudit one"));
+}
+
+static void test_refuses_non_database(void **state)
+{
+	fixture *fx = *state;
+	char path[128];
+	snprintf(path, sizeof path, "%s/not-a-db.txt", fx->dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	for (int i = 0; i < 200; i++)
+		fprintf(f, "line %d of a plain text file, not a database\n", i);
+	fclose(f);
+	struct stat before, after;
+	assert_int_equal(stat(path, &before), 0);
+
+	assert_int_equal(ea_store_open(path, &fx->st, fx->err, sizeof fx->err), EA_ERR_DB);
+	assert_null(fx->st);
+	char want[200];
+	snprintf(want, sizeof want, "%s: not a SQLite database", path);
+	assert_string_equal(fx->err, want);
+	assert_int_equal(stat(path, &after), 0);
+	assert_int_equal(before.st_size, after.st_size);
+
+	/* A directory cannot be a database either. */
+	assert_int_equal(ea_store_open(fx->dir, &fx->st, fx->err, sizeof fx->err), EA_ERR_DB);
+	assert_non_null(strstr(fx->err, fx->dir));
+}
+
+static void test_locked_database(void **state)
+{
+	fixture *fx = *state;
+	/* A rollback-journal database held exclusively: not even readable. */
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	exec_raw(db, "CREATE TABLE t (x)");
+	exec_raw(db, "BEGIN EXCLUSIVE");
+	exec_raw(db, "INSERT INTO t VALUES (1)");
+	assert_int_equal(ea_store_open(fx->path, &fx->st, fx->err, sizeof fx->err), EA_ERR_DB);
+	assert_null(fx->st);
+	assert_non_null(strstr(fx->err, "locked by another process"));
+	exec_raw(db, "ROLLBACK");
+	sqlite3_close(db);
+}
+
+static void test_locked_for_writing(void **state)
+{
+	fixture *fx = *state;
+	open_store(fx);
+	int64_t run = begin_run(fx);
+	ea_flow_record f;
+	make_flow(&f, 6, 443, 1);
+	const uint16_t r0[] = {0};
+	add_flow(fx, run, &f, EA_VERDICT_DOCUMENTED, r0, 1);
+	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
+
+	/* Another writer holds the WAL write lock. */
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	exec_raw(db, "BEGIN IMMEDIATE");
+	ea_match_result mr = {.verdict = EA_VERDICT_DOCUMENTED, .rules = {0}, .n_rules = 1};
+	assert_int_equal(ea_store_add_flow(fx->st, run, &f, &mr, &fx->m, fx->err, sizeof fx->err),
+			 EA_ERR_DB);
+	assert_non_null(strstr(fx->err, "locked by another process"));
+	/* Reading still works in WAL while the other writer holds on. */
+	assert_query(fx->st, "SELECT COUNT(*) FROM flows", "1\n");
+	exec_raw(db, "ROLLBACK");
+	sqlite3_close(db);
+
+	/* Once it is gone, writing resumes. */
+	add_flow(fx, run, &f, EA_VERDICT_DOCUMENTED, r0, 1);
+	close_store(fx);
+	assert_int_equal(count_raw(fx->path, "SELECT COUNT(*) FROM flows"), 2);
+}
+
+/* ---- the query interface ----------------------------------------------- */
+
+static int stop_after_one(void *ctx, int ncols, const char *const *cols)
+{
+	(*(int *)ctx)++;
+	return 1;
+}
+
+static void test_query_interface(void **state)
+{
+	fixture *fx = *state;
+	open_store(fx);
+	/* Parameters are bound, never spliced: a quote is just a character. */
+	const char *p[] = {"it's", NULL};
+	char *got = query(fx->st, "SELECT ?, ? IS NULL, length(?1)", p, 2);
+	assert_string_equal(got, "it's|1|4\n");
+	free(got);
+
+	int calls = 0;
+	assert_int_equal(ea_store_query(fx->st, "SELECT 1 UNION ALL SELECT 2", NULL, 0,
+					stop_after_one, &calls, fx->err, sizeof fx->err), EA_OK);
+	assert_int_equal(calls, 1);
+
+	assert_int_equal(ea_store_query(fx->st, "SELECT 1; SELECT 2", NULL, 0, NULL, NULL,
+					fx->err, sizeof fx->err), EA_ERR_INTERNAL);
+	assert_int_equal(ea_store_query(fx->st, "SELECT ?", NULL, 0, NULL, NULL,
+					fx->err, sizeof fx->err), EA_ERR_INTERNAL);
+	assert_int_equal(ea_store_query(fx->st, "SELECT nope FROM nowhere", NULL, 0, NULL, NULL,
+					fx->err, sizeof fx->err), EA_ERR_DB);
+	assert_non_null(strstr(fx->err, "nowhere"));
+	/* A trailing semicolon is still one statement. */
+	assert_int_equal(ea_store_query(fx->st, "SELECT 1;  \n", NULL, 0, NULL, NULL,
+					fx->err, sizeof fx->err), EA_OK);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_open_creates_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_view_columns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_and_rules_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flow_round_trip_and_view, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_view_derived_columns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_name_verbatim, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batches_commit_every_batch_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failure_keeps_committed_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_add_flow_checks_match_result, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_find_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_from_version_1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refuses_newer_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refuses_foreign_database, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refuses_non_database, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_locked_database, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_locked_for_writing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_query_interface, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
