@@ -1,0 +1,191 @@
+/* portsig.c — loads the port signatures (signatures/ports.sig) and looks
+ * ports up in them; see portsig.h.
+ *
+ * Entries are kept sorted by (transport, lo) and may not overlap, so a
+ * lookup is one binary search and never has to choose between two
+ * answers. Pipeline position: configuration loading; the classifier and
+ * direction inference read the result. */
+#include "portsig.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ini.h"
+#include "textparse.h"
+
+/* "tcp/443" or "udp/50000-59999". */
+static bool parse_key(ea_ini *ini, const ea_ini_item *it, ea_port_sig *sig)
+{
+	const char *slash = strchr(it->key, '/');
+	char transport[8];
+	size_t tl = slash ? (size_t)(slash - it->key) : 0;
+	if (!slash || tl >= sizeof transport) {
+		ea_ini_error(ini, it->line, "'%s' is not TRANSPORT/PORT (e.g. tcp/443)", it->key);
+		return false;
+	}
+	memcpy(transport, it->key, tl);
+	transport[tl] = '\0';
+	if (!ea_parse_transport(transport, &sig->transport)) {
+		ea_ini_error(ini, it->line, "transport '%s' is not tcp or udp", transport);
+		return false;
+	}
+	char why[160];
+	if (!ea_parse_port_range(slash + 1, &sig->lo, &sig->hi, why, sizeof why)) {
+		ea_ini_error(ini, it->line, "%s", why);
+		return false;
+	}
+	return true;
+}
+
+static bool parse_protocols(ea_ini *ini, const ea_ini_item *it, ea_port_sig *sig)
+{
+	char buf[EA_MAX_LINE + 1];
+	char *items[EA_MAX_PROTOCOLS_PER_ENTRY + 1];
+	snprintf(buf, sizeof buf, "%s", it->value);
+	if (buf[0] == '\0') {
+		ea_ini_error(ini, it->line, "%s: no protocols", it->key);
+		return false;
+	}
+	unsigned n = ea_split_list(buf, items, EA_MAX_PROTOCOLS_PER_ENTRY + 1);
+	if (n > EA_MAX_PROTOCOLS_PER_ENTRY) {
+		ea_ini_error(ini, it->line, "%s: more than %d protocols", it->key,
+			     EA_MAX_PROTOCOLS_PER_ENTRY);
+		return false;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (!ea_is_name(items[i], EA_NAME_MAX)) {
+			ea_ini_error(ini, it->line, "%s: '%s' is not a protocol name", it->key, items[i]);
+			return false;
+		}
+		snprintf(sig->protocols[i], EA_NAME_MAX, "%s", items[i]);
+	}
+	sig->n_protocols = n;
+	return true;
+}
+
+static int sig_cmp(const void *a, const void *b)
+{
+	const ea_port_sig *x = a, *y = b;
+	if (x->transport != y->transport)
+		return x->transport < y->transport ? -1 : 1;
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	/* Equal starts: keep file order, so the message names the later line. */
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+ea_status ea_portsigs_load(FILE *f, const char *file_name, ea_portsigs *ps, char *errbuf, size_t errlen)
+{
+	memset(ps, 0, sizeof *ps);
+	if (errbuf && errlen)
+		errbuf[0] = '\0';
+	ea_status st = EA_OK;
+	ea_ini *ini = ea_ini_open(f, file_name);
+	ps->sigs = calloc(EA_MAX_PORT_SIGNATURES, sizeof *ps->sigs);
+	if (!ini || !ps->sigs) {
+		st = ea_fail(EA_ERR_NOMEM, errbuf, errlen, "%s: out of memory", file_name);
+		goto out;
+	}
+
+	ea_ini_item it;
+	bool in_ports = false, full = false;
+	while (ea_ini_next(ini, &it)) {
+		if (it.kind == EA_INI_SECTION) {
+			in_ports = strcmp(it.section, "ports") == 0 && it.name[0] == '\0';
+			if (!in_ports)
+				ea_ini_error(ini, it.line, "unknown section [%s%s%s] (expected [ports])",
+					     it.section, it.name[0] ? " " : "", it.name);
+			continue;
+		}
+		if (!in_ports) {
+			if (it.section[0] == '\0')
+				ea_ini_error(ini, it.line, "'%s' is outside the [ports] section", it.key);
+			continue;
+		}
+		if (ps->n >= EA_MAX_PORT_SIGNATURES) {
+			if (!full)
+				ea_ini_error(ini, it.line, "more than %d port signatures",
+					     EA_MAX_PORT_SIGNATURES);
+			full = true;
+			continue;
+		}
+		ea_port_sig *sig = &ps->sigs[ps->n];
+		memset(sig, 0, sizeof *sig);
+		sig->line = it.line;
+		if (parse_key(ini, &it, sig) && parse_protocols(ini, &it, sig))
+			ps->n++;
+	}
+
+	qsort(ps->sigs, ps->n, sizeof *ps->sigs, sig_cmp);
+	/* Sorted by start, an entry overlaps an earlier one exactly when it
+	 * starts at or below the furthest end seen so far on its transport
+	 * (a wide entry may cover several later ones, not just its neighbour). */
+	const ea_port_sig *reach = NULL;
+	for (unsigned i = 0; i < ps->n; i++) {
+		const ea_port_sig *b = &ps->sigs[i];
+		if (reach && reach->transport == b->transport && b->lo <= reach->hi)
+			ea_ini_error(ini, b->line, "%s/%u-%u overlaps %s/%u-%u at line %u",
+				     ea_transport_name(b->transport), b->lo, b->hi,
+				     ea_transport_name(reach->transport), reach->lo, reach->hi, reach->line);
+		if (!reach || reach->transport != b->transport || b->hi > reach->hi)
+			reach = b;
+	}
+	if (ea_ini_error_count(ini)) {
+		ea_ini_errors(ini, errbuf, errlen);
+		st = EA_ERR_CONFIG;
+	}
+out:
+	ea_ini_close(ini);
+	if (st != EA_OK)
+		ea_portsigs_free(ps);
+	return st;
+}
+
+ea_status ea_portsigs_load_path(const char *path, ea_portsigs *ps, char *errbuf, size_t errlen)
+{
+	memset(ps, 0, sizeof *ps);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return ea_fail(EA_ERR_IO, errbuf, errlen, "%s: cannot open: %s", path, strerror(errno));
+	ea_status st = ea_portsigs_load(f, path, ps, errbuf, errlen);
+	fclose(f);
+	return st;
+}
+
+void ea_portsigs_free(ea_portsigs *ps)
+{
+	free(ps->sigs);
+	memset(ps, 0, sizeof *ps);
+}
+
+const ea_port_sig *ea_portsigs_lookup(const ea_portsigs *ps, uint8_t transport, uint16_t port)
+{
+	if (!ps || ps->n == 0)
+		return NULL;
+	/* The last entry starting at or before (transport, port). */
+	unsigned lo = 0, hi = ps->n;
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+		const ea_port_sig *s = &ps->sigs[mid];
+		if (s->transport < transport || (s->transport == transport && s->lo <= port))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return NULL;
+	const ea_port_sig *s = &ps->sigs[lo - 1];
+	return s->transport == transport && port >= s->lo && port <= s->hi ? s : NULL;
+}
+
+bool ea_port_sig_has(const ea_port_sig *sig, const char *name)
+{
+	if (!sig || !name)
+		return false;
+	for (unsigned i = 0; i < sig->n_protocols; i++)
+		if (strcasecmp(sig->protocols[i], name) == 0)
+			return true;
+	return false;
+}
