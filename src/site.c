@@ -1,0 +1,172 @@
+/* site.c — loads a site file: addresses for the matrix's roles; see site.h.
+ *
+ * Validated against the matrix it will be matched with, so a role name
+ * the matrix does not know is caught here rather than silently matching
+ * nothing. The Edge's own roles (the required ones) must not overlap any
+ * other role: an address that is both the A/V Edge and, say, a Front End
+ * would make every verdict about it ambiguous.
+ * Pipeline position: configuration loading; the matcher reads the result. */
+#include "site.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ini.h"
+#include "textparse.h"
+
+static ea_status add_role(ea_ini *ini, const ea_matrix *m, ea_site *s, const ea_ini_item *it)
+{
+	int idx = ea_matrix_role_index(m, it->key);
+	if (idx < 0) {
+		ea_ini_error(ini, it->line, "unknown role '%s' (the matrix does not declare it)", it->key);
+		return EA_OK;
+	}
+	ea_role_addrs *ra = &s->roles[idx];
+	if (ra->set) {
+		ea_ini_error(ini, it->line, "role '%s' is already set at line %u", it->key, ra->line);
+		return EA_OK;
+	}
+	char buf[EA_MAX_LINE + 1];
+	char *items[EA_MAX_PREFIXES_PER_ROLE + 1];
+	snprintf(buf, sizeof buf, "%s", it->value);
+	if (buf[0] == '\0') {
+		ea_ini_error(ini, it->line, "role '%s' has no addresses", it->key);
+		return EA_OK;
+	}
+	unsigned n = ea_split_list(buf, items, EA_MAX_PREFIXES_PER_ROLE + 1);
+	if (n > EA_MAX_PREFIXES_PER_ROLE) {
+		ea_ini_error(ini, it->line, "role '%s': more than %d addresses", it->key,
+			     EA_MAX_PREFIXES_PER_ROLE);
+		return EA_OK;
+	}
+	ea_prefix *p = calloc(n, sizeof *p);
+	if (!p)
+		return EA_ERR_NOMEM;
+	bool ok = true;
+	for (unsigned i = 0; i < n; i++) {
+		char why[160];
+		if (items[i][0] == '\0') {
+			ea_ini_error(ini, it->line, "role '%s': empty address in the list", it->key);
+			ok = false;
+		} else if (!ea_prefix_parse(items[i], &p[i], why, sizeof why)) {
+			ea_ini_error(ini, it->line, "role '%s': %s", it->key, why);
+			ok = false;
+		}
+	}
+	/* Marked set even when an address was bad, so a missing-role error
+	 * does not pile on top of the real one. */
+	ra->set = true;
+	ra->line = it->line;
+	if (ok) {
+		ra->prefixes = p;
+		ra->n = n;
+	} else {
+		free(p);
+	}
+	return EA_OK;
+}
+
+static void check_overlaps(ea_ini *ini, const ea_matrix *m, const ea_site *s)
+{
+	for (unsigned a = 0; a < m->n_roles; a++) {
+		if (!m->roles[a].required)
+			continue;
+		for (unsigned b = 0; b < m->n_roles; b++) {
+			/* Two Edge roles: report the pair once. */
+			if (b == a || (m->roles[b].required && b < a))
+				continue;
+			const ea_role_addrs *ra = &s->roles[a], *rb = &s->roles[b];
+			for (unsigned i = 0; i < ra->n; i++) {
+				for (unsigned k = 0; k < rb->n; k++) {
+					if (!ea_prefix_overlaps(&ra->prefixes[i], &rb->prefixes[k]))
+						continue;
+					char pa[EA_ADDR_STRLEN + 4], pb[EA_ADDR_STRLEN + 4];
+					unsigned line = ra->line > rb->line ? ra->line : rb->line;
+					ea_ini_error(ini, line,
+						     "Edge role '%s' (%s, line %u) overlaps role '%s' (%s, line %u)",
+						     m->roles[a].name, ea_prefix_str(&ra->prefixes[i], pa), ra->line,
+						     m->roles[b].name, ea_prefix_str(&rb->prefixes[k], pb), rb->line);
+				}
+			}
+		}
+	}
+}
+
+ea_status ea_site_load(FILE *f, const char *file_name, const ea_matrix *m, ea_site *s,
+		       char *errbuf, size_t errlen)
+{
+	memset(s, 0, sizeof *s);
+	s->n_roles = m->n_roles;
+	if (errbuf && errlen)
+		errbuf[0] = '\0';
+	ea_status st = EA_OK;
+	ea_ini *ini = ea_ini_open(f, file_name);
+	if (!ini) {
+		st = EA_ERR_NOMEM;
+		goto out;
+	}
+
+	ea_ini_item it;
+	bool in_roles = false;
+	while (st == EA_OK && ea_ini_next(ini, &it)) {
+		if (it.kind == EA_INI_SECTION) {
+			in_roles = strcmp(it.section, "roles") == 0 && it.name[0] == '\0';
+			if (!in_roles)
+				ea_ini_error(ini, it.line, "unknown section [%s%s%s] (expected [roles])",
+					     it.section, it.name[0] ? " " : "", it.name);
+			continue;
+		}
+		if (in_roles)
+			st = add_role(ini, m, s, &it);
+		else if (it.section[0] == '\0')
+			ea_ini_error(ini, it.line, "'%s' is outside the [roles] section", it.key);
+	}
+	if (st != EA_OK)
+		goto out;
+
+	for (unsigned i = 0; i < m->n_roles; i++)
+		if (m->roles[i].required && !s->roles[i].set)
+			ea_ini_error(ini, 0, "required role '%s' is not set", m->roles[i].name);
+	check_overlaps(ini, m, s);
+	if (ea_ini_error_count(ini)) {
+		ea_ini_errors(ini, errbuf, errlen);
+		st = EA_ERR_CONFIG;
+	}
+out:
+	if (st == EA_ERR_NOMEM)
+		ea_fail(st, errbuf, errlen, "%s: out of memory", file_name);
+	ea_ini_close(ini);
+	if (st != EA_OK)
+		ea_site_free(s);
+	return st;
+}
+
+ea_status ea_site_load_path(const char *path, const ea_matrix *m, ea_site *s, char *errbuf, size_t errlen)
+{
+	memset(s, 0, sizeof *s);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return ea_fail(EA_ERR_IO, errbuf, errlen, "%s: cannot open: %s", path, strerror(errno));
+	ea_status st = ea_site_load(f, path, m, s, errbuf, errlen);
+	fclose(f);
+	return st;
+}
+
+void ea_site_free(ea_site *s)
+{
+	for (unsigned i = 0; i < EA_MAX_ROLES; i++)
+		free(s->roles[i].prefixes);
+	memset(s, 0, sizeof *s);
+}
+
+bool ea_site_role_contains(const ea_site *s, unsigned role, const ea_addr *addr)
+{
+	if (!s || role >= s->n_roles)
+		return false;
+	const ea_role_addrs *ra = &s->roles[role];
+	for (unsigned i = 0; i < ra->n; i++)
+		if (ea_prefix_contains(&ra->prefixes[i], addr))
+			return true;
+	return false;
+}
