@@ -457,6 +457,14 @@ ea_status ea_store_open(const char *path, ea_store **out, char *errbuf, size_t e
 			goto fail;
 		}
 	}
+	/* A negative cache_size is in KiB; the value is our own constant. */
+	char cache[48];
+	snprintf(cache, sizeof cache, "PRAGMA cache_size = -%d", EA_DB_CACHE_KIB);
+	rc = sqlite3_exec(st->db, cache, NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		e = db_fail(st, rc, cache, errbuf, errlen);
+		goto fail;
+	}
 
 	for (int i = 0; i < S_COUNT; i++) {
 		rc = sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,

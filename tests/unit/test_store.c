@@ -722,7 +722,7 @@ static void test_upgrade_from_version_1(void **state)
 	assert_query(fx->st, "SELECT transport, app_protocol, rule_ids, packets, bytes, first_seen,"
 			     " server_name FROM flow_verdicts",
 		     "udp|TLS|ext-01|3|7|1970-01-01T00:00:02.000000Z|old.example\n");
-	assert_query(fx->st, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'flows_run_verdict'",
+	assert_query(fx->st, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'flows_verdict_run'",
 		     "1\n");
 	/* And the upgraded database takes new runs. */
 	int64_t run = begin_run(fx);
