@@ -1,0 +1,470 @@
+/* test_match.c — the verdict, row by row of the real matrix with the lab's
+ * site file, and the matcher's rules on a small synthetic matrix.
+ *
+ * Every expected outcome below was worked out by hand from the document's
+ * tables (signatures/lync2013-edge.matrix) and pcaps/site.ini, not taken
+ * from the code's output. The reasoning for the less obvious ones is in
+ * the comments next to them. */
+#include "testutil.h"
+
+#include <arpa/inet.h>
+#include <strings.h>
+
+#include "match.h"
+
+#define MATRIX_PATH EA_TOPDIR "/signatures/lync2013-edge.matrix"
+#define SITE_PATH EA_TOPDIR "/pcaps/site.ini"
+
+/* The lab's addresses (pcaps/site.ini) and two kinds of strangers. */
+#define AE "203.0.113.10"      /* access_edge (NAT public) */
+#define WC "203.0.113.11"      /* webconf_edge */
+#define AV "203.0.113.12"      /* av_edge */
+#define EI "172.16.0.10"       /* edge_internal */
+#define FE "172.16.0.20"       /* front_end = director_pool = xmpp_gateway */
+#define CMS "172.16.0.21"      /* cms_pool */
+#define REMOTE "198.51.100.7"  /* somebody on the internet: "any" */
+#define OTHER "203.0.113.50"   /* an outside address in no role */
+#define INT_ANY "172.16.0.99"  /* an inside host in no role: "any" */
+#define OTHER_INT "172.16.0.50" /* another inside host in no role */
+
+typedef struct {
+	ea_matrix m;
+	ea_site s;
+} world;
+
+static int load_world(void **state)
+{
+	world *w = calloc(1, sizeof *w);
+	char err[4096];
+	assert_non_null(w);
+	if (ea_matrix_load_path(MATRIX_PATH, &w->m, err, sizeof err) != EA_OK)
+		fail_msg("%s", err);
+	if (ea_site_load_path(SITE_PATH, &w->m, &w->s, err, sizeof err) != EA_OK)
+		fail_msg("%s", err);
+	*state = w;
+	return 0;
+}
+
+static int free_world(void **state)
+{
+	world *w = *state;
+	ea_site_free(&w->s);
+	ea_matrix_free(&w->m);
+	free(w);
+	return 0;
+}
+
+static ea_addr addr(const char *text)
+{
+	ea_addr a;
+	uint8_t raw[16];
+	if (inet_pton(AF_INET, text, raw) == 1)
+		ea_addr_from_v4(&a, raw);
+	else if (inet_pton(AF_INET6, text, raw) == 1)
+		ea_addr_from_v6(&a, raw);
+	else
+		fail_msg("bad test address %s", text);
+	return a;
+}
+
+static ea_flow_record flow(ea_iface iface, uint8_t transport, const char *init, const char *resp,
+			   uint16_t port, const char *proto, ea_proto_source src)
+{
+	ea_flow_record r;
+	memset(&r, 0, sizeof r);
+	r.iface = iface;
+	r.transport = transport;
+	r.init_addr = addr(init);
+	r.resp_addr = addr(resp);
+	r.init_port = 51515; /* an ephemeral port: must play no part */
+	r.resp_port = port;
+	snprintf(r.master_proto, sizeof r.master_proto, "%s", proto);
+	snprintf(r.app_proto, sizeof r.app_proto, "%s", proto);
+	r.proto_source = src;
+	return r;
+}
+
+/* The test's own names for verdicts, so a wrong ea_verdict_name cannot
+ * hide a wrong verdict. */
+static ea_verdict verdict_of(const char *word)
+{
+	static const char *names[] = {"documented", "documented-port-only", "mismatch", "wrong-direction",
+				      "unexpected"};
+	for (unsigned i = 0; i < 5; i++)
+		if (strcmp(word, names[i]) == 0)
+			return (ea_verdict)i;
+	fail_msg("bad expectation '%s'", word);
+	return EA_VERDICT_COUNT;
+}
+
+/* want: "VERDICT [rule-id ...]", rule ids in document order. */
+static void expect(const ea_matrix *m, const ea_site *s, const ea_flow_record *f, const char *want,
+		   const char *what)
+{
+	ea_match_result res;
+	memset(&res, 0xa5, sizeof res);
+	ea_match(m, s, f, &res);
+
+	char got[512];
+	size_t used = (size_t)snprintf(got, sizeof got, "%s", ea_verdict_name(res.verdict));
+	for (unsigned i = 0; i < res.n_rules && i < EA_MAX_RULES; i++) {
+		assert_true(res.rules[i] < m->n_rules);
+		used += (size_t)snprintf(got + used, sizeof got - used, " %s", m->rules[res.rules[i]].id);
+	}
+	char word[32];
+	size_t wl = strcspn(want, " ");
+	snprintf(word, sizeof word, "%.*s", (int)wl, want);
+	if (res.verdict != verdict_of(word) || strcmp(got, want) != 0)
+		fail_msg("%s: expected '%s', got '%s'", what, want, got);
+}
+
+/* ---- every row of the document -------------------------------------------- */
+
+#define U "unexpected"
+
+typedef struct {
+	const char *id;
+	const char *init, *resp; /* a flow the row documents */
+	uint16_t port;           /* inside the row's range */
+	const char *proto;       /* confirmed and acceptable on the row */
+	const char *fit;         /* verdict of that flow */
+	const char *below;       /* responder port lo - 1 */
+	const char *above;       /* responder port hi + 1 */
+	const char *reversed;    /* responder opens to the initiator, same port */
+	const char *src_miss;    /* initiator replaced by a stranger; NULL: the row says any */
+	const char *dst_miss;    /* responder replaced by a stranger; NULL: the row says any */
+	const char *other_iface; /* same flow seen on the other NIC */
+	const char *other_transport;
+} row_case;
+
+static const row_case rows[] = {
+	/* ---- external interface ---- */
+	/* XMPP 5269 in: the XMPP table has the same row (xmpp-01) and the
+	 * opposite one (xmpp-02), so reversed is documented too. */
+	{"ext-01", REMOTE, AE, 5269, "Jabber", "documented ext-01 xmpp-01", U, U, "documented xmpp-02",
+	 NULL, U, U, U},
+	/* CRL fetch out of the Access Edge only: inbound 80 is the reverse. */
+	{"ext-02", AE, REMOTE, 80, "HTTP", "documented ext-02", U, U, "wrong-direction ext-02", U, NULL, U, U},
+	{"ext-03", AE, REMOTE, 53, "DNS", "documented ext-03", U, U, "wrong-direction ext-03", U, NULL, U,
+	 "documented ext-04"},
+	{"ext-04", AE, REMOTE, 53, "DNS", "documented ext-04", U, U, "wrong-direction ext-04", U, NULL, U,
+	 "documented ext-03"},
+	/* 443 into the Access Edge: pim-03's "client" is unset, so any. */
+	{"ext-05", REMOTE, AE, 443, "TLS", "documented ext-05 pim-03", U, U, "wrong-direction ext-05 pim-03",
+	 NULL, U, U, U},
+	/* 5061 is documented both ways: in (ext-06, pim-01), out (ext-07,
+	 * fed-01, pim-02; im_partner unset). */
+	{"ext-06", REMOTE, AE, 5061, "TLS", "documented ext-06 pim-01", U, U,
+	 "documented ext-07 fed-01 pim-02", NULL, U, U, U},
+	{"ext-07", AE, REMOTE, 5061, "TLS", "documented ext-07 fed-01 pim-02", U, U,
+	 "documented ext-06 pim-01", U, NULL, U, U},
+	/* Web Conferencing Edge out on 443: ext-16 is A/V Edge only. */
+	{"ext-08", REMOTE, WC, 443, "TLS", "documented ext-08", U, U, "wrong-direction ext-08", NULL, U, U, U},
+	/* Media range: each direction has its own row; TCP and UDP both. */
+	{"ext-09", AV, REMOTE, 50000, "RTP", "documented ext-09 pim-04", U, U, "documented ext-11", U, NULL,
+	 U, "documented ext-10"},
+	{"ext-10", AV, REMOTE, 50000, "RTP", "documented ext-10", U, U, "documented ext-12", U, NULL, U,
+	 "documented ext-09 pim-04"},
+	{"ext-11", REMOTE, AV, 50000, "RTP", "documented ext-11", U, U, "documented ext-09 pim-04", NULL, U,
+	 U, "documented ext-12"},
+	{"ext-12", REMOTE, AV, 59999, "RTP", "documented ext-12", U, U, "documented ext-10", NULL, U, U,
+	 "documented ext-11"},
+	{"ext-13", AV, REMOTE, 3478, "STUN", "documented ext-13 pim-05", U, U, "documented ext-14 pim-06", U,
+	 NULL, U, U},
+	{"ext-14", REMOTE, AV, 3478, "STUN", "documented ext-14 pim-06", U, U, "documented ext-13 pim-05",
+	 NULL, U, U, U},
+	{"ext-15", REMOTE, AV, 443, "STUN", "documented ext-15", U, U, "documented ext-16", NULL, U, U, U},
+	{"ext-16", AV, REMOTE, 443, "TLS", "documented ext-16", U, U, "documented ext-15", U, NULL, U, U},
+
+	/* ---- internal interface ---- */
+	/* The Standard Edition server is the XMPP gateway; xmpp-03 takes
+	 * anyone, so a stranger's 23456 is still documented, by xmpp-03. */
+	{"int-01", FE, EI, 23456, "TLS", "documented int-01 xmpp-03", U, U,
+	 "wrong-direction int-01 xmpp-03", "documented xmpp-03", U, U, U},
+	/* 5062 from the Front End is int-05's A/V authentication. */
+	{"int-02", FE, EI, 5061, "TLS", "documented int-02", U, "documented int-05", "documented int-03", U, U,
+	 U, U},
+	/* The Edge opening 5062 on the Front End is int-05 reversed. */
+	{"int-03", EI, FE, 5061, "TLS", "documented int-03", U, "wrong-direction int-05", "documented int-02",
+	 U, U, U, U},
+	{"int-04", FE, EI, 8057, "TLS", "documented int-04", U, U, "wrong-direction int-04", U, U, U, U},
+	/* branch_appliance is unset but front_end is set: the source is the
+	 * Front End only, so a stranger does not fit. */
+	{"int-05", FE, EI, 5062, "TLS", "documented int-05", "documented int-02", U, "wrong-direction int-05",
+	 U, U, U, U},
+	{"int-06", INT_ANY, EI, 3478, "STUN", "documented int-06", U, U, "wrong-direction int-06", NULL, U, U,
+	 U},
+	{"int-07", INT_ANY, EI, 443, "STUN", "documented int-07", U, U, "wrong-direction int-07", NULL, U, U,
+	 U},
+	{"int-08", CMS, EI, 4443, "TLS", "documented int-08", U, U, "wrong-direction int-08", U, U, U, U},
+	/* The three logging ports are neighbours; 50000 is media on the
+	 * external side only. */
+	{"int-09", INT_ANY, EI, 50001, "TLS", "documented int-09", U, "documented int-10",
+	 "wrong-direction int-09", NULL, U, U, U},
+	{"int-10", INT_ANY, EI, 50002, "TLS", "documented int-10", "documented int-09", "documented int-11",
+	 "wrong-direction int-10", NULL, U, U, U},
+	{"int-11", INT_ANY, EI, 50003, "TLS", "documented int-11", "documented int-10", U,
+	 "wrong-direction int-11", NULL, U, U, U},
+
+	/* ---- federation ---- */
+	{"fed-01", AE, REMOTE, 5061, "TLS", "documented ext-07 fed-01 pim-02", U, U,
+	 "documented ext-06 pim-01", U, NULL, U, U},
+
+	/* ---- public IM: partner, client and Live Messenger are unset ---- */
+	/* An unset role is any: a "stranger" is as good as anyone there. */
+	{"pim-01", REMOTE, AE, 5061, "TLS", "documented ext-06 pim-01", U, U,
+	 "documented ext-07 fed-01 pim-02", "documented ext-06 pim-01", U, U, U},
+	{"pim-02", AE, REMOTE, 5061, "TLS", "documented ext-07 fed-01 pim-02", U, U,
+	 "documented ext-06 pim-01", U, "documented ext-07 fed-01 pim-02", U, U},
+	{"pim-03", REMOTE, AE, 443, "TLS", "documented ext-05 pim-03", U, U, "wrong-direction ext-05 pim-03",
+	 "documented ext-05 pim-03", U, U, U},
+	{"pim-04", AV, REMOTE, 50000, "RTP", "documented ext-09 pim-04", U, U, "documented ext-11", U,
+	 "documented ext-09 pim-04", U, "documented ext-10"},
+	{"pim-05", AV, REMOTE, 3478, "STUN", "documented ext-13 pim-05", U, U, "documented ext-14 pim-06", U,
+	 "documented ext-13 pim-05", U, U},
+	{"pim-06", REMOTE, AV, 3478, "STUN", "documented ext-14 pim-06", U, U, "documented ext-13 pim-05",
+	 "documented ext-14 pim-06", U, U, U},
+
+	/* ---- XMPP ---- */
+	{"xmpp-01", REMOTE, AE, 5269, "Jabber", "documented ext-01 xmpp-01", U, U, "documented xmpp-02", NULL,
+	 U, U, U},
+	{"xmpp-02", AE, REMOTE, 5269, "TLS", "documented xmpp-02", U, U, "documented ext-01 xmpp-01", U, NULL,
+	 U, U},
+	/* From anyone inside; int-01 only from the gateway. */
+	{"xmpp-03", INT_ANY, EI, 23456, "TLS", "documented xmpp-03", U, U, "wrong-direction xmpp-03", NULL, U,
+	 U, U},
+};
+
+/* "documented a b" → "VERDICT a b" */
+static const char *same_rows(const char *fit, const char *verdict, char *buf, size_t len)
+{
+	const char *ids = strchr(fit, ' ');
+	snprintf(buf, len, "%s%s", verdict, ids ? ids : "");
+	return buf;
+}
+
+static void test_every_row(void **state)
+{
+	const world *w = *state;
+	const ea_matrix *m = &w->m;
+	const ea_site *s = &w->s;
+	const unsigned n_cases = sizeof rows / sizeof rows[0];
+	assert_int_equal(n_cases, 37);
+	assert_int_equal(m->n_rules, 37);
+
+	for (unsigned i = 0; i < n_cases; i++) {
+		const row_case *c = &rows[i];
+		/* The table is in document order, one case per row. */
+		assert_string_equal(c->id, m->rules[i].id);
+		const ea_rule *r = &m->rules[i];
+		assert_true(c->port >= r->port_lo && c->port <= r->port_hi);
+		ea_iface other_if = r->iface == EA_IFACE_EXTERNAL ? EA_IFACE_INTERNAL : EA_IFACE_EXTERNAL;
+		uint8_t other_tr = r->transport == 6 ? 17 : 6;
+		const char *stranger = r->iface == EA_IFACE_EXTERNAL ? OTHER : OTHER_INT;
+		const ea_proto_source DPI = EA_PROTO_SRC_DPI;
+		char what[64], buf[128];
+		ea_flow_record f;
+
+#define CHECK(label, flow_expr, want)                                              \
+	do {                                                                       \
+		snprintf(what, sizeof what, "%s %s", c->id, label);                \
+		f = flow_expr;                                                     \
+		expect(m, s, &f, want, what);                                      \
+	} while (0)
+
+		CHECK("fits", flow(r->iface, r->transport, c->init, c->resp, c->port, c->proto, DPI), c->fit);
+		/* The row itself must be among those that document it. */
+		char own[40];
+		snprintf(own, sizeof own, " %s", c->id);
+		assert_non_null(strstr(c->fit, own));
+
+		CHECK("payload-confirmed",
+		      flow(r->iface, r->transport, c->init, c->resp, c->port, c->proto, EA_PROTO_SRC_PAYLOAD), c->fit);
+		CHECK("ssh", flow(r->iface, r->transport, c->init, c->resp, c->port, "SSH", DPI),
+		      same_rows(c->fit, "mismatch", buf, sizeof buf));
+		CHECK("port-only",
+		      flow(r->iface, r->transport, c->init, c->resp, c->port, c->proto, EA_PROTO_SRC_PORT),
+		      same_rows(c->fit, "documented-port-only", buf, sizeof buf));
+		CHECK("unclassified",
+		      flow(r->iface, r->transport, c->init, c->resp, c->port, "Unknown", EA_PROTO_SRC_NONE),
+		      same_rows(c->fit, "documented-port-only", buf, sizeof buf));
+		/* Unconfirmed SSH is only a port guess: still port-only. */
+		CHECK("ssh-by-port", flow(r->iface, r->transport, c->init, c->resp, c->port, "SSH", EA_PROTO_SRC_PORT),
+		      same_rows(c->fit, "documented-port-only", buf, sizeof buf));
+
+		CHECK("below", flow(r->iface, r->transport, c->init, c->resp, (uint16_t)(r->port_lo - 1), c->proto, DPI),
+		      c->below);
+		CHECK("above", flow(r->iface, r->transport, c->init, c->resp, (uint16_t)(r->port_hi + 1), c->proto, DPI),
+		      c->above);
+		CHECK("reversed", flow(r->iface, r->transport, c->resp, c->init, c->port, c->proto, DPI), c->reversed);
+		if (c->src_miss)
+			CHECK("src-miss", flow(r->iface, r->transport, stranger, c->resp, c->port, c->proto, DPI),
+			      c->src_miss);
+		else
+			assert_int_equal(r->n_src, 0); /* no case is skipped for a role side */
+		if (c->dst_miss)
+			CHECK("dst-miss", flow(r->iface, r->transport, c->init, stranger, c->port, c->proto, DPI),
+			      c->dst_miss);
+		else
+			assert_int_equal(r->n_dst, 0);
+		CHECK("other-iface", flow(other_if, r->transport, c->init, c->resp, c->port, c->proto, DPI),
+		      c->other_iface);
+		CHECK("other-transport", flow(r->iface, other_tr, c->init, c->resp, c->port, c->proto, DPI),
+		      c->other_transport);
+#undef CHECK
+	}
+}
+
+/* ---- particular cases on the real data ------------------------------------- */
+
+static void test_particular_cases(void **state)
+{
+	const world *w = *state;
+	const ea_matrix *m = &w->m;
+	const ea_site *s = &w->s;
+	const ea_iface X = EA_IFACE_EXTERNAL, I = EA_IFACE_INTERNAL;
+	const ea_proto_source DPI = EA_PROTO_SRC_DPI;
+	ea_flow_record f;
+
+	/* The Access Edge's private address (the NIC behind the NAT). */
+	f = flow(X, 6, REMOTE, "10.0.1.10", 443, "TLS", DPI);
+	expect(m, s, &f, "documented ext-05 pim-03", "private Access Edge address");
+	/* The internal NIC's IPv6 address. */
+	f = flow(I, 6, "fd00:16::99", "fd00:16::10", 443, "STUN", DPI);
+	expect(m, s, &f, "documented int-07", "IPv6 edge_internal");
+	f = flow(I, 6, FE, "fd00:16::10", 5061, "TLS", DPI);
+	expect(m, s, &f, "documented int-02", "IPv4 Front End to the IPv6 internal NIC");
+
+	/* The application protocol alone is enough, any letter case. */
+	f = flow(X, 6, REMOTE, AE, 443, "TLS", DPI);
+	snprintf(f.master_proto, sizeof f.master_proto, "Unknown");
+	snprintf(f.app_proto, sizeof f.app_proto, "skype_teams");
+	expect(m, s, &f, "documented ext-05 pim-03", "app protocol only");
+	/* ... and so is the master protocol. */
+	snprintf(f.master_proto, sizeof f.master_proto, "tls");
+	snprintf(f.app_proto, sizeof f.app_proto, "Google");
+	expect(m, s, &f, "documented ext-05 pim-03", "master protocol only");
+
+	/* HTTP is acceptable on ext-02 but not on 443: a mismatch there. */
+	f = flow(X, 6, REMOTE, AE, 443, "HTTP", DPI);
+	expect(m, s, &f, "mismatch ext-05 pim-03", "cleartext HTTP on 443");
+	/* Cleartext SIP on 5061 is not what the document allows (MTLS). */
+	f = flow(X, 6, REMOTE, AE, 5061, "SIP", DPI);
+	expect(m, s, &f, "mismatch ext-06 pim-01", "cleartext SIP on 5061");
+	/* TLS where the row wants DNS. */
+	f = flow(X, 17, AE, REMOTE, 53, "TLS", DPI);
+	expect(m, s, &f, "mismatch ext-04", "TLS on udp/53");
+
+	/* The Web Conferencing Edge making an outbound 443 connection is
+	 * ext-08 reversed (ext-16 is the A/V Edge's). */
+	f = flow(X, 6, WC, REMOTE, 443, "TLS", DPI);
+	expect(m, s, &f, "wrong-direction ext-08", "webconf outbound 443");
+	/* Between two Edge services on the external side: 443 to the A/V
+	 * Edge from the Access Edge is "any" → av_edge. */
+	f = flow(X, 6, AE, AV, 443, "STUN", DPI);
+	expect(m, s, &f, "documented ext-15", "Access Edge to A/V Edge 443");
+	/* Something with no row at all. */
+	f = flow(X, 6, REMOTE, AE, 22, "SSH", DPI);
+	expect(m, s, &f, "unexpected", "ssh to the Edge");
+	f = flow(I, 6, FE, EI, 3389, "RDP", DPI);
+	expect(m, s, &f, "unexpected", "rdp to the Edge");
+	/* ICMP: transport 1 is in no row. */
+	f = flow(X, 1, REMOTE, AE, 0, "ICMP", DPI);
+	expect(m, s, &f, "unexpected", "icmp");
+	/* The initiator's port plays no part: a flow from port 443 to an
+	 * ephemeral port is not a 443 flow. */
+	f = flow(X, 6, AE, REMOTE, 40000, "TLS", DPI);
+	f.init_port = 443;
+	expect(m, s, &f, "unexpected", "source port 443");
+}
+
+static void test_verdict_names(void **state)
+{
+	assert_string_equal(ea_verdict_name(EA_VERDICT_DOCUMENTED), "documented");
+	assert_string_equal(ea_verdict_name(EA_VERDICT_PORT_ONLY), "documented-port-only");
+	assert_string_equal(ea_verdict_name(EA_VERDICT_MISMATCH), "mismatch");
+	assert_string_equal(ea_verdict_name(EA_VERDICT_WRONG_DIRECTION), "wrong-direction");
+	assert_string_equal(ea_verdict_name(EA_VERDICT_UNEXPECTED), "unexpected");
+	assert_string_equal(ea_verdict_name(EA_VERDICT_COUNT), "?");
+}
+
+/* ---- the rules on a small matrix ------------------------------------------ */
+
+static const char synth_matrix[] = "[role edge]\nrequired = yes\n"
+				   "[role a]\nrequired = no\n"
+				   "[role b]\nrequired = no\n"
+				   "[rule r1]\ntable = t\ninterface = external\ntext = x\ntransport = tcp\n"
+				   "port = 100\nsource = any\ndestination = edge\nprotocols = TLS\n"
+				   "[rule r2]\ntable = t\ninterface = external\ntext = x\ntransport = tcp\n"
+				   "port = 100\nsource = a, b\ndestination = edge\nprotocols = HTTP, OCSP\n"
+				   "[rule r3]\ntable = t\ninterface = external\ntext = x\ntransport = tcp\n"
+				   "port = 200-300\nsource = b\ndestination = edge\nprotocols = DNS\n"
+				   "[rule r4]\ntable = t\ninterface = external\ntext = x\ntransport = tcp\n"
+				   "port = 250\nsource = edge\ndestination = a\nprotocols = DNS\n";
+
+static void test_synthetic_rules(void **state)
+{
+	ea_matrix m;
+	ea_site s;
+	char err[2048];
+	FILE *f = ea_test_memfile(synth_matrix);
+	if (ea_matrix_load(f, "synth", &m, err, sizeof err) != EA_OK)
+		fail_msg("%s", err);
+	fclose(f);
+	f = ea_test_memfile("[roles]\nedge = 10.0.0.1\na = 10.0.0.2\n"); /* b unset */
+	if (ea_site_load(f, "synth-site", &m, &s, err, sizeof err) != EA_OK)
+		fail_msg("%s", err);
+	fclose(f);
+
+	const ea_iface X = EA_IFACE_EXTERNAL;
+	const ea_proto_source DPI = EA_PROTO_SRC_DPI;
+	ea_flow_record fl;
+	/* Both r1 and r2 fit; only r2 accepts HTTP: only r2 is listed. */
+	fl = flow(X, 6, "10.0.0.2", "10.0.0.1", 100, "HTTP", DPI);
+	expect(&m, &s, &fl, "documented r2", "accepting rows only");
+	fl = flow(X, 6, "10.0.0.2", "10.0.0.1", 100, "TLS", DPI);
+	expect(&m, &s, &fl, "documented r1", "the other one");
+	/* a is set, b is not: r2's source is a alone, not any. */
+	fl = flow(X, 6, "10.0.0.9", "10.0.0.1", 100, "HTTP", DPI);
+	expect(&m, &s, &fl, "mismatch r1", "union of the set roles");
+	fl = flow(X, 6, "10.0.0.9", "10.0.0.1", 100, "HTTP", EA_PROTO_SRC_PORT);
+	expect(&m, &s, &fl, "documented-port-only r1", "port only, fitting rows");
+	/* r3's only role is unset: any address. */
+	fl = flow(X, 6, "10.0.0.9", "10.0.0.1", 300, "DNS", DPI);
+	expect(&m, &s, &fl, "documented r3", "all roles unset");
+	/* 250: r3 fits for anyone → edge; edge → a fits r4. */
+	fl = flow(X, 6, "10.0.0.1", "10.0.0.2", 250, "DNS", DPI);
+	expect(&m, &s, &fl, "documented r4", "r4");
+	/* a → edge on 250: r3 fits (b unset = any source), so it is
+	 * documented although it is also r4 reversed. */
+	fl = flow(X, 6, "10.0.0.2", "10.0.0.1", 250, "DNS", DPI);
+	expect(&m, &s, &fl, "documented r3", "a fit beats a reverse");
+	/* edge → stranger on 250: r4's destination is a, so nothing fits;
+	 * but stranger → edge on 250 is r3 (any → edge): reversed. */
+	fl = flow(X, 6, "10.0.0.1", "10.0.0.9", 250, "DNS", DPI);
+	expect(&m, &s, &fl, "wrong-direction r3", "wrong destination, reverse documented");
+	/* a stranger → a on 250: no row has a as source or destination
+	 * together with a stranger. */
+	fl = flow(X, 6, "10.0.0.9", "10.0.0.2", 250, "DNS", DPI);
+	expect(&m, &s, &fl, "unexpected", "nothing either way");
+	/* edge → a on 100: r1 and r2 reversed, both listed. */
+	fl = flow(X, 6, "10.0.0.1", "10.0.0.2", 100, "TLS", DPI);
+	expect(&m, &s, &fl, "wrong-direction r1 r2", "two reverse rows");
+	/* The other interface matches nothing. */
+	fl = flow(EA_IFACE_INTERNAL, 6, "10.0.0.2", "10.0.0.1", 100, "HTTP", DPI);
+	expect(&m, &s, &fl, "unexpected", "internal");
+
+	ea_site_free(&s);
+	ea_matrix_free(&m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_every_row, load_world, free_world),
+		cmocka_unit_test_setup_teardown(test_particular_cases, load_world, free_world),
+		cmocka_unit_test(test_verdict_names),
+		cmocka_unit_test(test_synthetic_rules),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
