@@ -7,6 +7,8 @@
 #   make pcaps    rebuild the lab captures in pcaps/ (needs root)
 #   make lint     include boundaries (one library per module)
 
+.DEFAULT_GOAL := all
+
 PKGS      := libpcap libndpi sqlite3 libcrypto
 TEST_PKGS := cmocka
 BUILD     ?= build
