@@ -91,6 +91,44 @@ static void put(FILE *out, const char *s)
 	ea_fputs_escaped(s ? s : "", out);
 }
 
+/* Text from our own data files (the matrix's document cells are
+ * Traditional Chinese): printed as is when it is well-formed UTF-8 with
+ * no control characters, C1 included, else escaped like wire data. */
+static bool clean_utf8(const unsigned char *p)
+{
+	while (*p) {
+		if (*p < 0x80) {
+			if (*p < 0x20 || *p == 0x7f)
+				return false;
+			p++;
+			continue;
+		}
+		unsigned len = *p >= 0xf0 && *p <= 0xf4 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc2 ? 2 : 0;
+		if (len == 0 || *p > 0xf4)
+			return false;
+		uint32_t cp = *p & (0x7f >> len);
+		for (unsigned i = 1; i < len; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		static const uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
+		if (cp < min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
+		    (cp >= 0x80 && cp <= 0x9f))
+			return false;
+		p += len;
+	}
+	return true;
+}
+
+static void put_doc(FILE *out, const char *s)
+{
+	if (s && clean_utf8((const unsigned char *)s))
+		fputs(s, out);
+	else
+		ea_fputs_escaped(s ? s : "", out);
+}
+
 static uint64_t num(const char *s)
 {
 	if (!s)
@@ -216,8 +254,19 @@ static int input_row(void *ctx, int ncols, const char *const *c)
 	if (c[8] && strcmp(c[8], "1") == 0)
 		fputs("  [truncated]", out);
 	if (c[9]) {
+		/* The reader's message names the file by the path it was
+		 * given; the report names it by its base name only. */
+		const char *err = c[9], *at = c[10] && *c[10] ? strstr(err, c[10]) : NULL;
 		fputs("  [stopped: ", out);
-		put(out, c[9]);
+		if (at) {
+			char *head = strndup(err, (size_t)(at - err));
+			put(out, head ? head : "");
+			free(head);
+			put(out, c[2]);
+			put(out, at + strlen(c[10]));
+		} else {
+			put(out, err);
+		}
 		fputc(']', out);
 	}
 	fputc('\n', out);
@@ -240,7 +289,7 @@ static ea_status section_runs(report *r, char *errbuf, size_t errlen)
 		"packets", "bytes", "sha256", "capture time (UTC)");
 	e = query(r,
 		"SELECT run_id, iface, file_name, packets, bytes, sha256, " ISO("first_seen")
-		", " ISO("last_seen") ", truncated, error"
+		", " ISO("last_seen") ", truncated, error, path"
 		" FROM inputs WHERE " IN_SCOPE("run_id") " ORDER BY run_id, id",
 		p, 1, input_row, r, errbuf, errlen);
 	if (e == EA_OK && r->rows == 0)
@@ -368,7 +417,7 @@ static int rule_row(void *ctx, int ncols, const char *const *c)
 	if (num(c[5]) == 0) {
 		rc->n_unused++;
 		rule_key(rc->unused, c);
-		put(rc->unused, c[11]);
+		put_doc(rc->unused, c[11]);
 		fputc('\n', rc->unused);
 	}
 	return 0;

@@ -55,6 +55,12 @@ static void build_matrix(ea_matrix *m)
 	add_rule(m, "ext-02", EA_IFACE_EXTERNAL, 6, 5061, -1, 0);
 	add_rule(m, "int-01", EA_IFACE_INTERNAL, 6, 5061, 1, 0);
 	add_rule(m, "ext-03", EA_IFACE_EXTERNAL, 17, 3478, -1, 0);
+	/* Document cells: Chinese is printed as written; a C1 control
+	 * (0x9b is CSI to some terminals) is escaped even from our files. */
+	free(m->rules[3].text);
+	m->rules[3].text = strdup("存取/STUN/UDP/3478");
+	free(m->rules[1].text);
+	m->rules[1].text = strdup("bad\xc2\x9b" "31m cell");
 }
 
 static void free_matrix(ea_matrix *m)
@@ -159,6 +165,12 @@ static int setup(void **state)
 		.first_us = 1700000000000001, .last_us = 1700000100000000, .linktype = 1,
 	};
 	assert_int_equal(ea_store_add_input(fx->st, fx->run1, &in, fx->err, sizeof fx->err), EA_OK);
+	ea_input_info bad = in;
+	bad.path = "/tmp/somewhere/captures/bad.pcap";
+	bad.sha256 = "9999990123456789abcdef0123456789abcdef0123456789abcdef0123456789";
+	bad.packets = 0;
+	bad.error = "/tmp/somewhere/captures/bad.pcap: record 3: snaplen 0";
+	assert_int_equal(ea_store_add_input(fx->st, fx->run1, &bad, fx->err, sizeof fx->err), EA_OK);
 
 	ea_flow_record f;
 	/* ext-01: three documented flows from two initiators. */
@@ -455,8 +467,21 @@ static void test_wire_strings_escaped(void **state)
 	assert_null(strchr(text, '\x1b'));
 	assert_non_null(strstr(text, "name: evil\\x1b[31m\\x0aFAKE LINE\n"));
 	assert_null(strstr(text, "\nFAKE LINE"));
-	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
-		assert_true(*p == '\n' || (*p >= 0x20 && *p <= 0x7e));
+	/* No control character at all but the line ends, C1 included. */
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		assert_true(*p == '\n' || *p >= 0x20);
+		assert_int_not_equal(*p, 0x7f);
+		if (*p == 0xc2)
+			assert_false(p[1] >= 0x80 && p[1] <= 0x9f);
+	}
+	free(text);
+
+	/* The matrix's own cells: Chinese as written, a C1 byte escaped. */
+	text = report_text(fx, fx->run2, 5);
+	char *unused = section(text, "Rows never used");
+	assert_non_null(strstr(unused, "udp/3478        存取/STUN/UDP/3478\n"));
+	assert_non_null(strstr(unused, "tcp/5061        bad\\xc2\\x9b31m cell\n"));
+	free(unused);
 	free(text);
 }
 
@@ -511,6 +536,7 @@ static void test_header_has_no_paths_or_wall_clock(void **state)
 	assert_non_null(strstr(inputs, "edge-ext.pcap"));
 	assert_non_null(strstr(inputs, "abcdef012345"));
 	assert_non_null(strstr(inputs, "2023-11-14T22:13:20.000001Z .. 2023-11-14T22:15:00.000000Z"));
+	assert_non_null(strstr(inputs, "999999012345  [stopped: bad.pcap: record 3: snaplen 0]\n"));
 	free(inputs);
 	assert_null(strstr(text, "/tmp/"));
 	assert_null(strstr(text, "/x/"));

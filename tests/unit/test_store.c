@@ -538,6 +538,50 @@ static void test_server_name_verbatim(void **state)
 	sqlite3_close(db);
 }
 
+/* The vendor's matrix as shipped: every row stored in document order,
+ * with the roles and protocols the loader read. */
+static void test_real_matrix_rules(void **state)
+{
+	fixture *fx = *state;
+	ea_matrix real;
+	memset(&real, 0, sizeof real);
+	if (ea_matrix_load_path(EA_TOPDIR "/signatures/lync2013-edge.matrix", &real, fx->err,
+				sizeof fx->err) != EA_OK)
+		fail_msg("matrix: %s", fx->err);
+	assert_true(real.n_rules > 0);
+	open_store(fx);
+	ea_run_info info = {.tool_version = "t", .started_at = 1};
+	int64_t run = 0;
+	assert_int_equal(ea_store_begin_run(fx->st, &info, &real, &run, fx->err, sizeof fx->err),
+			 EA_OK);
+
+	/* The expected rows, written out from the loaded matrix. */
+	char *want = NULL;
+	size_t len = 0;
+	FILE *w = open_memstream(&want, &len);
+	assert_non_null(w);
+	for (unsigned i = 0; i < real.n_rules; i++) {
+		const ea_rule *r = &real.rules[i];
+		fprintf(w, "%u|%s|%s|%u|%u|%u|", i, r->id, ea_iface_name(r->iface), r->transport,
+			r->port_lo, r->port_hi);
+		for (unsigned k = 0; k < r->n_src; k++)
+			fprintf(w, "%s%s", k ? "," : "", real.roles[r->src_roles[k]].name);
+		fputs(r->n_src ? "|" : "any|", w);
+		for (unsigned k = 0; k < r->n_dst; k++)
+			fprintf(w, "%s%s", k ? "," : "", real.roles[r->dst_roles[k]].name);
+		fputs(r->n_dst ? "|" : "any|", w);
+		for (unsigned k = 0; k < r->n_protocols; k++)
+			fprintf(w, "%s%s", k ? "," : "", r->protocols[k]);
+		fprintf(w, "|%s\n", r->note_zh ? r->note_zh : "NULL");
+	}
+	fclose(w);
+	assert_query(fx->st,
+		     "SELECT ord, rule_id, iface, transport, port_lo, port_hi, source, destination,"
+		     " protocols, COALESCE(note_zh, 'NULL') FROM rules ORDER BY ord", want);
+	free(want);
+	ea_matrix_free(&real);
+}
+
 /* ---- batching and failures -------------------------------------------- */
 
 static void test_batches_commit_every_batch_rows(void **state)
@@ -887,6 +931,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flow_round_trip_and_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_view_derived_columns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_name_verbatim, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_real_matrix_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batches_commit_every_batch_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure_keeps_committed_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_add_flow_checks_match_result, setup, teardown),
