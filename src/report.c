@@ -6,7 +6,9 @@
  * (only the captures' own timestamps and file base names), and every
  * string from the database goes through the escaper, because host names
  * and protocol strings came off the wire and must not be able to forge a
- * report line or a terminal escape.
+ * report line or a terminal escape. The one exception is the matrix's
+ * document cells, printed as written when they are clean UTF-8 (see
+ * put_doc), so the Chinese of the vendor's document stays readable.
  * Pipeline position: store → [report]. */
 #include "report.h"
 
