@@ -1,0 +1,312 @@
+/* payload_check.c — STUN/TURN and RTP recognised from one packet's payload.
+ *
+ * Pipeline position: called by the classifier (classify.c) for flows nDPI
+ * 4.2 leaves unconfirmed. See payload_check.h for why these exist.
+ *
+ * Formats:
+ *  - STUN, RFC 8489 (was RFC 5389): a 20-byte header whose first two bits
+ *    are zero, a length that is a multiple of 4, the magic cookie
+ *    0x2112A442 at offset 4.
+ *  - Classic STUN (RFC 3489) has no cookie, and Microsoft's TURN
+ *    ([MS-TURN] 2.2.1, built on a STUN draft that did not pad attributes)
+ *    may send lengths that are not a multiple of 4, cookie or not. Those
+ *    are accepted only for the message types the two documents define and
+ *    only when the message fills its datagram or frame exactly.
+ *  - TURN ChannelData, RFC 8656 §12.4: channel 0x4000-0x7FFF (the
+ *    RFC 5766 range, which older servers still use), a length, the data.
+ *  - [MS-TURN] multiplexed TURN: channel 0xFF10, a length, an 8-byte
+ *    session id, then the relayed STUN or RTP packet.
+ *  - RTP, RFC 3550 §5.1, with the payload types of RFC 3551 §6.
+ *
+ * TCP framings:
+ *  - bare STUN and ChannelData back to back, each self-delimiting
+ *    (RFC 8656 §12.5; ChannelData is padded to 4 bytes on TCP);
+ *  - the RFC 4571 2-byte length prefix (ICE-TCP, RFC 6544);
+ *  - the [MS-TURN] 2.1.4 header Lync uses on TCP 443: type (0x02 TURN
+ *    control, 0x03 end-to-end data), a zero byte, a 2-byte length.
+ * A TCP segment is judged by the message or frame it starts with, which
+ * must be whole in the segment; a segment that starts mid-message cannot
+ * be told from noise and simply does not confirm anything.
+ *
+ * Every field is read only after the length in hand was checked to hold
+ * it; the helpers never look at p[len] or beyond. */
+#include "payload_check.h"
+
+#include <stddef.h>
+#include <strings.h>
+
+enum { TRANSPORT_TCP = 6, TRANSPORT_UDP = 17 };
+
+#define STUN_HEADER_LEN 20u
+#define STUN_MAGIC_COOKIE 0x2112A442u
+#define CHANNEL_HEADER_LEN 4u
+#define CHANNEL_MIN 0x4000u
+#define CHANNEL_MAX 0x7FFFu
+#define MSTURN_MUX_CHANNEL 0xFF10u
+#define MSTURN_MUX_SESSION_LEN 8u
+#define RFC4571_HEADER_LEN 2u
+#define MSTURN_HEADER_LEN 4u
+#define MSTURN_CONTROL 0x02u
+#define MSTURN_DATA 0x03u
+#define RTP_HEADER_LEN 12u
+#define RTP_VERSION 2u
+
+static uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)((unsigned)p[0] << 8 | p[1]);
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint32_t pad4(uint32_t n)
+{
+	return (n + 3u) & ~3u;
+}
+
+/* The message types RFC 3489 §11.1 (Binding; Shared Secret is never seen
+ * on the wire we audit) and [MS-TURN] 2.2.1 define. Without the cookie,
+ * or with an unaligned length, the type is what separates STUN from
+ * noise, so nothing else counts. */
+static bool legacy_stun_type(uint16_t type)
+{
+	switch (type) {
+	case 0x0001: /* Binding request */
+	case 0x0101: /* Binding response */
+	case 0x0111: /* Binding error response */
+	case 0x0003: /* Allocate request */
+	case 0x0103: /* Allocate response */
+	case 0x0113: /* Allocate error response */
+	case 0x0004: /* Send request */
+	case 0x0115: /* Data indication */
+	case 0x0006: /* Set Active Destination request */
+	case 0x0106: /* Set Active Destination response */
+	case 0x0116: /* Set Active Destination error response */
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The length of the STUN message that starts p[0..len), or 0 when none
+ * does. A standard message (cookie, aligned length) may be followed by
+ * more bytes; a legacy one must end exactly at len. */
+static uint32_t stun_message_len(const uint8_t *p, uint32_t len)
+{
+	if (len < STUN_HEADER_LEN)
+		return 0;
+	uint16_t type = be16(p);
+	uint16_t mlen = be16(p + 2);
+	uint32_t total = STUN_HEADER_LEN + mlen;
+	if ((type & 0xC000u) != 0 || total > len)
+		return 0;
+	if (be32(p + 4) == STUN_MAGIC_COOKIE && mlen % 4 == 0)
+		return total;
+	return total == len && legacy_stun_type(type) ? total : 0;
+}
+
+/* p[0..len) is exactly one STUN message. */
+static bool stun_fills(const uint8_t *p, uint32_t len)
+{
+	return len > 0 && stun_message_len(p, len) == len;
+}
+
+/* The length of the ChannelData message that starts p[0..len), padding
+ * included when padded is set (TCP), or 0. */
+static uint32_t channel_data_len(const uint8_t *p, uint32_t len, bool padded)
+{
+	if (len < CHANNEL_HEADER_LEN)
+		return 0;
+	uint16_t channel = be16(p);
+	uint32_t total = CHANNEL_HEADER_LEN + be16(p + 2);
+	if (padded)
+		total = pad4(total);
+	if (channel < CHANNEL_MIN || channel > CHANNEL_MAX || total > len)
+		return 0;
+	return total;
+}
+
+/* A datagram that is one ChannelData message; the padding to 4 bytes is
+ * optional on UDP (RFC 8656 §12.5). */
+static bool channel_datagram(const uint8_t *p, uint32_t len)
+{
+	uint32_t total = channel_data_len(p, len, false);
+	return total > 0 && (len == total || len == pad4(total));
+}
+
+/* A datagram that is one [MS-TURN] multiplexed message; *inner gets the
+ * relayed packet. */
+static bool msturn_mux_datagram(const uint8_t *p, uint32_t len, const uint8_t **inner, uint32_t *inner_len)
+{
+	if (len < CHANNEL_HEADER_LEN + MSTURN_MUX_SESSION_LEN)
+		return false;
+	if (be16(p) != MSTURN_MUX_CHANNEL || be16(p + 2) != len - CHANNEL_HEADER_LEN)
+		return false;
+	*inner = p + CHANNEL_HEADER_LEN + MSTURN_MUX_SESSION_LEN;
+	*inner_len = len - CHANNEL_HEADER_LEN - MSTURN_MUX_SESSION_LEN;
+	return true;
+}
+
+/* A TCP segment that is nothing but whole STUN and ChannelData messages,
+ * back to back, ending exactly at len. A segment that opens with a
+ * standard STUN message needs no more than that; one that opens with
+ * ChannelData has only a channel number and a length to show, which the
+ * middle of a TLS record matches often enough, so then the whole segment
+ * must parse. Each step consumes at least 4 bytes, so the walk ends. */
+static bool turn_stream(const uint8_t *p, uint32_t len)
+{
+	uint32_t first = stun_message_len(p, len);
+	if (first > 0)
+		return true;
+	uint32_t off = 0;
+	while (off < len) {
+		uint32_t n = channel_data_len(p + off, len - off, true);
+		if (n == 0)
+			n = stun_message_len(p + off, len - off);
+		if (n == 0)
+			return false;
+		off += n;
+	}
+	return off == len && len > 0;
+}
+
+/* The region an RFC 4571 length prefix announces, when the whole frame
+ * is in this segment. */
+static bool rfc4571_frame(const uint8_t *p, uint32_t len, const uint8_t **inner, uint32_t *inner_len)
+{
+	if (len < RFC4571_HEADER_LEN)
+		return false;
+	uint32_t flen = be16(p);
+	if (flen > len - RFC4571_HEADER_LEN)
+		return false;
+	*inner = p + RFC4571_HEADER_LEN;
+	*inner_len = flen;
+	return true;
+}
+
+/* The region an [MS-TURN] 2.1.4 framing header announces, when the whole
+ * frame is in this segment; *type gets the frame type. */
+static bool msturn_frame(const uint8_t *p, uint32_t len, uint8_t *type, const uint8_t **inner,
+			 uint32_t *inner_len)
+{
+	if (len < MSTURN_HEADER_LEN)
+		return false;
+	if ((p[0] != MSTURN_CONTROL && p[0] != MSTURN_DATA) || p[1] != 0)
+		return false;
+	uint32_t flen = be16(p + 2);
+	if (flen > len - MSTURN_HEADER_LEN)
+		return false;
+	*type = p[0];
+	*inner = p + MSTURN_HEADER_LEN;
+	*inner_len = flen;
+	return true;
+}
+
+bool ea_payload_is_stun(const uint8_t *p, uint32_t len, uint8_t transport)
+{
+	const uint8_t *in;
+	uint32_t in_len;
+	uint8_t type;
+
+	if (!p)
+		return false;
+	if (transport == TRANSPORT_UDP)
+		return stun_fills(p, len) || channel_datagram(p, len) ||
+		       (msturn_mux_datagram(p, len, &in, &in_len) && stun_fills(in, in_len));
+	if (transport != TRANSPORT_TCP)
+		return false;
+
+	if (turn_stream(p, len))
+		return true;
+	if (rfc4571_frame(p, len, &in, &in_len) && stun_fills(in, in_len))
+		return true;
+	/* Both MS-TURN frame types may carry STUN: control frames the TURN
+	 * messages, data frames the peers' own connectivity checks. */
+	return msturn_frame(p, len, &type, &in, &in_len) && stun_fills(in, in_len);
+}
+
+/* Payload types RFC 3551 §6 assigns, plus the dynamic range 96-127.
+ * Reserved and unassigned values (1, 2, 19-24, 27, 29, 30, 35-95) do not
+ * occur in real media. Leaving out 64-95 is also what keeps RTCP out:
+ * its packet types 192-223 (SR 200, RR 201, ...) sit in the second byte
+ * exactly where an RTP marker bit and payload type 64-95 would
+ * (RFC 5761 §4). */
+static bool rtp_payload_type(unsigned pt)
+{
+	if (pt >= 96 && pt <= 127)
+		return true;
+	switch (pt) {
+	case 0:
+	case 3: case 4: case 5: case 6: case 7: case 8: case 9: case 10:
+	case 11: case 12: case 13: case 14: case 15: case 16: case 17: case 18:
+	case 25: case 26: case 28:
+	case 31: case 32: case 33: case 34:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* An RTP packet occupying p[0..len): version 2, a payload type in use,
+ * and the CSRC list and any header extension inside len. The padding bit
+ * is not checked: in SRTP the authentication tag follows the padding, so
+ * the last byte is not the padding count. */
+static bool rtp_packet(const uint8_t *p, uint32_t len)
+{
+	if (len < RTP_HEADER_LEN)
+		return false;
+	if ((p[0] >> 6) != RTP_VERSION)
+		return false;
+	if (!rtp_payload_type(p[1] & 0x7Fu))
+		return false;
+	uint32_t hdr = RTP_HEADER_LEN + 4u * (p[0] & 0x0Fu);
+	if (hdr > len)
+		return false;
+	if (p[0] & 0x10u) {
+		if (len - hdr < 4)
+			return false;
+		hdr += 4u + 4u * be16(p + hdr + 2);
+		if (hdr > len)
+			return false;
+	}
+	return true;
+}
+
+bool ea_payload_is_rtp(const uint8_t *p, uint32_t len, uint8_t transport)
+{
+	const uint8_t *in;
+	uint32_t in_len;
+	uint8_t type;
+
+	if (!p)
+		return false;
+	if (transport == TRANSPORT_UDP)
+		return rtp_packet(p, len) ||
+		       (msturn_mux_datagram(p, len, &in, &in_len) && rtp_packet(in, in_len));
+	if (transport != TRANSPORT_TCP)
+		return false;
+
+	/* A TCP stream has no packet boundaries of its own, so RTP on TCP is
+	 * recognised only inside a frame that says where the packet ends. */
+	if (rfc4571_frame(p, len, &in, &in_len) && rtp_packet(in, in_len))
+		return true;
+	return msturn_frame(p, len, &type, &in, &in_len) && type == MSTURN_DATA &&
+	       rtp_packet(in, in_len);
+}
+
+static const ea_payload_check checks[] = {
+	{"STUN", ea_payload_is_stun},
+	{"RTP", ea_payload_is_rtp},
+};
+
+const ea_payload_check *ea_payload_check_for(const char *protocol)
+{
+	if (!protocol)
+		return NULL;
+	for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++)
+		if (strcasecmp(protocol, checks[i].protocol) == 0)
+			return &checks[i];
+	return NULL;
+}
