@@ -125,10 +125,14 @@ ea_status ea_portsigs_load(FILE *f, const char *file_name, ea_portsigs *ps, char
 	const ea_port_sig *reach = NULL;
 	for (unsigned i = 0; i < ps->n; i++) {
 		const ea_port_sig *b = &ps->sigs[i];
-		if (reach && reach->transport == b->transport && b->lo <= reach->hi)
-			ea_ini_error(ini, b->line, "%s/%u-%u overlaps %s/%u-%u at line %u",
-				     ea_transport_name(b->transport), b->lo, b->hi,
-				     ea_transport_name(reach->transport), reach->lo, reach->hi, reach->line);
+		if (reach && reach->transport == b->transport && b->lo <= reach->hi) {
+			/* Blame the entry written later: that is where the conflict was introduced. */
+			const ea_port_sig *later = b->line > reach->line ? b : reach;
+			const ea_port_sig *earlier = later == b ? reach : b;
+			ea_ini_error(ini, later->line, "%s/%u-%u overlaps %s/%u-%u at line %u",
+				     ea_transport_name(later->transport), later->lo, later->hi,
+				     ea_transport_name(earlier->transport), earlier->lo, earlier->hi, earlier->line);
+		}
 		if (!reach || reach->transport != b->transport || b->hi > reach->hi)
 			reach = b;
 	}

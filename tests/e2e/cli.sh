@@ -55,7 +55,7 @@ n=$(rows "$db" "select count(*) from flow_verdicts")
 [ "$n" -gt 0 ] && ok read-records-flows || bad read-records-flows "no flows in flow_verdicts"
 run duplicate-refused 1 'already in' -- "$bin" read --site "$site" --db "$db" --external "$shared/ndpi_sip.pcap"
 [ "$(rows "$db" 'select count(*) from runs')" = 1 ] && ok duplicate-writes-nothing || bad duplicate-writes-nothing "a run was added"
-run duplicate-force 0 'Recorded in' -- "$bin" read --quiet --force --site "$site" --db "$db" --external "$shared/ndpi_sip.pcap"
+run duplicate-force 0 '' -- "$bin" read --quiet --force --site "$site" --db "$db" --external "$shared/ndpi_sip.pcap"
 [ "$(rows "$db" 'select count(*) from runs')" = 2 ] && ok force-adds-run || bad force-adds-run "runs != 2"
 run same-file-twice 1 'same capture' -- "$bin" read --site "$site" --db "$tmp/b.db" --external "$shared/ndpi_dns.pcap" --internal "$shared/ndpi_dns.pcap"
 run report-ok 0 'documented' -- "$bin" report --db "$db"
