@@ -28,38 +28,29 @@
  * must be whole in the segment; a segment that starts mid-message cannot
  * be told from noise and simply does not confirm anything.
  *
- * Every field is read only after the length in hand was checked to hold
- * it; the helpers never look at p[len] or beyond. */
+ * Every byte is read through an ea_cursor (cursor.h): a header is read
+ * straight through and the sticky error checked once, so nothing outside
+ * p[0..len) is ever touched, whatever the length fields claim. */
 #include "payload_check.h"
 
 #include <stddef.h>
 #include <strings.h>
 
+#include "cursor.h"
+
 enum { TRANSPORT_TCP = 6, TRANSPORT_UDP = 17 };
 
-#define STUN_HEADER_LEN 20u
 #define STUN_MAGIC_COOKIE 0x2112A442u
+#define STUN_TRANSACTION_REST 12u /* the transaction id after the cookie's 4 bytes */
 #define CHANNEL_HEADER_LEN 4u
 #define CHANNEL_MIN 0x4000u
 #define CHANNEL_MAX 0x7FFFu
 #define MSTURN_MUX_CHANNEL 0xFF10u
 #define MSTURN_MUX_SESSION_LEN 8u
-#define RFC4571_HEADER_LEN 2u
-#define MSTURN_HEADER_LEN 4u
 #define MSTURN_CONTROL 0x02u
 #define MSTURN_DATA 0x03u
-#define RTP_HEADER_LEN 12u
+#define RTP_FIXED_REST 10u /* sequence, timestamp, SSRC after the first two bytes */
 #define RTP_VERSION 2u
-
-static uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)((unsigned)p[0] << 8 | p[1]);
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 static uint32_t pad4(uint32_t n)
 {
@@ -95,14 +86,16 @@ static bool legacy_stun_type(uint16_t type)
  * more bytes; a legacy one must end exactly at len. */
 static uint32_t stun_message_len(const uint8_t *p, uint32_t len)
 {
-	if (len < STUN_HEADER_LEN)
+	ea_cursor c = ea_cursor_make(p, len);
+	uint16_t type = ea_cursor_be16(&c);
+	uint16_t mlen = ea_cursor_be16(&c);
+	uint32_t cookie = ea_cursor_be32(&c); /* the id's first word, before RFC 5389 */
+	ea_cursor_skip(&c, STUN_TRANSACTION_REST);
+	ea_cursor_skip(&c, mlen); /* the attributes must all be here */
+	if (c.err || (type & 0xC000u) != 0)
 		return 0;
-	uint16_t type = be16(p);
-	uint16_t mlen = be16(p + 2);
-	uint32_t total = STUN_HEADER_LEN + mlen;
-	if ((type & 0xC000u) != 0 || total > len)
-		return 0;
-	if (be32(p + 4) == STUN_MAGIC_COOKIE && mlen % 4 == 0)
+	uint32_t total = (uint32_t)c.off;
+	if (cookie == STUN_MAGIC_COOKIE && mlen % 4 == 0)
 		return total;
 	return total == len && legacy_stun_type(type) ? total : 0;
 }
@@ -117,15 +110,13 @@ static bool stun_fills(const uint8_t *p, uint32_t len)
  * included when padded is set (TCP), or 0. */
 static uint32_t channel_data_len(const uint8_t *p, uint32_t len, bool padded)
 {
-	if (len < CHANNEL_HEADER_LEN)
+	ea_cursor c = ea_cursor_make(p, len);
+	uint16_t channel = ea_cursor_be16(&c);
+	uint16_t dlen = ea_cursor_be16(&c);
+	ea_cursor_skip(&c, padded ? pad4(dlen) : dlen);
+	if (c.err || channel < CHANNEL_MIN || channel > CHANNEL_MAX)
 		return 0;
-	uint16_t channel = be16(p);
-	uint32_t total = CHANNEL_HEADER_LEN + be16(p + 2);
-	if (padded)
-		total = pad4(total);
-	if (channel < CHANNEL_MIN || channel > CHANNEL_MAX || total > len)
-		return 0;
-	return total;
+	return (uint32_t)c.off;
 }
 
 /* A datagram that is one ChannelData message; the padding to 4 bytes is
@@ -140,12 +131,14 @@ static bool channel_datagram(const uint8_t *p, uint32_t len)
  * relayed packet. */
 static bool msturn_mux_datagram(const uint8_t *p, uint32_t len, const uint8_t **inner, uint32_t *inner_len)
 {
-	if (len < CHANNEL_HEADER_LEN + MSTURN_MUX_SESSION_LEN)
+	ea_cursor c = ea_cursor_make(p, len);
+	uint16_t channel = ea_cursor_be16(&c);
+	uint16_t flen = ea_cursor_be16(&c);
+	ea_cursor_skip(&c, MSTURN_MUX_SESSION_LEN);
+	if (c.err || channel != MSTURN_MUX_CHANNEL || flen != len - CHANNEL_HEADER_LEN)
 		return false;
-	if (be16(p) != MSTURN_MUX_CHANNEL || be16(p + 2) != len - CHANNEL_HEADER_LEN)
-		return false;
-	*inner = p + CHANNEL_HEADER_LEN + MSTURN_MUX_SESSION_LEN;
-	*inner_len = len - CHANNEL_HEADER_LEN - MSTURN_MUX_SESSION_LEN;
+	*inner = ea_cursor_here(&c);
+	*inner_len = (uint32_t)ea_cursor_remaining(&c);
 	return true;
 }
 
@@ -157,31 +150,32 @@ static bool msturn_mux_datagram(const uint8_t *p, uint32_t len, const uint8_t **
  * must parse. Each step consumes at least 4 bytes, so the walk ends. */
 static bool turn_stream(const uint8_t *p, uint32_t len)
 {
-	uint32_t first = stun_message_len(p, len);
-	if (first > 0)
+	if (stun_message_len(p, len) > 0)
 		return true;
-	uint32_t off = 0;
-	while (off < len) {
-		uint32_t n = channel_data_len(p + off, len - off, true);
+	ea_cursor c = ea_cursor_make(p, len);
+	while (ea_cursor_remaining(&c) > 0) {
+		const uint8_t *q = ea_cursor_here(&c);
+		uint32_t rest = (uint32_t)ea_cursor_remaining(&c);
+		uint32_t n = channel_data_len(q, rest, true);
 		if (n == 0)
-			n = stun_message_len(p + off, len - off);
+			n = stun_message_len(q, rest);
 		if (n == 0)
 			return false;
-		off += n;
+		ea_cursor_skip(&c, n);
 	}
-	return off == len && len > 0;
+	return len > 0 && !c.err;
 }
 
 /* The region an RFC 4571 length prefix announces, when the whole frame
  * is in this segment. */
 static bool rfc4571_frame(const uint8_t *p, uint32_t len, const uint8_t **inner, uint32_t *inner_len)
 {
-	if (len < RFC4571_HEADER_LEN)
+	ea_cursor c = ea_cursor_make(p, len);
+	uint16_t flen = ea_cursor_be16(&c);
+	const uint8_t *body = ea_cursor_ptr(&c, flen);
+	if (!body)
 		return false;
-	uint32_t flen = be16(p);
-	if (flen > len - RFC4571_HEADER_LEN)
-		return false;
-	*inner = p + RFC4571_HEADER_LEN;
+	*inner = body;
 	*inner_len = flen;
 	return true;
 }
@@ -191,15 +185,15 @@ static bool rfc4571_frame(const uint8_t *p, uint32_t len, const uint8_t **inner,
 static bool msturn_frame(const uint8_t *p, uint32_t len, uint8_t *type, const uint8_t **inner,
 			 uint32_t *inner_len)
 {
-	if (len < MSTURN_HEADER_LEN)
+	ea_cursor c = ea_cursor_make(p, len);
+	uint8_t ftype = ea_cursor_u8(&c);
+	uint8_t reserved = ea_cursor_u8(&c);
+	uint16_t flen = ea_cursor_be16(&c);
+	const uint8_t *body = ea_cursor_ptr(&c, flen);
+	if (!body || (ftype != MSTURN_CONTROL && ftype != MSTURN_DATA) || reserved != 0)
 		return false;
-	if ((p[0] != MSTURN_CONTROL && p[0] != MSTURN_DATA) || p[1] != 0)
-		return false;
-	uint32_t flen = be16(p + 2);
-	if (flen > len - MSTURN_HEADER_LEN)
-		return false;
-	*type = p[0];
-	*inner = p + MSTURN_HEADER_LEN;
+	*type = ftype;
+	*inner = body;
 	*inner_len = flen;
 	return true;
 }
@@ -255,23 +249,17 @@ static bool rtp_payload_type(unsigned pt)
  * the last byte is not the padding count. */
 static bool rtp_packet(const uint8_t *p, uint32_t len)
 {
-	if (len < RTP_HEADER_LEN)
-		return false;
-	if ((p[0] >> 6) != RTP_VERSION)
-		return false;
-	if (!rtp_payload_type(p[1] & 0x7Fu))
-		return false;
-	uint32_t hdr = RTP_HEADER_LEN + 4u * (p[0] & 0x0Fu);
-	if (hdr > len)
-		return false;
-	if (p[0] & 0x10u) {
-		if (len - hdr < 4)
-			return false;
-		hdr += 4u + 4u * be16(p + hdr + 2);
-		if (hdr > len)
-			return false;
+	ea_cursor c = ea_cursor_make(p, len);
+	uint8_t b0 = ea_cursor_u8(&c);
+	uint8_t b1 = ea_cursor_u8(&c);
+	ea_cursor_skip(&c, RTP_FIXED_REST);
+	ea_cursor_skip(&c, 4u * (b0 & 0x0Fu)); /* CSRC list */
+	if (b0 & 0x10u) {                       /* header extension */
+		ea_cursor_skip(&c, 2);          /* profile-defined */
+		uint16_t words = ea_cursor_be16(&c);
+		ea_cursor_skip(&c, 4u * words);
 	}
-	return true;
+	return !c.err && (b0 >> 6) == RTP_VERSION && rtp_payload_type(b1 & 0x7Fu);
 }
 
 bool ea_payload_is_rtp(const uint8_t *p, uint32_t len, uint8_t transport)
