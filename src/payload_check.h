@@ -30,11 +30,18 @@ typedef struct {
  * have none. The result points to static constant data. */
 const ea_payload_check *ea_payload_check_for(const char *protocol);
 
-/* STUN (RFC 5389/8489), classic STUN / MS-TURN (RFC 3489), TURN
- * ChannelData (RFC 8656), and on TCP also RFC 4571 length-prefixed STUN. */
+/* STUN (RFC 8489/5389), classic STUN (RFC 3489) and MS-TURN, TURN
+ * ChannelData (RFC 8656) and MS-TURN multiplexed messages; on TCP bare,
+ * behind an RFC 4571 length prefix, or inside an [MS-TURN] 2.1.4 frame.
+ * Agrees with Wireshark on every shared capture. */
 bool ea_payload_is_stun(const uint8_t *p, uint32_t len, uint8_t transport);
 
-/* RTP (RFC 3550) on UDP; on TCP only with RFC 4571 length framing. */
+/* RTP (RFC 3550): on UDP bare or MS-TURN multiplexed; on TCP only inside
+ * an RFC 4571 frame or an [MS-TURN] end-to-end data frame. On UDP this is
+ * a plausibility check of one 12-byte header and nothing more: about one
+ * random datagram in ten passes, and so does a DNS message whose id
+ * starts with binary 10 (DNS over TCP likewise, its length prefix being
+ * RFC 4571's). Rely on it only where the port already says RTP. */
 bool ea_payload_is_rtp(const uint8_t *p, uint32_t len, uint8_t transport);
 
 #endif
