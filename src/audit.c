@@ -9,7 +9,7 @@
 #include "direction.h"
 #include "flow.h"
 #include "frag.h"
-#include "limits.h"
+#include "ea_limits.h"
 
 /* Each table's end-of-flow callback needs to know its interface. */
 typedef struct {

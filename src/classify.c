@@ -12,7 +12,7 @@
 
 #include <ndpi/ndpi_api.h>
 
-#include "limits.h"
+#include "ea_limits.h"
 #include "payload_check.h"
 
 struct ea_classifier {

@@ -24,7 +24,7 @@ enum {
 #define SHA1_LEN 20
 #define BASE64_SHA1_LEN 28  /* 4 * ceil(20 / 3) */
 /* seed + two IPv6 addresses + proto + pad + two ports */
-#define MAX_INPUT (2 + 16 + 16 + 1 + 1 + 2 + 2)
+#define CID_MAX_INPUT (2 + 16 + 16 + 1 + 1 + 2 + 2)
 
 _Static_assert(2 + BASE64_SHA1_LEN + 1 <= EA_COMMUNITY_ID_MAX, "EA_COMMUNITY_ID_MAX too small");
 
@@ -69,7 +69,7 @@ void ea_community_id(uint16_t seed, uint8_t proto, const ea_addr *src, const ea_
 	uint16_t pa = keep ? sport : dport, pb = keep ? dport : sport;
 	bool v4 = ea_addr_is_v4(a) && ea_addr_is_v4(b);
 
-	uint8_t in[MAX_INPUT];
+	uint8_t in[CID_MAX_INPUT];
 	size_t n = 0;
 	n += put_be16(in + n, seed);
 	n += put_addr(in + n, a, v4);

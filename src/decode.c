@@ -24,7 +24,7 @@
 #include <string.h>
 
 #include "cursor.h"
-#include "limits.h"
+#include "ea_limits.h"
 
 /* Link types by number (pcap-linktype(7)), so that only the capture module
  * needs <pcap.h>. A pcap file stores LINKTYPE_* values; libpcap hands back

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "limits.h"
+#include "ea_limits.h"
 
 struct ea_flow_table {
 	ea_flow **buckets;

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "limits.h"
+#include "ea_limits.h"
 #include "packet.h"
 
 typedef enum {

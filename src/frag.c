@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "limits.h"
+#include "ea_limits.h"
 
 typedef struct {
 	ea_addr src, dst;

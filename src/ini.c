@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "limits.h"
+#include "ea_limits.h"
 
 struct ea_ini {
 	FILE *f;

@@ -14,7 +14,7 @@
 #include "classify.h"
 #include "error.h"
 #include "filehash.h"
-#include "limits.h"
+#include "ea_limits.h"
 #include "matrix.h"
 #include "portsig.h"
 #include "report.h"
@@ -563,7 +563,7 @@ static int cmd_rules(int argc, char **argv)
 	       "SOURCE -> DESTINATION", "ACCEPTED PROTOCOLS / NOTE");
 	for (unsigned i = 0; i < m.n_rules; i++) {
 		const ea_rule *r = &m.rules[i];
-		char port[16], sd[128];
+		char port[16], sd[160];
 		if (r->port_lo == r->port_hi)
 			snprintf(port, sizeof port, "%u", r->port_lo);
 		else

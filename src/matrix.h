@@ -11,7 +11,7 @@
 #include <stdio.h>
 
 #include "error.h"
-#include "limits.h"
+#include "ea_limits.h"
 #include "packet.h"
 
 #define EA_NAME_MAX 32

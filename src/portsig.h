@@ -17,7 +17,7 @@
 #include <stdio.h>
 
 #include "error.h"
-#include "limits.h"
+#include "ea_limits.h"
 #include "matrix.h"
 
 typedef struct {

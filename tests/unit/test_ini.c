@@ -2,7 +2,7 @@
 #include "testutil.h"
 
 #include "ini.h"
-#include "limits.h"
+#include "ea_limits.h"
 
 typedef struct {
 	FILE *f;

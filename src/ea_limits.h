@@ -1,7 +1,7 @@
-/* limits.h — every bound and default timeout of edgeaudit, each with why.
+/* ea_limits.h — every bound and default timeout of edgeaudit, each with why.
  * Nothing else in the tree hard-codes a limit. */
-#ifndef EA_LIMITS_H
-#define EA_LIMITS_H
+#ifndef EA_EA_LIMITS_H
+#define EA_EA_LIMITS_H
 
 /* Decoding. */
 #define EA_MAX_VLAN_TAGS 4        /* QinQ is 2; more is a loop or garbage */
