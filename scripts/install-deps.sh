@@ -9,7 +9,7 @@ build_pkgs=(build-essential pkg-config libpcap-dev libndpi-dev libsqlite3-dev
 # libasan/libubsan come with build-essential.
 extra_pkgs=()
 case "${1:-}" in
-  --bench) extra_pkgs=(libndpi-bin tcpdump) ;;
+  --bench) extra_pkgs=(libndpi-bin tcpdump time) ;;
   --lab)   extra_pkgs=(tcpdump iproute2 iptables openssl sip-tester coturn prosody
                        dnsmasq nginx-light openssh-client netcat-openbsd libndpi-bin) ;;
   "") ;;
