@@ -106,19 +106,31 @@ static bool detected_by_dpi(const struct ndpi_flow_struct *flow, ndpi_protocol p
 static void run_payload_checks(ea_classifier *c, ea_class_state *s, const ea_packet *pkt,
 			       uint8_t transport, uint16_t resp_port)
 {
-	if (s->check_hit || pkt->payload_len == 0)
+	if (pkt->payload_len == 0 || s->payloads_checked == UINT8_MAX)
 		return;
 	const ea_port_sig *sig = ea_portsigs_lookup(c->portsigs, transport, resp_port);
 	if (!sig)
 		return;
-	for (unsigned i = 0; i < sig->n_protocols && i < 63; i++) {
+	s->payloads_checked++;
+	for (unsigned i = 0; i < sig->n_protocols && i < EA_CHECKED_PROTOCOLS; i++) {
 		const ea_payload_check *chk = ea_payload_check_for(sig->protocols[i]);
-		if (chk && chk->check(pkt->payload, pkt->payload_len, transport)) {
-			s->check_hit = 1;
-			s->check_sig = (uint8_t)(i + 1);
-			return;
-		}
+		if (chk && chk->check(pkt->payload, pkt->payload_len, transport) && s->check_hits[i] < UINT8_MAX)
+			s->check_hits[i]++;
 	}
+}
+
+/* The signature protocol our checks confirmed, or -1. */
+static int confirmed_by_checks(const ea_class_state *s, const ea_port_sig *sig)
+{
+	for (unsigned i = 0; sig && i < sig->n_protocols && i < EA_CHECKED_PROTOCOLS; i++) {
+		const ea_payload_check *chk = ea_payload_check_for(sig->protocols[i]);
+		if (!chk || s->check_hits[i] < chk->hits_needed)
+			continue;
+		if (chk->hits_needed > 1 && 2u * s->check_hits[i] <= s->payloads_checked)
+			continue;
+		return (int)i;
+	}
+	return -1;
 }
 
 void ea_classify_packet(ea_classifier *c, ea_class_state *s, const ea_packet *pkt,
@@ -182,13 +194,14 @@ void ea_classify_finish(ea_classifier *c, ea_class_state *s, uint8_t transport,
 		return;
 
 	const ea_port_sig *sig = ea_portsigs_lookup(c->portsigs, transport, resp_port);
+	int checked;
 	if (s->source == EA_PROTO_SRC_DPI) {
 		set_name(rec->master_proto, ndpi_get_proto_name(c->ndpi, s->master));
 		set_name(rec->app_proto, ndpi_get_proto_name(c->ndpi, s->app ? s->app : s->master));
-	} else if (s->check_hit && sig && s->check_sig <= sig->n_protocols) {
+	} else if ((checked = confirmed_by_checks(s, sig)) >= 0) {
 		s->source = EA_PROTO_SRC_PAYLOAD;
-		set_name(rec->master_proto, sig->protocols[s->check_sig - 1]);
-		set_name(rec->app_proto, sig->protocols[s->check_sig - 1]);
+		set_name(rec->master_proto, sig->protocols[checked]);
+		set_name(rec->app_proto, sig->protocols[checked]);
 	} else if (sig && sig->n_protocols) {
 		s->source = EA_PROTO_SRC_PORT;
 		set_name(rec->master_proto, sig->protocols[0]);

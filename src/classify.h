@@ -17,6 +17,9 @@
 #include "packet.h"
 #include "portsig.h"
 
+/* Payload checks run for the first few protocols a port signature lists. */
+#define EA_CHECKED_PROTOCOLS 4
+
 /* Per-flow classification state, embedded in the flow. No nDPI types
  * leak out: the nDPI flow is an opaque pointer. */
 typedef struct {
@@ -28,9 +31,9 @@ typedef struct {
 	uint8_t confidence;     /* ndpi_confidence_t */
 	uint8_t source;         /* ea_proto_source */
 	uint8_t dpi_packets;    /* packets given to nDPI so far */
-	uint8_t decided : 1;
-	uint8_t check_hit : 1;  /* a payload check confirmed checked_proto */
-	uint8_t check_sig : 6;  /* index into the port signature's protocols + 1 */
+	uint8_t decided;
+	uint8_t payloads_checked;           /* payloads shown to our checks */
+	uint8_t check_hits[EA_CHECKED_PROTOCOLS]; /* per signature protocol */
 } ea_class_state;
 
 typedef struct ea_classifier ea_classifier;

@@ -285,8 +285,11 @@ bool ea_payload_is_rtp(const uint8_t *p, uint32_t len, uint8_t transport)
 }
 
 static const ea_payload_check checks[] = {
-	{"STUN", ea_payload_is_stun},
-	{"RTP", ea_payload_is_rtp},
+	/* The magic cookie or an exact length makes one STUN message enough;
+	 * one RTP header is weak evidence (see payload_check.h), so RTP needs
+	 * several, and most of what the flow carried. */
+	{"STUN", ea_payload_is_stun, 1},
+	{"RTP", ea_payload_is_rtp, 3},
 };
 
 const ea_payload_check *ea_payload_check_for(const char *protocol)

@@ -2,8 +2,8 @@
  *
  * Pipeline position: classify → here. When nDPI 4.2 has no DPI verdict for
  * a flow and the port signature expects a protocol we have a check for,
- * the classifier asks the check about each payload; one hit confirms the
- * protocol (EA_PROTO_SRC_PAYLOAD). The checks exist for rows of the Lync
+ * the classifier asks the check about each payload; enough hits (see
+ * hits_needed) confirm the protocol (EA_PROTO_SRC_PAYLOAD). The checks exist for rows of the Lync
  * port matrix that nDPI 4.2 does not recognise: STUN/MS-TURN framed over
  * TCP 443 and RTP over TCP with RFC 4571 framing.
  *
@@ -24,6 +24,9 @@ typedef bool (*ea_payload_check_fn)(const uint8_t *payload, uint32_t len, uint8_
 typedef struct {
 	const char *protocol;      /* the nDPI name it confirms: "STUN", "RTP" */
 	ea_payload_check_fn check;
+	/* Payloads that must pass before the protocol counts as confirmed;
+	 * above 1, they must also be most of the payloads checked. */
+	uint8_t hits_needed;
 } ea_payload_check;
 
 /* The check for that protocol name (case-insensitive), or NULL when we
