@@ -35,7 +35,8 @@ CREATE TABLE runs (
 	bytes          INTEGER NOT NULL DEFAULT 0 CHECK (bytes >= 0),
 	flows          INTEGER NOT NULL DEFAULT 0 CHECK (flows >= 0),
 	decoded        INTEGER NOT NULL DEFAULT 0 CHECK (decoded >= 0),
-	evicted        INTEGER NOT NULL DEFAULT 0 CHECK (evicted >= 0)
+	evicted        INTEGER NOT NULL DEFAULT 0 CHECK (evicted >= 0),
+	peak_flows     INTEGER NOT NULL DEFAULT 0 CHECK (peak_flows >= 0)
 );
 
 -- The capture files a run read.

@@ -125,13 +125,14 @@ static void flow_ended(void *ctx, ea_flow *f, ea_end_reason why)
 		a->cfg.on_flow(a->cfg.hook_ctx, &rec, &mr);
 }
 
+/* Each interface's table knows its own peak exactly; the interfaces'
+ * captures are read one after the other, so their peaks add up. */
 static void note_peak(ea_audit *a)
 {
-	uint64_t active = 0;
+	uint64_t peak = 0;
 	for (int i = 0; i < EA_IFACE_COUNT; i++)
-		active += ea_flow_table_active(a->tables[i]);
-	if (active > a->totals.peak_flows)
-		a->totals.peak_flows = active;
+		peak += ea_flow_table_stats(a->tables[i])->flows_active_peak;
+	a->totals.peak_flows = peak;
 }
 
 /* The per-packet path: one decode, one hash lookup, nDPI only while the
@@ -189,7 +190,6 @@ ea_status ea_audit_read(ea_audit *a, ea_source *src, ea_iface iface, ea_input_in
 		if (a->store_status != EA_OK)
 			break;
 		if ((a->totals.packets & 0xffff) == 0) {
-			note_peak(a);
 			if (a->cfg.on_progress)
 				a->cfg.on_progress(a->cfg.hook_ctx, &a->totals);
 		}

@@ -29,7 +29,7 @@ typedef struct {
 	uint64_t verdicts[EA_VERDICT_COUNT];
 	uint64_t attempts;
 	uint64_t evicted;
-	uint64_t peak_flows;          /* most flows alive at once, both tables */
+	uint64_t peak_flows;          /* most flows alive at once: the interfaces' peaks summed */
 } ea_audit_totals;
 
 /* Called for every finished flow, after matching (tests, tools). */

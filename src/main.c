@@ -241,7 +241,7 @@ static void print_summary(const ea_audit_totals *t, unsigned n_inputs, unsigned 
 	printf("Read %llu packets (%llu bytes) from %u capture%s in %.2f s (%.0f packets/s)%s. "
 	       "%llu flows: %llu documented, %llu documented-port-only, %llu mismatch, "
 	       "%llu wrong-direction, %llu unexpected; %llu TCP attempts never answered or refused. "
-	       "%llu frames not decoded or counted as anomalies; %llu flows evicted. "
+	       "%llu frames not decoded or counted as anomalies; at most %llu flows open at once, %llu evicted. "
 	       "Recorded in %s as run %lld.\n",
 	       (unsigned long long)t->packets, (unsigned long long)t->bytes, n_inputs,
 	       n_inputs == 1 ? "" : "s", secs, secs > 0 ? (double)t->packets / secs : 0.0,
@@ -253,7 +253,7 @@ static void print_summary(const ea_audit_totals *t, unsigned n_inputs, unsigned 
 	       (unsigned long long)t->verdicts[EA_VERDICT_WRONG_DIRECTION],
 	       (unsigned long long)t->verdicts[EA_VERDICT_UNEXPECTED],
 	       (unsigned long long)t->attempts, (unsigned long long)anomalies,
-	       (unsigned long long)t->evicted, db, (long long)run_id);
+	       (unsigned long long)t->peak_flows, (unsigned long long)t->evicted, db, (long long)run_id);
 }
 
 static int cmd_read(int argc, char **argv)
@@ -453,7 +453,7 @@ static int cmd_read(int argc, char **argv)
 		snprintf(status, sizeof status, "complete");
 	ea_run_totals totals = {
 		.packets = t->packets, .bytes = t->bytes, .flows = t->flows, .decoded = t->decoded,
-		.evicted = t->evicted, .finished_at = (int64_t)time(NULL), .status = status,
+		.evicted = t->evicted, .peak_flows = t->peak_flows, .finished_at = (int64_t)time(NULL), .status = status,
 	};
 	memcpy(totals.anomalies, t->anomalies, sizeof totals.anomalies);
 	st = ea_store_finish_run(store, run_id, &totals, errbuf, ERRBUF_SIZE);

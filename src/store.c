@@ -79,7 +79,7 @@ static const char *const stmt_sql[S_COUNT] = {
 		"INSERT INTO flow_rules (flow_id, run_id, ord) VALUES (?1, ?2, ?3)",
 	[S_FINISH_RUN] =
 		"UPDATE runs SET finished_at = ?2, status = ?3, packets = ?4,"
-		" bytes = ?5, flows = ?6, decoded = ?7, evicted = ?8 WHERE id = ?1",
+		" bytes = ?5, flows = ?6, decoded = ?7, evicted = ?8, peak_flows = ?9 WHERE id = ?1",
 	/* finish_run may be called again for the same run (a retry after a
 	 * failed commit): the counters then replace, never add. */
 	[S_INSERT_ANOMALY] =
@@ -637,6 +637,7 @@ ea_status ea_store_finish_run(ea_store *st, int64_t run_id, const ea_run_totals 
 	bind_u64(s, 6, t->flows, &rc);
 	bind_u64(s, 7, t->decoded, &rc);
 	bind_u64(s, 8, t->evicted, &rc);
+	bind_u64(s, 9, t->peak_flows, &rc);
 	if (rc == SQLITE_OK)
 		rc = run_stmt(s);
 	if (rc != SQLITE_DONE) {

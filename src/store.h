@@ -41,6 +41,7 @@ typedef struct {
 
 typedef struct {
 	uint64_t packets, bytes, flows, decoded, evicted;
+	uint64_t peak_flows;           /* most flows alive at once */
 	uint64_t anomalies[EA_ANOMALY_COUNT];
 	int64_t finished_at;
 	const char *status;           /* "complete", "failed: <why>" */
