@@ -12,7 +12,7 @@ case "${1:-}" in
   --bench) extra_pkgs=(libndpi-bin tcpdump time) ;;
   --lab)   extra_pkgs=(tcpdump iproute2 iptables openssl sip-tester coturn prosody
                        dnsmasq nginx-light openssh-client netcat-openbsd libndpi-bin
-                       openssh-server stunnel4 socat curl bind9-dnsutils iputils-ping
+                       dropbear-bin stunnel4 socat curl bind9-dnsutils iputils-ping
                        smbclient nmap ethtool tcpreplay tshark python3
                        gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good) ;;
   "") ;;

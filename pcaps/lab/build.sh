@@ -22,8 +22,8 @@ keep=0
 
 [ "$(id -u)" -eq 0 ] || { echo "build.sh: needs root (network namespaces)" >&2; exit 2; }
 for tool in ip iptables ethtool tcpdump dumpcap tshark tcprewrite tcpreplay openssl sipp stunnel4 \
-	turnserver turnutils_uclient turnutils_stunclient turnutils_peer prosody dnsmasq nginx sshd \
-	ssh socat nc dig curl smbclient nmap ping gst-launch-1.0 python3; do
+	turnserver turnutils_uclient turnutils_stunclient turnutils_peer prosody dnsmasq nginx dropbear \
+	dropbearkey ssh ssh-keygen socat nc dig curl smbclient nmap ping gst-launch-1.0 python3; do
 	command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] ||
 		{ echo "build.sh: $tool missing; run scripts/install-deps.sh --lab" >&2; exit 2; }
 done
@@ -34,21 +34,21 @@ for f in lib topo pki peers traffic; do . "$here/$f.sh"; done
 
 WORK=$(mktemp -d /tmp/ealab.XXXXXX)
 mkdir -p "$WORK/log" "$WORK/out"
-made_run_sshd=0
 cleanup() {
-	local rc=$?
-	[ $made_run_sshd -eq 1 ] && rmdir /run/sshd 2>/dev/null || true
+	local rc=${1:-$?}
 	if [ $keep -eq 1 ]; then
 		log "work directory kept: $WORK"
 		WORK=
 	fi
 	teardown $rc
 }
-trap cleanup EXIT INT TERM
+# A signal's trap sees the status of the last command, not the signal:
+# give the conventional 128+N so that an interrupted run counts as failed.
+trap cleanup EXIT
+trap 'cleanup 130' INT
+trap 'cleanup 143' TERM
 
 destroy_stale_namespaces
-# sshd insists on its privilege-separation directory.
-if [ ! -d /run/sshd ]; then mkdir -p /run/sshd; made_run_sshd=1; fi
 
 log "topology"
 build_topology

@@ -7,7 +7,7 @@
 #           a sipp UAS; openssl s_server (PSOM 443/8057, XMPP gateway 23456,
 #           replication HTTPS 4443, centralized logging 50001-50003);
 #           prosody (XMPP proxy, 5269); coturn (STUN/TURN, UDP 3478 and
-#           TCP 443, external and internal); sshd (22, the unexpected case);
+#           TCP 443, external and internal); dropbear (SSH 22, the unexpected case);
 #           nginx (80, for the wrong-direction case); socat sinks for RTP,
 #           RDP-like 3389 and SMB 445; a second sipp UAS on plain TCP 5060.
 #   fedsip, pim   stunnel + sipp UAS (their Access Edge, SIP over MTLS 5061)
@@ -16,7 +16,7 @@
 #   dns     dnsmasq (53 UDP and TCP; a second one on 5300)
 #   crl     nginx (the CRL over HTTP 80)
 #   smtp    Python's smtpd (25)
-#   rogue   sshd on 443
+#   rogue   dropbear (SSH) on 443
 #   fe      stunnel + sipp UAS (5061), openssl s_server (8057, wrong direction)
 
 sipp_uas() { # NAME NS ADDR PORT
@@ -73,19 +73,12 @@ turnserver_start() { # NAME NS LISTEN_IPS(comma) PORT udp|tcp RELAY_IP EXTERNAL 
 	for ip in ${ips//,/ }; do wait_listen "$n" "$proto" "$ip" "$port"; done
 }
 
-sshd_start() { # NAME NS ADDR PORT
-	cat >"$R/$1.conf" <<-CFG
-	ListenAddress $3:$4
-	HostKey $P/ssh_host_ed25519_key
-	AuthorizedKeysFile $P/authorized_keys
-	PermitRootLogin prohibit-password
-	PasswordAuthentication no
-	KbdInteractiveAuthentication no
-	UsePAM no
-	StrictModes no
-	PidFile none
-	CFG
-	lab_bg "$1" "$2" /usr/sbin/sshd -D -e -f "$R/$1.conf"
+# sshd_start NAME NS ADDR PORT — dropbear, from dropbear-bin: a real SSH
+# server that comes without a service, so installing it starts nothing on
+# the host. No password logins, no root logins, no user keys: every login
+# fails after the key exchange and a public-key attempt.
+sshd_start() {
+	lab_bg "$1" "$2" dropbear -F -E -s -w -p "$3:$4" -r "$P/dropbear_ed25519_host_key" -P "$R/$1.pid"
 	wait_listen "$2" tcp "$3" "$4"
 }
 

@@ -52,8 +52,8 @@ build_pki() {
 	openssl ca -batch -config "$d/ca/ca.cnf" -gencrl -out "$d/lab-ca.crl.pem" 2>/dev/null
 	openssl crl -in "$d/lab-ca.crl.pem" -outform DER -out "$d/lab-ca.crl"
 
-	# SSH: host keys for the two sshd, a client key they accept.
-	ssh-keygen -q -t ed25519 -N '' -f "$d/ssh_host_ed25519_key"
+	# SSH: a host key for the two dropbear servers, a key for the client
+	# (which the servers reject: the sessions end at authentication).
+	dropbearkey -t ed25519 -f "$d/dropbear_ed25519_host_key" >/dev/null 2>&1
 	ssh-keygen -q -t ed25519 -N '' -f "$d/ssh_client"
-	cp "$d/ssh_client.pub" "$d/authorized_keys"
 }

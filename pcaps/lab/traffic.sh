@@ -72,7 +72,7 @@ step_cls_50002() { s_client cls_50002 fe "$TLS_FEED" $(mtls fe) -connect $EDGE_I
 step_cls_50003() { s_client cls_50003 fe "$TLS_FEED" $(mtls fe) -connect $EDGE_INT:50003; }
 
 # ---- traffic the document does not allow ----
-step_ssh_in() { ssh_client ssh_in client -b "$(out_ip client)" root@$ACCESS_PUB true; }
+step_ssh_in() { ssh_client ssh_in client -b "$(out_ip client)" lab@$ACCESS_PUB true; }
 # No RDP client runs without a display; nc sends an X.224 Connection
 # Request as mstsc would (hand-made bytes: the one such case in the lab).
 step_rdp_3389() { run_fed rdp_3389 client 10 \
@@ -80,7 +80,7 @@ step_rdp_3389() { run_fed rdp_3389 client 10 \
 	nc -N -w 2 -s "$(out_ip client)" $ACCESS_PUB 3389; }
 step_smb_445()  { run smb_445 ws 4 smbclient -N -p 445 -t 2 -L //$EDGE_INT; }
 step_http_on_443() { run http_on_443 client 10 curl -sS -m 3 -o /dev/null --interface "$(out_ip client)" http://$ACCESS_PUB:443/; }
-step_ssh_on_443()  { ssh_client ssh_on_443 edge -b $AV_PRIV -p 443 root@"$(out_ip rogue)" true; }
+step_ssh_on_443()  { ssh_client ssh_on_443 edge -b $AV_PRIV -p 443 lab@"$(out_ip rogue)" true; }
 step_dns_5300() { run dns_5300 edge 10 dig +tries=1 +time=3 -p 5300 -b $ACCESS_PRIV @"$(out_ip dns)" crl.lab.example A; }
 step_sip_5060_int() { run sip_5060_int fe 15 "${SIPP_UAC[@]}" -i "$(in_ip fe)" $EDGE_INT:5060; }
 step_smtp_out() { run smtp_out edge 10 curl -sS -m 5 --interface $ACCESS_PRIV smtp://"$(out_ip smtp)" \
