@@ -37,6 +37,8 @@
 /* Storage. */
 #define EA_DB_BATCH_ROWS 20000     /* rows per transaction: large enough to amortise fsync */
 #define EA_DB_BUSY_TIMEOUT_MS 5000 /* wait for another writer before reporting a lock */
-#define EA_DB_CACHE_KIB 65536     /* page cache: report queries over a million flows stay in RAM */
+#define EA_DB_CACHE_KIB 65536       /* page cache: report queries over a million flows stay in RAM */
+#define EA_DB_WRITE_CACHE_KIB 2048  /* while a run writes: rows are appended, never re-read;
+                                       measured: 1 MiB writes as fast as 64 MiB */
 
 #endif

@@ -349,6 +349,8 @@ static int cmd_read(int argc, char **argv)
 	}
 
 	st = ea_store_open(db_path, &store, errbuf, ERRBUF_SIZE);
+	if (st == EA_OK)
+		st = ea_store_set_cache(store, EA_DB_WRITE_CACHE_KIB, errbuf, ERRBUF_SIZE);
 	if (st != EA_OK) {
 		rc = fail_exit(st, errbuf);
 		goto out;

@@ -420,6 +420,17 @@ static void store_free(ea_store *st)
 	free(st);
 }
 
+ea_status ea_store_set_cache(ea_store *st, unsigned kib, char *errbuf, size_t errlen)
+{
+	/* A negative cache_size is in KiB; the value is a number, not text from anywhere. */
+	char cache[48];
+	snprintf(cache, sizeof cache, "PRAGMA cache_size = -%u", kib);
+	int rc = sqlite3_exec(st->db, cache, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(st, rc, cache, errbuf, errlen);
+	return EA_OK;
+}
+
 ea_status ea_store_open(const char *path, ea_store **out, char *errbuf, size_t errlen)
 {
 	*out = NULL;
@@ -457,14 +468,9 @@ ea_status ea_store_open(const char *path, ea_store **out, char *errbuf, size_t e
 			goto fail;
 		}
 	}
-	/* A negative cache_size is in KiB; the value is our own constant. */
-	char cache[48];
-	snprintf(cache, sizeof cache, "PRAGMA cache_size = -%d", EA_DB_CACHE_KIB);
-	rc = sqlite3_exec(st->db, cache, NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
-		e = db_fail(st, rc, cache, errbuf, errlen);
+	e = ea_store_set_cache(st, EA_DB_CACHE_KIB, errbuf, errlen);
+	if (e != EA_OK)
 		goto fail;
-	}
 
 	for (int i = 0; i < S_COUNT; i++) {
 		rc = sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,

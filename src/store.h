@@ -26,6 +26,9 @@ typedef struct ea_store ea_store;
 ea_status ea_store_open(const char *path, ea_store **out, char *errbuf, size_t errlen);
 /* Commits anything pending and closes. NULL is fine. */
 ea_status ea_store_close(ea_store *st, char *errbuf, size_t errlen);
+/* Page cache of this connection in KiB (EA_DB_CACHE_KIB after open, for
+ * reports; a run that only appends wants far less). */
+ea_status ea_store_set_cache(ea_store *st, unsigned kib, char *errbuf, size_t errlen);
 /* The schema version this program writes (the last in db/schema.sql). */
 int ea_store_schema_version(void);
 
