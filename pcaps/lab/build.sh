@@ -117,7 +117,7 @@ lab_bg midflow_rtp_tcp fedav timeout 12 gst-launch-1.0 -q audiotestsrc wave=tick
 sleep 2.5
 capture_start midflow edge ext0 "$WORK/out/midflow-external.pcap"
 sleep 2
-capture_stop midflow
+capture_stop midflow --live
 for p in midflow_tls midflow_rtp_udp midflow_rtp_tcp; do wait "$(pid_of $p)" 2>/dev/null || true; done
 sleep 0.5
 
