@@ -158,13 +158,11 @@ CREATE INDEX flows_verdict_run ON flows(verdict, run_id);
 CREATE INDEX flow_rules_rule ON flow_rules(run_id, ord);
 CREATE INDEX inputs_run ON inputs(run_id);
 
--- One line per flow, readable without knowing the tables. Its name and
--- columns are a public interface: change them only in a new section and
--- only by adding columns.
-CREATE VIEW flow_verdicts AS
+-- Every flow with its derived columns, for reports and ad-hoc queries:
+-- the flows table plus the text forms that flow_verdicts publishes.
+CREATE VIEW flow_details AS
 SELECT
-	f.run_id AS run_id,
-	f.iface AS iface,
+	f.*,
 	CASE f.transport
 		WHEN 6 THEN 'tcp'
 		WHEN 17 THEN 'udp'
@@ -175,13 +173,8 @@ SELECT
 		WHEN 51 THEN 'ah'
 		WHEN 132 THEN 'sctp'
 		ELSE CAST(f.transport AS TEXT)
-	END AS transport,
-	f.initiator_ip AS initiator_ip,
-	f.initiator_port AS initiator_port,
-	f.responder_ip AS responder_ip,
-	f.responder_port AS responder_port,
+	END AS transport_name,
 	COALESCE(NULLIF(f.app_proto, ''), NULLIF(f.master_proto, ''), 'Unknown') AS app_protocol,
-	f.verdict AS verdict,
 	-- group_concat keeps the order of an ordered subquery: document order.
 	COALESCE((SELECT group_concat(o.rule_id, ',')
 		  FROM (SELECT r.rule_id AS rule_id
@@ -189,14 +182,21 @@ SELECT
 			JOIN rules r ON r.run_id = fr.run_id AND r.ord = fr.ord
 			WHERE fr.flow_id = f.id
 			ORDER BY fr.ord) AS o), '') AS rule_ids,
-	f.direction_source AS direction_source,
 	f.pkts_out + f.pkts_in AS packets,
 	f.bytes_out + f.bytes_in AS bytes,
 	-- Integer arithmetic, so every row has exactly six fraction digits.
 	strftime('%Y-%m-%dT%H:%M:%S', f.first_us / 1000000, 'unixepoch')
 		|| '.' || substr('000000' || (f.first_us % 1000000), -6) || 'Z' AS first_seen,
 	strftime('%Y-%m-%dT%H:%M:%S', f.last_us / 1000000, 'unixepoch')
-		|| '.' || substr('000000' || (f.last_us % 1000000), -6) || 'Z' AS last_seen,
-	f.server_name AS server_name,
-	f.community_id AS community_id
+		|| '.' || substr('000000' || (f.last_us % 1000000), -6) || 'Z' AS last_seen
 FROM flows f;
+
+-- One line per flow, readable without knowing the tables. Its name and
+-- columns are a public interface: change them only in a new section and
+-- only by adding columns.
+CREATE VIEW flow_verdicts AS
+SELECT
+	run_id, iface, transport_name AS transport, initiator_ip, initiator_port,
+	responder_ip, responder_port, app_protocol, verdict, rule_ids, direction_source,
+	packets, bytes, first_seen, last_seen, server_name, community_id
+FROM flow_details;

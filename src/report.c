@@ -460,7 +460,8 @@ static ea_status section_rules(report *r, int64_t rules_run, char *errbuf, size_
 
 /* ---- 4. findings ------------------------------------------------------- */
 
-/* Groups by (iface, transport, responder port, protocol) with their top
+/* Groups by (iface, transport, responder port, protocol — marked when only
+ * the port names it) with their top
  * talkers, in one pass: talker pairs are aggregated once, and window
  * functions give each pair its rank and its group's totals. The first
  * pair of every group is kept even when top_n is 0, since it carries the
@@ -468,20 +469,24 @@ static ea_status section_rules(report *r, int64_t rules_run, char *errbuf, size_
  * every time. Only the view columns needed are named, so its per-row
  * rule list is never computed. */
 static const char findings_sql[] =
-	"WITH t AS (SELECT iface, transport, responder_port, app_protocol, initiator_ip,"
-	"  responder_ip, COUNT(*) AS n, SUM(bytes) AS bytes,"
+	"WITH d AS (SELECT iface, transport_name AS transport, responder_port,"
+	"  app_protocol || CASE WHEN proto_source = 'port'"
+	"   THEN ' (by port, not confirmed)' ELSE '' END AS protocol,"
+	"  initiator_ip, responder_ip, bytes, attempt, server_name"
+	"  FROM flow_details WHERE verdict = ?2 AND " IN_SCOPE("run_id") "),"
+	" t AS (SELECT iface, transport, responder_port, protocol, initiator_ip,"
+	"  responder_ip, COUNT(*) AS n, SUM(bytes) AS bytes, SUM(attempt) AS attempts,"
 	"  MIN(NULLIF(server_name, '')) AS name, MAX(NULLIF(server_name, '')) AS name_hi"
-	"  FROM flow_verdicts WHERE verdict = ?2 AND " IN_SCOPE("run_id")
-	"  GROUP BY iface, transport, responder_port, app_protocol, initiator_ip, responder_ip),"
+	"  FROM d GROUP BY iface, transport, responder_port, protocol, initiator_ip, responder_ip),"
 	" w AS (SELECT *, ROW_NUMBER() OVER g AS rk, SUM(n) OVER g AS g_flows,"
-	"  SUM(bytes) OVER g AS g_bytes FROM t"
-	"  WINDOW g AS (PARTITION BY iface, transport, responder_port, app_protocol"
+	"  SUM(bytes) OVER g AS g_bytes, SUM(attempts) OVER g AS g_attempts FROM t"
+	"  WINDOW g AS (PARTITION BY iface, transport, responder_port, protocol"
 	"   ORDER BY n DESC, initiator_ip, responder_ip"
 	"   ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING))"
-	" SELECT iface, transport, responder_port, app_protocol, g_flows, g_bytes,"
-	"  initiator_ip, responder_ip, n, name, name_hi, rk"
+	" SELECT iface, transport, responder_port, protocol, g_flows, g_bytes,"
+	"  initiator_ip, responder_ip, n, name, name_hi, rk, g_attempts"
 	" FROM w WHERE rk <= MAX(CAST(?3 AS INTEGER), 1)"
-	" ORDER BY g_flows DESC, iface, transport, responder_port, app_protocol, rk";
+	" ORDER BY g_flows DESC, iface, transport, responder_port, protocol, rk";
 
 typedef struct {
 	report *r;
@@ -508,6 +513,10 @@ static int finding_row(void *ctx, int ncols, const char *const *c)
 		put(out, c[4]);
 		fputs("  bytes ", out);
 		put(out, c[5]);
+		if (num(c[12]) > 0) {
+			fputs("  attempts ", out);
+			put(out, c[12]);
+		}
 		fputc('\n', out);
 	}
 	if (rank > fc->top_n)

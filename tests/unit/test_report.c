@@ -216,6 +216,12 @@ static int setup(void **state)
 	snprintf(f.server_name, sizeof f.server_name, "a.example");
 	f.first_us += 7;
 	add(fx, fx->run1, &f, EA_VERDICT_UNEXPECTED, -1);
+	/* A scan's SYN to 3389, refused: only the port names the protocol. */
+	make_flow(&f, EA_IFACE_EXTERNAL, "192.0.2.70", "203.0.113.10", 3389, 1700000098000000, 60, "RDP");
+	f.proto_source = EA_PROTO_SRC_PORT;
+	f.handshake = EA_HS_REJECTED;
+	f.attempt = true;
+	add(fx, fx->run1, &f, EA_VERDICT_UNEXPECTED, -1);
 	finish(fx, fx->run1, 4);
 
 	/* Run 2: one documented flow only. */
@@ -323,8 +329,8 @@ static void test_totals_per_verdict(void **state)
 		tb += fx->bytes[v];
 	}
 	check_verdict(sec, "total", tf, tp, tb);
-	assert_non_null(strstr(sec, "attempts (TCP without a completed handshake): 2 "
-				    "(no answer 1, rejected 1)"));
+	assert_non_null(strstr(sec, "attempts (TCP without a completed handshake): 3 "
+				    "(no answer 1, rejected 2)"));
 	free(sec);
 
 	/* Run 2 alone: one documented flow, the other verdicts still
@@ -421,7 +427,7 @@ static void test_findings_grouped_with_top_talkers(void **state)
 	/* top_n = 1: only the busiest talker. */
 	assert_non_null(strstr(sec, "      192.0.2.50 -> 203.0.113.10  2 flows  name: "));
 	assert_null(strstr(sec, "192.0.2.51"));
-	assert_int_equal(count_lines_with(sec, " -> "), 2);
+	assert_int_equal(count_lines_with(sec, " -> "), 3); /* 8080, 22, 3389 */
 	free(sec);
 
 	sec = section(text, "Findings: mismatch");
@@ -601,9 +607,21 @@ static void test_fputs_escaped(void **state)
 	free(buf);
 }
 
+static void port_only_protocols_and_attempts_are_marked(void **state)
+{
+	fixture *fx = *state;
+	char *text = report_text(fx, fx->run1, 5);
+	/* Confirmed SSH carries no mark; the port's guess at RDP does. */
+	assert_non_null(strstr(text, "tcp/3389  RDP (by port, not confirmed)  flows 1  bytes 160  attempts 1\n"));
+	assert_null(strstr(text, "SSH (by port"));
+	assert_null(strstr(text, "tcp/22  SSH  flows 2  bytes 260  attempts"));
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(port_only_protocols_and_attempts_are_marked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_totals_per_verdict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_documented_rows_and_unused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_findings_grouped_with_top_talkers, setup, teardown),

@@ -282,7 +282,7 @@ static void test_open_creates_schema(void **state)
 	assert_query(fx->st,
 		     "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
 		     " ORDER BY name",
-		     "anomalies\nflow_rules\nflow_verdicts\nflows\ninputs\nrules\nruns\n");
+		     "anomalies\nflow_details\nflow_rules\nflow_verdicts\nflows\ninputs\nrules\nruns\n");
 	close_store(fx);
 
 	/* Opening again changes nothing. */
