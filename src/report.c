@@ -318,11 +318,17 @@ static int verdict_row(void *ctx, int ncols, const char *const *c)
 	return 0;
 }
 
-static int attempts_row(void *ctx, int ncols, const char *const *c)
+/* The first row's columns as numbers, at most n of them. */
+typedef struct {
+	uint64_t *v;
+	int n;
+} numbers;
+
+static int numbers_row(void *ctx, int ncols, const char *const *c)
 {
-	uint64_t *a = ctx;
-	for (int i = 0; i < 3; i++)
-		a[i] = num(c[i]);
+	numbers *nb = ctx;
+	for (int i = 0; i < ncols && i < nb->n; i++)
+		nb->v[i] = num(c[i]);
 	return 1;
 }
 
@@ -342,7 +348,7 @@ static ea_status section_totals(report *r, char *errbuf, size_t errlen)
 		"SELECT COUNT(*), COALESCE(SUM(handshake = 'no-answer'), 0),"
 		" COALESCE(SUM(handshake = 'rejected'), 0)"
 		" FROM flows WHERE " IN_SCOPE("run_id") " AND attempt = 1",
-		p, 1, attempts_row, att, errbuf, errlen);
+		p, 1, numbers_row, &(numbers){att, 3}, errbuf, errlen);
 	if (e != EA_OK)
 		return e;
 
@@ -651,14 +657,6 @@ static int anomaly_row(void *ctx, int ncols, const char *const *c)
 	return 0;
 }
 
-static int counters_row(void *ctx, int ncols, const char *const *c)
-{
-	uint64_t *v = ctx;
-	for (int i = 0; i < 4; i++)
-		v[i] = num(c[i]);
-	return 1;
-}
-
 static ea_status section_anomalies(report *r, char *errbuf, size_t errlen)
 {
 	const char *p[] = {r->run};
@@ -680,7 +678,7 @@ static ea_status section_anomalies(report *r, char *errbuf, size_t errlen)
 		" (SELECT COUNT(*) FROM flows WHERE " IN_SCOPE("run_id")
 		"  AND end_reason = 'evicted')"
 		" FROM runs WHERE " IN_SCOPE("id"),
-		p, 1, counters_row, v, errbuf, errlen);
+		p, 1, numbers_row, &(numbers){v, 4}, errbuf, errlen);
 	if (e != EA_OK)
 		return e;
 	fprintf(out, "  packets read: %" PRIu64 ", decoded: %" PRIu64 "\n", v[0], v[1]);
