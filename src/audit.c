@@ -21,11 +21,10 @@ struct ea_audit {
 	ea_audit_config cfg;
 	ea_classifier *classifier;
 	ea_port_ranks *ranks;
-	ea_frag_cache *frags;
+	ea_frag_cache *frags[EA_IFACE_COUNT];
 	ea_flow_table *tables[EA_IFACE_COUNT];
 	table_ctx tctx[EA_IFACE_COUNT];
-	uint64_t clock_us[EA_IFACE_COUNT];   /* newest packet time seen per interface */
-	uint64_t next_expiry_us[EA_IFACE_COUNT];
+	uint64_t last_scan_us[EA_IFACE_COUNT]; /* packet time of the last idle sweep */
 	ea_audit_totals totals;
 	/* The first store failure; later flows are still counted, not stored. */
 	ea_status store_status;
@@ -47,8 +46,7 @@ ea_status ea_audit_new(const ea_audit_config *cfg, ea_audit **out, char *errbuf,
 	if (st != EA_OK)
 		goto fail;
 	a->ranks = malloc(sizeof *a->ranks);
-	a->frags = ea_frag_cache_new();
-	if (!a->ranks || !a->frags) {
+	if (!a->ranks) {
 		st = ea_fail(EA_ERR_NOMEM, errbuf, errlen, "out of memory");
 		goto fail;
 	}
@@ -57,7 +55,8 @@ ea_status ea_audit_new(const ea_audit_config *cfg, ea_audit **out, char *errbuf,
 		a->tctx[i].audit = a;
 		a->tctx[i].iface = (ea_iface)i;
 		a->tables[i] = ea_flow_table_new(max, cfg->hash_seed + (uint64_t)i, a->ranks, flow_ended, &a->tctx[i]);
-		if (!a->tables[i]) {
+		a->frags[i] = ea_frag_cache_new();
+		if (!a->tables[i] || !a->frags[i]) {
 			st = ea_fail(EA_ERR_NOMEM, errbuf, errlen, "out of memory");
 			goto fail;
 		}
@@ -73,9 +72,10 @@ void ea_audit_free(ea_audit *a)
 {
 	if (!a)
 		return;
-	for (int i = 0; i < EA_IFACE_COUNT; i++)
+	for (int i = 0; i < EA_IFACE_COUNT; i++) {
 		ea_flow_table_free(a->tables[i]);
-	ea_frag_cache_free(a->frags);
+		ea_frag_cache_free(a->frags[i]);
+	}
 	free(a->ranks);
 	ea_classifier_free(a->classifier);
 	free(a);
@@ -148,17 +148,21 @@ static void handle_frame(ea_audit *a, ea_iface iface, const ea_frame *frame)
 	}
 	if (note < EA_ANOMALY_COUNT)
 		a->totals.anomalies[note]++;
-	if (!ea_frag_attribute(a->frags, &pkt)) {
+	if (!ea_frag_attribute(a->frags[iface], &pkt)) {
 		a->totals.anomalies[EA_ANOMALY_FRAGMENT_UNATTRIBUTED]++;
 		return;
 	}
 	a->totals.decoded++;
 
-	if (pkt.ts_us > a->clock_us[iface])
-		a->clock_us[iface] = pkt.ts_us;
-	if (a->clock_us[iface] >= a->next_expiry_us[iface]) {
-		ea_flow_table_expire(a->tables[iface], a->clock_us[iface]);
-		a->next_expiry_us[iface] = a->clock_us[iface] + EA_EXPIRY_SCAN_SEC * 1000000ull;
+	/* Idle flows are swept against this packet's time, not the newest
+	 * seen: one record with a bogus future timestamp must not switch
+	 * expiry off for the rest of the capture. A sweep at an earlier time
+	 * ends nothing, so time running backwards is harmless. */
+	uint64_t since = pkt.ts_us > a->last_scan_us[iface] ? pkt.ts_us - a->last_scan_us[iface]
+							     : a->last_scan_us[iface] - pkt.ts_us;
+	if (since >= EA_EXPIRY_SCAN_SEC * 1000000ull) {
+		ea_flow_table_expire(a->tables[iface], pkt.ts_us);
+		a->last_scan_us[iface] = pkt.ts_us;
 	}
 
 	bool from_initiator;

@@ -36,6 +36,18 @@ uint8_t ea_port_rank(const ea_port_ranks *r, uint8_t transport, uint16_t port)
 	return RANK_UNKNOWN;
 }
 
+/* ICMP types that answer another (Community ID's request/reply pairs): a
+ * flow whose first packet is one of these started before the capture. */
+static bool is_icmp_reply(uint8_t proto, uint16_t type)
+{
+	if (proto == 1)
+		return type == 0 || type == 9 || type == 14 || type == 16 || type == 18;
+	if (proto == 58)
+		return type == 129 || type == 131 || type == 134 || type == 136 || type == 140 ||
+		       type == 145;
+	return false;
+}
+
 void ea_direction_infer(const ea_port_ranks *r, const ea_packet *first,
 			bool *sender_is_initiator, ea_direction_source *how)
 {
@@ -47,14 +59,21 @@ void ea_direction_infer(const ea_port_ranks *r, const ea_packet *first,
 		*how = EA_DIR_SYN;
 		return;
 	}
-	uint8_t src_rank = ea_port_rank(r, first->proto, first->sport);
-	uint8_t dst_rank = ea_port_rank(r, first->proto, first->dport);
-	if (src_rank > dst_rank) {
-		/* The first packet we saw was an answer. */
+	if (!first->icmp_oneway && is_icmp_reply(first->proto, first->sport)) {
+		/* An echo reply seen before its request: the ICMP type is the
+		 * "port" (Community ID) that decides. */
 		*sender_is_initiator = false;
 		*how = EA_DIR_PORT;
-	} else if (dst_rank > src_rank && first->proto == 6) {
-		/* TCP without a SYN: we did not see the start, the port decided. */
+		return;
+	}
+	/* Whenever the ports' ranks differ they decide, for TCP and UDP alike
+	 * (even when they agree with the first packet): "port" then says
+	 * the direction rests on the port, "first-packet" that nothing but
+	 * arrival order was there to go on. */
+	uint8_t src_rank = ea_port_rank(r, first->proto, first->sport);
+	uint8_t dst_rank = ea_port_rank(r, first->proto, first->dport);
+	if (src_rank != dst_rank) {
+		*sender_is_initiator = dst_rank > src_rank;
 		*how = EA_DIR_PORT;
 	}
 }

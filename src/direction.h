@@ -6,7 +6,8 @@
  * own by the matrix or a port signature beats a privileged port, which
  * beats a port inside a documented range (Linux's ephemeral ports fall in
  * Lync's 50000-59999 media range, so a range is weak evidence). On a tie
- * the first packet's sender is the initiator.
+ * the first packet's sender is the initiator. An ICMP reply (echo reply,
+ * neighbour advertisement, ...) seen first names the other side.
  * Pipeline position: a helper of the flow table. Pure after setup. */
 #ifndef EA_DIRECTION_H
 #define EA_DIRECTION_H

@@ -268,6 +268,8 @@ ea_flow *ea_flow_table_packet(ea_flow_table *t, const ea_packet *p, bool *from_i
 	f->bytes[d] += p->ip_len;
 	if (p->ts_us > f->last_us)
 		f->last_us = p->ts_us;
+	if (p->ts_us < f->first_us)
+		f->first_us = p->ts_us;
 	if (p->proto == 6 && p->frag != EA_FRAG_LATER) {
 		f->tcp_flags[d] |= p->tcp_flags;
 		if (p->tcp_flags & EA_TCP_FIN)
@@ -318,9 +320,16 @@ ea_handshake ea_flow_handshake(const ea_flow *f)
 	bool synack = (resp & (EA_TCP_SYN | EA_TCP_ACK)) == (EA_TCP_SYN | EA_TCP_ACK);
 	if (synack)
 		return EA_HS_ESTABLISHED;
-	if (syn)
-		return (resp & EA_TCP_RST) ? EA_HS_REJECTED : EA_HS_NO_ANSWER;
-	return EA_HS_MIDSTREAM;
+	if (!syn)
+		return EA_HS_MIDSTREAM;
+	if (f->pkts[1] == 0)
+		return EA_HS_NO_ANSWER;
+	/* The responder spoke. Only RSTs (with or without ACK) refuse; anything
+	 * else means it answered and the capture missed the SYN-ACK, as a
+	 * SPAN port under load does: not a blocked port. */
+	if ((resp & EA_TCP_RST) && !(resp & (EA_TCP_PSH | EA_TCP_FIN)))
+		return EA_HS_REJECTED;
+	return EA_HS_ESTABLISHED;
 }
 
 ea_end_reason ea_flow_end_reason(const ea_flow *f, ea_end_reason otherwise)

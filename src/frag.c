@@ -36,9 +36,17 @@ static uint32_t slot_of(const ea_packet *p)
 	return h % EA_MAX_FRAGMENTS;
 }
 
+/* Protocols whose flow key has ports (Community ID's list). */
+static bool has_ports(uint8_t proto)
+{
+	return proto == 6 || proto == 17 || proto == 132 || proto == 1 || proto == 58;
+}
+
 bool ea_frag_attribute(ea_frag_cache *fc, ea_packet *p)
 {
-	if (p->frag == EA_FRAG_NONE)
+	/* ESP, GRE and the like key their flow on addresses alone: a later
+	 * fragment belongs to it whether or not the first was seen. */
+	if (p->frag == EA_FRAG_NONE || !has_ports(p->proto))
 		return true;
 	frag_entry *e = &fc->slots[slot_of(p)];
 	if (p->frag == EA_FRAG_FIRST) {

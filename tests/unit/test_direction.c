@@ -62,8 +62,11 @@ static void inference(void **state)
 	check(first(17, 50010, 50020, 0), true, EA_DIR_FIRST_PACKET);
 	/* A DNS answer seen before its query. */
 	check(first(17, 53, 40000, 0), false, EA_DIR_PORT);
-	/* A UDP query: the first packet and the port agree; the packet decided. */
-	check(first(17, 40000, 53, 0), true, EA_DIR_FIRST_PACKET);
+	/* A UDP query: the first packet and the port agree; the port is recorded. */
+	check(first(17, 40000, 53, 0), true, EA_DIR_PORT);
+	/* An echo reply (ICMP type 0, counterpart 8) seen before its request. */
+	check(first(1, 0, 8, 0), false, EA_DIR_PORT);
+	check(first(58, 129, 128, 0), false, EA_DIR_PORT);
 	/* No ports at all. */
 	check(first(1, 8, 0, 0), true, EA_DIR_FIRST_PACKET);
 	check(first(50, 0, 0, 0), true, EA_DIR_FIRST_PACKET);

@@ -132,6 +132,11 @@ static void udp_answer_first_is_reversed(void **state)
 	ea_packet query = pkt("10.0.1.10", 45001, "192.0.2.53", 53, 17, 0, 2);
 	f = ea_flow_table_packet(t, &query, &fwd);
 	assert_true(fwd);
+	assert_int_equal(f->dir_source, EA_DIR_PORT);
+	/* Equal ranks: arrival order is all there is. */
+	ea_packet peer = pkt("10.0.1.12", 40010, "198.51.100.20", 40020, 17, 0, 3);
+	f = ea_flow_table_packet(t, &peer, &fwd);
+	assert_true(fwd);
 	assert_int_equal(f->dir_source, EA_DIR_FIRST_PACKET);
 	assert_int_equal(ea_flow_handshake(f), EA_HS_NOT_TCP);
 	ea_flow_table_flush(t, EA_END_EOF);
@@ -244,6 +249,45 @@ static void many_flows_grow_the_table(void **state)
 	ea_flow_table_free(t);
 }
 
+static void lost_synack_is_not_an_unanswered_attempt(void **state)
+{
+	ended_log log = {0};
+	ea_flow_table *t = ea_flow_table_new(10, 1, ranks_with(443), on_end, &log);
+	bool fwd;
+	/* SYN, then data both ways: the SPAN port dropped the SYN-ACK. */
+	ea_packet syn = pkt("198.51.100.20", 40000, "10.0.1.10", 443, 6, EA_TCP_SYN, 1);
+	ea_packet data = pkt("198.51.100.20", 40000, "10.0.1.10", 443, 6, EA_TCP_ACK | EA_TCP_PSH, 2);
+	ea_packet answer = pkt("10.0.1.10", 443, "198.51.100.20", 40000, 6, EA_TCP_ACK | EA_TCP_PSH, 3);
+	ea_flow *f = ea_flow_table_packet(t, &syn, &fwd);
+	ea_flow_table_packet(t, &data, &fwd);
+	assert_int_equal(ea_flow_handshake(f), EA_HS_NO_ANSWER);
+	ea_flow_table_packet(t, &answer, &fwd);
+	assert_int_equal(ea_flow_handshake(f), EA_HS_ESTABLISHED);
+	/* An ACK+RST answer alone is a refusal. */
+	ea_packet syn2 = pkt("198.51.100.20", 40001, "10.0.1.10", 443, 6, EA_TCP_SYN, 4);
+	ea_packet rst = pkt("10.0.1.10", 443, "198.51.100.20", 40001, 6, EA_TCP_RST | EA_TCP_ACK, 5);
+	f = ea_flow_table_packet(t, &syn2, &fwd);
+	ea_flow_table_packet(t, &rst, &fwd);
+	assert_int_equal(ea_flow_handshake(f), EA_HS_REJECTED);
+	ea_flow_table_flush(t, EA_END_EOF);
+	ea_flow_table_free(t);
+}
+
+static void first_seen_is_the_earliest_packet(void **state)
+{
+	ended_log log = {0};
+	ea_flow_table *t = ea_flow_table_new(10, 1, ranks_with(443), on_end, &log);
+	bool fwd;
+	ea_packet late = pkt("198.51.100.20", 40000, "10.0.1.10", 443, 6, EA_TCP_ACK, 10000000);
+	ea_packet early = pkt("10.0.1.10", 443, "198.51.100.20", 40000, 6, EA_TCP_ACK, 5000000);
+	ea_flow *f = ea_flow_table_packet(t, &late, &fwd);
+	ea_flow_table_packet(t, &early, &fwd);
+	assert_int_equal(f->first_us, 5000000);
+	assert_int_equal(f->last_us, 10000000);
+	ea_flow_table_flush(t, EA_END_EOF);
+	ea_flow_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +300,8 @@ int main(void)
 		cmocka_unit_test(cap_evicts_least_recent),
 		cmocka_unit_test(new_syn_after_close_is_a_new_flow),
 		cmocka_unit_test(many_flows_grow_the_table),
+		cmocka_unit_test(lost_synack_is_not_an_unanswered_attempt),
+		cmocka_unit_test(first_seen_is_the_earliest_packet),
 	};
 	return cmocka_run_group_tests_name("flow", tests, NULL, NULL);
 }

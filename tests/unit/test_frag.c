@@ -52,6 +52,11 @@ static void unknown_or_stale_fragments_are_not_attributed(void **state)
 	assert_false(ea_frag_attribute(fc, &stale));
 	assert_int_equal(stale.sport, 0);
 
+	/* ESP keys its flow on addresses alone: nothing to look up. */
+	ea_packet esp = frag(EA_FRAG_LATER, 8, "192.0.2.53", 0, 0, 2);
+	esp.proto = 50;
+	assert_true(ea_frag_attribute(fc, &esp));
+
 	ea_packet whole = frag(EA_FRAG_NONE, 0, "192.0.2.53", 1, 2, 3);
 	assert_true(ea_frag_attribute(fc, &whole));
 	assert_int_equal(whole.sport, 1);
