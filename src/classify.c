@@ -139,6 +139,10 @@ void ea_classify_packet(ea_classifier *c, ea_class_state *s, const ea_packet *pk
 	if (s->decided || pkt->frag == EA_FRAG_LATER)
 		return;
 	run_payload_checks(c, s, pkt, transport, resp_port);
+	/* nDPI decides from payload; a flow that never carries any (a port
+	 * scan's SYN, an unanswered attempt) costs no nDPI state at all. */
+	if (!s->dpi && pkt->payload_len == 0)
+		return;
 	if (!s->dpi) {
 		s->dpi = ndpi_flow_malloc(ndpi_detection_get_sizeof_ndpi_flow_struct());
 		if (!s->dpi)
@@ -218,7 +222,12 @@ void ea_classify_finish(ea_classifier *c, ea_class_state *s, uint8_t transport,
 	}
 	rec->proto_source = (ea_proto_source)s->source;
 	set_name(rec->category, ndpi_category_get_name(c->ndpi, (ndpi_protocol_category_t)s->category));
-	set_name(rec->confidence, ndpi_confidence_get_name((ndpi_confidence_t)s->confidence));
+	/* nDPI's confidence describes nDPI's answer; when the protocol came
+	 * from elsewhere it would only contradict proto_source. */
+	if (s->source == EA_PROTO_SRC_DPI)
+		set_name(rec->confidence, ndpi_confidence_get_name((ndpi_confidence_t)s->confidence));
+	else
+		rec->confidence[0] = '\0';
 	fill_risks(s, rec->risks, sizeof rec->risks);
 	snprintf(rec->server_name, sizeof rec->server_name, "%s", s->server_name ? s->server_name : "");
 

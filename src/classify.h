@@ -3,8 +3,9 @@
  *
  * The only module that includes <ndpi_api.h>. nDPI is fed only while a flow
  * is undecided and for at most EA_DPI_PACKET_BUDGET packets; its per-flow
- * state (about 1 KB in 4.2) is freed the moment detection is decided or
- * given up, so a long RTP or SIP flow costs only its ea_class_state.
+ * state (688 bytes in 4.2) is allocated at the flow's first payload and
+ * freed the moment detection is decided or given up, so a long RTP or SIP
+ * flow, or a scan's lone SYN, costs only its ea_class_state.
  * Pipeline position: flow → [classify] → match. */
 #ifndef EA_CLASSIFY_H
 #define EA_CLASSIFY_H

@@ -10,7 +10,11 @@
 #define EA_MAX_MPLS_LABELS 8      /* a label stack deeper than this is not a real LSP */
 
 /* Flow table. */
-#define EA_DEFAULT_MAX_FLOWS 1000000u /* ~250 MB worst case at ~250 B/flow */
+/* Per interface. A flow costs about 180 bytes (160-byte ea_flow, malloc
+ * overhead, bucket); one still being classified also holds nDPI's 688-byte
+ * state, allocated at its first payload: a million flows mid-detection
+ * would take about 870 MB, a million decided ones about 180 MB. */
+#define EA_DEFAULT_MAX_FLOWS 1000000u
 #define EA_TCP_IDLE_SEC 300           /* SIP/TLS keepalives arrive every 2 min or less */
 #define EA_TCP_CLOSED_IDLE_SEC 10     /* after FIN/RST only stragglers remain */
 #define EA_UDP_IDLE_SEC 60            /* RTP gaps beyond a minute mean a new call */

@@ -53,8 +53,3 @@ const char *ea_proto_source_name(ea_proto_source s)
 	}
 	return "?";
 }
-
-const char *ea_flow_record_protocol(const ea_flow_record *r)
-{
-	return r->app_proto[0] ? r->app_proto : r->master_proto;
-}

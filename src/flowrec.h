@@ -75,8 +75,4 @@ typedef struct {
 	char community_id[EA_COMMUNITY_ID_MAX];
 } ea_flow_record;
 
-/* The protocol a verdict is judged on: the application protocol when there
- * is one, else the master. */
-const char *ea_flow_record_protocol(const ea_flow_record *r);
-
 #endif

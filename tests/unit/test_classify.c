@@ -57,7 +57,7 @@ static void dpi_decides_and_frees_its_state(void **state)
 	assert_true(at < 20);
 	assert_true(s.decided);
 	assert_null(s.dpi);   /* freed the moment it decided */
-	assert_int_equal(s.dpi_packets, at);
+	assert_true(s.dpi_packets <= at); /* packets without payload are not shown to nDPI */
 	ea_classify_finish(cls, &s, 6, 22, &rec);
 	assert_string_equal(rec.app_proto, "SSH");
 	assert_int_equal(rec.proto_source, EA_PROTO_SRC_DPI);
