@@ -344,7 +344,11 @@ static ea_anomaly decode_udp(dec_state *d, ea_cursor c, size_t claimed)
 }
 
 /* Community ID: request/reply pairs map to each other, so both halves of
- * an exchange get the same (type, counterpart) port pair; -1 = one-way. */
+ * an exchange get the same (type, counterpart) port pair; -1 = one-way.
+ * The pairs are exactly those of the reference implementations
+ * (community-id.py, pycommunityid's icmp.py and icmp6.py), not every
+ * pair the RFCs define: an extra pair (Inverse ND 141/142, say) would
+ * give IDs no other monitor produces. */
 static int icmp4_counterpart(uint8_t type)
 {
 	switch (type) {
@@ -375,8 +379,6 @@ static int icmp6_counterpart(uint8_t type)
 	case 136: return 135;
 	case 139: return 140; /* node information query / reply */
 	case 140: return 139;
-	case 141: return 142; /* inverse neighbor discovery */
-	case 142: return 141;
 	case 144: return 145; /* home agent address discovery */
 	case 145: return 144;
 	default: return -1;

@@ -2,7 +2,10 @@
  *
  * Expected IDs come from corelight/community-id-spec (baseline/README.md
  * tables and baseline/baseline_{deflt,seed1}.json) and from
- * corelight/pycommunityid's tests/communityid_test.py. Ports for ICMP are
+ * corelight/pycommunityid's tests/communityid_test.py, except the
+ * Inverse ND ones (marked): those were computed outside this code base by
+ * a SHA-1 over community-id.py's byte layout, a computation that
+ * reproduces every published ICMPv6 vector above them. Ports for ICMP are
  * given as the caller passes them (packet.h): sport = type, dport = the
  * counterpart type, or the code for one-way types. */
 #include "testutil.h"
@@ -55,6 +58,14 @@ static const vector vectors[] = {
 	{0, 58, "fe80::260:97ff:fe07:69ea", "fe80::200:86ff:fe05:80da", 135, 136, false, "1:zavyT/cezQr1fmImYCwYnMXbgck="},
 	{0, 58, "fe80:0001:0203:0405:0607:0809:0A0B:0C0D", "fe80:1011:1213:1415:1617:1819:1A1B:1C1D",
 	 146, 0, true, "1:fYC8+pz24E+EhANP1EZhpX0Dw10="},
+	/* Computed: Inverse ND (141, 142) is one-way in the reference, so
+	 * port 2 is the code and the larger address may come first. */
+	{0, 58, "fe80:1011:1213:1415:1617:1819:1A1B:1C1D", "fe80:0001:0203:0405:0607:0809:0A0B:0C0D",
+	 141, 0, true, "1:n9iaqVNPj+Cn0Y8pob17bVcrQ80="},
+	{0, 58, "fe80:0001:0203:0405:0607:0809:0A0B:0C0D", "fe80:1011:1213:1415:1617:1819:1A1B:1C1D",
+	 141, 0, true, "1:0blGdlI91RM7PBsvVOs0Ta7YoAw="},
+	{0, 58, "fe80:1011:1213:1415:1617:1819:1A1B:1C1D", "fe80:0001:0203:0405:0607:0809:0A0B:0C0D",
+	 142, 0, true, "1:aZ/ikzmAy9q+3VBObg0Q8+qSHCQ="},
 	{0, 58, "3ffe:507:0:1:260:97ff:fe07:69ea", "3ffe:507:0:1:200:86ff:fe05:80da", 3, 0, true, "1:NdobDX8PQNJbAyfkWxhtL2Pqp5w="},
 	{0, 58, "3ffe:507:0:1:200:86ff:fe05:80da", "3ffe:507:0:1:260:97ff:fe07:69ea", 3, 0, true, "1:/OGBt9BN1ofenrmSPWYicpij2Vc="},
 	{0, 58, "3ffe:501:410:0:2c0:dfff:fe47:33e", "3ffe:507:0:1:200:86ff:fe05:80da", 1, 4, true, "1:hLZd0XGWojozrvxqE0dWB1iM6R0="},

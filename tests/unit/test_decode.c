@@ -7,6 +7,7 @@
  * lengths consistent) before the test looks at its fields. */
 #include "testutil.h"
 
+#include "community_id.h"
 #include "decode.h"
 
 /* ---- frame builder ---- */
@@ -998,7 +999,7 @@ static void test_icmp_community_id(void **state)
 		{true, 133, 0, 133, 134, false}, {true, 134, 0, 134, 133, false},
 		{true, 135, 0, 135, 136, false}, {true, 136, 0, 136, 135, false},
 		{true, 139, 0, 139, 140, false}, {true, 140, 0, 140, 139, false},
-		{true, 141, 0, 141, 142, false}, {true, 142, 0, 142, 141, false},
+		{true, 141, 0, 141, 0, true},    {true, 142, 0, 142, 0, true}, /* inverse ND: one-way */
 		{true, 144, 0, 144, 145, false}, {true, 145, 0, 145, 144, false},
 		{true, 1, 4, 1, 4, true},        {true, 3, 0, 3, 0, true},
 		{true, 143, 0, 143, 0, true},    /* MLDv2 report: no query pairs with it */
@@ -1024,6 +1025,33 @@ static void test_icmp_community_id(void **state)
 	assert_int_equal(r.note, EA_ANOMALY_TRUNCATED_ICMP);
 	r = icmp_frame(true, 128, 0, 2);
 	assert_int_equal(r.r, EA_DECODE_OK);
+}
+
+/* Inverse Neighbor Discovery (RFC 3122, types 141 and 142) is no pair in
+ * the Community ID reference implementations: each message is one-way and
+ * its code is the second port. The ID of the decoded packet must be the
+ * reference's: 1:e5ridx+RUUD2oADEKBPHURj6RZY= was computed outside this
+ * code base with SHA-1 over seed 0, 2001:db8::1, 2001:db8::beef, 58, 0,
+ * 141, 0 in community-id.py's byte layout (that computation reproduces
+ * the spec's published ICMPv6 vectors); pairing 141 with 142 would have
+ * given 1:jtW+F76ARAwLYI3+86jcb6wI15I=. */
+static void test_icmp6_inverse_nd_one_way(void **state)
+{
+	(void)state;
+	for (unsigned code = 0; code < 3; code++) {
+		for (unsigned type = 141; type <= 142; type++) {
+			res r = icmp_frame(true, type, code, 4);
+			assert_int_equal(r.r, EA_DECODE_OK);
+			assert_int_equal(r.p.proto, 58);
+			assert_true(r.p.icmp_oneway);
+			assert_int_equal(r.p.sport, type);
+			assert_int_equal(r.p.dport, code);
+		}
+	}
+	res r = icmp_frame(true, 141, 0, 4);
+	char id[EA_COMMUNITY_ID_MAX];
+	ea_community_id(0, r.p.proto, &r.p.src, &r.p.dst, r.p.sport, r.p.dport, r.p.icmp_oneway, id);
+	assert_string_equal(id, "1:e5ridx+RUUD2oADEKBPHURj6RZY=");
 }
 
 static void test_other_protocols_kept(void **state)
@@ -1922,6 +1950,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_checks),
 		cmocka_unit_test(test_udp_checks),
 		cmocka_unit_test(test_icmp_community_id),
+		cmocka_unit_test(test_icmp6_inverse_nd_one_way),
 		cmocka_unit_test(test_other_protocols_kept),
 		cmocka_unit_test(test_ipv6_extension_headers),
 		cmocka_unit_test(test_ipv6_too_many_extension_headers),
