@@ -98,6 +98,14 @@ void ea_ini_errors(const ea_ini *ini, char *errbuf, size_t errlen)
 			 used ? "\n" : "", ini->file_name, ini->n_errors - listed);
 }
 
+ea_status ea_open_data_file(const char *path, FILE **f, char *errbuf, size_t errlen)
+{
+	*f = fopen(path, "r");
+	if (!*f)
+		return ea_fail(EA_ERR_IO, errbuf, errlen, "%s: cannot open: %s", path, strerror(errno));
+	return EA_OK;
+}
+
 /* Reads one line into buf without its end of line. Returns false at the
  * end of the file. A line longer than EA_MAX_LINE is reported and
  * truncated; a NUL byte is reported (it would silently cut the text). */
@@ -141,18 +149,17 @@ static bool read_line(ea_ini *ini)
 	return true;
 }
 
-static bool is_space(char c)
+bool ea_is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
 }
 
-/* Trims s in place; returns the first non-blank character. */
-static char *trim(char *s)
+char *ea_trim(char *s)
 {
-	while (is_space(*s))
+	while (ea_is_space(*s))
 		s++;
 	size_t n = strlen(s);
-	while (n > 0 && is_space(s[n - 1]))
+	while (n > 0 && ea_is_space(s[n - 1]))
 		s[--n] = '\0';
 	return s;
 }
@@ -165,24 +172,24 @@ static bool parse_section(ea_ini *ini, char *s)
 		ea_ini_error(ini, ini->line, "unterminated section header (missing ']')");
 		return false;
 	}
-	if (*trim(end + 1) != '\0') {
+	if (*ea_trim(end + 1) != '\0') {
 		ea_ini_error(ini, ini->line, "text after the section header");
 		return false;
 	}
 	*end = '\0';
-	char *kind = trim(s + 1);
+	char *kind = ea_trim(s + 1);
 	if (*kind == '\0') {
 		ea_ini_error(ini, ini->line, "empty section header");
 		return false;
 	}
 	char *name = kind;
-	while (*name && !is_space(*name))
+	while (*name && !ea_is_space(*name))
 		name++;
 	if (*name) {
 		*name++ = '\0';
-		name = trim(name);
+		name = ea_trim(name);
 		for (const char *p = name; *p; p++) {
-			if (is_space(*p)) {
+			if (ea_is_space(*p)) {
 				ea_ini_error(ini, ini->line, "section header has more than two words");
 				return false;
 			}
@@ -198,11 +205,11 @@ static bool parse_section(ea_ini *ini, char *s)
 bool ea_ini_next(ea_ini *ini, ea_ini_item *item)
 {
 	while (read_line(ini)) {
-		char *s = trim(ini->buf);
+		char *s = ea_trim(ini->buf);
 		/* A BOM from a Windows editor is not part of the first line. */
 		if (ini->line == 1 && (unsigned char)s[0] == 0xef && (unsigned char)s[1] == 0xbb &&
 		    (unsigned char)s[2] == 0xbf)
-			s = trim(s + 3);
+			s = ea_trim(s + 3);
 		if (*s == '\0' || *s == '#' || *s == ';')
 			continue;
 
@@ -229,14 +236,14 @@ bool ea_ini_next(ea_ini *ini, ea_ini_item *item)
 			continue;
 		}
 		*eq = '\0';
-		char *key = trim(s);
+		char *key = ea_trim(s);
 		if (*key == '\0') {
 			ea_ini_error(ini, ini->line, "missing key before '='");
 			continue;
 		}
 		bool blank = false;
 		for (const char *p = key; *p; p++)
-			blank |= is_space(*p);
+			blank |= ea_is_space(*p);
 		if (blank) {
 			ea_ini_error(ini, ini->line, "key '%s' contains a space", key);
 			continue;
@@ -245,7 +252,7 @@ bool ea_ini_next(ea_ini *ini, ea_ini_item *item)
 		item->section = ini->section;
 		item->name = ini->section_name;
 		item->key = key;
-		item->value = trim(eq + 1);
+		item->value = ea_trim(eq + 1);
 		return true;
 	}
 	memset(item, 0, sizeof *item);

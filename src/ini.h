@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "error.h"
+
 typedef enum { EA_INI_SECTION, EA_INI_KEYVALUE, EA_INI_END } ea_ini_kind;
 
 typedef struct {
@@ -41,5 +43,16 @@ void ea_ini_error(ea_ini *ini, unsigned line, const char *fmt, ...)
 unsigned ea_ini_error_count(const ea_ini *ini);
 /* All messages, one per line, into errbuf (truncated to errlen). */
 void ea_ini_errors(const ea_ini *ini, char *errbuf, size_t errlen);
+
+/* Opens a data file for reading, for the loaders' *_load_path wrappers.
+ * On failure *f is NULL and errbuf says "path: cannot open: reason";
+ * returns EA_ERR_IO. The caller closes *f. */
+ea_status ea_open_data_file(const char *path, FILE **f, char *errbuf, size_t errlen);
+
+/* The blanks every data file ignores around keys, values and list items:
+ * space, tab, and CR, VT, FF (editors leave them). */
+bool ea_is_space(char c);
+/* Trims s in place; returns its first non-blank character. */
+char *ea_trim(char *s);
 
 #endif

@@ -236,10 +236,13 @@ static void test_error_listing(void **state)
 
 static void test_error_cap(void **state)
 {
-	char text[2048] = "";
+	char text[2048];
+	size_t used = 0;
 	unsigned bad = EA_MAX_CONFIG_ERRORS + 10;
-	for (unsigned i = 0; i < bad; i++)
-		strcat(text, "oops\n");
+	for (unsigned i = 0; i < bad; i++) {
+		used += (size_t)snprintf(text + used, sizeof text - used, "oops\n");
+		assert_true(used < sizeof text);
+	}
 	fixture fx;
 	open_text(&fx, text);
 	expect_end(fx.ini);
@@ -257,6 +260,41 @@ static void test_error_cap(void **state)
 	close_fx(&fx);
 }
 
+/* The one trim every data file shares: CR, VT and FF count as blanks,
+ * inner blanks stay. */
+static void test_trim(void **state)
+{
+	(void)state;
+	char s[] = " \t\r\v\fa b\t \r\v\f";
+	assert_string_equal(ea_trim(s), "a b");
+	char blank[] = " \t ";
+	assert_string_equal(ea_trim(blank), "");
+	char none[] = "x";
+	assert_ptr_equal(ea_trim(none), none);
+	assert_true(ea_is_space('\f'));
+	assert_false(ea_is_space('\n') || ea_is_space('_') || ea_is_space('\0'));
+}
+
+static void test_open_data_file(void **state)
+{
+	(void)state;
+	FILE *f = (FILE *)1;
+	char err[256] = "";
+	assert_int_equal(ea_open_data_file("/nonexistent/dir/x.sig", &f, err, sizeof err), EA_ERR_IO);
+	assert_null(f);
+	assert_string_equal(err, "/nonexistent/dir/x.sig: cannot open: No such file or directory");
+	assert_int_equal(ea_open_data_file(EA_TOPDIR "/signatures/ports.sig", &f, err, sizeof err), EA_OK);
+	assert_non_null(f);
+	ea_ini *ini = ea_ini_open(f, "ports.sig");
+	assert_non_null(ini);
+	ea_ini_item it;
+	assert_true(ea_ini_next(ini, &it));
+	assert_int_equal(it.kind, EA_INI_SECTION);
+	assert_string_equal(it.section, "ports");
+	ea_ini_close(ini);
+	fclose(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +307,8 @@ int main(void)
 		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_error_listing),
 		cmocka_unit_test(test_error_cap),
+		cmocka_unit_test(test_trim),
+		cmocka_unit_test(test_open_data_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
