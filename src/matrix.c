@@ -9,7 +9,6 @@
  * Pipeline position: configuration loading; the matcher reads the result. */
 #include "matrix.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -206,64 +205,48 @@ static void begin_section(loader *ld, const ea_ini_item *it)
 	ld->kind = SEC_RULE;
 }
 
+/* ea_list_check for a side: "any" stands alone or not at all. */
+static bool check_not_any(void *arg, unsigned i, const char *item, char *why, size_t whylen)
+{
+	(void)arg;
+	(void)i;
+	if (strcasecmp(item, "any") != 0)
+		return true;
+	snprintf(why, whylen, "'%s' cannot be combined with roles", item);
+	return false;
+}
+
 /* "any", or one or more role names; resolved later. */
 static void parse_side(loader *ld, const ea_ini_item *it, pending_side *side)
 {
-	char buf[EA_MAX_LINE + 1];
-	char *items[EA_MAX_ROLES_PER_SIDE + 1];
-	snprintf(buf, sizeof buf, "%s", it->value);
-	unsigned n = ea_split_list(buf, items, EA_MAX_ROLES_PER_SIDE + 1);
 	side->line = it->line;
 	side->n = 0;
-	if (n == 1 && strcasecmp(items[0], "any") == 0)
+	if (strcasecmp(it->value, "any") == 0)
 		return;
-	if (n > EA_MAX_ROLES_PER_SIDE) {
-		ea_ini_error(ld->ini, it->line, "%s: more than %d roles", it->key, EA_MAX_ROLES_PER_SIDE);
+	const ea_list_spec spec = {
+		.label = it->key, .one = "role", .many = "roles",
+		.max = EA_MAX_ROLES_PER_SIDE, .name_max = EA_NAME_MAX, .check = check_not_any,
+	};
+	ea_name_list list;
+	if (!ea_parse_name_list(ld->ini, it->line, it->value, &spec, &list))
 		return;
-	}
-	for (unsigned i = 0; i < n; i++) {
-		if (strcasecmp(items[i], "any") == 0) {
-			ea_ini_error(ld->ini, it->line, "%s: 'any' cannot be combined with roles", it->key);
-			return;
-		}
-		if (!ea_is_name(items[i], EA_NAME_MAX)) {
-			ea_ini_error(ld->ini, it->line, "%s: '%s' is not a role name", it->key, items[i]);
-			return;
-		}
-		for (unsigned k = 0; k < side->n; k++) {
-			if (strcmp(side->names[k], items[i]) == 0) {
-				ea_ini_error(ld->ini, it->line, "%s: role '%s' is listed twice", it->key,
-					     items[i]);
-				return;
-			}
-		}
-		snprintf(side->names[side->n++], EA_NAME_MAX, "%s", items[i]);
-	}
+	for (unsigned i = 0; i < list.n; i++)
+		snprintf(side->names[i], EA_NAME_MAX, "%s", list.items[i]);
+	side->n = list.n;
 }
 
 static void parse_protocols(loader *ld, const ea_ini_item *it, ea_rule *r)
 {
-	char buf[EA_MAX_LINE + 1];
-	char *items[EA_MAX_PROTOCOLS_PER_ENTRY + 1];
-	snprintf(buf, sizeof buf, "%s", it->value);
-	unsigned n = ea_split_list(buf, items, EA_MAX_PROTOCOLS_PER_ENTRY + 1);
-	if (n > EA_MAX_PROTOCOLS_PER_ENTRY) {
-		ea_ini_error(ld->ini, it->line, "more than %d protocols", EA_MAX_PROTOCOLS_PER_ENTRY);
+	const ea_list_spec spec = {
+		.label = it->key, .one = "protocol", .many = "protocols",
+		.max = EA_MAX_PROTOCOLS_PER_ENTRY, .name_max = EA_NAME_MAX,
+	};
+	ea_name_list list;
+	if (!ea_parse_name_list(ld->ini, it->line, it->value, &spec, &list))
 		return;
-	}
-	for (unsigned i = 0; i < n; i++) {
-		if (!ea_is_name(items[i], EA_NAME_MAX)) {
-			ea_ini_error(ld->ini, it->line, "'%s' is not a protocol name", items[i]);
-			return;
-		}
-		for (unsigned k = 0; k < r->n_protocols; k++) {
-			if (strcasecmp(r->protocols[k], items[i]) == 0) {
-				ea_ini_error(ld->ini, it->line, "protocol '%s' is listed twice", items[i]);
-				return;
-			}
-		}
-		snprintf(r->protocols[r->n_protocols++], EA_NAME_MAX, "%s", items[i]);
-	}
+	for (unsigned i = 0; i < list.n; i++)
+		snprintf(r->protocols[i], EA_NAME_MAX, "%s", list.items[i]);
+	r->n_protocols = list.n;
 }
 
 static void rule_key(loader *ld, const ea_ini_item *it, unsigned bit)
@@ -416,10 +399,11 @@ out:
 ea_status ea_matrix_load_path(const char *path, ea_matrix *m, char *errbuf, size_t errlen)
 {
 	memset(m, 0, sizeof *m);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return ea_fail(EA_ERR_IO, errbuf, errlen, "%s: cannot open: %s", path, strerror(errno));
-	ea_status st = ea_matrix_load(f, path, m, errbuf, errlen);
+	FILE *f;
+	ea_status st = ea_open_data_file(path, &f, errbuf, errlen);
+	if (st != EA_OK)
+		return st;
+	st = ea_matrix_load(f, path, m, errbuf, errlen);
 	fclose(f);
 	return st;
 }

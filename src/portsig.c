@@ -7,7 +7,6 @@
  * direction inference read the result. */
 #include "portsig.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -41,27 +40,16 @@ static bool parse_key(ea_ini *ini, const ea_ini_item *it, ea_port_sig *sig)
 
 static bool parse_protocols(ea_ini *ini, const ea_ini_item *it, ea_port_sig *sig)
 {
-	char buf[EA_MAX_LINE + 1];
-	char *items[EA_MAX_PROTOCOLS_PER_ENTRY + 1];
-	snprintf(buf, sizeof buf, "%s", it->value);
-	if (buf[0] == '\0') {
-		ea_ini_error(ini, it->line, "%s: no protocols", it->key);
+	const ea_list_spec spec = {
+		.label = it->key, .one = "protocol", .many = "protocols",
+		.max = EA_MAX_PROTOCOLS_PER_ENTRY, .name_max = EA_NAME_MAX,
+	};
+	ea_name_list list;
+	if (!ea_parse_name_list(ini, it->line, it->value, &spec, &list))
 		return false;
-	}
-	unsigned n = ea_split_list(buf, items, EA_MAX_PROTOCOLS_PER_ENTRY + 1);
-	if (n > EA_MAX_PROTOCOLS_PER_ENTRY) {
-		ea_ini_error(ini, it->line, "%s: more than %d protocols", it->key,
-			     EA_MAX_PROTOCOLS_PER_ENTRY);
-		return false;
-	}
-	for (unsigned i = 0; i < n; i++) {
-		if (!ea_is_name(items[i], EA_NAME_MAX)) {
-			ea_ini_error(ini, it->line, "%s: '%s' is not a protocol name", it->key, items[i]);
-			return false;
-		}
-		snprintf(sig->protocols[i], EA_NAME_MAX, "%s", items[i]);
-	}
-	sig->n_protocols = n;
+	for (unsigned i = 0; i < list.n; i++)
+		snprintf(sig->protocols[i], EA_NAME_MAX, "%s", list.items[i]);
+	sig->n_protocols = list.n;
 	return true;
 }
 
@@ -150,10 +138,11 @@ out:
 ea_status ea_portsigs_load_path(const char *path, ea_portsigs *ps, char *errbuf, size_t errlen)
 {
 	memset(ps, 0, sizeof *ps);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return ea_fail(EA_ERR_IO, errbuf, errlen, "%s: cannot open: %s", path, strerror(errno));
-	ea_status st = ea_portsigs_load(f, path, ps, errbuf, errlen);
+	FILE *f;
+	ea_status st = ea_open_data_file(path, &f, errbuf, errlen);
+	if (st != EA_OK)
+		return st;
+	st = ea_portsigs_load(f, path, ps, errbuf, errlen);
 	fclose(f);
 	return st;
 }

@@ -8,12 +8,18 @@
  * Pipeline position: configuration loading; the matcher reads the result. */
 #include "site.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ini.h"
 #include "textparse.h"
+
+/* ea_list_check for an address list: parses item into prefixes[i]. */
+static bool check_prefix(void *arg, unsigned i, const char *item, char *why, size_t whylen)
+{
+	ea_prefix *prefixes = arg;
+	return ea_prefix_parse(item, &prefixes[i], why, whylen);
+}
 
 static ea_status add_role(ea_ini *ini, const ea_matrix *m, ea_site *s, const ea_ini_item *it)
 {
@@ -27,43 +33,27 @@ static ea_status add_role(ea_ini *ini, const ea_matrix *m, ea_site *s, const ea_
 		ea_ini_error(ini, it->line, "role '%s' is already set at line %u", it->key, ra->line);
 		return EA_OK;
 	}
-	char buf[EA_MAX_LINE + 1];
-	char *items[EA_MAX_PREFIXES_PER_ROLE + 1];
-	snprintf(buf, sizeof buf, "%s", it->value);
-	if (buf[0] == '\0') {
-		ea_ini_error(ini, it->line, "role '%s' has no addresses", it->key);
-		return EA_OK;
-	}
-	unsigned n = ea_split_list(buf, items, EA_MAX_PREFIXES_PER_ROLE + 1);
-	if (n > EA_MAX_PREFIXES_PER_ROLE) {
-		ea_ini_error(ini, it->line, "role '%s': more than %d addresses", it->key,
-			     EA_MAX_PREFIXES_PER_ROLE);
-		return EA_OK;
-	}
-	ea_prefix *p = calloc(n, sizeof *p);
-	if (!p)
-		return EA_ERR_NOMEM;
-	bool ok = true;
-	for (unsigned i = 0; i < n; i++) {
-		char why[160];
-		if (items[i][0] == '\0') {
-			ea_ini_error(ini, it->line, "role '%s': empty address in the list", it->key);
-			ok = false;
-		} else if (!ea_prefix_parse(items[i], &p[i], why, sizeof why)) {
-			ea_ini_error(ini, it->line, "role '%s': %s", it->key, why);
-			ok = false;
-		}
-	}
-	/* Marked set even when an address was bad, so a missing-role error
+	/* Marked set even when an address is bad, so a missing-role error
 	 * does not pile on top of the real one. */
 	ra->set = true;
 	ra->line = it->line;
-	if (ok) {
-		ra->prefixes = p;
-		ra->n = n;
-	} else {
-		free(p);
-	}
+
+	char label[EA_NAME_MAX + 8];
+	snprintf(label, sizeof label, "role '%s'", it->key);
+	ea_prefix parsed[EA_MAX_PREFIXES_PER_ROLE];
+	const ea_list_spec spec = {
+		.label = label, .one = "address", .many = "addresses",
+		.max = EA_MAX_PREFIXES_PER_ROLE, .check = check_prefix, .arg = parsed,
+	};
+	ea_name_list list;
+	if (!ea_parse_name_list(ini, it->line, it->value, &spec, &list))
+		return EA_OK;
+	ea_prefix *p = calloc(list.n, sizeof *p);
+	if (!p)
+		return EA_ERR_NOMEM;
+	memcpy(p, parsed, list.n * sizeof *p);
+	ra->prefixes = p;
+	ra->n = list.n;
 	return EA_OK;
 }
 
@@ -145,10 +135,11 @@ out:
 ea_status ea_site_load_path(const char *path, const ea_matrix *m, ea_site *s, char *errbuf, size_t errlen)
 {
 	memset(s, 0, sizeof *s);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return ea_fail(EA_ERR_IO, errbuf, errlen, "%s: cannot open: %s", path, strerror(errno));
-	ea_status st = ea_site_load(f, path, m, s, errbuf, errlen);
+	FILE *f;
+	ea_status st = ea_open_data_file(path, &f, errbuf, errlen);
+	if (st != EA_OK)
+		return st;
+	st = ea_site_load(f, path, m, s, errbuf, errlen);
 	fclose(f);
 	return st;
 }

@@ -23,11 +23,6 @@ const char *ea_transport_name(uint8_t transport)
 	return transport == 6 ? "tcp" : transport == 17 ? "udp" : "?";
 }
 
-static bool is_blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
 /* One port at *p; advances *p past it. strtoul alone would accept a sign,
  * leading blanks and "0x", so the first character is checked first. */
 static bool parse_port(const char **p, uint16_t *out)
@@ -47,24 +42,24 @@ static bool parse_port(const char **p, uint16_t *out)
 bool ea_parse_port_range(const char *s, uint16_t *lo, uint16_t *hi, char *why, size_t whylen)
 {
 	const char *p = s;
-	while (is_blank(*p))
+	while (ea_is_space(*p))
 		p++;
 	if (!parse_port(&p, lo)) {
 		snprintf(why, whylen, "port '%s' is not a number from 1 to 65535", s);
 		return false;
 	}
-	while (is_blank(*p))
+	while (ea_is_space(*p))
 		p++;
 	*hi = *lo;
 	if (*p == '-') {
 		p++;
-		while (is_blank(*p))
+		while (ea_is_space(*p))
 			p++;
 		if (!parse_port(&p, hi)) {
 			snprintf(why, whylen, "port range '%s': end is not a number from 1 to 65535", s);
 			return false;
 		}
-		while (is_blank(*p))
+		while (ea_is_space(*p))
 			p++;
 	}
 	if (*p != '\0') {
@@ -91,17 +86,10 @@ bool ea_is_name(const char *s, size_t max)
 	return n > 0 && n < max;
 }
 
-static char *trim(char *s)
-{
-	while (is_blank(*s))
-		s++;
-	size_t n = strlen(s);
-	while (n > 0 && is_blank(s[n - 1]))
-		s[--n] = '\0';
-	return s;
-}
-
-unsigned ea_split_list(char *s, char **items, unsigned max)
+/* Splits s in place at commas into trimmed items (an empty item stays as
+ * ""). Stores at most max pointers; returns how many items there are,
+ * which may be more than max, so the caller can say the list is too long. */
+static unsigned split_list(char *s, const char **items, unsigned max)
 {
 	unsigned n = 0;
 	for (;;) {
@@ -109,10 +97,61 @@ unsigned ea_split_list(char *s, char **items, unsigned max)
 		if (comma)
 			*comma = '\0';
 		if (n < max)
-			items[n] = trim(s);
+			items[n] = ea_trim(s);
 		n++;
 		if (!comma)
 			return n;
 		s = comma + 1;
 	}
+}
+
+bool ea_parse_name_list(ea_ini *ini, unsigned line, const char *value, const ea_list_spec *spec,
+			ea_name_list *out)
+{
+	unsigned max = spec->max < EA_LIST_MAX_ITEMS ? spec->max : EA_LIST_MAX_ITEMS;
+	out->n = 0;
+	snprintf(out->buf, sizeof out->buf, "%s", value);
+	if (*ea_trim(out->buf) == '\0') {
+		ea_ini_error(ini, line, "%s: no %s", spec->label, spec->many);
+		return false;
+	}
+	unsigned n = split_list(out->buf, out->items, max);
+	if (n > max) {
+		ea_ini_error(ini, line, "%s: more than %u %s", spec->label, max, spec->many);
+		return false;
+	}
+	/* Every bad item on the line is reported, not just the first. */
+	bool ok = true;
+	for (unsigned i = 0; i < n; i++) {
+		const char *item = out->items[i];
+		char why[192];
+		if (item[0] == '\0') {
+			ea_ini_error(ini, line, "%s: empty %s in the list", spec->label, spec->one);
+			ok = false;
+			continue;
+		}
+		if (spec->name_max && !ea_is_name(item, spec->name_max)) {
+			ea_ini_error(ini, line, "%s: '%s' is not a %s name", spec->label, item, spec->one);
+			ok = false;
+			continue;
+		}
+		if (spec->check && !spec->check(spec->arg, i, item, why, sizeof why)) {
+			ea_ini_error(ini, line, "%s: %s", spec->label, why);
+			ok = false;
+			continue;
+		}
+		/* A repeat is harmless to a lookup but says the line is not
+		 * what its author meant (a typo for another name). */
+		for (unsigned k = 0; k < i; k++) {
+			if (strcasecmp(out->items[k], item) == 0) {
+				ea_ini_error(ini, line, "%s: %s '%s' is listed twice", spec->label, spec->one,
+					     item);
+				ok = false;
+				break;
+			}
+		}
+	}
+	if (ok)
+		out->n = n;
+	return ok;
 }

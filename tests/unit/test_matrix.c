@@ -354,17 +354,26 @@ static void test_err_roles(void **state)
 		      "m:11: source: 'any' cannot be combined with roles");
 	expect_errors(rule_text("tcp", "443", "fe, fe", "edge", "TLS"),
 		      "m:11: source: role 'fe' is listed twice");
-	expect_errors(rule_text("tcp", "443", "fe,", "edge", "TLS"), "m:11: source: '' is not a role name");
+	expect_errors(rule_text("tcp", "443", "fe, edge", "edge, FE, Edge", "TLS"),
+		      "m:12: destination: role 'Edge' is listed twice");
+	expect_errors(rule_text("tcp", "443", "fe, Any", "edge", "TLS"),
+		      "m:11: source: 'Any' cannot be combined with roles");
+	expect_errors(rule_text("tcp", "443", "fe,", "edge", "TLS"), "m:11: source: empty role in the list");
 }
 
 static void test_err_protocols(void **state)
 {
 	expect_errors(rule_text("tcp", "443", "any", "edge",
 				"P1,P2,P3,P4,P5,P6,P7,P8,P9,P10,P11,P12,P13,P14,P15,P16,P17"),
-		      "m:13: more than 16 protocols");
+		      "m:13: protocols: more than 16 protocols");
 	expect_errors(rule_text("tcp", "443", "any", "edge", "TLS, Bad Name"),
-		      "m:13: 'Bad Name' is not a protocol name");
-	expect_errors(rule_text("tcp", "443", "any", "edge", "TLS, tls"), "m:13: protocol 'tls' is listed twice");
+		      "m:13: protocols: 'Bad Name' is not a protocol name");
+	expect_errors(rule_text("tcp", "443", "any", "edge", "TLS, tls"), "m:13: protocols: protocol 'tls' is listed twice");
+	/* Every bad item on the line is listed, as in the other data files. */
+	expect_errors(rule_text("tcp", "443", "any", "edge", "TLS, , Bad Name, tls"),
+		      "m:13: protocols: empty protocol in the list\n"
+		      "m:13: protocols: 'Bad Name' is not a protocol name\n"
+		      "m:13: protocols: protocol 'tls' is listed twice");
 	/* Sixteen is fine. */
 	FILE *f = ea_test_memfile(rule_text("tcp", "443", "any", "edge",
 					    "P1,P2,P3,P4,P5,P6,P7,P8,P9,P10,P11,P12,P13,P14,P15,P16"));
@@ -392,13 +401,15 @@ static void test_err_duplicate_role(void **state)
 
 static void test_err_long_line(void **state)
 {
-	char *text = malloc(EA_MAX_LINE + 1024);
+	size_t cap = EA_MAX_LINE + 1024;
+	char *text = malloc(cap);
 	assert_non_null(text);
-	strcpy(text, ROLES "# ");
-	size_t n = strlen(text);
+	size_t n = (size_t)snprintf(text, cap, "%s", ROLES "# ");
 	memset(text + n, 'x', EA_MAX_LINE);
-	strcpy(text + n + EA_MAX_LINE, "\n" RULE_HEAD "transport = tcp\nport = 1\nsource = any\n"
-					"destination = any\nprotocols = TLS\n");
+	size_t rest = cap - n - EA_MAX_LINE;
+	assert_true((size_t)snprintf(text + n + EA_MAX_LINE, rest, "%s",
+				     "\n" RULE_HEAD "transport = tcp\nport = 1\nsource = any\n"
+				     "destination = any\nprotocols = TLS\n") < rest);
 	char want[64];
 	snprintf(want, sizeof want, "m:5: line is longer than %d bytes", EA_MAX_LINE);
 	expect_errors(text, want);

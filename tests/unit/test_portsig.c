@@ -189,7 +189,7 @@ static void test_err_ranges_and_syntax(void **state)
 		      "p.sig:6: 'tcp443' is not TRANSPORT/PORT (e.g. tcp/443)\n"
 		      "p.sig:7: tcp/5: no protocols\n"
 		      "p.sig:8: tcp/6: 'not a name' is not a protocol name\n"
-		      "p.sig:9: tcp/7: '' is not a protocol name\n"
+		      "p.sig:9: tcp/7: empty protocol in the list\n"
 		      "p.sig:10: tcp/8: more than 16 protocols\n"
 		      "p.sig:11: expected 'key = value'");
 	expect_errors("tcp/1 = A\n[ports extra]\ntcp/2 = B\n[signatures]\ntcp/3 = C\n[ports]\ntcp/4 = D\ntcp/4 = E\n",
@@ -197,6 +197,22 @@ static void test_err_ranges_and_syntax(void **state)
 		      "p.sig:2: unknown section [ports extra] (expected [ports])\n"
 		      "p.sig:4: unknown section [signatures] (expected [ports])\n"
 		      "p.sig:8: tcp/4-4 overlaps tcp/4-4 at line 7");
+}
+
+/* The same list rules as the matrix: a protocol given twice on a line is
+ * a mistake (case-insensitive), and every bad item is listed. */
+static void test_err_duplicate_protocol(void **state)
+{
+	expect_errors("[ports]\n"
+		      "tcp/443 = TLS, TLS\n"
+		      "tcp/444 = TLS, stun, Stun\n"
+		      "udp/53 = DNS, , x y, dns\n"
+		      "udp/54 = DNS, MDNS, LLMNR\n", /* fine */
+		      "p.sig:2: tcp/443: protocol 'TLS' is listed twice\n"
+		      "p.sig:3: tcp/444: protocol 'Stun' is listed twice\n"
+		      "p.sig:4: udp/53: empty protocol in the list\n"
+		      "p.sig:4: udp/53: 'x y' is not a protocol name\n"
+		      "p.sig:4: udp/53: protocol 'dns' is listed twice");
 }
 
 static void test_load_path_missing(void **state)
@@ -216,6 +232,7 @@ int main(void)
 		cmocka_unit_test(test_lookup_boundaries),
 		cmocka_unit_test(test_err_overlap),
 		cmocka_unit_test(test_err_ranges_and_syntax),
+		cmocka_unit_test(test_err_duplicate_protocol),
 		cmocka_unit_test(test_load_path_missing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

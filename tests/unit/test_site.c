@@ -162,8 +162,23 @@ static void test_err_bad_addresses(void **state)
 		      "s.ini:7: role 'cms_pool': '172.16.1.1/24': address has bits set beyond the /24 prefix\n"
 		      "s.ini:8: role 'client': '10.0.0.0/33': prefix length must be 0 to 32\n"
 		      "s.ini:9: role 'im_partner': empty address in the list\n"
-		      "s.ini:10: role 'live_messenger' has no addresses\n"
+		      "s.ini:10: role 'live_messenger': no addresses\n"
 		      "s.ini:11: role 'director_pool': 'fe80::1%eth0' is not an IP address");
+}
+
+/* An address given twice in one role's list is a mistake, as a protocol
+ * or role given twice is in the other data files; compared as written,
+ * case-insensitively (IPv6 hex digits). */
+static void test_err_address_twice(void **state)
+{
+	expect_errors(*state,
+		      EDGE "front_end = 172.16.1.5, 172.16.1.5\n"
+			   "cms_pool = 2001:DB8::1, 172.16.2.0/24, 2001:db8::1\n"
+			   "client = 10.9.0.0/16, bad, 10.9.0.0/16\n",
+		      "s.ini:6: role 'front_end': address '172.16.1.5' is listed twice\n"
+		      "s.ini:7: role 'cms_pool': address '2001:db8::1' is listed twice\n"
+		      "s.ini:8: role 'client': 'bad' is not an IP address\n"
+		      "s.ini:8: role 'client': address '10.9.0.0/16' is listed twice");
 }
 
 static void test_err_role_twice(void **state)
@@ -242,6 +257,7 @@ int main(void)
 		cmocka_unit_test(test_minimal_and_overlapping_optionals),
 		cmocka_unit_test(test_err_unknown_role),
 		cmocka_unit_test(test_err_bad_addresses),
+		cmocka_unit_test(test_err_address_twice),
 		cmocka_unit_test(test_err_role_twice),
 		cmocka_unit_test(test_err_required_missing),
 		cmocka_unit_test(test_err_edge_overlaps),
