@@ -3,6 +3,8 @@
  * The only place that prints usage, decides exit codes and calls exit().
  * Everything below it returns ea_status with a message. */
 #include <getopt.h>
+#include <stdint.h>
+#include <sys/random.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,9 +61,13 @@ static const char usage_read[] =
 	"                    recently active is evicted (default 1000000)\n"
 	"  --quiet           no progress and no summary\n"
 	"\n"
-	"Files of one interface are read in the order given; flows continue across\n"
-	"them. An unreadable capture is reported and recorded with its error, the\n"
-	"others are still read, and the exit code is 1.\n";
+	"Files of one interface are read oldest first (by their first record);\n"
+	"flows continue across them. Every capture is opened and hashed before\n"
+	"anything is written: a missing one, or one already in the database, stops\n"
+	"the run there (exit 1). A file that turns out not to be a readable capture\n"
+	"is reported and recorded with its error, the others are still read, and the\n"
+	"exit code is 1. A database failure ends the run, marked failed, keeping\n"
+	"every flow stored so far; its captures may then be read again.\n";
 
 static const char usage_report[] =
 	"usage: edgeaudit report --db FILE [--run ID] [--top N]\n"
@@ -149,29 +155,55 @@ static ea_status check_protocol_names(const config_set *c, const char *matrix_pa
 	return bad ? EA_ERR_CONFIG : EA_OK;
 }
 
+/* Appends one message (possibly several lines) to errbuf on a line of its own. */
+static void append_message(char *errbuf, size_t errlen, const char *msg)
+{
+	size_t used = strnlen(errbuf, errlen);
+	if (used + 1 < errlen)
+		snprintf(errbuf + used, errlen - used, "%s%s", used ? "\n" : "", msg);
+}
+
+/* Keeps the first failure's status and every failure's message. */
+static void note_failure(ea_status st, const char *msg, ea_status *first, char *errbuf, size_t errlen)
+{
+	if (st == EA_OK)
+		return;
+	append_message(errbuf, errlen, msg);
+	if (*first == EA_OK)
+		*first = st;
+}
+
+/* Loads the three data files and reports the problems of all of them at
+ * once: a mistake in one file does not hide those in another. The site
+ * file and the protocol-name check need a loaded matrix (and signatures). */
 static ea_status load_config(config_set *c, const char *matrix_path, const char *ports_path,
 			     const char *site_path, char *errbuf, size_t errlen)
 {
-	ea_status st = ea_matrix_load_path(matrix_path, &c->matrix, errbuf, errlen);
-	if (st != EA_OK)
-		return st;
-	c->have_matrix = true;
+	ea_status first = EA_OK, st;
+	char *msg = calloc(1, ERRBUF_SIZE);
+	if (!msg)
+		return ea_fail(EA_ERR_NOMEM, errbuf, errlen, "out of memory");
+	errbuf[0] = '\0';
+
+	st = ea_matrix_load_path(matrix_path, &c->matrix, msg, ERRBUF_SIZE);
+	c->have_matrix = st == EA_OK;
+	note_failure(st, msg, &first, errbuf, errlen);
 	if (ports_path) {
-		st = ea_portsigs_load_path(ports_path, &c->portsigs, errbuf, errlen);
-		if (st != EA_OK)
-			return st;
-		c->have_portsigs = true;
-		st = check_protocol_names(c, matrix_path, ports_path, errbuf, errlen);
-		if (st != EA_OK)
-			return st;
+		st = ea_portsigs_load_path(ports_path, &c->portsigs, msg, ERRBUF_SIZE);
+		c->have_portsigs = st == EA_OK;
+		note_failure(st, msg, &first, errbuf, errlen);
 	}
-	if (site_path) {
-		st = ea_site_load_path(site_path, &c->matrix, &c->site, errbuf, errlen);
-		if (st != EA_OK)
-			return st;
-		c->have_site = true;
+	if (c->have_matrix && c->have_portsigs) {
+		st = check_protocol_names(c, matrix_path, ports_path, msg, ERRBUF_SIZE);
+		note_failure(st, msg, &first, errbuf, errlen);
 	}
-	return EA_OK;
+	if (site_path && c->have_matrix) {
+		st = ea_site_load_path(site_path, &c->matrix, &c->site, msg, ERRBUF_SIZE);
+		c->have_site = st == EA_OK;
+		note_failure(st, msg, &first, errbuf, errlen);
+	}
+	free(msg);
+	return first;
 }
 
 static int fail_exit(ea_status st, const char *msg)
@@ -206,7 +238,36 @@ typedef struct {
 	ea_iface iface;
 	char sha256[65];
 	uint64_t size;
+	uint64_t first_us;   /* first record's time; 0 when unreadable or empty */
+	unsigned given;      /* position on the command line */
 } input_file;
+
+static uint64_t first_record_time(const char *path)
+{
+	char err[256];
+	ea_source *src = NULL;
+	ea_frame frame;
+	uint64_t ts = 0;
+	if (ea_source_open_file(path, &src, err, sizeof err) != EA_OK)
+		return 0;
+	if (ea_source_next(src, &frame, err, sizeof err) == EA_SOURCE_FRAME)
+		ts = frame.ts_us;
+	ea_source_close(src);
+	return ts;
+}
+
+/* Captures of one interface are read oldest first, whatever the order on
+ * the command line (a shell glob puts cap_10 before cap_9): flows continue
+ * across rotated files and idle expiry sees time move forward. */
+static int input_order(const void *pa, const void *pb)
+{
+	const input_file *a = pa, *b = pb;
+	if (a->iface != b->iface)
+		return a->iface < b->iface ? -1 : 1;
+	if (a->first_us != b->first_us)
+		return a->first_us < b->first_us ? -1 : 1;
+	return a->given < b->given ? -1 : a->given > b->given;
+}
 
 typedef struct {
 	double started;
@@ -256,6 +317,28 @@ static void print_summary(const ea_audit_totals *t, unsigned n_inputs, unsigned 
 	       (unsigned long long)t->peak_flows, (unsigned long long)t->evicted, db, (long long)run_id);
 }
 
+static ea_status finish_run(ea_store *store, int64_t run_id, const ea_audit_totals *t, const char *status,
+			    char *errbuf, size_t errlen)
+{
+	ea_run_totals totals = {
+		.packets = t->packets, .bytes = t->bytes, .flows = t->flows, .decoded = t->decoded,
+		.evicted = t->evicted, .peak_flows = t->peak_flows, .finished_at = (int64_t)time(NULL),
+		.status = status,
+	};
+	memcpy(totals.anomalies, t->anomalies, sizeof totals.anomalies);
+	return ea_store_finish_run(store, run_id, &totals, errbuf, errlen);
+}
+
+/* The flow hash seed: unpredictable, so crafted traffic cannot aim at one
+ * bucket. Results never depend on it (nothing is reported in hash order). */
+static uint64_t random_seed(void)
+{
+	uint64_t seed = 0;
+	if (getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed)
+		seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	return seed;
+}
+
 static int cmd_read(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -275,6 +358,8 @@ static int cmd_read(int argc, char **argv)
 	config_set cfg = {0};
 	ea_store *store = NULL;
 	ea_audit *audit = NULL;
+	int64_t run_id = 0;
+	bool run_finished = false;
 	int rc = EA_EXIT_OK;
 	int opt;
 
@@ -338,6 +423,8 @@ static int cmd_read(int argc, char **argv)
 			rc = fail_exit(st, errbuf);
 			goto out;
 		}
+		inputs[i].first_us = first_record_time(inputs[i].path);
+		inputs[i].given = i;
 		for (unsigned k = 0; k < i && !force; k++) {
 			if (strcmp(inputs[k].sha256, inputs[i].sha256) == 0) {
 				snprintf(errbuf, ERRBUF_SIZE, "%s and %s are the same capture (sha256 %.16s…); "
@@ -347,6 +434,8 @@ static int cmd_read(int argc, char **argv)
 			}
 		}
 	}
+
+	qsort(inputs, n_inputs, sizeof *inputs, input_order);
 
 	st = ea_store_open(db_path, &store, errbuf, ERRBUF_SIZE);
 	if (st == EA_OK)
@@ -387,9 +476,9 @@ static int cmd_read(int argc, char **argv)
 		.site_path = site_path, .site_sha256 = site_sha,
 		.command_line = cmdline, .started_at = (int64_t)time(NULL),
 	};
-	int64_t run_id = 0;
 	st = ea_store_begin_run(store, &info, &cfg.matrix, &run_id, errbuf, ERRBUF_SIZE);
 	if (st != EA_OK) {
+		run_id = 0;
 		rc = fail_exit(st, errbuf);
 		goto out;
 	}
@@ -398,7 +487,7 @@ static int cmd_read(int argc, char **argv)
 	ea_audit_config acfg = {
 		.matrix = &cfg.matrix, .site = &cfg.site, .portsigs = &cfg.portsigs,
 		.store = store, .run_id = run_id, .max_flows = (unsigned)max_flows,
-		.hash_seed = (uint64_t)run_id * 0x9e3779b97f4a7c15ull,
+		.hash_seed = random_seed(),
 		.on_progress = show_progress, .hook_ctx = &progress,
 	};
 	st = ea_audit_new(&acfg, &audit, errbuf, ERRBUF_SIZE);
@@ -421,7 +510,9 @@ static int cmd_read(int argc, char **argv)
 		}
 		if (progress.tty)
 			fputs("\r\033[K", stderr);
-		if (st == EA_ERR_DB) {
+		/* A capture we cannot read is that capture's problem; anything
+		 * else (the database, memory) ends the run. */
+		if (st != EA_OK && st != EA_ERR_FORMAT && st != EA_ERR_IO) {
 			rc = fail_exit(st, errbuf);
 			goto out;
 		}
@@ -432,12 +523,11 @@ static int cmd_read(int argc, char **argv)
 		} else if (in.truncated) {
 			fprintf(stderr, "edgeaudit: warning: %s\n", errbuf);
 		}
-		char store_err[1024];
-		st = ea_store_add_input(store, run_id, &in, store_err, sizeof store_err);
+		st = ea_store_add_input(store, run_id, &in, errbuf, ERRBUF_SIZE);
 		if (st == EA_OK)
-			st = ea_store_flush(store, store_err, sizeof store_err);
+			st = ea_store_flush(store, errbuf, ERRBUF_SIZE);
 		if (st != EA_OK) {
-			rc = fail_exit(st, store_err);
+			rc = fail_exit(st, errbuf);
 			goto out;
 		}
 	}
@@ -447,26 +537,31 @@ static int cmd_read(int argc, char **argv)
 		rc = fail_exit(st, errbuf);
 		goto out;
 	}
-	const ea_audit_totals *t = ea_audit_get_totals(audit);
 	char status[64];
 	if (n_failed)
 		snprintf(status, sizeof status, "partial: %u of %u captures unreadable", n_failed, n_inputs);
 	else
 		snprintf(status, sizeof status, "complete");
-	ea_run_totals totals = {
-		.packets = t->packets, .bytes = t->bytes, .flows = t->flows, .decoded = t->decoded,
-		.evicted = t->evicted, .peak_flows = t->peak_flows, .finished_at = (int64_t)time(NULL), .status = status,
-	};
-	memcpy(totals.anomalies, t->anomalies, sizeof totals.anomalies);
-	st = ea_store_finish_run(store, run_id, &totals, errbuf, ERRBUF_SIZE);
+	st = finish_run(store, run_id, ea_audit_get_totals(audit), status, errbuf, ERRBUF_SIZE);
 	if (st != EA_OK) {
 		rc = fail_exit(st, errbuf);
 		goto out;
 	}
+	run_finished = true;
 	if (!quiet)
-		print_summary(t, n_inputs, n_failed, now_seconds() - progress.started, db_path, run_id);
+		print_summary(ea_audit_get_totals(audit), n_inputs, n_failed, now_seconds() - progress.started,
+			      db_path, run_id);
 	rc = n_failed ? EA_EXIT_RUNTIME : EA_EXIT_OK;
 out:
+	if (run_id && !run_finished) {
+		/* Best effort: the run says it failed and why, so a report does not
+		 * show it as running and its captures can be read again. */
+		static const ea_audit_totals none;
+		char failed[512], ignored_err[256];
+		snprintf(failed, sizeof failed, "failed: %s", errbuf);
+		finish_run(store, run_id, audit ? ea_audit_get_totals(audit) : &none, failed, ignored_err,
+			   sizeof ignored_err);
+	}
 	ea_audit_free(audit);
 	if (store) {
 		char close_err[512];
@@ -516,7 +611,7 @@ static int cmd_report(int argc, char **argv)
 		return fail_exit(EA_ERR_IO, errbuf);
 	}
 	ea_store *store = NULL;
-	ea_status st = ea_store_open(db_path, &store, errbuf, sizeof errbuf);
+	ea_status st = ea_store_open_readonly(db_path, &store, errbuf, sizeof errbuf);
 	if (st != EA_OK)
 		return fail_exit(st, errbuf);
 	ea_report_options ro = {.run_id = (int64_t)run, .top_n = (unsigned)top};

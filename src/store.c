@@ -60,7 +60,10 @@ static const char *const stmt_sql[S_COUNT] = {
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
 		" ?14, ?15, ?16)",
 	[S_FIND_INPUT] =
-		"SELECT run_id FROM inputs WHERE sha256 = ?1 ORDER BY run_id, id LIMIT 1",
+		"SELECT i.run_id FROM inputs i JOIN runs r ON r.id = i.run_id"
+		" WHERE i.sha256 = ?1 AND i.error IS NULL"
+		" AND r.status IS NOT NULL AND r.status <> 'running' AND r.status NOT LIKE 'failed%'"
+		" ORDER BY i.run_id, i.id LIMIT 1",
 	[S_INSERT_INPUT] =
 		"INSERT INTO inputs (run_id, iface, path, file_name, sha256, size,"
 		" packets, bytes, first_seen, last_seen, linktype, truncated, error)"
@@ -431,7 +434,30 @@ ea_status ea_store_set_cache(ea_store *st, unsigned kib, char *errbuf, size_t er
 	return EA_OK;
 }
 
-ea_status ea_store_open(const char *path, ea_store **out, char *errbuf, size_t errlen)
+/* Opens st->path as file:PATH?immutable=1, the path percent-encoded. */
+static ea_status reopen_immutable(ea_store *st, char *errbuf, size_t errlen)
+{
+	size_t n = strlen(st->path);
+	char *uri = malloc(n * 3 + 32);
+	if (!uri)
+		return ea_fail(EA_ERR_NOMEM, errbuf, errlen, "%s: out of memory", st->path);
+	size_t o = (size_t)snprintf(uri, 8, "file:");
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)st->path[i];
+		if (isalnum(ch) || strchr("/-._~", ch))
+			uri[o++] = (char)ch;
+		else
+			o += (size_t)snprintf(uri + o, 4, "%%%02X", ch);
+	}
+	snprintf(uri + o, 16, "?immutable=1");
+	int rc = sqlite3_open_v2(uri, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+	free(uri);
+	if (rc != SQLITE_OK)
+		return db_fail(st, rc, "opening", errbuf, errlen);
+	return EA_OK;
+}
+
+static ea_status store_open(const char *path, bool readonly, ea_store **out, char *errbuf, size_t errlen)
 {
 	*out = NULL;
 	ea_status e = EA_OK;
@@ -441,7 +467,8 @@ ea_status ea_store_open(const char *path, ea_store **out, char *errbuf, size_t e
 		return ea_fail(EA_ERR_NOMEM, errbuf, errlen, "%s: out of memory", path);
 	}
 
-	int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	int rc = sqlite3_open_v2(path, &st->db, flags, NULL);
 	if (rc != SQLITE_OK) {
 		e = db_fail(st, rc, "opening", errbuf, errlen);
 		goto fail;
@@ -449,6 +476,17 @@ ea_status ea_store_open(const char *path, ea_store **out, char *errbuf, size_t e
 	sqlite3_busy_timeout(st->db, EA_DB_BUSY_TIMEOUT_MS);
 
 	e = check_and_upgrade(st, errbuf, errlen);
+	if (e != EA_OK && readonly && (sqlite3_errcode(st->db) & 0xff) == SQLITE_READONLY) {
+		/* A WAL database in a directory we may not write: SQLite cannot
+		 * create the shared-memory file a WAL reader needs. Nobody can be
+		 * writing it there either (a writer needs that file too), so it
+		 * is read as an immutable file. */
+		sqlite3_close(st->db);
+		st->db = NULL;
+		e = reopen_immutable(st, errbuf, errlen);
+		if (e == EA_OK)
+			e = check_and_upgrade(st, errbuf, errlen);
+	}
 	if (e != EA_OK)
 		goto fail;
 
@@ -461,7 +499,8 @@ ea_status ea_store_open(const char *path, ea_store **out, char *errbuf, size_t e
 		"PRAGMA synchronous = NORMAL",
 		"PRAGMA foreign_keys = ON",
 	};
-	for (size_t i = 0; i < sizeof pragmas / sizeof pragmas[0]; i++) {
+	/* A reader changes nothing, not even the journal mode. */
+	for (size_t i = readonly ? 1 : 0; i < sizeof pragmas / sizeof pragmas[0]; i++) {
 		rc = sqlite3_exec(st->db, pragmas[i], NULL, NULL, NULL);
 		if (rc != SQLITE_OK) {
 			e = db_fail(st, rc, pragmas[i], errbuf, errlen);
@@ -485,6 +524,16 @@ ea_status ea_store_open(const char *path, ea_store **out, char *errbuf, size_t e
 fail:
 	store_free(st);
 	return e;
+}
+
+ea_status ea_store_open(const char *path, ea_store **out, char *errbuf, size_t errlen)
+{
+	return store_open(path, false, out, errbuf, errlen);
+}
+
+ea_status ea_store_open_readonly(const char *path, ea_store **out, char *errbuf, size_t errlen)
+{
+	return store_open(path, true, out, errbuf, errlen);
 }
 
 ea_status ea_store_close(ea_store *st, char *errbuf, size_t errlen)

@@ -24,6 +24,10 @@ typedef struct ea_store ea_store;
  * version. A database newer than this program, a locked or unreadable one
  * → EA_ERR_DB with the reason. */
 ea_status ea_store_open(const char *path, ea_store **out, char *errbuf, size_t errlen);
+/* For reading only (reports): changes nothing in the file, not even the
+ * journal mode, and refuses a database whose schema would need an
+ * upgrade. Works on evidence the user may only read. */
+ea_status ea_store_open_readonly(const char *path, ea_store **out, char *errbuf, size_t errlen);
 /* Commits anything pending and closes. NULL is fine. */
 ea_status ea_store_close(ea_store *st, char *errbuf, size_t errlen);
 /* Page cache of this connection in KiB (EA_DB_CACHE_KIB after open, for
@@ -65,8 +69,10 @@ typedef struct {
 /* Creates a run and stores the rules as loaded for it. */
 ea_status ea_store_begin_run(ea_store *st, const ea_run_info *info, const ea_matrix *m,
 			     int64_t *run_id, char *errbuf, size_t errlen);
-/* Whether a capture with that SHA-256 is already recorded by an earlier
- * run; if so *run_id names it. */
+/* Whether a capture with that SHA-256 was read, without error, by an
+ * earlier run that finished (complete or partial); if so *run_id names it.
+ * A run that failed or never finished does not count, so it can be
+ * retried without --force. */
 ea_status ea_store_find_input(ea_store *st, const char *sha256, bool *found, int64_t *run_id,
 			      char *errbuf, size_t errlen);
 ea_status ea_store_add_input(ea_store *st, int64_t run_id, const ea_input_info *in,
@@ -79,7 +85,8 @@ ea_status ea_store_add_flow(ea_store *st, int64_t run_id, const ea_flow_record *
 ea_status ea_store_finish_run(ea_store *st, int64_t run_id, const ea_run_totals *t,
 			      char *errbuf, size_t errlen);
 /* Commits the pending batch (called at the end of each input file, so a
- * later failure loses nothing already read). */
+ * later failure keeps every flow that had ended by then; flows still open
+ * are stored when the run finishes). */
 ea_status ea_store_flush(ea_store *st, char *errbuf, size_t errlen);
 
 /* Read side, for report.c and tests: runs sql (one statement, '?'

@@ -48,6 +48,10 @@ run bad-matrix-line 2 "bad.matrix:$line:" -- "$bin" check --site "$site" --matri
 printf '[ports]\ntcp/443 = TLS\ntcp/400-500 = HTTP\nudp/9 = NoSuchProto\n' > "$tmp/bad.sig"
 run bad-ports-overlap 2 'bad.sig:3:' -- "$bin" check --site "$site" --ports "$tmp/bad.sig"
 
+# check lists the problems of every file at once.
+run check-all-files 2 'bad.sig:3:' -- "$bin" check --site "$tmp/bad-site.ini" --ports "$tmp/bad.sig"
+grep -q 'bad-site.ini:3:' "$tmp/err" && ok check-all-files-site || bad check-all-files-site "site errors hidden by the signature errors"
+
 # Reading, then refusing the same capture again, then --force.
 db="$tmp/a.db"
 run read-ok 0 'Recorded in' -- "$bin" read --site "$site" --db "$db" --external "$shared/ndpi_sip.pcap"
@@ -59,6 +63,19 @@ run duplicate-force 0 '' -- "$bin" read --quiet --force --site "$site" --db "$db
 [ "$(rows "$db" 'select count(*) from runs')" = 2 ] && ok force-adds-run || bad force-adds-run "runs != 2"
 run same-file-twice 1 'same capture' -- "$bin" read --site "$site" --db "$tmp/b.db" --external "$shared/ndpi_dns.pcap" --internal "$shared/ndpi_dns.pcap"
 run report-ok 0 'documented' -- "$bin" report --db "$db"
+# Evidence the user may only read: report changes nothing and needs no write access.
+mkdir -p "$tmp/ro" && cp "$db" "$tmp/ro/evidence.db" && chmod 755 "$tmp/ro" && chmod 644 "$tmp/ro/evidence.db"
+sum_before=$(sha256sum "$tmp/ro/evidence.db" | cut -d' ' -f1)
+if command -v runuser >/dev/null && [ "$(id -u)" = 0 ]; then
+  chmod 755 "$tmp"
+  run report-read-only 0 'Verdicts' -- runuser -u nobody -- "$bin" report --db "$tmp/ro/evidence.db"
+fi
+[ "$(sha256sum "$tmp/ro/evidence.db" | cut -d' ' -f1)" = "$sum_before" ] && ok report-changes-nothing || bad report-changes-nothing "database file changed"
+# Captures of one interface are read oldest first, whatever the command line says.
+# ndpi_ssh.pcap starts in 2011, ndpi_sip.pcap in 2005.
+"$bin" read --quiet --site "$site" --db "$tmp/order.db" --external "$shared/ndpi_ssh.pcap" --external "$shared/ndpi_sip.pcap" 2>/dev/null
+[ "$(rows "$tmp/order.db" 'select file_name from inputs order by id' | tr '\n' ' ')" = "ndpi_sip.pcap ndpi_ssh.pcap " ] \
+  && ok oldest-capture-first || bad oldest-capture-first "inputs not in time order"
 run report-no-db 1 'no such database' -- "$bin" report --db "$tmp/missing.db"
 
 # A broken capture among good ones: reported, recorded with its error, the others kept.
@@ -84,9 +101,26 @@ run not-a-database 1 'not a SQLite database|not a database' -- "$bin" read --sit
 ( printf 'BEGIN EXCLUSIVE;\nINSERT INTO anomalies(run_id, reason, description, count) VALUES (1, %s, %s, 1);\n' "'x'" "'x'"; sleep 9 ) \
   | sqlite3 "$tmp/f.db" >/dev/null 2>&1 &
 lockpid=$!
-sleep 1
+# Wait until the other writer really holds its lock (bounded: 5 s).
+for _ in $(seq 50); do
+  sqlite3 "$tmp/f.db" 'BEGIN IMMEDIATE; ROLLBACK;' >/dev/null 2>&1 || break
+  sleep 0.1
+done
 run locked-database 1 'locked' -- "$bin" read --site "$site" --db "$tmp/f.db" --external "$shared/ndpi_sip.pcap"
 kill "$lockpid" 2>/dev/null; wait "$lockpid" 2>/dev/null; lockpid=""
 [ "$(rows "$tmp/f.db" 'select count(*) from runs')" = 1 ] && ok locked-keeps-earlier-run || bad locked-keeps-earlier-run "earlier run lost"
+
+# The database fills up mid-run (a file size limit stands in for a full
+# disk): exit 1, flows committed so far stay, and the same captures can be
+# read again without --force once there is room.
+many=()
+for f in "$shared"/ndpi_*.pcap; do many+=(--external "$f"); done
+( trap '' XFSZ; ulimit -f 300; "$bin" read --quiet --site "$site" --db "$tmp/full.db" "${many[@]}" ) >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 1 ] && grep -qiE 'I/O error|full' "$tmp/err" && ok full-database-fails || bad full-database-fails "exit $rc"
+[ "$(rows "$tmp/full.db" 'select count(*) from flows')" -gt 0 ] && ok full-database-keeps-flows || bad full-database-keeps-flows "no flow kept"
+[ "$(rows "$tmp/full.db" "select count(*) from runs where status = 'complete'")" = 0 ] \
+  && ok full-database-run-not-complete || bad full-database-run-not-complete "run marked complete"
+run full-database-retry 0 '' -- "$bin" read --quiet --site "$site" --db "$tmp/full.db" "${many[@]}"
 
 echo "RESULT $pass $fail"

@@ -697,9 +697,29 @@ static void test_find_input(void **state)
 			    .linktype = 1};
 	assert_int_equal(ea_store_add_input(fx->st, run1, &in, fx->err, sizeof fx->err), EA_OK);
 	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
+	/* A run that has not finished does not hold its captures. */
+	assert_int_equal(ea_store_find_input(fx->st, sha_a, &found, &run_id, fx->err, sizeof fx->err),
+			 EA_OK);
+	assert_false(found);
+	ea_run_totals done = {.finished_at = 1700000100, .status = "complete"};
+	assert_int_equal(ea_store_finish_run(fx->st, run1, &done, fx->err, sizeof fx->err), EA_OK);
 	close_store(fx);
 
 	open_store(fx);
+	/* Neither does a failed run, nor a capture recorded with an error. */
+	int64_t failed_run = begin_run(fx);
+	ea_input_info in_b = in;
+	in_b.sha256 = sha_b;
+	assert_int_equal(ea_store_add_input(fx->st, failed_run, &in_b, fx->err, sizeof fx->err), EA_OK);
+	ea_run_totals failed = {.finished_at = 1700000200, .status = "failed: database is full"};
+	assert_int_equal(ea_store_finish_run(fx->st, failed_run, &failed, fx->err, sizeof fx->err), EA_OK);
+	int64_t errored_run = begin_run(fx);
+	in_b.error = "b.pcap: record 3: bad record";
+	assert_int_equal(ea_store_add_input(fx->st, errored_run, &in_b, fx->err, sizeof fx->err), EA_OK);
+	ea_run_totals partial = {.finished_at = 1700000300, .status = "partial: 1 of 1 captures unreadable"};
+	assert_int_equal(ea_store_finish_run(fx->st, errored_run, &partial, fx->err, sizeof fx->err), EA_OK);
+	in_b.error = NULL;
+
 	int64_t run2 = begin_run(fx);
 	assert_true(run2 > run1);
 	assert_int_equal(ea_store_find_input(fx->st, sha_a, &found, &run_id, fx->err, sizeof fx->err),
