@@ -22,6 +22,7 @@
 #include "report.h"
 #include "site.h"
 #include "store.h"
+#include "textparse.h"
 
 #define EA_VERSION "0.1.0"
 #define DEFAULT_MATRIX EA_DATADIR "/lync2013-edge.matrix"
@@ -666,7 +667,7 @@ static int cmd_rules(int argc, char **argv)
 		else
 			snprintf(port, sizeof port, "%u-%u", r->port_lo, r->port_hi);
 		printf("%-8s %-9s %-10s %-5s %-11s ", r->id, ea_iface_name(r->iface), r->table,
-		       r->transport == 6 ? "tcp" : "udp", port);
+		       ea_transport_name(r->transport), port);
 		char src[64], dst[64];
 		format_roles(&m, r->src_roles, r->n_src, src, sizeof src);
 		format_roles(&m, r->dst_roles, r->n_dst, dst, sizeof dst);
