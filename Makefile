@@ -6,6 +6,7 @@
 #   make bench    throughput and memory against ndpiReader on a synthetic corpus
 #   make pcaps    rebuild the lab captures in pcaps/ (needs root)
 #   make lint     include boundaries (one library per module)
+#   make fuzz     libFuzzer harnesses (tests/fuzz/), FUZZ_SECONDS each (clang)
 
 .DEFAULT_GOAL := all
 
@@ -43,7 +44,7 @@ TEST_SRCS := $(wildcard tests/unit/test_*.c)
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BIN       := $(if $(filter build,$(BUILD)),edgeaudit,$(BUILD)/edgeaudit)
 
-.PHONY: all check unit e2e demo asan bench pcaps lint clean deps
+.PHONY: all check unit e2e demo asan bench pcaps lint clean deps fuzz
 all: $(BIN)
 
 deps: $(CONFIG)
@@ -106,6 +107,44 @@ pcaps:
 	@scripts/install-deps.sh --lab
 	@pcaps/lab/build.sh
 
+# Coverage-guided fuzzing of the code that reads hostile bytes: the library
+# again, compiled by clang with coverage and sanitizers in build/fuzz/obj,
+# and one libFuzzer binary per harness. Seeds are copied into build/fuzz/
+# (libFuzzer writes new inputs to its corpus; the repository stays clean).
+# Long: not part of `make check`.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      := clang
+FUZZ         := build/fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g $(FUZZ_SAN) -Isrc -Ibuild $(DEP_CFLAGS) \
+                -DEA_DATADIR='"$(CURDIR)/signatures"' -DEA_TOPDIR='"$(CURDIR)"'
+FUZZ_OBJS    := $(LIB_SRCS:src/%.c=$(FUZZ)/obj/%.o) $(FUZZ)/obj/schema_sql.o
+FUZZ_BINS    := $(FUZZ)/fuzz_decode $(FUZZ)/fuzz_config $(FUZZ)/fuzz_capture
+
+$(FUZZ)/obj/%.o: src/%.c $(CONFIG)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+$(FUZZ)/obj/schema_sql.o: build/schema_sql.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+$(FUZZ_BINS): $(FUZZ)/%: tests/fuzz/%.c $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(DEP_LIBS)
+
+# Each harness: its own corpus, crashes written to $(FUZZ)/artifacts/.
+# A large capture seed is cut at -max_len (its tail reads as a truncated
+# record, which is a case worth fuzzing too).
+fuzz: $(FUZZ_BINS)
+	@mkdir -p $(FUZZ)/artifacts $(FUZZ)/corpus/decode $(FUZZ)/corpus/config $(FUZZ)/corpus/capture
+	@cp signatures/* pcaps/site.ini $(FUZZ)/corpus/config/
+	@cp pcaps/*.pcap* $(FUZZ)/corpus/capture/
+	@for f in ../shared/pcaps/external/*.pcap*; do [ -f "$$f" ] && cp "$$f" $(FUZZ)/corpus/capture/; done; true
+	@fail=0; for h in decode config capture; do \
+	  case $$h in capture) len=131072;; *) len=8192;; esac; \
+	  echo "== fuzz_$$h for $(FUZZ_SECONDS)s"; \
+	  $(FUZZ)/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -max_len=$$len -print_final_stats=1 \
+	    -artifact_prefix=$(FUZZ)/artifacts/$$h- $(FUZZ)/corpus/$$h || fail=1; \
+	done; exit $$fail
+
 # Each external library stays behind one module.
 lint:
 	@bad=0; \
@@ -119,4 +158,4 @@ lint:
 clean:
 	rm -rf build edgeaudit
 
--include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d)
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d $(FUZZ)/obj/*.d)
