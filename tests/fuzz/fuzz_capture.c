@@ -30,6 +30,9 @@
 
 /* Inputs one audit reads before it is freed and made anew. */
 #define AUDIT_REUSE 200
+/* Half the inputs (odd lengths) go to an audit whose flow tables hold
+ * this few flows, so eviction at the cap is fuzzed too. */
+#define SMALL_MAX_FLOWS 8
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -72,7 +75,7 @@ static void on_flow(void *ctx, const ea_flow_record *rec, const ea_match_result 
 		abort();
 }
 
-static ea_audit *new_audit(const fixture *fx)
+static ea_audit *new_audit(const fixture *fx, unsigned max_flows)
 {
 	char err[4096];
 	ea_audit *a = NULL;
@@ -81,6 +84,7 @@ static ea_audit *new_audit(const fixture *fx)
 		.site = &fx->site,
 		.portsigs = &fx->portsigs,
 		.store = NULL,
+		.max_flows = max_flows,
 		.hash_seed = 0x9e3779b97f4a7c15ULL, /* fixed: a crash must replay */
 		.on_flow = on_flow,
 	};
@@ -91,8 +95,8 @@ static ea_audit *new_audit(const fixture *fx)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static ea_audit *a;
-	static unsigned uses;
+	static ea_audit *audits[2];
+	static unsigned uses[2];
 	static int fresh = -1;
 	const fixture *fx = config();
 	char err[4096], path[64];
@@ -102,8 +106,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const char *e = getenv("EA_FUZZ_FRESH");
 		fresh = e && e[0] == '1';
 	}
-	if (!a)
-		a = new_audit(fx);
+	unsigned k = size & 1;
+	if (!audits[k])
+		audits[k] = new_audit(fx, k ? SMALL_MAX_FLOWS : 0);
+	ea_audit *a = audits[k];
 
 	int fd = memfd_create("fuzz_capture", MFD_CLOEXEC);
 	if (fd < 0)
@@ -128,10 +134,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* With no store, finishing can fail only if the code is wrong. */
 	if (ea_audit_finish(a, err, sizeof err) != EA_OK)
 		die("ea_audit_finish", err);
-	if (fresh || ++uses >= AUDIT_REUSE) {
+	if (fresh || ++uses[k] >= AUDIT_REUSE) {
 		ea_audit_free(a);
-		a = NULL;
-		uses = 0;
+		audits[k] = NULL;
+		uses[k] = 0;
 	}
 	close(fd);
 	return 0;
