@@ -190,11 +190,18 @@ static int first_int_row(void *ctx, int ncols, const char *const *cols)
 	return 1;
 }
 
+/* A SHA-256 shortened to its first 12 hex digits: enough to tell files apart in a report. */
+static void put_short_hash(FILE *out, const char *hash)
+{
+	char sha[13];
+	snprintf(sha, sizeof sha, "%s", hash ? hash : "");
+	put(out, sha);
+}
+
 static int run_row(void *ctx, int ncols, const char *const *c)
 {
 	report *r = ctx;
 	FILE *out = r->out;
-	char sha[13];
 	r->rows++;
 	fprintf(out, "Run %s: ", c[0]);
 	put(out, c[1]);
@@ -210,9 +217,8 @@ static int run_row(void *ctx, int ncols, const char *const *c)
 		fprintf(out, "  %-8s ", label[i]);
 		put(out, path ? base_name(path) : "-");
 		if (hash) {
-			snprintf(sha, sizeof sha, "%s", hash);
 			fputs("  sha256 ", out);
-			put(out, sha);
+			put_short_hash(out, hash);
 		}
 		fputc('\n', out);
 	}
@@ -232,7 +238,6 @@ static int input_row(void *ctx, int ncols, const char *const *c)
 {
 	report *r = ctx;
 	FILE *out = r->out;
-	char sha[13];
 	r->rows++;
 	fputs("  ", out);
 	cell(out, c[0], 4, "?");
@@ -244,9 +249,8 @@ static int input_row(void *ctx, int ncols, const char *const *c)
 	cell(out, c[3], 10, "0");
 	fputc(' ', out);
 	cell(out, c[4], 13, "0");
-	snprintf(sha, sizeof sha, "%s", c[5] ? c[5] : "");
 	fputs("  ", out);
-	put(out, sha);
+	put_short_hash(out, c[5]);
 	if (c[6]) {
 		fputs("  ", out);
 		put(out, c[6]);
