@@ -9,7 +9,8 @@ shared="$top/../shared/pcaps/external"
 site="$top/pcaps/site.ini"
 tmp=$(mktemp -d)
 lockpid=""
-trap '[ -n "$lockpid" ] && kill "$lockpid" 2>/dev/null; rm -rf "$tmp"' EXIT
+rodir=""
+trap '[ -n "$lockpid" ] && kill "$lockpid" 2>/dev/null; rm -rf "$tmp" ${rodir:+"$rodir"}' EXIT
 pass=0 fail=0
 
 ok() { echo "ok cli/$1"; pass=$((pass + 1)); }
@@ -67,8 +68,15 @@ run report-ok 0 'documented' -- "$bin" report --db "$db"
 mkdir -p "$tmp/ro" && cp "$db" "$tmp/ro/evidence.db" && chmod 755 "$tmp/ro" && chmod 644 "$tmp/ro/evidence.db"
 sum_before=$(sha256sum "$tmp/ro/evidence.db" | cut -d' ' -f1)
 if command -v runuser >/dev/null && [ "$(id -u)" = 0 ]; then
-  chmod 755 "$tmp"
-  run report-read-only 0 'Verdicts' -- runuser -u nobody -- "$bin" report --db "$tmp/ro/evidence.db"
+  # nobody may not be able to enter the checkout (a clone under /root, a
+  # mktemp -d folder) nor $TMPDIR: the binary and the evidence go to a
+  # folder of their own under /tmp that nobody can read.
+  rodir=$(mktemp -d /tmp/edgeaudit-ro.XXXXXX)
+  cp "$bin" "$rodir/edgeaudit" && cp "$tmp/ro/evidence.db" "$rodir/evidence.db"
+  chmod 755 "$rodir" "$rodir/edgeaudit" && chmod 444 "$rodir/evidence.db"
+  run report-read-only 0 'Verdicts' -- runuser -u nobody -- "$rodir/edgeaudit" report --db "$rodir/evidence.db"
+  [ "$(sha256sum "$rodir/evidence.db" | cut -d' ' -f1)" = "$sum_before" ] && ok report-read-only-unchanged || bad report-read-only-unchanged "database file changed"
+  rm -rf "$rodir"
 fi
 [ "$(sha256sum "$tmp/ro/evidence.db" | cut -d' ' -f1)" = "$sum_before" ] && ok report-changes-nothing || bad report-changes-nothing "database file changed"
 # Captures of one interface are read oldest first, whatever the command line says.
