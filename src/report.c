@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
+#include "icmp.h"
 #include "match.h"
 
 /* The run scope: parameter ?1 is the run id, "0" for every run. Text
@@ -40,45 +42,11 @@ typedef struct {
 	unsigned rows;        /* rows seen by the current query */
 } report;
 
-/* ---- escaping ---------------------------------------------------------- */
+/* ---- escaping (escape.h) ---------------------------------------------- */
 
-void ea_fputs_escaped(const char *s, FILE *out)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '\\')
-			fputs("\\\\", out);
-		else if (*p < 0x20 || *p > 0x7e)
-			fprintf(out, "\\x%02x", *p);
-		else
-			fputc(*p, out);
-	}
-}
-
-/* The escaped form of s in buf, cut with "..." when it does not fit. */
 static const char *escape(const char *s, char *buf, size_t size)
 {
-	size_t n = 0;
-	if (!s)
-		s = "";
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		char tmp[5];
-		int len;
-		if (*p == '\\')
-			len = snprintf(tmp, sizeof tmp, "\\\\");
-		else if (*p < 0x20 || *p > 0x7e)
-			len = snprintf(tmp, sizeof tmp, "\\x%02x", *p);
-		else
-			len = snprintf(tmp, sizeof tmp, "%c", *p);
-		if (n + (size_t)len + 4 > size) { /* room for "..." and NUL */
-			memcpy(buf + n, "...", 3);
-			n += 3;
-			break;
-		}
-		memcpy(buf + n, tmp, (size_t)len);
-		n += (size_t)len;
-	}
-	buf[n] = '\0';
-	return buf;
+	return ea_escape(s, buf, size);
 }
 
 /* A left- or right-aligned, escaped cell; NULL prints as dflt. */
@@ -94,38 +62,10 @@ static void put(FILE *out, const char *s)
 }
 
 /* Text from our own data files (the matrix's document cells are
- * Traditional Chinese): printed as is when it is well-formed UTF-8 with
- * no control characters, C1 included, else escaped like wire data. */
-static bool clean_utf8(const unsigned char *p)
-{
-	while (*p) {
-		if (*p < 0x80) {
-			if (*p < 0x20 || *p == 0x7f)
-				return false;
-			p++;
-			continue;
-		}
-		unsigned len = *p >= 0xf0 && *p <= 0xf4 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc2 ? 2 : 0;
-		if (len == 0 || *p > 0xf4)
-			return false;
-		uint32_t cp = *p & (0x7f >> len);
-		for (unsigned i = 1; i < len; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (p[i] & 0x3f);
-		}
-		static const uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
-		if (cp < min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
-		    (cp >= 0x80 && cp <= 0x9f))
-			return false;
-		p += len;
-	}
-	return true;
-}
-
+ * Traditional Chinese): as written when clean UTF-8, else escaped. */
 static void put_doc(FILE *out, const char *s)
 {
-	if (s && clean_utf8((const unsigned char *)s))
+	if (s && ea_utf8_printable(s))
 		fputs(s, out);
 	else
 		ea_fputs_escaped(s ? s : "", out);
@@ -482,21 +422,24 @@ static const char findings_sql[] =
 	"WITH d AS (SELECT iface, transport_name AS transport, responder_port,"
 	"  app_protocol || CASE WHEN proto_source = 'port'"
 	"   THEN ' (by port, not confirmed)' ELSE '' END AS protocol,"
-	"  initiator_ip, responder_ip, bytes, attempt, server_name"
+	"  initiator_ip, responder_ip, bytes, attempt, server_name,"
+	/* ICMP: the initiator's "port" is the message type (icmp.h). */
+	"  CASE WHEN transport_name IN ('icmp', 'icmpv6') THEN initiator_port END AS icmp_type"
 	"  FROM flow_details WHERE verdict = ?2 AND " IN_SCOPE("run_id") "),"
-	" t AS (SELECT iface, transport, responder_port, protocol, initiator_ip,"
+	" t AS (SELECT iface, transport, responder_port, icmp_type, protocol, initiator_ip,"
 	"  responder_ip, COUNT(*) AS n, SUM(bytes) AS bytes, SUM(attempt) AS attempts,"
 	"  MIN(NULLIF(server_name, '')) AS name, MAX(NULLIF(server_name, '')) AS name_hi"
-	"  FROM d GROUP BY iface, transport, responder_port, protocol, initiator_ip, responder_ip),"
+	"  FROM d GROUP BY iface, transport, responder_port, icmp_type, protocol, initiator_ip,"
+	"  responder_ip),"
 	" w AS (SELECT *, ROW_NUMBER() OVER g AS rk, SUM(n) OVER g AS g_flows,"
 	"  SUM(bytes) OVER g AS g_bytes, SUM(attempts) OVER g AS g_attempts FROM t"
-	"  WINDOW g AS (PARTITION BY iface, transport, responder_port, protocol"
+	"  WINDOW g AS (PARTITION BY iface, transport, responder_port, icmp_type, protocol"
 	"   ORDER BY n DESC, initiator_ip, responder_ip"
 	"   ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING))"
 	" SELECT iface, transport, responder_port, protocol, g_flows, g_bytes,"
-	"  initiator_ip, responder_ip, n, name, name_hi, rk, g_attempts"
+	"  initiator_ip, responder_ip, n, name, name_hi, rk, g_attempts, icmp_type"
 	" FROM w WHERE rk <= MAX(CAST(?3 AS INTEGER), 1)"
-	" ORDER BY g_flows DESC, iface, transport, responder_port, protocol, rk";
+	" ORDER BY g_flows DESC, iface, transport, responder_port, icmp_type, protocol, rk";
 
 typedef struct {
 	report *r;
@@ -515,8 +458,16 @@ static int finding_row(void *ctx, int ncols, const char *const *c)
 		cell(out, c[0], -9, "?");
 		fputc(' ', out);
 		put(out, c[1]);
-		fputc('/', out);
-		put(out, c[2]);
+		if (c[13]) {
+			/* "icmp echo request (type 8)", not "icmp/0". */
+			char what[96];
+			fputc(' ', out);
+			put(out, ea_icmp_describe(strcmp(c[1] ? c[1] : "", "icmpv6") == 0 ? 58 : 1,
+						  (unsigned)num(c[13]), (unsigned)num(c[2]), what, sizeof what));
+		} else {
+			fputc('/', out);
+			put(out, c[2]);
+		}
 		fputs("  ", out);
 		put(out, c[3]);
 		fputs("  flows ", out);

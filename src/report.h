@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "error.h"
+#include "escape.h" /* ea_fputs_escaped: the report's escaping */
 #include "store.h"
 
 typedef struct {
@@ -22,10 +23,5 @@ typedef struct {
  * Strings that came off the wire are escaped. */
 ea_status ea_report_text(ea_store *st, const ea_report_options *opt, FILE *out,
 			 char *errbuf, size_t errlen);
-
-/* Writes s to out with every byte outside printable ASCII as \xNN and
- * backslash as \\, so traffic cannot forge report lines or terminal
- * escapes. */
-void ea_fputs_escaped(const char *s, FILE *out);
 
 #endif
