@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include "icmp.h"
 #include "report.h"
 #include "store.h"
 
@@ -607,6 +608,53 @@ static void test_fputs_escaped(void **state)
 	free(buf);
 }
 
+/* ICMP flows are named by the initiator's message type (Community ID puts
+ * the type in the initiator's port), never "icmp/0" for an inbound ping. */
+static void test_icmp_named_by_type(void **state)
+{
+	fixture *fx = *state;
+	int64_t run = begin(fx);
+	ea_flow_record f;
+	make_flow(&f, EA_IFACE_EXTERNAL, "192.0.2.80", "203.0.113.10", 0, 1700002000000000, 84, "ICMP");
+	f.transport = 1;
+	f.init_port = 8; /* echo request; the responder's "port" is echo reply, 0 */
+	f.handshake = EA_HS_NOT_TCP;
+	add(fx, run, &f, EA_VERDICT_UNEXPECTED, -1);
+	make_flow(&f, EA_IFACE_EXTERNAL, "203.0.113.10", "192.0.2.81", 1, 1700002001000000, 56, "ICMP");
+	f.transport = 1;
+	f.init_port = 3; /* destination unreachable, code 1: one-way */
+	f.handshake = EA_HS_NOT_TCP;
+	add(fx, run, &f, EA_VERDICT_UNEXPECTED, -1);
+	make_flow(&f, EA_IFACE_EXTERNAL, "fe80::1", "ff02::1", 133, 1700002002000000, 64, "ICMPV6");
+	f.transport = 58;
+	f.init_port = 134; /* router advertisement */
+	f.handshake = EA_HS_NOT_TCP;
+	add(fx, run, &f, EA_VERDICT_UNEXPECTED, -1);
+	finish(fx, run, 0);
+	char *text = report_text(fx, run, 3);
+	char *sec = section(text, "Findings: unexpected");
+	assert_non_null(strstr(sec, "external  icmp echo request (type 8)  ICMP  flows 1"));
+	assert_non_null(strstr(sec, "external  icmp destination unreachable (type 3, code 1)  ICMP  flows 1"));
+	assert_non_null(strstr(sec, "external  icmpv6 router advertisement (type 134)  ICMPV6  flows 1"));
+	assert_null(strstr(sec, "icmp/"));
+	free(sec);
+	free(text);
+}
+
+static void test_icmp_describe(void **state)
+{
+	char buf[96];
+	assert_string_equal(ea_icmp_describe(1, 0, 8, buf, sizeof buf), "echo reply (type 0)");
+	assert_string_equal(ea_icmp_describe(58, 135, 136, buf, sizeof buf), "neighbor solicitation (type 135)");
+	assert_string_equal(ea_icmp_describe(58, 1, 4, buf, sizeof buf),
+			    "destination unreachable (type 1, code 4)");
+	assert_string_equal(ea_icmp_describe(1, 200, 7, buf, sizeof buf), "type 200 (code 7)");
+	assert_int_equal(ea_icmp_counterpart(1, 8), 0);
+	assert_int_equal(ea_icmp_counterpart(58, 134), 133);
+	assert_int_equal(ea_icmp_counterpart(1, 3), -1);
+	assert_int_equal(ea_icmp_counterpart(6, 8), -1);
+}
+
 static void port_only_protocols_and_attempts_are_marked(void **state)
 {
 	fixture *fx = *state;
@@ -630,6 +678,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_header_has_no_paths_or_wall_clock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deterministic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_run_and_empty_database, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_named_by_type, setup, teardown),
+		cmocka_unit_test(test_icmp_describe),
 		cmocka_unit_test(test_fputs_escaped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
