@@ -30,16 +30,6 @@ void ea_fputs_escaped(const char *s, FILE *out)
 		fwrite(tmp, 1, escape_byte(*p, tmp), out);
 }
 
-void ea_fputs_escaped_lines(const char *msg, FILE *out)
-{
-	char tmp[5];
-	for (const unsigned char *p = (const unsigned char *)(msg ? msg : ""); *p; p++) {
-		if (*p == '\n')
-			fputc('\n', out);
-		else
-			fwrite(tmp, 1, escape_byte(*p, tmp), out);
-	}
-}
 
 const char *ea_escape(const char *s, char *buf, size_t size)
 {
@@ -100,6 +90,32 @@ bool ea_utf8_printable(const char *s)
 		p += len;
 	}
 	return true;
+}
+
+void ea_fputs_message(const char *msg, FILE *out)
+{
+	const char *p = msg ? msg : "";
+	for (;;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		bool printable = true;
+		for (size_t i = 0; i < n && printable;) {
+			uint32_t cp;
+			unsigned len = utf8_next((const unsigned char *)p + i, &cp);
+			printable = len > 0 && i + len <= n;
+			i += len ? len : 1;
+		}
+		char tmp[5];
+		if (printable)
+			fwrite(p, 1, n, out);
+		else
+			for (size_t i = 0; i < n; i++)
+				fwrite(tmp, 1, escape_byte((unsigned char)p[i], tmp), out);
+		if (!nl)
+			break;
+		fputc('\n', out);
+		p = nl + 1;
+	}
 }
 
 const char *ea_doc_text(const char *s, char *buf, size_t size)

@@ -19,9 +19,12 @@
 /* Writes s in wire form. s NULL prints nothing. */
 void ea_fputs_escaped(const char *s, FILE *out);
 
-/* Writes a message of one or more lines: each line in wire form, the
- * '\n' between them kept (it is ours, not the text's). */
-void ea_fputs_escaped_lines(const char *msg, FILE *out);
+/* Writes a message of one or more lines (the command line's errors,
+ * which quote file names and data-file text): each line in document
+ * form, so a terminal escape prints as \x1b while a UTF-8 file name or
+ * the matrix's Chinese stays readable; the '\n' between lines is kept
+ * (it is ours: the loaders escape file names they put in messages). */
+void ea_fputs_message(const char *msg, FILE *out);
 
 /* The wire form of s in buf (size bytes, NUL included), cut with "..."
  * when it does not fit. Returns buf. */

@@ -10,8 +10,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ea_limits.h"
+#include "escape.h"
 
 struct ea_ini {
 	FILE *f;
@@ -24,6 +26,7 @@ struct ea_ini {
 	const char *section_name;
 	bool skipping;          /* below a broken section header */
 	char *errors[EA_MAX_CONFIG_ERRORS];
+	unsigned error_lines[EA_MAX_CONFIG_ERRORS]; /* 0: the whole file */
 	unsigned n_errors;      /* all of them, listed or not */
 };
 
@@ -32,7 +35,10 @@ ea_ini *ea_ini_open(FILE *f, const char *file_name)
 	ea_ini *ini = calloc(1, sizeof *ini);
 	if (!ini)
 		return NULL;
-	ini->file_name = strdup(file_name ? file_name : "(input)");
+	/* The name is quoted in every message: in wire form, so a file name
+	 * with a newline or a terminal escape cannot forge one. */
+	char name[1024];
+	ini->file_name = strdup(ea_escape(file_name ? file_name : "(input)", name, sizeof name));
 	if (!ini->file_name) {
 		free(ini);
 		return NULL;
@@ -72,6 +78,7 @@ void ea_ini_error(ea_ini *ini, unsigned line, const char *fmt, ...)
 	if (e)
 		snprintf(e, n, "%s%s: %s", ini->file_name, where, msg);
 	ini->errors[slot] = e; /* NULL if out of memory: still counted */
+	ini->error_lines[slot] = line;
 }
 
 unsigned ea_ini_error_count(const ea_ini *ini)
@@ -86,7 +93,20 @@ void ea_ini_errors(const ea_ini *ini, char *errbuf, size_t errlen)
 	errbuf[0] = '\0';
 	size_t used = 0;
 	unsigned listed = ini->n_errors < EA_MAX_CONFIG_ERRORS ? ini->n_errors : EA_MAX_CONFIG_ERRORS;
-	for (unsigned i = 0; i < listed && used < errlen; i++) {
+	/* In line order, whatever order they were found in (a role is
+	 * resolved, an overlap seen, only once the file is read); whole-file
+	 * problems last. Stable: two on one line keep their order. */
+	unsigned order[EA_MAX_CONFIG_ERRORS];
+	for (unsigned i = 0; i < listed; i++) {
+		unsigned k = i, key = ini->error_lines[i] ? ini->error_lines[i] : ~0u;
+		while (k > 0 && (ini->error_lines[order[k - 1]] ? ini->error_lines[order[k - 1]] : ~0u) > key) {
+			order[k] = order[k - 1];
+			k--;
+		}
+		order[k] = i;
+	}
+	for (unsigned j = 0; j < listed && used < errlen; j++) {
+		unsigned i = order[j];
 		int n = snprintf(errbuf + used, errlen - used, "%s%s", used ? "\n" : "",
 				 ini->errors[i] ? ini->errors[i] : "(out of memory)");
 		if (n < 0)
@@ -100,10 +120,32 @@ void ea_ini_errors(const ea_ini *ini, char *errbuf, size_t errlen)
 
 ea_status ea_open_data_file(const char *path, FILE **f, char *errbuf, size_t errlen)
 {
+	char name[1024];
 	*f = fopen(path, "r");
 	if (!*f)
-		return ea_fail(EA_ERR_IO, errbuf, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return ea_fail(EA_ERR_IO, errbuf, errlen, "%s: cannot open: %s",
+			       ea_escape(path, name, sizeof name), strerror(errno));
+	/* fopen() opens a directory for reading; the first read would fail
+	 * with a message that names no file. */
+	struct stat sb;
+	if (fstat(fileno(*f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		fclose(*f);
+		*f = NULL;
+		return ea_fail(EA_ERR_IO, errbuf, errlen, "%s: is a directory, not a data file",
+			       ea_escape(path, name, sizeof name));
+	}
 	return EA_OK;
+}
+
+/* UTF-8 text without control characters but the blanks ea_is_space
+ * ignores (tab, CR, VT, FF), which become plain spaces here so that no
+ * value keeps one. */
+static bool printable_line(char *s)
+{
+	for (char *p = s; *p; p++)
+		if (ea_is_space(*p))
+			*p = ' ';
+	return ea_utf8_printable(s);
 }
 
 /* Reads one line into buf without its end of line. Returns false at the
@@ -144,6 +186,12 @@ static bool read_line(ea_ini *ini)
 		ini->buf[0] = '\0'; /* a cut line would be read as something else */
 	} else if (nul) {
 		ea_ini_error(ini, ini->line, "NUL byte in line");
+		ini->buf[0] = '\0';
+	} else if (!printable_line(ini->buf)) {
+		/* A terminal escape or a stray byte would be printed by 'rules'
+		 * and the report, or silently make a value differ from what the
+		 * editor shows. */
+		ea_ini_error(ini, ini->line, "line is not UTF-8 text (a control character or an invalid byte)");
 		ini->buf[0] = '\0';
 	}
 	return true;

@@ -114,46 +114,25 @@ static void config_free(config_set *c)
 		ea_matrix_free(&c->matrix);
 }
 
-/* Protocol names in the data files must be ones nDPI or our payload checks
- * know: a misspelt name would silently never match. */
-static ea_status check_protocol_names(const config_set *c, const char *matrix_path,
-				      const char *ports_path, char *errbuf, size_t errlen)
+/* What the loaders check beyond each file (textparse.h): protocol names
+ * must be ones nDPI or our payload checks know (a misspelt name would
+ * silently never match), and the signatures must cover the matrix's ports. */
+typedef struct {
+	ea_classifier *cls;
+	const ea_portsigs *portsigs; /* NULL until loaded */
+} check_ctx;
+
+static bool protocol_known(void *arg, const char *name)
 {
-	ea_classifier *cls = NULL;
-	ea_status st = ea_classifier_new(&c->portsigs, &cls, errbuf, errlen);
-	if (st != EA_OK)
-		return st;
-	size_t used = 0;
-	unsigned bad = 0;
-	errbuf[0] = '\0';
-	for (unsigned i = 0; i < c->matrix.n_rules; i++) {
-		const ea_rule *r = &c->matrix.rules[i];
-		for (unsigned k = 0; k < r->n_protocols; k++) {
-			if (ea_classifier_knows(cls, r->protocols[k]))
-				continue;
-			bad++;
-			if (used < errlen)
-				used += (size_t)snprintf(errbuf + used, errlen - used,
-							 "%s%s:%u: rule %s: protocol '%s' is unknown to nDPI %s",
-							 used ? "\n" : "", matrix_path, r->line, r->id,
-							 r->protocols[k], ea_classifier_ndpi_version());
-		}
-	}
-	for (unsigned i = 0; i < c->portsigs.n; i++) {
-		const ea_port_sig *s = &c->portsigs.sigs[i];
-		for (unsigned k = 0; k < s->n_protocols; k++) {
-			if (ea_classifier_knows(cls, s->protocols[k]))
-				continue;
-			bad++;
-			if (used < errlen)
-				used += (size_t)snprintf(errbuf + used, errlen - used,
-							 "%s%s:%u: protocol '%s' is unknown to nDPI %s",
-							 used ? "\n" : "", ports_path, s->line, s->protocols[k],
-							 ea_classifier_ndpi_version());
-		}
-	}
-	ea_classifier_free(cls);
-	return bad ? EA_ERR_CONFIG : EA_OK;
+	const check_ctx *cc = arg;
+	return ea_classifier_knows(cc->cls, name);
+}
+
+static bool ports_covered(void *arg, uint8_t transport, uint16_t lo, uint16_t hi,
+			  const char *const *protocols, unsigned n, char *why, size_t whylen)
+{
+	const check_ctx *cc = arg;
+	return ea_portsigs_cover(cc->portsigs, transport, lo, hi, protocols, n, why, whylen);
 }
 
 /* Appends one message (possibly several lines) to errbuf on a line of its own. */
@@ -174,35 +153,91 @@ static void note_failure(ea_status st, const char *msg, ea_status *first, char *
 		*first = st;
 }
 
+/* A data file that cannot be read is a configuration problem like a
+ * wrong line in it: exit 2, as for every other configuration error. */
+static ea_status data_file_status(ea_status st)
+{
+	return st == EA_ERR_IO ? EA_ERR_CONFIG : st;
+}
+
+/* Loads one data file through its loader with the checks. */
+typedef ea_status (*load_fn)(FILE *f, const char *name, const ea_load_checks *checks, void *out,
+			     char *errbuf, size_t errlen);
+
+static ea_status load_matrix_fn(FILE *f, const char *name, const ea_load_checks *checks, void *out,
+				char *errbuf, size_t errlen)
+{
+	return ea_matrix_load_checked(f, name, checks, out, errbuf, errlen);
+}
+
+static ea_status load_portsigs_fn(FILE *f, const char *name, const ea_load_checks *checks, void *out,
+				  char *errbuf, size_t errlen)
+{
+	return ea_portsigs_load_checked(f, name, checks, out, errbuf, errlen);
+}
+
+static ea_status load_data_file(const char *path, load_fn fn, const ea_load_checks *checks, void *out,
+				char *errbuf, size_t errlen)
+{
+	FILE *f;
+	ea_status st = ea_open_data_file(path, &f, errbuf, errlen);
+	if (st == EA_OK) {
+		st = fn(f, path, checks, out, errbuf, errlen);
+		fclose(f);
+	}
+	return data_file_status(st);
+}
+
 /* Loads the three data files and reports the problems of all of them at
- * once: a mistake in one file does not hide those in another. The site
- * file and the protocol-name check need a loaded matrix (and signatures). */
+ * once, file by file (matrix, signatures, site), each in line order: a
+ * mistake in one file does not hide those in another. The signatures are
+ * loaded first, so the matrix's rows can be checked against them; the
+ * site file needs a loaded matrix. */
 static ea_status load_config(config_set *c, const char *matrix_path, const char *ports_path,
 			     const char *site_path, char *errbuf, size_t errlen)
 {
 	ea_status first = EA_OK, st;
-	char *msg = calloc(1, ERRBUF_SIZE);
+	char *msg = calloc(3, ERRBUF_SIZE);
+	check_ctx cc = {0};
 	if (!msg)
 		return ea_fail(EA_ERR_NOMEM, errbuf, errlen, "out of memory");
+	char *matrix_msg = msg, *ports_msg = msg + ERRBUF_SIZE, *site_msg = msg + 2 * ERRBUF_SIZE;
 	errbuf[0] = '\0';
 
-	st = ea_matrix_load_path(matrix_path, &c->matrix, msg, ERRBUF_SIZE);
-	c->have_matrix = st == EA_OK;
-	note_failure(st, msg, &first, errbuf, errlen);
+	st = ea_classifier_new(NULL, &cc.cls, errbuf, errlen);
+	if (st != EA_OK) {
+		free(msg);
+		return st;
+	}
+	char authority[64];
+	snprintf(authority, sizeof authority, "nDPI %s", ea_classifier_ndpi_version());
+	ea_load_checks checks = {
+		.protocol_known = protocol_known, .protocol_authority = authority, .arg = &cc,
+	};
+	ea_status ports_st = EA_OK;
 	if (ports_path) {
-		st = ea_portsigs_load_path(ports_path, &c->portsigs, msg, ERRBUF_SIZE);
-		c->have_portsigs = st == EA_OK;
-		note_failure(st, msg, &first, errbuf, errlen);
+		ports_st = load_data_file(ports_path, load_portsigs_fn, &checks, &c->portsigs, ports_msg,
+					  ERRBUF_SIZE);
+		c->have_portsigs = ports_st == EA_OK;
 	}
-	if (c->have_matrix && c->have_portsigs) {
-		st = check_protocol_names(c, matrix_path, ports_path, msg, ERRBUF_SIZE);
-		note_failure(st, msg, &first, errbuf, errlen);
+	if (c->have_portsigs) {
+		cc.portsigs = &c->portsigs;
+		checks.ports_covered = ports_covered;
 	}
+	st = load_data_file(matrix_path, load_matrix_fn, &checks, &c->matrix, matrix_msg, ERRBUF_SIZE);
+	c->have_matrix = st == EA_OK;
+	note_failure(st, matrix_msg, &first, errbuf, errlen);
+	note_failure(ports_st, ports_msg, &first, errbuf, errlen);
 	if (site_path && c->have_matrix) {
-		st = ea_site_load_path(site_path, &c->matrix, &c->site, msg, ERRBUF_SIZE);
+		st = data_file_status(ea_site_load_path(site_path, &c->matrix, &c->site, site_msg, ERRBUF_SIZE));
 		c->have_site = st == EA_OK;
-		note_failure(st, msg, &first, errbuf, errlen);
+		note_failure(st, site_msg, &first, errbuf, errlen);
+	} else if (site_path) {
+		/* Its role names mean nothing without the matrix's roles. */
+		snprintf(site_msg, ERRBUF_SIZE, "%s: not checked: the matrix did not load", site_path);
+		note_failure(EA_ERR_CONFIG, site_msg, &first, errbuf, errlen);
 	}
+	ea_classifier_free(cc.cls);
 	free(msg);
 	return first;
 }

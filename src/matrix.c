@@ -65,8 +65,16 @@ typedef struct {
 
 typedef enum { SEC_NONE, SEC_ROLE, SEC_RULE, SEC_SKIP } section_kind;
 
+/* The document's five tables (the Lync 2013 Edge port summaries: the
+ * external and internal interface firewall summaries, federation, public
+ * IM connectivity, XMPP). A misspelt table would split one table's rows
+ * into two in every report that groups by it, so the list is closed; a
+ * new kind of document adds its tables here. */
+static const char *const known_tables[] = {"external", "internal", "federation", "public-im", "xmpp"};
+
 typedef struct {
 	ea_ini *ini;
+	const ea_load_checks *checks; /* may be NULL */
 	ea_matrix *m;
 	pending_rule *pending;  /* parallel to m->rules */
 	unsigned cap;           /* allocated rules */
@@ -95,6 +103,30 @@ static char *dup_value(loader *ld, const char *v)
 	return s;
 }
 
+/* A finished rule against what its keys must agree on: the interface
+ * tables name their interface, and the port signatures must cover the
+ * row's ports with one of its protocols (else a flow on the row that
+ * nothing confirms would be assumed to carry a protocol the row does not
+ * accept, or the port would not count as well known). */
+static void check_rule(loader *ld, const ea_rule *r)
+{
+	if (r->table[0] && r->iface_set &&
+	    ((strcmp(r->table, "external") == 0 && r->iface != EA_IFACE_EXTERNAL) ||
+	     (strcmp(r->table, "internal") == 0 && r->iface != EA_IFACE_INTERNAL)))
+		ea_ini_error(ld->ini, r->iface_line, "rule %s: interface %s in the %s interface table",
+			     r->id, ea_iface_name(r->iface), r->table);
+	if (!ld->checks || !ld->checks->ports_covered || !r->transport || !r->port_lo ||
+	    !r->n_protocols)
+		return;
+	const char *names[EA_MAX_PROTOCOLS_PER_ENTRY];
+	for (unsigned i = 0; i < r->n_protocols; i++)
+		names[i] = r->protocols[i];
+	char why[256];
+	if (!ld->checks->ports_covered(ld->checks->arg, r->transport, r->port_lo, r->port_hi, names,
+				       r->n_protocols, why, sizeof why))
+		ea_ini_error(ld->ini, r->port_line, "rule %s: %s", r->id, why);
+}
+
 /* Checks the section just finished for keys it must have. */
 static void end_section(loader *ld)
 {
@@ -119,6 +151,8 @@ static void end_section(loader *ld)
 		if ((required & keys[i].bit) && !(ld->seen & keys[i].bit))
 			ea_ini_error(ld->ini, ld->section_line, "%s %s: missing key '%s'", what, name,
 				     keys[i].name);
+	if (ld->kind == SEC_RULE)
+		check_rule(ld, cur_rule(ld));
 	ld->kind = SEC_NONE;
 	ld->seen = 0;
 }
@@ -165,6 +199,11 @@ static void begin_section(loader *ld, const ea_ini_item *it)
 	}
 	ea_matrix *m = ld->m;
 	if (is_role) {
+		if (strcasecmp(it->name, "any") == 0) {
+			/* A side "any" would then mean two things. */
+			ea_ini_error(ld->ini, it->line, "a role cannot be called 'any'");
+			return;
+		}
 		if (ea_matrix_role_index(m, it->name) >= 0) {
 			ea_ini_error(ld->ini, it->line, "role '%s' is declared twice", it->name);
 			return;
@@ -244,9 +283,21 @@ static void parse_protocols(loader *ld, const ea_ini_item *it, ea_rule *r)
 	ea_name_list list;
 	if (!ea_parse_name_list(ld->ini, it->line, it->value, &spec, &list))
 		return;
+	bool known = true;
+	for (unsigned i = 0; i < list.n; i++) {
+		if (ld->checks && ld->checks->protocol_known &&
+		    !ld->checks->protocol_known(ld->checks->arg, list.items[i])) {
+			ea_ini_error(ld->ini, it->line, "%s: protocol '%s' is unknown to %s", it->key,
+				     list.items[i], ld->checks->protocol_authority ? ld->checks->protocol_authority : "the classifier");
+			known = false;
+		}
+	}
+	if (!known)
+		return;
 	for (unsigned i = 0; i < list.n; i++)
 		snprintf(r->protocols[i], EA_NAME_MAX, "%s", list.items[i]);
 	r->n_protocols = list.n;
+	r->protocols_line = it->line;
 }
 
 static void rule_key(loader *ld, const ea_ini_item *it, unsigned bit)
@@ -255,28 +306,43 @@ static void rule_key(loader *ld, const ea_ini_item *it, unsigned bit)
 	pending_rule *p = &ld->pending[ld->m->n_rules - 1];
 	char why[160];
 	switch (bit) {
-	case K_TABLE:
-		if (!ea_is_name(it->value, EA_NAME_MAX))
-			ea_ini_error(ld->ini, it->line, "table '%s' is not a name", it->value);
+	case K_TABLE: {
+		bool known = false;
+		for (size_t i = 0; i < sizeof known_tables / sizeof known_tables[0]; i++)
+			known |= strcmp(it->value, known_tables[i]) == 0;
+		if (!known)
+			ea_ini_error(ld->ini, it->line,
+				     "table '%s' is not one of external, internal, federation, public-im, xmpp",
+				     it->value);
 		else
 			snprintf(r->table, sizeof r->table, "%s", it->value);
 		break;
+	}
 	case K_IFACE:
+		r->iface_set = true;
+		r->iface_line = it->line;
 		if (strcmp(it->value, "external") == 0)
 			r->iface = EA_IFACE_EXTERNAL;
 		else if (strcmp(it->value, "internal") == 0)
 			r->iface = EA_IFACE_INTERNAL;
-		else
+		else {
+			r->iface_set = false;
 			ea_ini_error(ld->ini, it->line, "interface '%s' is not external or internal",
 				     it->value);
+		}
 		break;
 	case K_TRANSPORT:
-		if (!ea_parse_transport(it->value, &r->transport))
+		if (!ea_parse_transport(it->value, &r->transport)) {
 			ea_ini_error(ld->ini, it->line, "transport '%s' is not tcp or udp", it->value);
+			r->transport = 0;
+		}
 		break;
 	case K_PORT:
-		if (!ea_parse_port_range(it->value, &r->port_lo, &r->port_hi, why, sizeof why))
+		r->port_line = it->line;
+		if (!ea_parse_port_range(it->value, &r->port_lo, &r->port_hi, why, sizeof why)) {
 			ea_ini_error(ld->ini, it->line, "%s", why);
+			r->port_lo = r->port_hi = 0;
+		}
 		break;
 	case K_SOURCE: parse_side(ld, it, &p->src); break;
 	case K_DEST: parse_side(ld, it, &p->dst); break;
@@ -354,10 +420,16 @@ static void resolve_side(loader *ld, const pending_side *side, uint8_t *roles, u
 
 ea_status ea_matrix_load(FILE *f, const char *file_name, ea_matrix *m, char *errbuf, size_t errlen)
 {
+	return ea_matrix_load_checked(f, file_name, NULL, m, errbuf, errlen);
+}
+
+ea_status ea_matrix_load_checked(FILE *f, const char *file_name, const ea_load_checks *checks,
+				 ea_matrix *m, char *errbuf, size_t errlen)
+{
 	memset(m, 0, sizeof *m);
 	if (errbuf && errlen)
 		errbuf[0] = '\0';
-	loader ld = {.m = m};
+	loader ld = {.m = m, .checks = checks};
 	ea_status st = EA_OK;
 	ld.ini = ea_ini_open(f, file_name);
 	if (!ld.ini) {

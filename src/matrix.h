@@ -13,6 +13,7 @@
 #include "error.h"
 #include "ea_limits.h"
 #include "packet.h"
+#include "textparse.h"
 
 #define EA_NAME_MAX 32
 #define EA_MAX_ROLES_PER_SIDE 4
@@ -27,6 +28,8 @@ typedef struct {
 	char id[EA_NAME_MAX];        /* "ext-01" */
 	unsigned order;              /* 0-based document order */
 	unsigned line;               /* where it starts in the file */
+	unsigned port_line, protocols_line, iface_line; /* where those keys are, for messages */
+	bool iface_set;
 	char table[EA_NAME_MAX];     /* "external", "internal", "federation", "public-im", "xmpp" */
 	ea_iface iface;
 	char *text;                  /* the document's role/protocol/transport/port cell, owned */
@@ -58,6 +61,10 @@ typedef struct {
 ea_status ea_matrix_load(FILE *f, const char *file_name, ea_matrix *m,
 			 char *errbuf, size_t errlen);
 ea_status ea_matrix_load_path(const char *path, ea_matrix *m, char *errbuf, size_t errlen);
+/* ea_matrix_load, with the checks that need more than the file
+ * (textparse.h); checks may be NULL. */
+ea_status ea_matrix_load_checked(FILE *f, const char *file_name, const ea_load_checks *checks,
+				 ea_matrix *m, char *errbuf, size_t errlen);
 void ea_matrix_free(ea_matrix *m);
 
 /* Index of the role called name, or -1. */

@@ -38,7 +38,8 @@ static bool parse_key(ea_ini *ini, const ea_ini_item *it, ea_port_sig *sig)
 	return true;
 }
 
-static bool parse_protocols(ea_ini *ini, const ea_ini_item *it, ea_port_sig *sig)
+static bool parse_protocols(ea_ini *ini, const ea_load_checks *checks, const ea_ini_item *it,
+			    ea_port_sig *sig)
 {
 	const ea_list_spec spec = {
 		.label = it->key, .one = "protocol", .many = "protocols",
@@ -46,6 +47,16 @@ static bool parse_protocols(ea_ini *ini, const ea_ini_item *it, ea_port_sig *sig
 	};
 	ea_name_list list;
 	if (!ea_parse_name_list(ini, it->line, it->value, &spec, &list))
+		return false;
+	bool known = true;
+	for (unsigned i = 0; i < list.n; i++) {
+		if (checks && checks->protocol_known && !checks->protocol_known(checks->arg, list.items[i])) {
+			ea_ini_error(ini, it->line, "%s: protocol '%s' is unknown to %s", it->key, list.items[i],
+				     checks->protocol_authority ? checks->protocol_authority : "the classifier");
+			known = false;
+		}
+	}
+	if (!known)
 		return false;
 	for (unsigned i = 0; i < list.n; i++)
 		snprintf(sig->protocols[i], EA_NAME_MAX, "%s", list.items[i]);
@@ -65,6 +76,12 @@ static int sig_cmp(const void *a, const void *b)
 }
 
 ea_status ea_portsigs_load(FILE *f, const char *file_name, ea_portsigs *ps, char *errbuf, size_t errlen)
+{
+	return ea_portsigs_load_checked(f, file_name, NULL, ps, errbuf, errlen);
+}
+
+ea_status ea_portsigs_load_checked(FILE *f, const char *file_name, const ea_load_checks *checks,
+				   ea_portsigs *ps, char *errbuf, size_t errlen)
 {
 	memset(ps, 0, sizeof *ps);
 	if (errbuf && errlen)
@@ -102,7 +119,9 @@ ea_status ea_portsigs_load(FILE *f, const char *file_name, ea_portsigs *ps, char
 		ea_port_sig *sig = &ps->sigs[ps->n];
 		memset(sig, 0, sizeof *sig);
 		sig->line = it.line;
-		if (parse_key(ini, &it, sig) && parse_protocols(ini, &it, sig))
+		/* Both halves are checked, so each reports its own mistakes. */
+		bool key_ok = parse_key(ini, &it, sig);
+		if (parse_protocols(ini, checks, &it, sig) && key_ok)
 			ps->n++;
 	}
 
@@ -124,6 +143,9 @@ ea_status ea_portsigs_load(FILE *f, const char *file_name, ea_portsigs *ps, char
 		if (!reach || reach->transport != b->transport || b->hi > reach->hi)
 			reach = b;
 	}
+	/* An empty file would make every port unknown without a word. */
+	if (ps->n == 0 && ea_ini_error_count(ini) == 0)
+		ea_ini_error(ini, 0, "no port signatures (expected [ports] and TRANSPORT/PORT = PROTOCOL lines)");
 	if (ea_ini_error_count(ini)) {
 		ea_ini_errors(ini, errbuf, errlen);
 		st = EA_ERR_CONFIG;
@@ -171,6 +193,32 @@ const ea_port_sig *ea_portsigs_lookup(const ea_portsigs *ps, uint8_t transport, 
 		return NULL;
 	const ea_port_sig *s = &ps->sigs[lo - 1];
 	return s->transport == transport && port >= s->lo && port <= s->hi ? s : NULL;
+}
+
+bool ea_portsigs_cover(const ea_portsigs *ps, uint8_t transport, uint16_t lo, uint16_t hi,
+		       const char *const *protocols, unsigned n, char *why, size_t whylen)
+{
+	/* Entry by entry rather than port by port: a 10,000-port range is a
+	 * handful of lookups. */
+	uint32_t p = lo;
+	while (p <= hi) {
+		const ea_port_sig *s = ea_portsigs_lookup(ps, transport, (uint16_t)p);
+		if (!s) {
+			snprintf(why, whylen, "%s/%u has no port signature", ea_transport_name(transport),
+				 (unsigned)p);
+			return false;
+		}
+		bool shared = false;
+		for (unsigned k = 0; k < n && !shared; k++)
+			shared = ea_port_sig_has(s, protocols[k]);
+		if (!shared) {
+			snprintf(why, whylen, "%s/%u: its port signature (line %u) lists none of the row's protocols",
+				 ea_transport_name(transport), (unsigned)p, s->line);
+			return false;
+		}
+		p = (uint32_t)s->hi + 1;
+	}
+	return true;
 }
 
 bool ea_port_sig_has(const ea_port_sig *sig, const char *name)

@@ -14,11 +14,35 @@
 #include "ini.h"
 #include "textparse.h"
 
+/* Addresses that never belong to a host: a role is the address of a
+ * party that opens or accepts flows, so a multicast group, the broadcast
+ * or the unspecified address set as a role is a mistake (it would make
+ * traffic to a group look like traffic to that party). */
+static bool not_a_host(const ea_prefix *p)
+{
+	static const char *const groups[] = {"224.0.0.0/4", "255.255.255.255/32", "0.0.0.0/32", "ff00::/8",
+					     "::/128"};
+	for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
+		ea_prefix g;
+		char why[64];
+		if (ea_prefix_parse(groups[i], &g, why, sizeof why) && p->bits >= g.bits &&
+		    ea_prefix_contains(&g, &p->addr))
+			return true;
+	}
+	return false;
+}
+
 /* ea_list_check for an address list: parses item into prefixes[i]. */
 static bool check_prefix(void *arg, unsigned i, const char *item, char *why, size_t whylen)
 {
 	ea_prefix *prefixes = arg;
-	return ea_prefix_parse(item, &prefixes[i], why, whylen);
+	if (!ea_prefix_parse(item, &prefixes[i], why, whylen))
+		return false;
+	if (not_a_host(&prefixes[i])) {
+		snprintf(why, whylen, "'%s' is a multicast, broadcast or unspecified address, not a host", item);
+		return false;
+	}
+	return true;
 }
 
 static ea_status add_role(ea_ini *ini, const ea_matrix *m, ea_site *s, const ea_ini_item *it)

@@ -60,4 +60,22 @@ typedef struct {
 bool ea_parse_name_list(ea_ini *ini, unsigned line, const char *value, const ea_list_spec *spec,
 			ea_name_list *out);
 
+/* What a loader checks beyond its own file, each part optional (NULL):
+ * whether an application protocol is one the classifier can report, and
+ * (matrix rows only) whether the port signatures cover a row's ports
+ * with one of its protocols. The answers are reported with the file's
+ * other mistakes, at the line that names the protocol or the port, so a
+ * file with several kinds of mistakes lists every one in line order. */
+typedef struct {
+	/* True when name is a protocol the classifier knows. */
+	bool (*protocol_known)(void *arg, const char *name);
+	const char *protocol_authority; /* named in messages: "nDPI 4.2.0" */
+	/* True when every port lo..hi of transport has a signature that lists
+	 * one of protocols[0..n); else false with why ("port 5270 has no
+	 * signature in ports.sig"). */
+	bool (*ports_covered)(void *arg, uint8_t transport, uint16_t lo, uint16_t hi,
+			      const char *const *protocols, unsigned n, char *why, size_t whylen);
+	void *arg;
+} ea_load_checks;
+
 #endif

@@ -49,6 +49,28 @@ run bad-matrix-line 2 "bad.matrix:$line:" -- "$bin" check --site "$site" --matri
 printf '[ports]\ntcp/443 = TLS\ntcp/400-500 = HTTP\nudp/9 = NoSuchProto\n' > "$tmp/bad.sig"
 run bad-ports-overlap 2 'bad.sig:3:' -- "$bin" check --site "$site" --ports "$tmp/bad.sig"
 
+# Every problem of every file, in line order, each at its own line: an
+# unknown protocol at its protocols line even beside other mistakes, an
+# unknown table, a matrix port that ports.sig does not cover.
+m="$top/signatures/lync2013-edge.matrix"
+awk 'BEGIN{p=0} /^\[rule ext-02\]/{r=1} r&&/^protocols = /&&!p{print "protocols = HTTP, NoSuchProto"; p=1; next} {print}' "$m" \
+  | sed 's/^port = 5269$/port = 5269x/; 0,/^table = internal$/s//table = bogus/' > "$tmp/multi.matrix"
+l_port=$(grep -n '^port = 5269x$' "$tmp/multi.matrix" | head -1 | cut -d: -f1)
+l_proto=$(grep -n 'NoSuchProto' "$tmp/multi.matrix" | cut -d: -f1)
+l_table=$(grep -n '^table = bogus$' "$tmp/multi.matrix" | cut -d: -f1)
+run check-every-matrix-problem 2 "multi.matrix:$l_proto: protocols: protocol 'NoSuchProto' is unknown to nDPI" \
+  -- "$bin" check --site "$site" --matrix "$tmp/multi.matrix"
+lines=$(grep -o 'multi.matrix:[0-9]*:' "$tmp/err" | cut -d: -f2)
+{ printf '%s\n' "$lines" | sort -n -c && printf '%s\n' "$lines" | grep -qx "$l_port" \
+  && printf '%s\n' "$lines" | grep -qx "$l_table"; } 2>/dev/null \
+  && ok check-line-order || bad check-line-order "lines: $(echo $lines)"
+grep -q "multi.matrix:$l_table: table 'bogus' is not one of" "$tmp/err" && ok check-table-bogus \
+  || bad check-table-bogus "table = bogus accepted"
+grep -v '^tcp/5269 ' "$top/signatures/ports.sig" > "$tmp/no5269.sig"
+l_5269=$(grep -n '^port = 5269$' "$m" | head -1 | cut -d: -f1)
+run check-port-not-covered 2 "lync2013-edge.matrix:$l_5269: rule ext-01: tcp/5269 has no port signature" \
+  -- "$bin" check --site "$site" --ports "$tmp/no5269.sig"
+
 # check lists the problems of every file at once.
 run check-all-files 2 'bad.sig:3:' -- "$bin" check --site "$tmp/bad-site.ini" --ports "$tmp/bad.sig"
 grep -q 'bad-site.ini:3:' "$tmp/err" && ok check-all-files-site || bad check-all-files-site "site errors hidden by the signature errors"

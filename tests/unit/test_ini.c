@@ -234,6 +234,50 @@ static void test_error_listing(void **state)
 	close_fx(&fx);
 }
 
+/* Errors found late (a role resolved, an overlap seen once the file is
+ * read) are listed at their line all the same; whole-file ones last. */
+static void test_errors_in_line_order(void **state)
+{
+	fixture fx;
+	open_text(&fx, "");
+	expect_end(fx.ini);
+	ea_ini_error(fx.ini, 9, "nine");
+	ea_ini_error(fx.ini, 0, "whole file");
+	ea_ini_error(fx.ini, 3, "three");
+	ea_ini_error(fx.ini, 9, "nine again");
+	ea_ini_error(fx.ini, 1, "one");
+	errors(&fx);
+	assert_string_equal(fx.errs, "t.ini:1: one\nt.ini:3: three\nt.ini:9: nine\nt.ini:9: nine again\n"
+				     "t.ini: whole file");
+	close_fx(&fx);
+}
+
+/* Control characters (a terminal escape, C1) and bytes that are not
+ * UTF-8 are not text; tabs and the other blanks are. */
+static void test_control_characters(void **state)
+{
+	fixture fx;
+	open_text(&fx, "a = \x1b[31mred\nb = ok\tthere\nc = \xc2\x9b\nd = \xff\ne = \xe6\x96\x87\n");
+	expect_kv(fx.ini, 2, "", "", "b", "ok there");
+	expect_kv(fx.ini, 5, "", "", "e", "\xe6\x96\x87");
+	expect_end(fx.ini);
+	errors(&fx);
+	assert_string_equal(fx.errs, "t.ini:1: line is not UTF-8 text (a control character or an invalid byte)\n"
+				     "t.ini:3: line is not UTF-8 text (a control character or an invalid byte)\n"
+				     "t.ini:4: line is not UTF-8 text (a control character or an invalid byte)");
+	close_fx(&fx);
+	/* The file's name is quoted in wire form: it cannot forge a line. */
+	FILE *f = ea_test_memfile("oops\n");
+	ea_ini *ini = ea_ini_open(f, "x\x1b[31m\nfake.ini");
+	ea_ini_item it;
+	assert_false(ea_ini_next(ini, &it));
+	char errs[256];
+	ea_ini_errors(ini, errs, sizeof errs);
+	assert_string_equal(errs, "x\\x1b[31m\\x0afake.ini:1: expected 'key = value'");
+	ea_ini_close(ini);
+	fclose(f);
+}
+
 static void test_error_cap(void **state)
 {
 	char text[2048];
@@ -283,6 +327,10 @@ static void test_open_data_file(void **state)
 	assert_int_equal(ea_open_data_file("/nonexistent/dir/x.sig", &f, err, sizeof err), EA_ERR_IO);
 	assert_null(f);
 	assert_string_equal(err, "/nonexistent/dir/x.sig: cannot open: No such file or directory");
+	/* A directory opens for reading; it is still no data file. */
+	assert_int_equal(ea_open_data_file(EA_TOPDIR "/signatures", &f, err, sizeof err), EA_ERR_IO);
+	assert_null(f);
+	assert_non_null(strstr(err, "/signatures: is a directory, not a data file"));
 	assert_int_equal(ea_open_data_file(EA_TOPDIR "/signatures/ports.sig", &f, err, sizeof err), EA_OK);
 	assert_non_null(f);
 	ea_ini *ini = ea_ini_open(f, "ports.sig");
@@ -307,6 +355,8 @@ int main(void)
 		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_error_listing),
 		cmocka_unit_test(test_error_cap),
+		cmocka_unit_test(test_errors_in_line_order),
+		cmocka_unit_test(test_control_characters),
 		cmocka_unit_test(test_trim),
 		cmocka_unit_test(test_open_data_file),
 	};

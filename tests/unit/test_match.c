@@ -393,13 +393,13 @@ static void test_verdict_names(void **state)
 static const char synth_matrix[] = "[role edge]\nrequired = yes\n"
 				   "[role a]\nrequired = no\n"
 				   "[role b]\nrequired = no\n"
-				   "[rule r1]\ntable = t\ninterface = external\ntext = x\ntransport = tcp\n"
+				   "[rule r1]\ntable = external\ninterface = external\ntext = x\ntransport = tcp\n"
 				   "port = 100\nsource = any\ndestination = edge\nprotocols = TLS\n"
-				   "[rule r2]\ntable = t\ninterface = external\ntext = x\ntransport = tcp\n"
+				   "[rule r2]\ntable = external\ninterface = external\ntext = x\ntransport = tcp\n"
 				   "port = 100\nsource = a, b\ndestination = edge\nprotocols = HTTP, OCSP\n"
-				   "[rule r3]\ntable = t\ninterface = external\ntext = x\ntransport = tcp\n"
+				   "[rule r3]\ntable = external\ninterface = external\ntext = x\ntransport = tcp\n"
 				   "port = 200-300\nsource = b\ndestination = edge\nprotocols = DNS\n"
-				   "[rule r4]\ntable = t\ninterface = external\ntext = x\ntransport = tcp\n"
+				   "[rule r4]\ntable = external\ninterface = external\ntext = x\ntransport = tcp\n"
 				   "port = 250\nsource = edge\ndestination = a\nprotocols = DNS\n";
 
 static void test_synthetic_rules(void **state)

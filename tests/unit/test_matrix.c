@@ -223,7 +223,7 @@ static void test_load_path_missing(void **state)
 /* ---- loader errors ------------------------------------------------------- */
 
 #define ROLES "[role edge]\nrequired = yes\n[role fe]\nrequired = no\n" /* lines 1-4 */
-#define RULE_HEAD "[rule r-1]\ntable = t\ninterface = external\ntext = X/TCP/443\n" /* lines 5-8 */
+#define RULE_HEAD "[rule r-1]\ntable = external\ninterface = external\ntext = X/TCP/443\n" /* lines 5-8 */
 
 /* A complete rule after ROLES, with one line replaceable. */
 static char *rule_text(const char *transport, const char *port, const char *src, const char *dst,
@@ -387,7 +387,7 @@ static void test_err_protocols(void **state)
 
 static void test_err_interface(void **state)
 {
-	expect_errors(ROLES "[rule r-1]\ntable = t\ninterface = dmz\ntext = X\ntransport = tcp\n"
+	expect_errors(ROLES "[rule r-1]\ntable = external\ninterface = dmz\ntext = X\ntransport = tcp\n"
 			    "port = 1\nsource = any\ndestination = any\nprotocols = TLS\n",
 		      "m:7: interface 'dmz' is not external or internal");
 }
@@ -418,7 +418,7 @@ static void test_err_long_line(void **state)
 
 static void test_err_sections(void **state)
 {
-	expect_errors("[rules r-1]\ntable = t\n[role]\nrequired = no\n[rule bad/id]\nx = 1\n",
+	expect_errors("[rules r-1]\ntable = external\n[role]\nrequired = no\n[rule bad/id]\nx = 1\n",
 		      "m:1: unknown section [rules] (expected [role NAME] or [rule ID])\n"
 		      "m:3: [role] needs a name of 1-31 letters, digits, '_', '-' or '.'\n"
 		      "m:5: [rule] needs a name of 1-31 letters, digits, '_', '-' or '.'");
@@ -433,26 +433,108 @@ static void test_err_values(void **state)
 		      "m:3: key 'required' is given twice\n"
 		      "m:4: key 'description' has no value");
 	expect_errors(ROLES "[rule r-1]\ntable = two words\n",
-		      "m:6: table 'two words' is not a name\n"
 		      "m:5: rule r-1: missing key 'interface'\n"
 		      "m:5: rule r-1: missing key 'text'\n"
 		      "m:5: rule r-1: missing key 'transport'\n"
 		      "m:5: rule r-1: missing key 'port'\n"
 		      "m:5: rule r-1: missing key 'source'\n"
 		      "m:5: rule r-1: missing key 'destination'\n"
-		      "m:5: rule r-1: missing key 'protocols'");
+		      "m:5: rule r-1: missing key 'protocols'\n"
+		      "m:6: table 'two words' is not one of external, internal, federation, public-im, xmpp");
 }
 
-/* Several mistakes: all of them are listed, in one go. */
+/* Several mistakes: all of them are listed, in one go, in line order
+ * (an unknown role is only known to be unknown once the file is read). */
 static void test_err_all_listed(void **state)
 {
 	expect_errors(ROLES RULE_HEAD "transport = icmp\nport = 0\nsource = ghost\ndestination = edge\n"
 				      "protocols = TLS\nbogus = 1\n[rule r-1]\n",
 		      "m:9: transport 'icmp' is not tcp or udp\n"
 		      "m:10: port '0' is not a number from 1 to 65535\n"
+		      "m:11: unknown role 'ghost' (not declared by a [role] section)\n"
 		      "m:14: unknown key 'bogus' in [rule]\n"
-		      "m:15: rule id 'r-1' is already used at line 5\n"
-		      "m:11: unknown role 'ghost' (not declared by a [role] section)");
+		      "m:15: rule id 'r-1' is already used at line 5");
+}
+
+/* The checks that need more than the file: a fake classifier that knows
+ * TLS and DNS, and fake signatures that cover tcp/1-1000 only. */
+static bool fake_known(void *arg, const char *name)
+{
+	(void)arg;
+	return strcmp(name, "TLS") == 0 || strcmp(name, "DNS") == 0;
+}
+
+static bool fake_covered(void *arg, uint8_t transport, uint16_t lo, uint16_t hi,
+			 const char *const *protocols, unsigned n, char *why, size_t whylen)
+{
+	(void)arg;
+	(void)protocols;
+	(void)n;
+	if (transport == 6 && hi <= 1000)
+		return true;
+	snprintf(why, whylen, "%s/%u has no port signature", transport == 6 ? "tcp" : "udp",
+		 transport == 6 ? 1001 : lo);
+	return false;
+}
+
+static const ea_load_checks fake_checks = {
+	.protocol_known = fake_known, .protocol_authority = "nDPI test", .ports_covered = fake_covered,
+};
+
+static char *checked_errors(const char *text)
+{
+	FILE *f = ea_test_memfile(text);
+	ea_matrix m;
+	static char err[8192];
+	ea_status st = ea_matrix_load_checked(f, "m", &fake_checks, &m, err, sizeof err);
+	fclose(f);
+	if (st != EA_ERR_CONFIG)
+		fail_msg("status %d, errors: %s", st, err);
+	assert_int_equal(m.n_rules, 0);
+	return err;
+}
+
+/* An unknown protocol is reported at its protocols line (not the
+ * [rule] line), also when the file has other mistakes, in line order;
+ * a port the signatures do not cover at its port line. */
+static void test_err_checked_protocols_and_ports(void **state)
+{
+	assert_string_equal(checked_errors(rule_text("tcp", "443", "any", "edge", "TLS, NoSuchProto")),
+			    "m:13: protocols: protocol 'NoSuchProto' is unknown to nDPI test");
+	assert_string_equal(checked_errors(ROLES RULE_HEAD "transport = icmp\nport = 443\nsource = any\n"
+						      "destination = ghost\nprotocols = Bogus, DNS, Nope\n"
+						      "[rule r-2]\ntable = bogus\ninterface = external\ntext = x\n"
+						      "transport = tcp\nport = 999-1002\nsource = any\n"
+						      "destination = edge\nprotocols = TLS\n"),
+			    "m:9: transport 'icmp' is not tcp or udp\n"
+			    "m:12: unknown role 'ghost' (not declared by a [role] section)\n"
+			    "m:13: protocols: protocol 'Bogus' is unknown to nDPI test\n"
+			    "m:13: protocols: protocol 'Nope' is unknown to nDPI test\n"
+			    "m:15: table 'bogus' is not one of external, internal, federation, public-im, xmpp\n"
+			    "m:19: rule r-2: tcp/1001 has no port signature");
+	/* Without checks the same names load: the checks are the caller's. */
+	FILE *f = ea_test_memfile(rule_text("udp", "5000", "any", "edge", "NoSuchProto"));
+	ea_matrix m;
+	char err[1024] = "";
+	assert_int_equal(ea_matrix_load(f, "m", &m, err, sizeof err), EA_OK);
+	fclose(f);
+	ea_matrix_free(&m);
+}
+
+/* Enumerated values outside their set, and values that contradict each
+ * other, are mistakes rather than silently kept. */
+static void test_err_enumerations(void **state)
+{
+	expect_errors(ROLES "[rule r-1]\ntable = internal\ninterface = external\ntext = X\ntransport = tcp\n"
+			    "port = 443\nsource = any\ndestination = edge\nprotocols = TLS\n",
+		      "m:7: rule r-1: interface external in the internal interface table");
+	expect_errors("[role any]\nrequired = no\n" ROLES RULE_HEAD
+		      "transport = tcp\nport = 443\nsource = any\ndestination = edge\nprotocols = TLS\n",
+		      "m:1: a role cannot be called 'any'");
+	/* A terminal escape in a note is not text. */
+	expect_errors(ROLES RULE_HEAD "transport = tcp\nport = 443\nsource = any\ndestination = edge\n"
+				      "protocols = TLS\nnote.en = red \x1b[31m alert\n",
+		      "m:14: line is not UTF-8 text (a control character or an invalid byte)");
 }
 
 static void test_too_many_rules(void **state)
@@ -463,7 +545,7 @@ static void test_too_many_rules(void **state)
 	size_t used = 0;
 	for (unsigned i = 0; i <= EA_MAX_RULES; i++)
 		used += (size_t)snprintf(text + used, cap - used,
-					 "[rule r%u]\ntable = t\ninterface = internal\ntext = x\ntransport = udp\n"
+					 "[rule r%u]\ntable = internal\ninterface = internal\ntext = x\ntransport = udp\n"
 					 "port = %u\nsource = any\ndestination = any\nprotocols = DNS\n",
 					 i, i + 1);
 	char want[64];
@@ -496,6 +578,8 @@ int main(void)
 		cmocka_unit_test(test_err_values),
 		cmocka_unit_test(test_err_all_listed),
 		cmocka_unit_test(test_too_many_rules),
+		cmocka_unit_test(test_err_checked_protocols_and_ports),
+		cmocka_unit_test(test_err_enumerations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -215,6 +215,50 @@ static void test_err_duplicate_protocol(void **state)
 		      "p.sig:4: udp/53: protocol 'dns' is listed twice");
 }
 
+static bool fake_known(void *arg, const char *name)
+{
+	(void)arg;
+	return strcmp(name, "TLS") == 0 || strcmp(name, "DNS") == 0;
+}
+
+/* An unknown protocol is reported at its own line among the file's other
+ * mistakes, in line order; an empty file is a mistake too. */
+static void test_err_checked_protocols(void **state)
+{
+	const ea_load_checks checks = {.protocol_known = fake_known, .protocol_authority = "nDPI test"};
+	FILE *f = ea_test_memfile("[ports]\ntcp/443 = TLS\ntcp/400-500 = DNS\nudp/9 = NoSuchProto\n"
+				  "sctp/1 = Other\n");
+	ea_portsigs ps;
+	char err[1024];
+	assert_int_equal(ea_portsigs_load_checked(f, "p.sig", &checks, &ps, err, sizeof err), EA_ERR_CONFIG);
+	fclose(f);
+	assert_string_equal(err, "p.sig:3: tcp/400-500 overlaps tcp/443-443 at line 2\n"
+				 "p.sig:4: udp/9: protocol 'NoSuchProto' is unknown to nDPI test\n"
+				 "p.sig:5: transport 'sctp' is not tcp or udp\n"
+				 "p.sig:5: sctp/1: protocol 'Other' is unknown to nDPI test");
+	expect_errors("# nothing\n[ports]\n", "p.sig: no port signatures (expected [ports] and "
+						  "TRANSPORT/PORT = PROTOCOL lines)");
+}
+
+/* Coverage of a matrix row's ports: every port, with a shared protocol. */
+static void test_cover(void **state)
+{
+	ea_portsigs ps;
+	char err[1024] = "", why[256] = "";
+	assert_int_equal(load_text("[ports]\ntcp/100-199 = A, B\ntcp/200 = C\ntcp/202 = A\n", &ps, err, sizeof err),
+			 EA_OK);
+	const char *a[] = {"a"}, *c[] = {"X", "C"};
+	assert_true(ea_portsigs_cover(&ps, 6, 100, 199, a, 1, why, sizeof why));
+	assert_true(ea_portsigs_cover(&ps, 6, 200, 200, c, 2, why, sizeof why));
+	assert_false(ea_portsigs_cover(&ps, 6, 150, 202, a, 1, why, sizeof why));
+	assert_string_equal(why, "tcp/200: its port signature (line 3) lists none of the row's protocols");
+	assert_false(ea_portsigs_cover(&ps, 6, 200, 202, c, 2, why, sizeof why));
+	assert_string_equal(why, "tcp/201 has no port signature");
+	assert_false(ea_portsigs_cover(&ps, 17, 100, 100, a, 1, why, sizeof why));
+	assert_string_equal(why, "udp/100 has no port signature");
+	ea_portsigs_free(&ps);
+}
+
 static void test_load_path_missing(void **state)
 {
 	ea_portsigs ps;
@@ -234,6 +278,8 @@ int main(void)
 		cmocka_unit_test(test_err_ranges_and_syntax),
 		cmocka_unit_test(test_err_duplicate_protocol),
 		cmocka_unit_test(test_load_path_missing),
+		cmocka_unit_test(test_err_checked_protocols),
+		cmocka_unit_test(test_cover),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -149,6 +149,24 @@ static void test_err_unknown_role(void **state)
 		      "s.ini:7: unknown role 'Access_Edge' (the matrix does not declare it)");
 }
 
+/* Addresses no host has, and a line that is not text, are mistakes. */
+static void test_err_not_hosts_and_control_characters(void **state)
+{
+	expect_errors(*state,
+		      EDGE "front_end = 224.0.0.102\n"
+			   "client = ff02::1, 2001:db8::1\n"
+			   "im_partner = 255.255.255.255\n"
+			   "cms_pool = 0.0.0.0\n"
+			   "director_pool = 10.0.0.0/8, 239.1.0.0/16\n"
+			   "live_messenger = 198.51.100.1 \x1b]0;owned\x07\n",
+		      "s.ini:6: role 'front_end': '224.0.0.102' is a multicast, broadcast or unspecified address, not a host\n"
+		      "s.ini:7: role 'client': 'ff02::1' is a multicast, broadcast or unspecified address, not a host\n"
+		      "s.ini:8: role 'im_partner': '255.255.255.255' is a multicast, broadcast or unspecified address, not a host\n"
+		      "s.ini:9: role 'cms_pool': '0.0.0.0' is a multicast, broadcast or unspecified address, not a host\n"
+		      "s.ini:10: role 'director_pool': '239.1.0.0/16' is a multicast, broadcast or unspecified address, not a host\n"
+		      "s.ini:11: line is not UTF-8 text (a control character or an invalid byte)");
+}
+
 static void test_err_bad_addresses(void **state)
 {
 	expect_errors(*state,
@@ -202,12 +220,12 @@ static void test_err_required_missing(void **state)
 static void test_err_edge_overlaps(void **state)
 {
 	/* An Edge address inside another role's prefix, either way round;
-	 * listed Edge role by Edge role, in the matrix's order. */
+	 * listed in line order (the later of the two lines). */
 	expect_errors(*state, EDGE "front_end = 172.16.0.0/24\ncms_pool = 203.0.113.12\n",
-		      "s.ini:7: Edge role 'av_edge' (203.0.113.12/32, line 4) overlaps role "
-		      "'cms_pool' (203.0.113.12/32, line 7)\n"
 		      "s.ini:6: Edge role 'edge_internal' (172.16.0.10/32, line 5) overlaps role "
-		      "'front_end' (172.16.0.0/24, line 6)");
+		      "'front_end' (172.16.0.0/24, line 6)\n"
+		      "s.ini:7: Edge role 'av_edge' (203.0.113.12/32, line 4) overlaps role "
+		      "'cms_pool' (203.0.113.12/32, line 7)");
 	/* Two Edge roles sharing an address: one message for the pair. */
 	expect_errors(*state,
 		      "[roles]\naccess_edge = 203.0.113.10\nwebconf_edge = 203.0.113.0/28\n"
@@ -257,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_minimal_and_overlapping_optionals),
 		cmocka_unit_test(test_err_unknown_role),
 		cmocka_unit_test(test_err_bad_addresses),
+		cmocka_unit_test(test_err_not_hosts_and_control_characters),
 		cmocka_unit_test(test_err_address_twice),
 		cmocka_unit_test(test_err_role_twice),
 		cmocka_unit_test(test_err_required_missing),
