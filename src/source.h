@@ -26,6 +26,8 @@ ea_source_result ea_source_next(ea_source *s, ea_frame *frame, char *errbuf, siz
 /* True when the file ended inside a record (cut short). */
 bool ea_source_truncated(const ea_source *s);
 int ea_source_linktype(const ea_source *s);
+/* Bytes of the file consumed so far (for progress), 0 when not known. */
+uint64_t ea_source_position(const ea_source *s);
 void ea_source_close(ea_source *s);
 
 #endif

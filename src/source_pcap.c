@@ -82,6 +82,13 @@ int ea_source_linktype(const ea_source *s)
 	return s->linktype;
 }
 
+uint64_t ea_source_position(const ea_source *s)
+{
+	FILE *f = s ? pcap_file(s->pcap) : NULL;
+	off_t pos = f ? ftello(f) : -1;
+	return pos > 0 ? (uint64_t)pos : 0;
+}
+
 void ea_source_close(ea_source *s)
 {
 	if (!s)
