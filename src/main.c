@@ -9,16 +9,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "audit.h"
 #include "classify.h"
 #include "error.h"
+#include "escape.h"
 #include "filehash.h"
 #include "ea_limits.h"
 #include "matrix.h"
 #include "portsig.h"
+#include "progress.h"
 #include "report.h"
 #include "site.h"
 #include "store.h"
@@ -41,7 +44,8 @@ static const char usage_main[] =
 	"  check    validate the matrix, the port signatures and a site file\n"
 	"\n"
 	"'edgeaudit <command> --help' describes each command.\n"
-	"Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.\n";
+	"Exit codes: 0 success, 1 runtime failure (a capture or the database),\n"
+	"2 usage or configuration error (an option, a data file missing or wrong).\n";
 
 static const char usage_read[] =
 	"usage: edgeaudit read --site FILE --db FILE [--external PCAP]... [--internal PCAP]...\n"
@@ -68,7 +72,11 @@ static const char usage_read[] =
 	"the run there (exit 1). A file that turns out not to be a readable capture\n"
 	"is reported and recorded with its error, the others are still read, and the\n"
 	"exit code is 1. A database failure ends the run, marked failed, keeping\n"
-	"every flow stored so far; its captures may then be read again.\n";
+	"every flow stored so far; its captures may then be read again.\n"
+	"\n"
+	"Exit codes: 0 every capture read; 1 a capture missing, unreadable or already\n"
+	"recorded, or a database failure; 2 a bad option, or a data file (matrix,\n"
+	"signatures, site) missing or wrong: nothing is written.\n";
 
 static const char usage_report[] =
 	"usage: edgeaudit report --db FILE [--run ID] [--top N]\n"
@@ -80,22 +88,33 @@ static const char usage_report[] =
 	"\n"
 	"  --db FILE   the database written by 'edgeaudit read' (required)\n"
 	"  --run ID    one run only (default: every run in the database)\n"
-	"  --top N     talkers listed per finding (default 5)\n";
+	"  --top N     talkers listed per finding (default 5)\n"
+	"\n"
+	"Exit codes: 0 report printed; 1 no such database, or it cannot be read;\n"
+	"2 a bad option.\n";
 
 static const char usage_rules[] =
 	"usage: edgeaudit rules [--matrix FILE]\n"
 	"\n"
-	"Lists the rows of the port matrix in document order.\n"
+	"Lists the rows of the port matrix in document order: interface, table,\n"
+	"transport and port, the document's cell, source and destination roles and\n"
+	"the accepted protocols; under each row the document's note in English and\n"
+	"as the original has it (Traditional Chinese).\n"
 	"\n"
-	"  --matrix FILE   port matrix (default " DEFAULT_MATRIX ")\n";
+	"  --matrix FILE   port matrix (default " DEFAULT_MATRIX ")\n"
+	"\n"
+	"Exit codes: 0 listed; 2 a bad option, or the matrix missing or wrong.\n";
 
 static const char usage_check[] =
 	"usage: edgeaudit check --site FILE [--matrix FILE] [--ports FILE]\n"
 	"\n"
 	"Validates the port matrix, the port signatures and a site file together:\n"
-	"syntax, unknown roles and protocols, overlapping or empty port ranges, bad\n"
-	"or overlapping addresses. Every problem is listed as file:line: message.\n"
-	"Exit code 0 when all is well, 2 otherwise.\n";
+	"syntax, unknown roles, tables and protocols, matrix ports the signatures do\n"
+	"not cover, overlapping or empty port ranges, bad or overlapping addresses.\n"
+	"Every problem of every file is listed as file:line: message, in line order.\n"
+	"\n"
+	"Exit codes: 0 all is well; 2 a problem in a file, a file missing or not a\n"
+	"file, or a bad option; 1 only when the check itself cannot run (memory).\n";
 
 typedef struct {
 	ea_matrix matrix;
@@ -242,10 +261,77 @@ static ea_status load_config(config_set *c, const char *matrix_path, const char 
 	return first;
 }
 
+/* Every message to the operator goes through here: file names and text
+ * from data files or captures are printed escaped (escape.h), so none can
+ * send a terminal escape. */
+static void print_error(const char *prefix, const char *msg)
+{
+	fputs(prefix, stderr);
+	ea_fputs_message(msg, stderr);
+	fputc('\n', stderr);
+}
+
 static int fail_exit(ea_status st, const char *msg)
 {
-	fprintf(stderr, "edgeaudit: %s\n", msg[0] ? msg : ea_status_name(st));
+	print_error("edgeaudit: ", msg[0] ? msg : ea_status_name(st));
 	return ea_status_exit_code(st);
+}
+
+/* A usage mistake: "edgeaudit CMD: BEFORE'ARG'AFTER", the argument
+ * from argv escaped; returns exit code 2. */
+static int usage_error(const char *cmd, const char *before, const char *arg, const char *after)
+{
+	fprintf(stderr, "edgeaudit%s%s: %s", *cmd ? " " : "", cmd, before);
+	if (arg) {
+		fputc('\'', stderr);
+		ea_fputs_escaped(arg, stderr);
+		fputc('\'', stderr);
+	}
+	fprintf(stderr, "%s\n", after);
+	return EA_EXIT_USAGE;
+}
+
+/* getopt's own messages would print the argument raw: they are off
+ * (opterr = 0) and this says what was wrong. */
+static int bad_option(const char *cmd, char **argv, const char *usage)
+{
+	const char *arg = argv[optind - 1];
+	if (optopt && strncmp(arg, "--", 2) == 0)
+		usage_error(cmd, "option ", arg, " needs a value");
+	else
+		usage_error(cmd, "unknown option ", arg, "");
+	fprintf(stderr, "\n%s", usage);
+	return EA_EXIT_USAGE;
+}
+
+/* A single-valued option given twice is a mistake, not "the last wins":
+ * 'read --db a.db ... --db b.db' would silently write to only one. */
+static bool set_once(const char **slot, bool *given, const char *value, const char *cmd,
+		     const char *option)
+{
+	if (*given) {
+		char before[64];
+		snprintf(before, sizeof before, "--%s is given twice (first ", option);
+		usage_error(cmd, before, *slot, "); give it once");
+		return false;
+	}
+	*slot = value;
+	*given = true;
+	return true;
+}
+
+/* A path option naming a directory (a tab-completed folder) is refused
+ * up front with the option's name, rather than failing later with a
+ * library's message about "unable to open". */
+static bool not_a_directory(const char *path, const char *cmd, const char *option)
+{
+	struct stat sb;
+	if (!path || stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+		return true;
+	char before[64];
+	snprintf(before, sizeof before, "--%s ", option);
+	usage_error(cmd, before, path, " is a directory; give a file");
+	return false;
 }
 
 static bool parse_uint(const char *text, unsigned long max, unsigned long *out)
@@ -308,6 +394,9 @@ static int input_order(const void *pa, const void *pb)
 typedef struct {
 	double started;
 	bool tty;
+	uint64_t total_bytes;        /* every capture's size, summed */
+	uint64_t done_bytes;         /* sizes of the captures already read */
+	const ea_source *current;    /* the capture being read, or NULL */
 } progress_ctx;
 
 static void show_progress(void *ctx, const ea_audit_totals *t)
@@ -315,10 +404,15 @@ static void show_progress(void *ctx, const ea_audit_totals *t)
 	progress_ctx *p = ctx;
 	if (!p->tty)
 		return;
-	double secs = now_seconds() - p->started;
-	fprintf(stderr, "\r%llu packets, %llu flows finished, %.0f packets/s   ",
-		(unsigned long long)t->packets, (unsigned long long)t->flows,
-		secs > 0 ? (double)t->packets / secs : 0.0);
+	ea_progress pr = {
+		.done_bytes = p->done_bytes + (p->current ? ea_source_position(p->current) : 0),
+		.total_bytes = p->total_bytes, .elapsed_s = now_seconds() - p->started,
+		.packets = t->packets, .flows = t->flows,
+	};
+	char line[256];
+	ea_progress_format(&pr, line, sizeof line);
+	/* Erase to the end of the line: the new text may be shorter. */
+	fprintf(stderr, "\r%s\033[K", line);
 }
 
 static void build_command_line(int argc, char **argv, char *out, size_t outlen)
@@ -333,6 +427,7 @@ static void print_summary(const ea_audit_totals *t, unsigned n_inputs, unsigned 
 			  double secs, const char *db, int64_t run_id)
 {
 	uint64_t anomalies = 0;
+	char esc_db[1024];
 	for (int i = 0; i < EA_ANOMALY_COUNT; i++)
 		anomalies += t->anomalies[i];
 	printf("Read %llu packets (%llu bytes) from %u capture%s in %.2f s (%.0f packets/s)%s. "
@@ -350,7 +445,8 @@ static void print_summary(const ea_audit_totals *t, unsigned n_inputs, unsigned 
 	       (unsigned long long)t->verdicts[EA_VERDICT_WRONG_DIRECTION],
 	       (unsigned long long)t->verdicts[EA_VERDICT_UNEXPECTED],
 	       (unsigned long long)t->attempts, (unsigned long long)anomalies,
-	       (unsigned long long)t->peak_flows, (unsigned long long)t->evicted, db, (long long)run_id);
+	       (unsigned long long)t->peak_flows, (unsigned long long)t->evicted,
+	       ea_escape(db, esc_db, sizeof esc_db), (long long)run_id);
 }
 
 static ea_status finish_run(ea_store *store, int64_t run_id, const ea_audit_totals *t, const char *status,
@@ -400,40 +496,52 @@ static int cmd_read(int argc, char **argv)
 	int opt;
 
 	if (!inputs || !errbuf) {
-		fprintf(stderr, "edgeaudit: out of memory\n");
+		fputs("edgeaudit: out of memory\n", stderr);
 		free(inputs);
 		free(errbuf);
 		return EA_EXIT_RUNTIME;
 	}
+	bool given_site = false, given_db = false, given_matrix = false, given_ports = false;
+	bool given_max = false;
 	optind = 1;
+	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		bool once = true;
 		switch (opt) {
-		case 's': site_path = optarg; break;
-		case 'd': db_path = optarg; break;
+		case 's': once = set_once(&site_path, &given_site, optarg, "read", "site"); break;
+		case 'd': once = set_once(&db_path, &given_db, optarg, "read", "db"); break;
 		case 'e':
 		case 'i':
 			inputs[n_inputs].path = optarg;
 			inputs[n_inputs].iface = opt == 'e' ? EA_IFACE_EXTERNAL : EA_IFACE_INTERNAL;
 			n_inputs++;
 			break;
-		case 'm': matrix_path = optarg; break;
-		case 'p': ports_path = optarg; break;
+		case 'm': once = set_once(&matrix_path, &given_matrix, optarg, "read", "matrix"); break;
+		case 'p': once = set_once(&ports_path, &given_ports, optarg, "read", "ports"); break;
 		case 'f': force = true; break;
 		case 'q': quiet = true; break;
 		case 'n':
+			if (given_max) {
+				rc = usage_error("read", "--max-flows is given twice; give it once", NULL, "");
+				goto out;
+			}
+			given_max = true;
 			if (!parse_uint(optarg, 100000000ul, &max_flows) || max_flows == 0) {
 				rc = fail_exit(EA_ERR_USAGE, "--max-flows takes a number from 1 to 100000000");
 				goto out;
 			}
 			break;
 		case 'h': fputs(usage_read, stdout); goto out;
-		default: fputs(usage_read, stderr); rc = EA_EXIT_USAGE; goto out;
+		default: rc = bad_option("read", argv, usage_read); goto out;
+		}
+		if (!once) {
+			rc = EA_EXIT_USAGE;
+			goto out;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "edgeaudit read: unexpected argument '%s' (captures go after --external or --internal)\n",
-			argv[optind]);
-		rc = EA_EXIT_USAGE;
+		rc = usage_error("read", "unexpected argument ", argv[optind],
+				 " (captures go after --external or --internal)");
 		goto out;
 	}
 	if (!site_path || !db_path || n_inputs == 0) {
@@ -441,6 +549,15 @@ static int cmd_read(int argc, char **argv)
 			!site_path ? "--site is required" : !db_path ? "--db is required"
 								     : "give at least one --external or --internal capture",
 			usage_read);
+		rc = EA_EXIT_USAGE;
+		goto out;
+	}
+	bool paths_ok = not_a_directory(site_path, "read", "site") && not_a_directory(db_path, "read", "db") &&
+			not_a_directory(matrix_path, "read", "matrix") && not_a_directory(ports_path, "read", "ports");
+	for (unsigned i = 0; i < n_inputs && paths_ok; i++)
+		paths_ok = not_a_directory(inputs[i].path, "read",
+					   inputs[i].iface == EA_IFACE_EXTERNAL ? "external" : "internal");
+	if (!paths_ok) {
 		rc = EA_EXIT_USAGE;
 		goto out;
 	}
@@ -520,6 +637,8 @@ static int cmd_read(int argc, char **argv)
 	}
 
 	progress_ctx progress = {.started = now_seconds(), .tty = !quiet && isatty(STDERR_FILENO)};
+	for (unsigned i = 0; i < n_inputs; i++)
+		progress.total_bytes += inputs[i].size;
 	ea_audit_config acfg = {
 		.matrix = &cfg.matrix, .site = &cfg.site, .portsigs = &cfg.portsigs,
 		.store = store, .run_id = run_id, .max_flows = (unsigned)max_flows,
@@ -541,9 +660,12 @@ static int cmd_read(int argc, char **argv)
 		errbuf[0] = '\0';
 		st = ea_source_open_file(inputs[i].path, &src, errbuf, ERRBUF_SIZE);
 		if (st == EA_OK) {
+			progress.current = src;
 			st = ea_audit_read(audit, src, inputs[i].iface, &in, errbuf, ERRBUF_SIZE);
+			progress.current = NULL;
 			ea_source_close(src);
 		}
+		progress.done_bytes += inputs[i].size;
 		if (progress.tty)
 			fputs("\r\033[K", stderr);
 		/* A capture we cannot read is that capture's problem; anything
@@ -553,11 +675,11 @@ static int cmd_read(int argc, char **argv)
 			goto out;
 		}
 		if (st != EA_OK) {
-			fprintf(stderr, "edgeaudit: %s\n", errbuf);
+			print_error("edgeaudit: ", errbuf);
 			in.error = errbuf;
 			n_failed++;
 		} else if (in.truncated) {
-			fprintf(stderr, "edgeaudit: warning: %s\n", errbuf);
+			print_error("edgeaudit: warning: ", errbuf);
 		}
 		st = ea_store_add_input(store, run_id, &in, errbuf, ERRBUF_SIZE);
 		if (st == EA_OK)
@@ -621,20 +743,29 @@ static int cmd_report(int argc, char **argv)
 	unsigned long run = 0, top = 5;
 	char errbuf[2048];
 	int opt;
+	bool given_db = false, given_run = false, given_top = false;
 	optind = 1;
+	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if ((opt == 'r' && given_run) || (opt == 't' && given_top))
+			return usage_error("report", opt == 'r' ? "--run" : "--top", NULL, " is given twice; give it once");
 		switch (opt) {
-		case 'd': db_path = optarg; break;
+		case 'd':
+			if (!set_once(&db_path, &given_db, optarg, "report", "db"))
+				return EA_EXIT_USAGE;
+			break;
 		case 'r':
+			given_run = true;
 			if (!parse_uint(optarg, 1ul << 62, &run) || run == 0)
 				return fail_exit(EA_ERR_USAGE, "--run takes a run number (see the report's header)");
 			break;
 		case 't':
+			given_top = true;
 			if (!parse_uint(optarg, 1000, &top))
 				return fail_exit(EA_ERR_USAGE, "--top takes a number from 0 to 1000");
 			break;
 		case 'h': fputs(usage_report, stdout); return EA_EXIT_OK;
-		default: fputs(usage_report, stderr); return EA_EXIT_USAGE;
+		default: return bad_option("report", argv, usage_report);
 		}
 	}
 	if (!db_path || optind < argc) {
@@ -642,8 +773,12 @@ static int cmd_report(int argc, char **argv)
 			usage_report);
 		return EA_EXIT_USAGE;
 	}
+	if (!not_a_directory(db_path, "report", "db"))
+		return EA_EXIT_USAGE;
 	if (access(db_path, F_OK) != 0) {
-		snprintf(errbuf, sizeof errbuf, "%s: no such database (create it with 'edgeaudit read')", db_path);
+		char esc[1024];
+		snprintf(errbuf, sizeof errbuf, "%s: no such database (create it with 'edgeaudit read')",
+			 ea_escape(db_path, esc, sizeof esc));
 		return fail_exit(EA_ERR_IO, errbuf);
 	}
 	ea_store *store = NULL;
@@ -668,51 +803,112 @@ static void format_roles(const ea_matrix *m, const uint8_t *roles, unsigned n, c
 		used += (size_t)snprintf(out + used, outlen - used, "%s%s", i ? "," : "", m->roles[roles[i]].name);
 }
 
+/* The columns of 'rules'; the widths follow the widest cell (a row whose
+ * side names several roles, the document's Chinese cell counted in
+ * terminal columns), so every row lines up. */
+enum { COL_ID, COL_IFACE, COL_TABLE, COL_PROTO, COL_PORT, COL_DOC, COL_SIDES, COL_ACCEPTED, N_COLS };
+#define RULES_CELL 512
+
+static void rule_cells(const ea_matrix *m, const ea_rule *r, char cells[N_COLS][RULES_CELL])
+{
+	char src[200], dst[200], tmp[RULES_CELL];
+	snprintf(cells[COL_ID], RULES_CELL, "%s", r->id);
+	snprintf(cells[COL_IFACE], RULES_CELL, "%s", ea_iface_name(r->iface));
+	snprintf(cells[COL_TABLE], RULES_CELL, "%s", r->table);
+	snprintf(cells[COL_PROTO], RULES_CELL, "%s", ea_transport_name(r->transport));
+	if (r->port_lo == r->port_hi)
+		snprintf(cells[COL_PORT], RULES_CELL, "%u", r->port_lo);
+	else
+		snprintf(cells[COL_PORT], RULES_CELL, "%u-%u", r->port_lo, r->port_hi);
+	snprintf(cells[COL_DOC], RULES_CELL, "%s", ea_doc_text(r->text, tmp, sizeof tmp));
+	format_roles(m, r->src_roles, r->n_src, src, sizeof src);
+	format_roles(m, r->dst_roles, r->n_dst, dst, sizeof dst);
+	snprintf(cells[COL_SIDES], RULES_CELL, "%s -> %s", src, dst);
+	size_t used = 0;
+	cells[COL_ACCEPTED][0] = '\0';
+	for (unsigned k = 0; k < r->n_protocols && used < RULES_CELL; k++)
+		used += (size_t)snprintf(cells[COL_ACCEPTED] + used, RULES_CELL - used, "%s%s", k ? "," : "",
+					 r->protocols[k]);
+}
+
+static void print_cells(char cells[N_COLS][RULES_CELL], const size_t *width)
+{
+	for (int c = 0; c < N_COLS; c++) {
+		if (c == N_COLS - 1)
+			fputs(cells[c], stdout);
+		else
+			ea_fput_padded(cells[c], width[c] + 2, stdout);
+	}
+	fputc('\n', stdout);
+}
+
 static int cmd_rules(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"matrix", required_argument, 0, 'm'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
 	const char *matrix_path = DEFAULT_MATRIX;
-	char *errbuf = calloc(1, ERRBUF_SIZE);
+	bool given_matrix = false;
 	int opt, rc = EA_EXIT_OK;
-	if (!errbuf)
-		return EA_EXIT_RUNTIME;
 	optind = 1;
+	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'm': matrix_path = optarg; break;
-		case 'h': fputs(usage_rules, stdout); free(errbuf); return EA_EXIT_OK;
-		default: fputs(usage_rules, stderr); free(errbuf); return EA_EXIT_USAGE;
+		case 'm':
+			if (!set_once(&matrix_path, &given_matrix, optarg, "rules", "matrix"))
+				return EA_EXIT_USAGE;
+			break;
+		case 'h': fputs(usage_rules, stdout); return EA_EXIT_OK;
+		default: return bad_option("rules", argv, usage_rules);
 		}
 	}
+	if (optind < argc)
+		return usage_error("rules", "unexpected argument ", argv[optind], "");
+	if (!not_a_directory(matrix_path, "rules", "matrix"))
+		return EA_EXIT_USAGE;
+	char *errbuf = calloc(1, ERRBUF_SIZE);
+	if (!errbuf)
+		return EA_EXIT_RUNTIME;
 	ea_matrix m;
-	ea_status st = ea_matrix_load_path(matrix_path, &m, errbuf, ERRBUF_SIZE);
+	ea_status st = data_file_status(ea_matrix_load_path(matrix_path, &m, errbuf, ERRBUF_SIZE));
 	if (st != EA_OK) {
 		rc = fail_exit(st, errbuf);
 		free(errbuf);
 		return rc;
 	}
-	printf("%-8s %-9s %-10s %-5s %-11s %-32s %s\n", "ID", "IFACE", "TABLE", "PROTO", "PORT",
-	       "SOURCE -> DESTINATION", "ACCEPTED PROTOCOLS / NOTE");
+	char(*cells)[N_COLS][RULES_CELL] = calloc(m.n_rules + 1, sizeof *cells);
+	if (!cells) {
+		ea_matrix_free(&m);
+		free(errbuf);
+		return fail_exit(EA_ERR_NOMEM, "out of memory");
+	}
+	static const char *const heads[N_COLS] = {"ID", "IFACE", "TABLE", "PROTO", "PORT", "DOCUMENT",
+						  "SOURCE -> DESTINATION", "ACCEPTED PROTOCOLS"};
+	size_t width[N_COLS] = {0};
+	for (int c = 0; c < N_COLS; c++)
+		snprintf(cells[0][c], RULES_CELL, "%s", heads[c]);
+	for (unsigned i = 0; i < m.n_rules; i++)
+		rule_cells(&m, &m.rules[i], cells[i + 1]);
+	for (unsigned i = 0; i <= m.n_rules; i++)
+		for (int c = 0; c < N_COLS; c++) {
+			size_t w = ea_text_columns(cells[i][c]);
+			if (w > width[c])
+				width[c] = w;
+		}
+	print_cells(cells[0], width);
+	/* Under each row the document's note: the English rendering and the
+	 * original (Traditional Chinese) as the document has it. */
+	char note[RULES_CELL * 4];
 	for (unsigned i = 0; i < m.n_rules; i++) {
 		const ea_rule *r = &m.rules[i];
-		char port[16], sd[160];
-		if (r->port_lo == r->port_hi)
-			snprintf(port, sizeof port, "%u", r->port_lo);
-		else
-			snprintf(port, sizeof port, "%u-%u", r->port_lo, r->port_hi);
-		printf("%-8s %-9s %-10s %-5s %-11s ", r->id, ea_iface_name(r->iface), r->table,
-		       ea_transport_name(r->transport), port);
-		char src[64], dst[64];
-		format_roles(&m, r->src_roles, r->n_src, src, sizeof src);
-		format_roles(&m, r->dst_roles, r->n_dst, dst, sizeof dst);
-		snprintf(sd, sizeof sd, "%s -> %s", src, dst);
-		printf("%-32s ", sd);
-		for (unsigned k = 0; k < r->n_protocols; k++)
-			printf("%s%s", k ? "," : "", r->protocols[k]);
-		printf("\n%-8s %s\n", "", r->note_en ? r->note_en : "");
+		print_cells(cells[i + 1], width);
+		if (r->note_en)
+			printf("%*snote: %s\n", (int)width[COL_ID] + 2, "", ea_doc_text(r->note_en, note, sizeof note));
+		if (r->note_zh)
+			printf("%*soriginal: %s\n", (int)width[COL_ID] + 2, "",
+			       ea_doc_text(r->note_zh, note, sizeof note));
 	}
 	printf("%u rules, %u roles\n", m.n_rules, m.n_roles);
+	free(cells);
 	ea_matrix_free(&m);
 	free(errbuf);
 	return rc;
@@ -724,17 +920,23 @@ static int cmd_check(int argc, char **argv)
 		{"site", required_argument, 0, 's'}, {"matrix", required_argument, 0, 'm'},
 		{"ports", required_argument, 0, 'p'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
 	const char *site_path = NULL, *matrix_path = DEFAULT_MATRIX, *ports_path = DEFAULT_PORTS;
+	bool given_site = false, given_matrix = false, given_ports = false, once = true;
 	int opt;
 	optind = 1;
+	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
-		case 's': site_path = optarg; break;
-		case 'm': matrix_path = optarg; break;
-		case 'p': ports_path = optarg; break;
+		case 's': once = set_once(&site_path, &given_site, optarg, "check", "site"); break;
+		case 'm': once = set_once(&matrix_path, &given_matrix, optarg, "check", "matrix"); break;
+		case 'p': once = set_once(&ports_path, &given_ports, optarg, "check", "ports"); break;
 		case 'h': fputs(usage_check, stdout); return EA_EXIT_OK;
-		default: fputs(usage_check, stderr); return EA_EXIT_USAGE;
+		default: return bad_option("check", argv, usage_check);
 		}
+		if (!once)
+			return EA_EXIT_USAGE;
 	}
+	if (optind < argc)
+		return usage_error("check", "unexpected argument ", argv[optind], "");
 	if (!site_path) {
 		fprintf(stderr, "edgeaudit check: --site is required\n\n%s", usage_check);
 		return EA_EXIT_USAGE;
@@ -751,8 +953,10 @@ static int cmd_check(int argc, char **argv)
 		unsigned set = 0;
 		for (unsigned i = 0; i < cfg.site.n_roles; i++)
 			set += cfg.site.roles[i].set;
-		printf("OK: %s: %u rules, %u roles (%u set in %s), %u port signatures in %s\n", matrix_path,
-		       cfg.matrix.n_rules, cfg.matrix.n_roles, set, site_path, cfg.portsigs.n, ports_path);
+		char em[512], es[512], ep[512];
+		printf("OK: %s: %u rules, %u roles (%u set in %s), %u port signatures in %s\n",
+		       ea_escape(matrix_path, em, sizeof em), cfg.matrix.n_rules, cfg.matrix.n_roles, set,
+		       ea_escape(site_path, es, sizeof es), cfg.portsigs.n, ea_escape(ports_path, ep, sizeof ep));
 		rc = EA_EXIT_OK;
 	}
 	config_free(&cfg);
@@ -784,6 +988,7 @@ int main(int argc, char **argv)
 		return cmd_rules(argc - 1, argv + 1);
 	if (!strcmp(cmd, "check"))
 		return cmd_check(argc - 1, argv + 1);
-	fprintf(stderr, "edgeaudit: unknown command '%s'\n\n%s", cmd, usage_main);
+	usage_error("", "unknown command ", cmd, "\n");
+	fputs(usage_main, stderr);
 	return EA_EXIT_USAGE;
 }

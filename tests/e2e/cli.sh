@@ -75,6 +75,78 @@ run check-port-not-covered 2 "lync2013-edge.matrix:$l_5269: rule ext-01: tcp/526
 run check-all-files 2 'bad.sig:3:' -- "$bin" check --site "$tmp/bad-site.ini" --ports "$tmp/bad.sig"
 grep -q 'bad-site.ini:3:' "$tmp/err" && ok check-all-files-site || bad check-all-files-site "site errors hidden by the signature errors"
 
+# Messages escape file names and file text: no terminal escape reaches stderr.
+esc=$'\e'
+evil="$tmp/${esc}[31mx.ini"
+cp "$tmp/bad-site.ini" "$evil"
+run escape-file-name 2 'x1b\[31mx\.ini:3:' -- "$bin" check --site "$evil"
+grep -q "$esc" "$tmp/err" && bad escape-file-name-raw "a raw ESC on stderr" || ok escape-file-name-raw
+run escape-read-file-name 2 'x1b\[31mx\.ini:3:' -- "$bin" read --site "$evil" --db "$tmp/none.db" --external "$shared/ndpi_sip.pcap"
+grep -q "$esc" "$tmp/err" && bad escape-read-file-name-raw "a raw ESC on stderr" || ok escape-read-file-name-raw
+{ cat "$site"; printf 'client = 198.51.100.1 %s]0;owned\a\n' "$esc"; } > "$tmp/esc-text.ini"
+run escape-site-text 2 'esc-text.ini:[0-9]+: line is not UTF-8 text' -- "$bin" check --site "$tmp/esc-text.ini"
+grep -q "$esc" "$tmp/err" && bad escape-site-text-raw "a raw ESC on stderr" || ok escape-site-text-raw
+run escape-option 2 'unknown option .--x\\x1b\[31m.' -- "$bin" check --"x${esc}[31m" --site "$site"
+run escape-capture-name 1 'x1b\[31mnope\.pcap' -- "$bin" read --site "$site" --db "$tmp/g.db" --external "$tmp/${esc}[31mnope.pcap"
+grep -q "$esc" "$tmp/err" && bad escape-capture-name-raw "a raw ESC on stderr" || ok escape-capture-name-raw
+
+# Exit codes as --help says: a data file that is missing or a directory is
+# a configuration error (2) for every command; a directory given for any
+# path option says so; a single-valued option given twice is an error.
+run check-missing-site 2 'nope.ini: cannot open' -- "$bin" check --site "$tmp/nope.ini"
+run rules-missing-matrix 2 'nope.matrix: cannot open' -- "$bin" rules --matrix "$tmp/nope.matrix"
+run read-missing-site 2 'nope.ini: cannot open' -- "$bin" read --site "$tmp/nope.ini" --db "$tmp/none.db" --external "$shared/ndpi_sip.pcap"
+run check-site-directory 2 'is a directory' -- "$bin" check --site "$tmp"
+run check-ports-directory 2 'is a directory' -- "$bin" check --site "$site" --ports "$tmp"
+run read-db-directory 2 "--db '.*' is a directory" -- "$bin" read --site "$site" --db "$tmp" --external "$shared/ndpi_sip.pcap"
+run read-site-directory 2 "--site '.*' is a directory" -- "$bin" read --site "$tmp" --db "$tmp/none.db" --external "$shared/ndpi_sip.pcap"
+run read-capture-directory 2 "--external '.*' is a directory" -- "$bin" read --site "$site" --db "$tmp/none.db" --external "$tmp"
+run report-db-directory 2 "--db '.*' is a directory" -- "$bin" report --db "$tmp"
+run rules-matrix-directory 2 "--matrix '.*' is a directory" -- "$bin" rules --matrix "$tmp"
+run read-db-twice 2 '--db is given twice' -- "$bin" read --site "$site" --db "$tmp/h1.db" --db "$tmp/h2.db" --external "$shared/ndpi_sip.pcap"
+[ ! -e "$tmp/h1.db" ] && [ ! -e "$tmp/h2.db" ] && ok read-db-twice-writes-nothing || bad read-db-twice-writes-nothing "a database was created"
+run read-site-twice 2 '--site is given twice' -- "$bin" read --site "$site" --site "$site" --db "$tmp/none.db" --external "$shared/ndpi_sip.pcap"
+run read-max-flows-twice 2 '--max-flows is given twice' -- "$bin" read --site "$site" --db "$tmp/none.db" --max-flows 5 --max-flows 6 --external "$shared/ndpi_sip.pcap"
+run check-site-twice 2 '--site is given twice' -- "$bin" check --site "$site" --site "$tmp/bad-site.ini"
+run check-matrix-twice 2 '--matrix is given twice' -- "$bin" check --site "$site" --matrix "$m" --matrix "$m"
+run report-db-twice 2 '--db is given twice' -- "$bin" report --db "$tmp/x1.db" --db "$tmp/x2.db"
+run report-top-twice 2 '--top is given twice' -- "$bin" report --db "$tmp/x1.db" --top 1 --top 2
+run rules-matrix-twice 2 '--matrix is given twice' -- "$bin" rules --matrix "$m" --matrix "$m"
+for c in read report rules check; do
+  "$bin" $c --help | grep -q 'Exit codes\?:' && ok "help-exit-codes-$c" || bad "help-exit-codes-$c" "no exit codes in --help"
+done
+
+# rules: every row lines up (several roles on a side, the document's
+# Chinese counted as two columns each), and the original note is shown.
+# CJK and full-width forms (3-byte UTF-8 led by e3-e9, ef bc/bd) are two
+# columns, other multibyte characters one.
+"$bin" rules > "$tmp/rules.txt"
+cols=$(LC_ALL=C sed 's/[\xe3-\xe9][\x80-\xbf][\x80-\xbf]/@@/g; s/\xef[\xbc\xbd][\x80-\xbf]/@@/g; s/[\xe0-\xef][\x80-\xbf][\x80-\xbf]/@/g; s/[\xc2-\xdf][\x80-\xbf]/@/g' "$tmp/rules.txt" \
+  | LC_ALL=C awk '/^ID /{h=index($0, "ACCEPTED PROTOCOLS"); s=index($0, "SOURCE ->"); next}
+      /^[a-z]+-[0-9]+ /{match($0, / [^ ]+$/); p=RSTART+1; q=index($0, " -> "); while (substr($0, q, 1) != " " || substr($0, q-1, 1) != " ") q--; if (p != h || q+1 != s) print $1, p, h, q+1, s}')
+[ -z "$cols" ] && ok rules-aligned || bad rules-aligned "misaligned rows: $cols"
+grep -q '^ *original: 透過 TCP 的 DNS 查詢$' "$tmp/rules.txt" && ok rules-original-note || bad rules-original-note "no original note"
+grep -q '^int-05 .*front_end,branch_appliance -> edge_internal  ' "$tmp/rules.txt" && ok rules-several-roles \
+  || bad rules-several-roles "int-05 row"
+
+# Progress on a terminal (a pty from script(1)): bytes of the total,
+# share, elapsed and time left. The capture has 2^17 identical UDP
+# records, so the progress hook (every 65536 packets) runs.
+if command -v script >/dev/null; then
+  { printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\0\0\0\0\0\0\0\0\xff\xff\0\0\x01\0\0\0'; } > "$tmp/many.pcap"
+  { printf '\x00\x5e\x10\x00\x00\x00\x00\x00\x3c\x00\x00\x00\x3c\x00\x00\x00'
+    printf '\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00'
+    printf '\x45\0\0\x2e\0\x01\0\0\x40\x11\0\0\x0a\0\0\x01\x0a\0\0\x02'
+    printf '\x04\xd2\x16\x2e\0\x1a\0\0'; head -c 18 /dev/zero; } > "$tmp/rec"
+  for _ in $(seq 17); do cat "$tmp/rec" "$tmp/rec" > "$tmp/rec2"; mv "$tmp/rec2" "$tmp/rec"; done
+  cat "$tmp/rec" >> "$tmp/many.pcap"; rm -f "$tmp/rec"
+  script -qec "$bin read --site $site --db $tmp/p.db --external $tmp/many.pcap" /dev/null > "$tmp/pty.out" 2>&1
+  grep -aqE '[0-9.]+ MiB of 9\.[0-9] MiB \([0-9]+%\), [0-9]+ packets, [0-9]+ flows finished, [0-9]+:[0-9]{2} elapsed, ([0-9:]+|--) left' "$tmp/pty.out" \
+    && ok progress-on-terminal || bad progress-on-terminal "$(tr '\r' '\n' < "$tmp/pty.out" | head -3)"
+  "$bin" read --site "$site" --db "$tmp/p2.db" --external "$tmp/many.pcap" > "$tmp/out" 2>"$tmp/err"
+  [ ! -s "$tmp/err" ] && ok progress-not-on-pipe || bad progress-not-on-pipe "stderr not empty"
+fi
+
 # Reading, then refusing the same capture again, then --force.
 db="$tmp/a.db"
 run read-ok 0 'Recorded in' -- "$bin" read --site "$site" --db "$db" --external "$shared/ndpi_sip.pcap"
