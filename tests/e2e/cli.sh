@@ -179,6 +179,11 @@ fi
 [ "$(rows "$tmp/order.db" 'select file_name from inputs order by id' | tr '\n' ' ')" = "ndpi_sip.pcap ndpi_ssh.pcap " ] \
   && ok oldest-capture-first || bad oldest-capture-first "inputs not in time order"
 run report-no-db 1 'no such database' -- "$bin" report --db "$tmp/missing.db"
+# An inbound ping is named by its ICMP type, not "icmp/0".
+"$bin" read --quiet --site "$site" --db "$tmp/lab.db" --external "$top/pcaps/lab-external.pcap" \
+  --internal "$top/pcaps/lab-internal.pcap" 2>/dev/null
+run report-icmp-by-type 0 '^  external  icmp echo request \(type 8\)  ' -- "$bin" report --db "$tmp/lab.db"
+grep -qE 'icmp(v6)?/' "$tmp/out" && bad report-icmp-no-port "an ICMP finding shown by port" || ok report-icmp-no-port
 
 # A broken capture among good ones: reported, recorded with its error, the others kept.
 printf 'this is not a capture\n' > "$tmp/broken.pcap"

@@ -4,7 +4,10 @@
  *
  * Pipeline position: the configuration that [match] and [classify] read.
  * The site file is checked against the repository's real matrix, loaded
- * once, so role names resolve as they do in a run. Built by `make fuzz`. */
+ * once, so role names resolve as they do in a run; the matrix and the
+ * signatures are loaded with the cross-file checks (protocol names, the
+ * matrix's ports against the real ports.sig). Built by `make fuzz`. */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -38,6 +41,38 @@ static ea_matrix *real_matrix(void)
 	return &m;
 }
 
+static const ea_portsigs *real_portsigs(void)
+{
+	static ea_portsigs ps;
+	static int loaded;
+	if (!loaded) {
+		char err[4096];
+		if (ea_portsigs_load_path(EA_TOPDIR "/signatures/ports.sig", &ps, err, sizeof err) != EA_OK) {
+			fprintf(stderr, "fuzz_config: %s\n", err);
+			abort();
+		}
+		loaded = 1;
+	}
+	return &ps;
+}
+
+/* The checks main gives the loaders, without nDPI: a name is "known"
+ * when the real signatures list it, so both answers are reached. */
+static bool known(void *arg, const char *name)
+{
+	const ea_portsigs *ps = arg;
+	for (unsigned i = 0; i < ps->n; i++)
+		if (ea_port_sig_has(&ps->sigs[i], name))
+			return true;
+	return false;
+}
+
+static bool covered(void *arg, uint8_t transport, uint16_t lo, uint16_t hi, const char *const *protocols,
+		    unsigned n, char *why, size_t whylen)
+{
+	return ea_portsigs_cover(arg, transport, lo, hi, protocols, n, why, whylen);
+}
+
 static FILE *open_bytes(const uint8_t *data, size_t size)
 {
 	/* fmemopen of a zero-length buffer fails on older glibc. */
@@ -48,18 +83,22 @@ static FILE *open_bytes(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const ea_matrix *real = real_matrix();
+	const ea_load_checks checks = {
+		.protocol_known = known, .protocol_authority = "fuzz", .ports_covered = covered,
+		.arg = (void *)real_portsigs(),
+	};
 	char err[4096];
 	FILE *f;
 
 	if ((f = open_bytes(data, size)) != NULL) {
 		ea_matrix m;
-		ea_matrix_load(f, "fuzz.matrix", &m, err, sizeof err);
+		ea_matrix_load_checked(f, "fuzz.matrix", &checks, &m, err, sizeof err);
 		ea_matrix_free(&m);
 		fclose(f);
 	}
 	if ((f = open_bytes(data, size)) != NULL) {
 		ea_portsigs ps;
-		ea_portsigs_load(f, "fuzz.sig", &ps, err, sizeof err);
+		ea_portsigs_load_checked(f, "fuzz.sig", &checks, &ps, err, sizeof err);
 		ea_portsigs_free(&ps);
 		fclose(f);
 	}
