@@ -38,6 +38,10 @@
 #define EA_MAX_LINE 4096           /* a longer line in a data file is an error */
 #define EA_MAX_CONFIG_ERRORS 50    /* report this many, then stop listing */
 
+/* Inputs. */
+#define EA_MAX_UNSUPPORTED_LINKTYPES 4 /* named per capture in warnings: a pcapng has one
+                                          link type per interface, rarely more than two */
+
 /* Storage. */
 #define EA_DB_BATCH_ROWS 20000     /* rows per transaction: large enough to amortise fsync */
 #define EA_DB_BUSY_TIMEOUT_MS 5000 /* wait for another writer before reporting a lock */

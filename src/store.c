@@ -14,6 +14,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <sqlite3.h>
 
@@ -38,6 +39,10 @@ enum {
 	S_INSERT_FLOW_RULE,
 	S_FINISH_RUN,
 	S_INSERT_ANOMALY,
+	S_LIST_RUNNING,
+	S_MARK_INTERRUPTED,
+	S_CLAIM_INPUT,
+	S_FINISH_INPUT,
 	S_COUNT
 };
 
@@ -59,10 +64,14 @@ static const char *const stmt_sql[S_COUNT] = {
 		" destination_text, protocols, note_zh, note_en)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
 		" ?14, ?15, ?16)",
+	/* A capture is in the database when a finished run (complete or
+	 * partial) read it without error, or when a run that is still being
+	 * written claimed it: its writer will store it. Failed and interrupted
+	 * runs do not hold their captures, so those can be read again. */
 	[S_FIND_INPUT] =
-		"SELECT i.run_id FROM inputs i JOIN runs r ON r.id = i.run_id"
-		" WHERE i.sha256 = ?1 AND i.error IS NULL"
-		" AND r.status IS NOT NULL AND r.status <> 'running' AND r.status NOT LIKE 'failed%'"
+		"SELECT i.run_id, r.status = 'running' FROM inputs i JOIN runs r ON r.id = i.run_id"
+		" WHERE i.sha256 = ?1 AND (r.status = 'running' OR (i.error IS NULL"
+		"  AND (r.status = 'complete' OR r.status LIKE 'partial%')))"
 		" ORDER BY i.run_id, i.id LIMIT 1",
 	[S_INSERT_INPUT] =
 		"INSERT INTO inputs (run_id, iface, path, file_name, sha256, size,"
@@ -90,11 +99,27 @@ static const char *const stmt_sql[S_COUNT] = {
 		" VALUES (?1, ?2, ?3, ?4)"
 		" ON CONFLICT (run_id, reason) DO UPDATE SET count = excluded.count,"
 		" description = excluded.description",
+	[S_LIST_RUNNING] = "SELECT id FROM runs WHERE status = 'running' ORDER BY id",
+	[S_MARK_INTERRUPTED] = "UPDATE runs SET status = ?2 WHERE id = ?1 AND status = 'running'",
+	/* A claimed capture says it was not read until its end is recorded:
+	 * if the run never gets there, the row already tells the truth.
+	 * linktype -1: not known yet. */
+	[S_CLAIM_INPUT] =
+		"INSERT INTO inputs (run_id, iface, path, file_name, sha256, size,"
+		" packets, bytes, linktype, truncated, error)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 0, -1, 0, ?7)",
+	[S_FINISH_INPUT] =
+		"UPDATE inputs SET packets = ?2, bytes = ?3, first_seen = ?4, last_seen = ?5,"
+		" linktype = ?6, truncated = ?7, error = ?8 WHERE id = ?1",
 };
+
+/* The error of a claimed capture until its reading ends. */
+static const char input_pending[] = "not read to the end: the run did not finish";
 
 struct ea_store {
 	sqlite3 *db;
 	char *path;          /* for messages */
+	bool readonly;
 	unsigned pending;    /* flows written in the open transaction */
 	sqlite3_stmt *stmt[S_COUNT];
 };
@@ -457,6 +482,28 @@ static ea_status reopen_immutable(ea_store *st, char *errbuf, size_t errlen)
 	return EA_OK;
 }
 
+/* EA_OK when the database has no write-ahead log with content beside it
+ * (a run that ended leaves none: see ea_store_close). */
+static ea_status wal_pending(const ea_store *st, char *errbuf, size_t errlen)
+{
+	size_t n = strlen(st->path) + sizeof "-wal";
+	char *wal = malloc(n);
+	if (!wal)
+		return ea_fail(EA_ERR_NOMEM, errbuf, errlen, "%s: out of memory", st->path);
+	snprintf(wal, n, "%s-wal", st->path);
+	struct stat sb;
+	ea_status e = EA_OK;
+	if (stat(wal, &sb) == 0 && sb.st_size > 0)
+		e = ea_fail(EA_ERR_DB, errbuf, errlen,
+			    "%s: cannot read the database here: its write-ahead log %s (%lld bytes) "
+			    "holds commits that SQLite reads only with the shared-memory file %s-shm, "
+			    "which cannot be created on this storage; copy the database with its -wal "
+			    "file to writable storage and run 'edgeaudit report' there",
+			    st->path, wal, (long long)sb.st_size, st->path);
+	free(wal);
+	return e;
+}
+
 static ea_status store_open(const char *path, bool readonly, ea_store **out, char *errbuf, size_t errlen)
 {
 	*out = NULL;
@@ -466,6 +513,7 @@ static ea_status store_open(const char *path, bool readonly, ea_store **out, cha
 		free(st);
 		return ea_fail(EA_ERR_NOMEM, errbuf, errlen, "%s: out of memory", path);
 	}
+	st->readonly = readonly;
 
 	int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	int rc = sqlite3_open_v2(path, &st->db, flags, NULL);
@@ -476,14 +524,22 @@ static ea_status store_open(const char *path, bool readonly, ea_store **out, cha
 	sqlite3_busy_timeout(st->db, EA_DB_BUSY_TIMEOUT_MS);
 
 	e = check_and_upgrade(st, errbuf, errlen);
-	if (e != EA_OK && readonly && (sqlite3_errcode(st->db) & 0xff) == SQLITE_READONLY) {
-		/* A WAL database in a directory we may not write: SQLite cannot
-		 * create the shared-memory file a WAL reader needs. Nobody can be
-		 * writing it there either (a writer needs that file too), so it
-		 * is read as an immutable file. */
-		sqlite3_close(st->db);
-		st->db = NULL;
-		e = reopen_immutable(st, errbuf, errlen);
+	int why = st->db ? sqlite3_errcode(st->db) & 0xff : SQLITE_OK;
+	if (e != EA_OK && readonly && (why == SQLITE_READONLY || why == SQLITE_CANTOPEN)) {
+		/* A WAL database on storage we may not write (a read-only mount,
+		 * a directory of someone else's): SQLite cannot create the
+		 * shared-memory file a WAL reader needs (CANTOPEN when it is
+		 * absent, READONLY when it cannot be written). Nobody can be
+		 * writing the database there either (a writer needs that file
+		 * too), so it can be read as an immutable file — unless its
+		 * write-ahead log holds commits, which an immutable open would
+		 * silently leave out. */
+		e = wal_pending(st, errbuf, errlen);
+		if (e == EA_OK) {
+			sqlite3_close(st->db);
+			st->db = NULL;
+			e = reopen_immutable(st, errbuf, errlen);
+		}
 		if (e == EA_OK)
 			e = check_and_upgrade(st, errbuf, errlen);
 	}
@@ -544,6 +600,18 @@ ea_status ea_store_close(ea_store *st, char *errbuf, size_t errlen)
 	for (int i = 0; i < S_COUNT; i++) {
 		sqlite3_finalize(st->stmt[i]);
 		st->stmt[i] = NULL;
+	}
+	if (!st->readonly && e == EA_OK) {
+		/* Leave a plain rollback-journal file: WAL needs a shared-memory
+		 * file beside the database that a reader on read-only storage
+		 * (evidence on a read-only mount) cannot create, and after this
+		 * the database is one self-contained file to copy. Switching
+		 * back needs the database to ourselves; when another process
+		 * has it open (a report, a second run) it stays WAL, without
+		 * waiting, and the last one to close switches it. The next run
+		 * switches to WAL again when it opens. */
+		sqlite3_busy_timeout(st->db, 0);
+		sqlite3_exec(st->db, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
 	}
 	int rc = sqlite3_close(st->db);
 	if (rc != SQLITE_OK && e == EA_OK)
@@ -628,18 +696,10 @@ static ea_status insert_rules(ea_store *st, int64_t run_id, const ea_matrix *m,
 	return EA_OK;
 }
 
-ea_status ea_store_begin_run(ea_store *st, const ea_run_info *info, const ea_matrix *m,
-			     int64_t *run_id, char *errbuf, size_t errlen)
+/* Inserts the run and its rules inside the open transaction. */
+static ea_status insert_run(ea_store *st, const ea_run_info *info, const ea_matrix *m, int64_t *run_id,
+			    char *errbuf, size_t errlen)
 {
-	/* A run starts on its own commit: anything pending belongs to
-	 * whatever came before. */
-	ea_status e = tx_commit(st, errbuf, errlen);
-	if (e != EA_OK)
-		return e;
-	e = tx_begin(st, errbuf, errlen);
-	if (e != EA_OK)
-		return e;
-
 	sqlite3_stmt *s = st->stmt[S_INSERT_RUN];
 	int rc = SQLITE_OK;
 	bind_i64(s, 1, info->started_at, &rc);
@@ -654,24 +714,166 @@ ea_status ea_store_begin_run(ea_store *st, const ea_run_info *info, const ea_mat
 	bind_text(s, 10, info->command_line, &rc);
 	if (rc == SQLITE_OK)
 		rc = run_stmt(s);
-	if (rc != SQLITE_DONE) {
-		e = db_fail(st, rc, "creating the run", errbuf, errlen);
-		goto fail;
-	}
-	int64_t id = sqlite3_last_insert_rowid(st->db);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, rc, "creating the run", errbuf, errlen);
+	*run_id = sqlite3_last_insert_rowid(st->db);
+	return m ? insert_rules(st, *run_id, m, errbuf, errlen) : EA_OK;
+}
 
-	if (m) {
-		e = insert_rules(st, id, m, errbuf, errlen);
+ea_status ea_store_begin_run(ea_store *st, const ea_run_info *info, const ea_matrix *m,
+			     int64_t *run_id, char *errbuf, size_t errlen)
+{
+	ea_run_claim claim = {.info = info, .matrix = m};
+	return ea_store_claim_run(st, &claim, run_id, NULL, NULL, errbuf, errlen);
+}
+
+/* Marks interrupted every run left 'running' whose writer is provably
+ * gone (the claim's transaction is open). */
+static ea_status sweep_running(ea_store *st, const ea_run_liveness *live, char *errbuf, size_t errlen)
+{
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0;
+	ea_status e = EA_OK;
+	sqlite3_stmt *s = st->stmt[S_LIST_RUNNING];
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			int64_t *nids = realloc(ids, ncap * sizeof *ids);
+			if (!nids) {
+				sqlite3_reset(s);
+				free(ids);
+				return ea_fail(EA_ERR_NOMEM, errbuf, errlen, "out of memory");
+			}
+			ids = nids;
+			cap = ncap;
+		}
+		ids[n++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		free(ids);
+		return db_fail(st, rc, "looking for unfinished runs", errbuf, errlen);
+	}
+	for (size_t i = 0; i < n && e == EA_OK; i++) {
+		if (live->writer_alive(live->ctx, ids[i]))
+			continue;
+		s = st->stmt[S_MARK_INTERRUPTED];
+		rc = SQLITE_OK;
+		bind_i64(s, 1, ids[i], &rc);
+		bind_text(s, 2, EA_RUN_STATUS_ABANDONED, &rc);
+		if (rc == SQLITE_OK)
+			rc = run_stmt(s);
+		if (rc != SQLITE_DONE)
+			e = db_fail(st, rc, "marking an abandoned run interrupted", errbuf, errlen);
+	}
+	free(ids);
+	return e;
+}
+
+static ea_status find_input(ea_store *st, const char *sha256, bool *found, int64_t *run_id, bool *running,
+			    char *errbuf, size_t errlen)
+{
+	sqlite3_stmt *s = st->stmt[S_FIND_INPUT];
+	int rc = SQLITE_OK;
+	*found = false;
+	bind_text(s, 1, sha256, &rc);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*found = true;
+		if (run_id)
+			*run_id = sqlite3_column_int64(s, 0);
+		if (running)
+			*running = sqlite3_column_int(s, 1) != 0;
+		rc = SQLITE_DONE;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, rc, "looking up earlier captures", errbuf, errlen);
+	return EA_OK;
+}
+
+static const char *base_name(const char *path);
+
+ea_status ea_store_claim_run(ea_store *st, const ea_run_claim *c, int64_t *run_id, int64_t *input_ids,
+			     ea_duplicate *dup, char *errbuf, size_t errlen)
+{
+	/* A run starts on its own commit: anything pending belongs to
+	 * whatever came before. Then one IMMEDIATE transaction: the write
+	 * lock is taken before the first read, so between the duplicate
+	 * check and the claim no other process can claim the same capture. */
+	ea_status e = tx_commit(st, errbuf, errlen);
+	if (e != EA_OK)
+		return e;
+	e = tx_begin(st, errbuf, errlen);
+	if (e != EA_OK)
+		return e;
+	int64_t id = 0;
+	bool held = false;
+
+	if (c->liveness && c->liveness->writer_alive) {
+		e = sweep_running(st, c->liveness, errbuf, errlen);
 		if (e != EA_OK)
 			goto fail;
 	}
-	e = tx_commit(st, errbuf, errlen);
+	for (unsigned i = 0; i < c->n_inputs && !c->force; i++) {
+		bool found = false, running = false;
+		int64_t prev = 0;
+		e = find_input(st, c->inputs[i].sha256, &found, &prev, &running, errbuf, errlen);
+		if (e != EA_OK)
+			goto fail;
+		if (found) {
+			if (dup)
+				*dup = (ea_duplicate){.input = i, .run_id = prev, .running = running};
+			e = ea_fail(EA_ERR_DUPLICATE, errbuf, errlen, "%s is already in run %lld",
+				    c->inputs[i].path, (long long)prev);
+			goto fail;
+		}
+	}
+	e = insert_run(st, c->info, c->matrix, &id, errbuf, errlen);
 	if (e != EA_OK)
+		goto fail;
+	for (unsigned i = 0; i < c->n_inputs; i++) {
+		const ea_input_info *in = &c->inputs[i];
+		sqlite3_stmt *s = st->stmt[S_CLAIM_INPUT];
+		int rc = SQLITE_OK;
+		bind_i64(s, 1, id, &rc);
+		bind_text(s, 2, ea_iface_name(in->iface), &rc);
+		bind_text(s, 3, in->path, &rc);
+		bind_text(s, 4, in->path ? base_name(in->path) : NULL, &rc);
+		bind_text(s, 5, in->sha256, &rc);
+		bind_u64(s, 6, in->size, &rc);
+		bind_text(s, 7, input_pending, &rc);
+		if (rc == SQLITE_OK)
+			rc = run_stmt(s);
+		if (rc != SQLITE_DONE) {
+			e = db_fail(st, rc, "claiming an input file", errbuf, errlen);
+			goto fail;
+		}
+		if (input_ids)
+			input_ids[i] = sqlite3_last_insert_rowid(st->db);
+	}
+	/* The proof of life is taken before the run becomes visible, so no
+	 * other process ever sees this run 'running' without it. */
+	if (c->liveness && c->liveness->hold) {
+		e = c->liveness->hold(c->liveness->ctx, id, errbuf, errlen);
+		if (e != EA_OK)
+			goto fail;
+		held = true;
+	}
+	e = tx_commit(st, errbuf, errlen);
+	if (e != EA_OK) {
+		if (held && c->liveness->release)
+			c->liveness->release(c->liveness->ctx, id);
 		return e;
+	}
 	*run_id = id;
 	return EA_OK;
 fail:
 	tx_abort(st);
+	if (held && c->liveness->release)
+		c->liveness->release(c->liveness->ctx, id);
 	return e;
 }
 
@@ -732,22 +934,7 @@ fail:
 ea_status ea_store_find_input(ea_store *st, const char *sha256, bool *found, int64_t *run_id,
 			      char *errbuf, size_t errlen)
 {
-	sqlite3_stmt *s = st->stmt[S_FIND_INPUT];
-	int rc = SQLITE_OK;
-	*found = false;
-	bind_text(s, 1, sha256, &rc);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*found = true;
-		if (run_id)
-			*run_id = sqlite3_column_int64(s, 0);
-		rc = SQLITE_DONE;
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return db_fail(st, rc, "looking up earlier captures", errbuf, errlen);
-	return EA_OK;
+	return find_input(st, sha256, found, run_id, NULL, errbuf, errlen);
 }
 
 static const char *base_name(const char *path)
@@ -787,6 +974,42 @@ ea_status ea_store_add_input(ea_store *st, int64_t run_id, const ea_input_info *
 	bind_text(s, 13, in->error, &rc);
 	if (rc == SQLITE_OK)
 		rc = run_stmt(s);
+	if (rc != SQLITE_DONE) {
+		e = db_fail(st, rc, "recording an input file", errbuf, errlen);
+		tx_abort(st);
+		return e;
+	}
+	return EA_OK;
+}
+
+ea_status ea_store_finish_input(ea_store *st, int64_t input_id, const ea_input_info *in,
+				char *errbuf, size_t errlen)
+{
+	/* Joins the batch of the file's flows, as ea_store_add_input does. */
+	ea_status e = tx_begin(st, errbuf, errlen);
+	if (e != EA_OK)
+		return e;
+	sqlite3_stmt *s = st->stmt[S_FINISH_INPUT];
+	int rc = SQLITE_OK;
+	bind_i64(s, 1, input_id, &rc);
+	bind_u64(s, 2, in->packets, &rc);
+	bind_u64(s, 3, in->bytes, &rc);
+	if (in->packets == 0) {
+		bind_null(s, 4, &rc);
+		bind_null(s, 5, &rc);
+	} else {
+		bind_u64(s, 4, in->first_us, &rc);
+		bind_u64(s, 5, in->last_us, &rc);
+	}
+	bind_i64(s, 6, in->linktype, &rc);
+	bind_i64(s, 7, in->truncated ? 1 : 0, &rc);
+	bind_text(s, 8, in->error, &rc);
+	if (rc == SQLITE_OK)
+		rc = run_stmt(s);
+	/* Nothing was changed: the batch queued before stays. */
+	if (rc == SQLITE_DONE && sqlite3_changes(st->db) != 1)
+		return ea_fail(EA_ERR_INTERNAL, errbuf, errlen, "%s: input %lld was never claimed",
+			       st->path, (long long)input_id);
 	if (rc != SQLITE_DONE) {
 		e = db_fail(st, rc, "recording an input file", errbuf, errlen);
 		tx_abort(st);

@@ -697,16 +697,18 @@ static void test_find_input(void **state)
 			    .linktype = 1};
 	assert_int_equal(ea_store_add_input(fx->st, run1, &in, fx->err, sizeof fx->err), EA_OK);
 	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
-	/* A run that has not finished does not hold its captures. */
+	/* A run still running holds its captures (its writer will store
+	 * them); ea_store_claim_run frees those of a run whose writer died. */
 	assert_int_equal(ea_store_find_input(fx->st, sha_a, &found, &run_id, fx->err, sizeof fx->err),
 			 EA_OK);
-	assert_false(found);
+	assert_true(found);
 	ea_run_totals done = {.finished_at = 1700000100, .status = "complete"};
 	assert_int_equal(ea_store_finish_run(fx->st, run1, &done, fx->err, sizeof fx->err), EA_OK);
 	close_store(fx);
 
 	open_store(fx);
-	/* Neither does a failed run, nor a capture recorded with an error. */
+	/* A failed or interrupted run does not hold its captures, nor does a
+	 * capture recorded with an error. */
 	int64_t failed_run = begin_run(fx);
 	ea_input_info in_b = in;
 	in_b.sha256 = sha_b;
@@ -718,6 +720,11 @@ static void test_find_input(void **state)
 	assert_int_equal(ea_store_add_input(fx->st, errored_run, &in_b, fx->err, sizeof fx->err), EA_OK);
 	ea_run_totals partial = {.finished_at = 1700000300, .status = "partial: 1 of 1 captures unreadable"};
 	assert_int_equal(ea_store_finish_run(fx->st, errored_run, &partial, fx->err, sizeof fx->err), EA_OK);
+	int64_t stopped_run = begin_run(fx);
+	in_b.error = "interrupted after 7 records by SIGINT";
+	assert_int_equal(ea_store_add_input(fx->st, stopped_run, &in_b, fx->err, sizeof fx->err), EA_OK);
+	ea_run_totals stopped = {.finished_at = 1700000300, .status = "interrupted: SIGINT"};
+	assert_int_equal(ea_store_finish_run(fx->st, stopped_run, &stopped, fx->err, sizeof fx->err), EA_OK);
 	in_b.error = NULL;
 
 	int64_t run2 = begin_run(fx);
@@ -737,6 +744,175 @@ static void test_find_input(void **state)
 	assert_int_equal(ea_store_find_input(fx->st, sha_a, &found, &run_id, fx->err, sizeof fx->err),
 			 EA_OK);
 	assert_int_equal(run_id, run1);
+}
+
+/* ---- claims: the duplicate check and the claim are one transaction ---- */
+
+/* A liveness stand-in: runs listed in dead[] have no writer any more. */
+typedef struct {
+	int64_t dead[4];
+	unsigned n_dead;
+	int64_t held;
+	unsigned holds, releases;
+	ea_status hold_result;
+} fake_liveness;
+
+static bool fake_alive(void *ctx, int64_t run_id)
+{
+	fake_liveness *fl = ctx;
+	for (unsigned i = 0; i < fl->n_dead; i++)
+		if (fl->dead[i] == run_id)
+			return false;
+	return true;
+}
+
+static ea_status fake_hold(void *ctx, int64_t run_id, char *errbuf, size_t errlen)
+{
+	fake_liveness *fl = ctx;
+	fl->holds++;
+	fl->held = run_id;
+	return fl->hold_result == EA_OK ? EA_OK : ea_fail(fl->hold_result, errbuf, errlen, "no lock");
+}
+
+static void fake_release(void *ctx, int64_t run_id)
+{
+	fake_liveness *fl = ctx;
+	fl->releases++;
+}
+
+static const ea_run_info claim_info = {
+	.tool_version = "0.1.0", .command_line = "edgeaudit read", .started_at = 1700000000,
+};
+
+static ea_status claim(fixture *fx, fake_liveness *fl, const ea_input_info *in, unsigned n, bool force,
+		       int64_t *run, int64_t *ids, ea_duplicate *dup)
+{
+	ea_run_liveness live = {.writer_alive = fake_alive, .hold = fake_hold, .release = fake_release, .ctx = fl};
+	ea_run_claim c = {.info = &claim_info, .matrix = &fx->m, .inputs = in, .n_inputs = n,
+			  .force = force, .liveness = &live};
+	return ea_store_claim_run(fx->st, &c, run, ids, dup, fx->err, sizeof fx->err);
+}
+
+static void test_claim_run(void **state)
+{
+	fixture *fx = *state;
+	open_store(fx);
+	static const char sha_a[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+	static const char sha_b[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+	ea_input_info in[2] = {
+		{.iface = EA_IFACE_EXTERNAL, .path = "/c/a.pcap", .sha256 = sha_a, .size = 100},
+		{.iface = EA_IFACE_INTERNAL, .path = "/c/b.pcap", .sha256 = sha_b, .size = 200},
+	};
+	fake_liveness fl = {0};
+	int64_t run1 = 0, ids[2] = {0, 0};
+	ea_duplicate dup = {0};
+	assert_int_equal(claim(fx, &fl, in, 2, false, &run1, ids, &dup), EA_OK);
+	assert_true(run1 > 0);
+	/* The lock was taken for the run, before the claim was committed. */
+	assert_int_equal(fl.holds, 1);
+	assert_int_equal(fl.held, run1);
+	/* Claimed inputs say they were not read until their end is recorded. */
+	assert_query(fx->st, "SELECT file_name, iface, size, packets, linktype, error FROM inputs ORDER BY id",
+		     "a.pcap|external|100|0|-1|not read to the end: the run did not finish\n"
+		     "b.pcap|internal|200|0|-1|not read to the end: the run did not finish\n");
+	assert_query(fx->st, "SELECT COUNT(*) FROM rules", "4\n");
+
+	/* A second process claiming b while run 1 is alive: refused, nothing
+	 * written. */
+	int64_t run2 = 0;
+	assert_int_equal(claim(fx, &fl, &in[1], 1, false, &run2, NULL, &dup), EA_ERR_DUPLICATE);
+	assert_int_equal(dup.input, 0);
+	assert_int_equal(dup.run_id, run1);
+	assert_true(dup.running);
+	assert_int_equal(fl.holds, 1);
+	assert_query(fx->st, "SELECT COUNT(*) FROM runs", "1\n");
+	/* --force claims it anyway. */
+	assert_int_equal(claim(fx, &fl, &in[1], 1, true, &run2, NULL, NULL), EA_OK);
+	assert_true(run2 > run1);
+
+	/* Run 1 ends: a's reading is recorded. */
+	ea_input_info done = in[0];
+	done.packets = 3;
+	done.bytes = 180;
+	done.first_us = 5;
+	done.last_us = 9;
+	done.linktype = 1;
+	assert_int_equal(ea_store_finish_input(fx->st, ids[0], &done, fx->err, sizeof fx->err), EA_OK);
+	assert_int_equal(ea_store_finish_input(fx->st, 9999, &done, fx->err, sizeof fx->err), EA_ERR_INTERNAL);
+	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
+	assert_query(fx->st, "SELECT packets, first_seen, last_seen, linktype, error IS NULL FROM inputs WHERE id = 1",
+		     "3|5|9|1|1\n");
+
+	/* Both writers die without finishing: the next claim marks them
+	 * interrupted, and their captures are free again. */
+	fl.dead[fl.n_dead++] = run1;
+	fl.dead[fl.n_dead++] = run2;
+	int64_t run3 = 0;
+	assert_int_equal(claim(fx, &fl, in, 2, false, &run3, ids, &dup), EA_OK);
+	char want[256];
+	snprintf(want, sizeof want, "%lld|" EA_RUN_STATUS_ABANDONED "\n%lld|" EA_RUN_STATUS_ABANDONED "\n%lld|running\n",
+		 (long long)run1, (long long)run2, (long long)run3);
+	assert_query(fx->st, "SELECT id, status FROM runs ORDER BY id", want);
+
+	/* A finished run holds its captures; the claim's sweep leaves
+	 * finished runs alone even when their writer has gone. */
+	ea_run_totals t = {.finished_at = 1700000100, .status = "complete"};
+	ea_input_info done_b = in[1];
+	assert_int_equal(ea_store_finish_input(fx->st, ids[0], &done, fx->err, sizeof fx->err), EA_OK);
+	assert_int_equal(ea_store_finish_input(fx->st, ids[1], &done_b, fx->err, sizeof fx->err), EA_OK);
+	assert_int_equal(ea_store_finish_run(fx->st, run3, &t, fx->err, sizeof fx->err), EA_OK);
+	fl.dead[fl.n_dead++] = run3;
+	assert_int_equal(claim(fx, &fl, &in[1], 1, false, &run2, NULL, &dup), EA_ERR_DUPLICATE);
+	assert_int_equal(dup.run_id, run3);
+	assert_false(dup.running);
+	assert_query(fx->st, "SELECT status FROM runs WHERE id = 3", "complete\n");
+
+	/* A lock that cannot be taken: nothing is committed, and nothing
+	 * stays held. */
+	fl.hold_result = EA_ERR_IO;
+	unsigned holds = fl.holds;
+	assert_int_equal(claim(fx, &fl, in, 2, true, &run2, NULL, NULL), EA_ERR_IO);
+	assert_int_equal(fl.holds, holds + 1);
+	assert_int_equal(fl.releases, 0); /* it was never taken */
+	assert_query(fx->st, "SELECT COUNT(*) FROM runs", "3\n");
+}
+
+/* A database written by a run is left in rollback-journal mode, readable
+ * without a WAL shared-memory file (evidence on read-only storage). */
+static void test_close_leaves_rollback_journal(void **state)
+{
+	fixture *fx = *state;
+	open_store(fx);
+	assert_query(fx->st, "PRAGMA journal_mode", "wal\n");
+	begin_run(fx);
+	/* Another connection open at that moment: the switch waits for the
+	 * last one and does not block. */
+	sqlite3 *other = NULL;
+	assert_int_equal(sqlite3_open(fx->path, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(other, "SELECT COUNT(*) FROM runs", NULL, NULL, NULL), SQLITE_OK);
+	close_store(fx);
+	char *mode = NULL;
+	sqlite3_stmt *s = NULL;
+	assert_int_equal(sqlite3_prepare_v2(other, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	mode = strdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	assert_string_equal(mode, "wal");
+	free(mode);
+	sqlite3_close(other);
+
+	open_store(fx);
+	close_store(fx);
+	char wal[160], shm[160];
+	snprintf(wal, sizeof wal, "%s-wal", fx->path);
+	snprintf(shm, sizeof shm, "%s-shm", fx->path);
+	assert_int_equal(access(wal, F_OK), -1);
+	assert_int_equal(access(shm, F_OK), -1);
+	ea_store *ro = NULL;
+	assert_int_equal(ea_store_open_readonly(fx->path, &ro, fx->err, sizeof fx->err), EA_OK);
+	assert_query(ro, "PRAGMA journal_mode", "delete\n");
+	assert_query(ro, "SELECT COUNT(*) FROM runs", "1\n");
+	ea_store_close(ro, NULL, 0);
 }
 
 /* ---- upgrades and refusals --------------------------------------------- */
@@ -956,6 +1132,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failure_keeps_committed_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_add_flow_checks_match_result, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_find_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_leaves_rollback_journal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_version_1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_newer_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_foreign_database, setup, teardown),
