@@ -173,12 +173,31 @@ static void handle_frame(ea_audit *a, ea_iface iface, const ea_frame *frame)
 		ea_classify_packet(a->classifier, &f->cls, &pkt, f->transport, f->port[1]);
 }
 
+/* Counts a frame the decoder refused for its link type, per link type (a
+ * pcapng file has one per interface), so the caller can name them. */
+static void note_unsupported(ea_input_info *info, int linktype)
+{
+	info->unsupported_frames++;
+	for (unsigned i = 0; i < info->n_unsupported; i++) {
+		if (info->unsupported[i].linktype == linktype) {
+			info->unsupported[i].frames++;
+			return;
+		}
+	}
+	if (info->n_unsupported < EA_MAX_UNSUPPORTED_LINKTYPES) {
+		info->unsupported[info->n_unsupported].linktype = linktype;
+		info->unsupported[info->n_unsupported].frames = 1;
+		info->n_unsupported++;
+	}
+}
+
 ea_status ea_audit_read(ea_audit *a, ea_source *src, ea_iface iface, ea_input_info *info,
 			char *errbuf, size_t errlen)
 {
 	ea_frame frame;
 	ea_source_result r;
 	ea_status st = EA_OK;
+	bool interrupted = false;
 
 	info->linktype = ea_source_linktype(src);
 	while ((r = ea_source_next(src, &frame, errbuf, errlen)) == EA_SOURCE_FRAME) {
@@ -190,9 +209,18 @@ ea_status ea_audit_read(ea_audit *a, ea_source *src, ea_iface iface, ea_input_in
 			info->first_us = frame.ts_us;
 		if (frame.ts_us > info->last_us)
 			info->last_us = frame.ts_us;
+		uint64_t decoded = a->totals.decoded;
+		uint64_t unsupported = a->totals.anomalies[EA_ANOMALY_UNSUPPORTED_LINKTYPE];
 		handle_frame(a, iface, &frame);
+		info->decoded += a->totals.decoded - decoded;
+		if (a->totals.anomalies[EA_ANOMALY_UNSUPPORTED_LINKTYPE] != unsupported)
+			note_unsupported(info, frame.linktype);
 		if (a->store_status != EA_OK)
 			break;
+		if (a->cfg.stop && *a->cfg.stop) {
+			interrupted = true;
+			break;
+		}
 		if ((a->totals.packets & 0xffff) == 0) {
 			if (a->cfg.on_progress)
 				a->cfg.on_progress(a->cfg.hook_ctx, &a->totals);
@@ -204,6 +232,9 @@ ea_status ea_audit_read(ea_audit *a, ea_source *src, ea_iface iface, ea_input_in
 		a->totals.anomalies[EA_ANOMALY_TRUNCATED_RECORD]++;
 	if (a->store_status != EA_OK)
 		return ea_fail(a->store_status, errbuf, errlen, "%s", a->store_err);
+	if (interrupted)
+		return ea_fail(EA_ERR_INTERRUPTED, errbuf, errlen, "interrupted after %llu records",
+			       (unsigned long long)info->packets);
 	if (r == EA_SOURCE_ERROR)
 		st = EA_ERR_FORMAT;
 	return st;

@@ -9,6 +9,7 @@
 #ifndef EA_AUDIT_H
 #define EA_AUDIT_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "decode.h"
@@ -48,15 +49,21 @@ typedef struct {
 	ea_flow_hook on_flow;
 	ea_progress_hook on_progress;
 	void *hook_ctx;
+	/* NULL, or a flag a signal handler sets (main owns it): reading
+	 * stops at the next frame once it is non-zero. */
+	const volatile sig_atomic_t *stop;
 } ea_audit_config;
 
 typedef struct ea_audit ea_audit;
 
 ea_status ea_audit_new(const ea_audit_config *cfg, ea_audit **out, char *errbuf, size_t errlen);
 /* Reads every frame of src as traffic of iface. info->packets, bytes,
- * first_us, last_us and truncated are filled in. A source error ends the
- * file with EA_ERR_FORMAT (frames read so far are kept); a store error
- * returns EA_ERR_DB. */
+ * first_us, last_us, truncated, decoded and the unsupported link types
+ * are filled in. A source error ends the file with EA_ERR_FORMAT (frames
+ * read so far are kept); a store error returns EA_ERR_DB; *cfg.stop set
+ * returns EA_ERR_INTERRUPTED with the flows that ended so far queued for
+ * the store and the others still open (ea_audit_finish is then not
+ * called: an interrupted run records only what was decided). */
 ea_status ea_audit_read(ea_audit *a, ea_source *src, ea_iface iface, ea_input_info *info,
 			char *errbuf, size_t errlen);
 /* Ends every flow still open (end of input) and stores it. */

@@ -16,6 +16,7 @@ const char *ea_status_name(ea_status st)
 	case EA_ERR_DUPLICATE: return "already recorded";
 	case EA_ERR_NOMEM: return "out of memory";
 	case EA_ERR_INTERNAL: return "internal error";
+	case EA_ERR_INTERRUPTED: return "interrupted";
 	}
 	return "unknown error";
 }

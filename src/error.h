@@ -19,6 +19,7 @@ typedef enum {
 	EA_ERR_DUPLICATE, /* that capture is already in the database */
 	EA_ERR_NOMEM,
 	EA_ERR_INTERNAL,
+	EA_ERR_INTERRUPTED, /* stopped on request (SIGINT, SIGTERM) before the end */
 } ea_status;
 
 /* Exit codes, documented in the README: 0 success, 1 runtime failure,

@@ -3,6 +3,7 @@
  * The only place that prints usage, decides exit codes and calls exit().
  * Everything below it returns ea_status with a message. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/random.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include "portsig.h"
 #include "progress.h"
 #include "report.h"
+#include "runlock.h"
 #include "site.h"
 #include "store.h"
 #include "textparse.h"
@@ -45,7 +47,8 @@ static const char usage_main[] =
 	"\n"
 	"'edgeaudit <command> --help' describes each command.\n"
 	"Exit codes: 0 success, 1 runtime failure (a capture or the database),\n"
-	"2 usage or configuration error (an option, a data file missing or wrong).\n";
+	"2 usage or configuration error (an option, a data file missing or wrong),\n"
+	"130 or 143 'read' stopped by SIGINT or SIGTERM (its run is marked interrupted).\n";
 
 static const char usage_read[] =
 	"usage: edgeaudit read --site FILE --db FILE [--external PCAP]... [--internal PCAP]...\n"
@@ -71,12 +74,22 @@ static const char usage_read[] =
 	"anything is written: a missing one, or one already in the database, stops\n"
 	"the run there (exit 1). A file that turns out not to be a readable capture\n"
 	"is reported and recorded with its error, the others are still read, and the\n"
-	"exit code is 1. A database failure ends the run, marked failed, keeping\n"
-	"every flow stored so far; its captures may then be read again.\n"
+	"exit code is 1; so is one of which no frame could be decoded (a link type\n"
+	"edgeaudit does not decode: named in a warning). A database failure ends\n"
+	"the run, marked failed, keeping every flow stored so far; its captures may\n"
+	"then be read again.\n"
 	"\n"
-	"Exit codes: 0 every capture read; 1 a capture missing, unreadable or already\n"
-	"recorded, or a database failure; 2 a bad option, or a data file (matrix,\n"
-	"signatures, site) missing or wrong: nothing is written.\n";
+	"SIGINT (Ctrl-C) or SIGTERM stops reading: the flows that had ended are\n"
+	"stored, flows still open are not, the run is marked interrupted and the\n"
+	"exit code is 130 (SIGINT) or 143 (SIGTERM). A run whose process was killed\n"
+	"outright is marked interrupted by the next 'read' of the database. The\n"
+	"captures of an interrupted run may be read again without --force, and\n"
+	"'report' never counts an interrupted run with the complete ones.\n"
+	"\n"
+	"Exit codes: 0 every capture read; 1 a capture missing, unreadable, of which\n"
+	"nothing could be decoded, or already recorded, or a database failure; 2 a\n"
+	"bad option, or a data file (matrix, signatures, site) missing or wrong:\n"
+	"nothing is written; 130 or 143 stopped by SIGINT or SIGTERM.\n";
 
 static const char usage_report[] =
 	"usage: edgeaudit report --db FILE [--run ID] [--top N]\n"
@@ -471,6 +484,69 @@ static uint64_t random_seed(void)
 	return seed;
 }
 
+/* The one piece of global state, and the only thing a signal handler
+ * touches: the number of the signal (SIGINT, SIGTERM) that asked `read`
+ * to stop, 0 until then. The packet loop sees it through the pointer in
+ * ea_audit_config. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void catch_stop_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	/* SA_RESTART: reads of the capture and SQLite's calls carry on and
+	 * the loop sees the flag at the next frame. SA_RESETHAND: a second
+	 * Ctrl-C ends the process at once; its run lock then lets the next
+	 * run mark it interrupted. */
+	sa.sa_flags = SA_RESTART | SA_RESETHAND;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* The store's liveness callbacks over the run lock file. */
+static bool run_writer_alive(void *ctx, int64_t run_id)
+{
+	/* Only a proof of death frees a run: when we cannot tell, it stays. */
+	return ea_runlock_writer(ctx, run_id) != EA_WRITER_GONE;
+}
+
+static ea_status run_hold(void *ctx, int64_t run_id, char *errbuf, size_t errlen)
+{
+	return ea_runlock_hold(ctx, run_id, errbuf, errlen);
+}
+
+static void run_release(void *ctx, int64_t run_id)
+{
+	ea_runlock_release(ctx, run_id);
+}
+
+/* "path: no frame could be decoded: link type 160 (USER13) ..." */
+static void describe_unsupported(const ea_input_info *in, bool nothing, char *out, size_t outlen)
+{
+	size_t used;
+	if (nothing)
+		used = (size_t)snprintf(out, outlen, "%s: no frame could be decoded: link type", in->path);
+	else
+		used = (size_t)snprintf(out, outlen, "%s: %llu of %llu frames not decoded: link type", in->path,
+					(unsigned long long)in->unsupported_frames,
+					(unsigned long long)in->packets);
+	for (unsigned i = 0; i < in->n_unsupported && used < outlen; i++) {
+		const char *name = ea_source_linktype_name(in->unsupported[i].linktype);
+		used += (size_t)snprintf(out + used, outlen - used, "%s %d (%s)", i ? "," : "",
+					 in->unsupported[i].linktype, name ? name : "no name known to libpcap");
+	}
+	if (used < outlen)
+		snprintf(out + used, outlen - used, " %s not decoded by edgeaudit",
+			 in->n_unsupported > 1 ? "are" : "is");
+}
+
 static int cmd_read(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -485,19 +561,24 @@ static int cmd_read(int argc, char **argv)
 	bool force = false, quiet = false;
 	unsigned long max_flows = EA_DEFAULT_MAX_FLOWS;
 	input_file *inputs = calloc((size_t)argc, sizeof *inputs);
+	ea_input_info *claimed = calloc((size_t)argc, sizeof *claimed);
+	int64_t *input_ids = calloc((size_t)argc, sizeof *input_ids);
 	unsigned n_inputs = 0, n_failed = 0;
 	char *errbuf = calloc(1, ERRBUF_SIZE);
 	config_set cfg = {0};
 	ea_store *store = NULL;
+	ea_runlock *runlock = NULL;
 	ea_audit *audit = NULL;
 	int64_t run_id = 0;
 	bool run_finished = false;
 	int rc = EA_EXIT_OK;
 	int opt;
 
-	if (!inputs || !errbuf) {
+	if (!inputs || !claimed || !input_ids || !errbuf) {
 		fputs("edgeaudit: out of memory\n", stderr);
 		free(inputs);
+		free(claimed);
+		free(input_ids);
 		free(errbuf);
 		return EA_EXIT_RUNTIME;
 	}
@@ -593,24 +674,11 @@ static int cmd_read(int argc, char **argv)
 	st = ea_store_open(db_path, &store, errbuf, ERRBUF_SIZE);
 	if (st == EA_OK)
 		st = ea_store_set_cache(store, EA_DB_WRITE_CACHE_KIB, errbuf, ERRBUF_SIZE);
+	if (st == EA_OK)
+		st = ea_runlock_open(db_path, true, &runlock, errbuf, ERRBUF_SIZE);
 	if (st != EA_OK) {
 		rc = fail_exit(st, errbuf);
 		goto out;
-	}
-	for (unsigned i = 0; i < n_inputs && !force; i++) {
-		bool found = false;
-		int64_t prev_run = 0;
-		st = ea_store_find_input(store, inputs[i].sha256, &found, &prev_run, errbuf, ERRBUF_SIZE);
-		if (st == EA_OK && found) {
-			snprintf(errbuf, ERRBUF_SIZE, "%s is already in %s (run %lld, sha256 %.16s…); "
-				 "use --force to read it again", inputs[i].path, db_path, (long long)prev_run,
-				 inputs[i].sha256);
-			st = EA_ERR_DUPLICATE;
-		}
-		if (st != EA_OK) {
-			rc = fail_exit(st, errbuf);
-			goto out;
-		}
 	}
 
 	char matrix_sha[65], ports_sha[65], site_sha[65], cmdline[2048];
@@ -629,7 +697,29 @@ static int cmd_read(int argc, char **argv)
 		.site_path = site_path, .site_sha256 = site_sha,
 		.command_line = cmdline, .started_at = (int64_t)time(NULL),
 	};
-	st = ea_store_begin_run(store, &info, &cfg.matrix, &run_id, errbuf, ERRBUF_SIZE);
+	for (unsigned i = 0; i < n_inputs; i++)
+		claimed[i] = (ea_input_info){.iface = inputs[i].iface, .path = inputs[i].path,
+					     .sha256 = inputs[i].sha256, .size = inputs[i].size};
+	/* From the claim on, a signal stops the run cleanly instead of
+	 * killing the process mid-write. */
+	catch_stop_signals();
+	ea_run_liveness live = {.writer_alive = run_writer_alive, .hold = run_hold,
+				.release = run_release, .ctx = runlock};
+	ea_run_claim claim = {.info = &info, .matrix = &cfg.matrix, .inputs = claimed,
+			      .n_inputs = n_inputs, .force = force, .liveness = &live};
+	ea_duplicate dup = {0};
+	st = ea_store_claim_run(store, &claim, &run_id, input_ids, &dup, errbuf, ERRBUF_SIZE);
+	if (st == EA_ERR_DUPLICATE && dup.input < n_inputs) {
+		const input_file *d = &inputs[dup.input];
+		if (dup.running)
+			snprintf(errbuf, ERRBUF_SIZE, "%s is being read into %s by run %lld, still running "
+				 "(sha256 %.16s…); wait for it to finish, or use --force", d->path, db_path,
+				 (long long)dup.run_id, d->sha256);
+		else
+			snprintf(errbuf, ERRBUF_SIZE, "%s is already in %s (run %lld, sha256 %.16s…); "
+				 "use --force to read it again", d->path, db_path, (long long)dup.run_id,
+				 d->sha256);
+	}
 	if (st != EA_OK) {
 		run_id = 0;
 		rc = fail_exit(st, errbuf);
@@ -644,6 +734,7 @@ static int cmd_read(int argc, char **argv)
 		.store = store, .run_id = run_id, .max_flows = (unsigned)max_flows,
 		.hash_seed = random_seed(),
 		.on_progress = show_progress, .hook_ctx = &progress,
+		.stop = &stop_signal,
 	};
 	st = ea_audit_new(&acfg, &audit, errbuf, ERRBUF_SIZE);
 	if (st != EA_OK) {
@@ -651,13 +742,17 @@ static int cmd_read(int argc, char **argv)
 		goto out;
 	}
 
-	for (unsigned i = 0; i < n_inputs; i++) {
-		ea_input_info in = {
-			.iface = inputs[i].iface, .path = inputs[i].path,
-			.sha256 = inputs[i].sha256, .size = inputs[i].size,
-		};
+	int stopped_by = 0;
+	for (unsigned i = 0; i < n_inputs && !stopped_by; i++) {
+		ea_input_info in = claimed[i];
 		ea_source *src = NULL;
+		char why[512];
 		errbuf[0] = '\0';
+		if (stop_signal) {
+			/* Stopped between two files: this one was not read. */
+			stopped_by = stop_signal;
+			break;
+		}
 		st = ea_source_open_file(inputs[i].path, &src, errbuf, ERRBUF_SIZE);
 		if (st == EA_OK) {
 			progress.current = src;
@@ -668,20 +763,38 @@ static int cmd_read(int argc, char **argv)
 		progress.done_bytes += inputs[i].size;
 		if (progress.tty)
 			fputs("\r\033[K", stderr);
-		/* A capture we cannot read is that capture's problem; anything
-		 * else (the database, memory) ends the run. */
-		if (st != EA_OK && st != EA_ERR_FORMAT && st != EA_ERR_IO) {
+		if (st == EA_ERR_INTERRUPTED) {
+			stopped_by = stop_signal ? stop_signal : SIGINT;
+			snprintf(why, sizeof why, "%s by %s", errbuf, sigabbrev_np(stopped_by));
+			in.error = why;
+		} else if (st != EA_OK && st != EA_ERR_FORMAT && st != EA_ERR_IO) {
+			/* A capture we cannot read is that capture's problem;
+			 * anything else (the database, memory) ends the run. */
 			rc = fail_exit(st, errbuf);
 			goto out;
-		}
-		if (st != EA_OK) {
+		} else if (st != EA_OK) {
 			print_error("edgeaudit: ", errbuf);
 			in.error = errbuf;
 			n_failed++;
-		} else if (in.truncated) {
-			print_error("edgeaudit: warning: ", errbuf);
+		} else {
+			if (in.truncated)
+				print_error("edgeaudit: warning: ", errbuf);
+			/* Frames of a link type we do not decode are named; a
+			 * capture of which nothing could be decoded for that
+			 * reason is as lost as an unreadable one. */
+			if (in.unsupported_frames > 0) {
+				bool nothing = in.decoded == 0 && in.unsupported_frames == in.packets;
+				describe_unsupported(&in, nothing, why, sizeof why);
+				if (nothing) {
+					print_error("edgeaudit: ", why);
+					in.error = why;
+					n_failed++;
+				} else {
+					print_error("edgeaudit: warning: ", why);
+				}
+			}
 		}
-		st = ea_store_add_input(store, run_id, &in, errbuf, ERRBUF_SIZE);
+		st = ea_store_finish_input(store, input_ids[i], &in, errbuf, ERRBUF_SIZE);
 		if (st == EA_OK)
 			st = ea_store_flush(store, errbuf, ERRBUF_SIZE);
 		if (st != EA_OK) {
@@ -690,14 +803,33 @@ static int cmd_read(int argc, char **argv)
 		}
 	}
 
+	char status[96];
+	if (stopped_by) {
+		/* What was decided (the flows that ended) is stored; flows
+		 * still open are not: their verdict was never reached. */
+		snprintf(status, sizeof status, "interrupted: %s", sigabbrev_np(stopped_by));
+		st = finish_run(store, run_id, ea_audit_get_totals(audit), status, errbuf, ERRBUF_SIZE);
+		if (st != EA_OK) {
+			rc = fail_exit(st, errbuf);
+			goto out;
+		}
+		run_finished = true;
+		snprintf(errbuf, ERRBUF_SIZE, "interrupted by %s: run %lld in %s is marked interrupted, with the "
+			 "%llu flows that had ended; read the captures again (no --force needed) for a "
+			 "complete run", sigabbrev_np(stopped_by), (long long)run_id, db_path,
+			 (unsigned long long)ea_audit_get_totals(audit)->flows);
+		print_error("edgeaudit: ", errbuf);
+		rc = 128 + stopped_by;
+		goto out;
+	}
 	st = ea_audit_finish(audit, errbuf, ERRBUF_SIZE);
 	if (st != EA_OK) {
 		rc = fail_exit(st, errbuf);
 		goto out;
 	}
-	char status[64];
 	if (n_failed)
-		snprintf(status, sizeof status, "partial: %u of %u captures unreadable", n_failed, n_inputs);
+		snprintf(status, sizeof status, "partial: %u of %u captures unreadable or undecodable",
+			 n_failed, n_inputs);
 	else
 		snprintf(status, sizeof status, "complete");
 	st = finish_run(store, run_id, ea_audit_get_totals(audit), status, errbuf, ERRBUF_SIZE);
@@ -726,8 +858,13 @@ out:
 		if (ea_store_close(store, close_err, sizeof close_err) != EA_OK && rc == EA_EXIT_OK)
 			rc = fail_exit(EA_ERR_DB, close_err);
 	}
+	/* Only now: the run's status is committed, so nobody may take it for
+	 * abandoned while it is still being finished. */
+	ea_runlock_close(runlock);
 	config_free(&cfg);
 	free(inputs);
+	free(claimed);
+	free(input_ids);
 	free(errbuf);
 	return rc;
 }

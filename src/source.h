@@ -30,4 +30,8 @@ int ea_source_linktype(const ea_source *s);
 uint64_t ea_source_position(const ea_source *s);
 void ea_source_close(ea_source *s);
 
+/* The name libpcap gives a LINKTYPE_/DLT_ value ("EN10MB", "USER13"),
+ * NULL for a value it does not know. Static storage, never freed. */
+const char *ea_source_linktype_name(int linktype);
+
 #endif

@@ -97,3 +97,19 @@ void ea_source_close(ea_source *s)
 	free(s->path);
 	free(s);
 }
+
+const char *ea_source_linktype_name(int linktype)
+{
+	/* LINKTYPE_USER0..15 (147-162, "reserved for private use" in the
+	 * tcpdump.org link-layer header types list) have no entry in
+	 * libpcap's name table. */
+	static const char *const user[16] = {
+		"USER0", "USER1", "USER2", "USER3", "USER4", "USER5", "USER6", "USER7",
+		"USER8", "USER9", "USER10", "USER11", "USER12", "USER13", "USER14", "USER15",
+	};
+	/* ea_frame.linktype is what pcap_datalink gives: already a DLT_. */
+	const char *name = pcap_datalink_val_to_name(linktype);
+	if (!name && linktype >= DLT_USER0 && linktype <= DLT_USER15)
+		name = user[linktype - DLT_USER0];
+	return name;
+}
