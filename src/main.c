@@ -100,7 +100,10 @@ static const char usage_report[] =
 	"documented rows, and what could not be decoded.\n"
 	"\n"
 	"  --db FILE   the database written by 'edgeaudit read' (required)\n"
-	"  --run ID    one run only (default: every run in the database)\n"
+	"  --run ID    one run only, whatever its status (default: the finished runs,\n"
+	"              each capture counted once: a capture read again with --force\n"
+	"              counts in the later run; runs still running, interrupted or\n"
+	"              failed are listed apart with the flows they stored)\n"
 	"  --top N     talkers listed per finding (default 5)\n"
 	"\n"
 	"Exit codes: 0 report printed; 1 no such database, or it cannot be read;\n"
@@ -495,6 +498,11 @@ static void on_stop_signal(int sig)
 	stop_signal = sig;
 }
 
+static const char *stop_signal_name(int sig)
+{
+	return sig == SIGTERM ? "SIGTERM" : "SIGINT";
+}
+
 static void catch_stop_signals(void)
 {
 	struct sigaction sa;
@@ -506,7 +514,12 @@ static void catch_stop_signals(void)
 	 * Ctrl-C ends the process at once; its run lock then lets the next
 	 * run mark it interrupted. */
 	sa.sa_flags = SA_RESTART | SA_RESETHAND;
-	sigaction(SIGINT, &sa, NULL);
+	/* A SIGINT ignored on entry stays ignored: a shell script's
+	 * background jobs are started so, that Ctrl-C at the terminal stops
+	 * only what runs in the foreground. */
+	struct sigaction old;
+	if (sigaction(SIGINT, NULL, &old) != 0 || old.sa_handler != SIG_IGN)
+		sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 }
 
@@ -765,7 +778,7 @@ static int cmd_read(int argc, char **argv)
 			fputs("\r\033[K", stderr);
 		if (st == EA_ERR_INTERRUPTED) {
 			stopped_by = stop_signal ? stop_signal : SIGINT;
-			snprintf(why, sizeof why, "%s by %s", errbuf, sigabbrev_np(stopped_by));
+			snprintf(why, sizeof why, "%s by %s", errbuf, stop_signal_name(stopped_by));
 			in.error = why;
 		} else if (st != EA_OK && st != EA_ERR_FORMAT && st != EA_ERR_IO) {
 			/* A capture we cannot read is that capture's problem;
@@ -807,7 +820,7 @@ static int cmd_read(int argc, char **argv)
 	if (stopped_by) {
 		/* What was decided (the flows that ended) is stored; flows
 		 * still open are not: their verdict was never reached. */
-		snprintf(status, sizeof status, "interrupted: %s", sigabbrev_np(stopped_by));
+		snprintf(status, sizeof status, "interrupted: %s", stop_signal_name(stopped_by));
 		st = finish_run(store, run_id, ea_audit_get_totals(audit), status, errbuf, ERRBUF_SIZE);
 		if (st != EA_OK) {
 			rc = fail_exit(st, errbuf);
@@ -816,7 +829,7 @@ static int cmd_read(int argc, char **argv)
 		run_finished = true;
 		snprintf(errbuf, ERRBUF_SIZE, "interrupted by %s: run %lld in %s is marked interrupted, with the "
 			 "%llu flows that had ended; read the captures again (no --force needed) for a "
-			 "complete run", sigabbrev_np(stopped_by), (long long)run_id, db_path,
+			 "complete run", stop_signal_name(stopped_by), (long long)run_id, db_path,
 			 (unsigned long long)ea_audit_get_totals(audit)->flows);
 		print_error("edgeaudit: ", errbuf);
 		rc = 128 + stopped_by;
@@ -871,6 +884,11 @@ out:
 
 /* ---- report -------------------------------------------------------- */
 
+static ea_writer_state report_run_writer(void *ctx, int64_t run_id)
+{
+	return ea_runlock_writer(ctx, run_id);
+}
+
 static int cmd_report(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -919,13 +937,19 @@ static int cmd_report(int argc, char **argv)
 		return fail_exit(EA_ERR_IO, errbuf);
 	}
 	ea_store *store = NULL;
+	ea_runlock *runlock = NULL;
 	ea_status st = ea_store_open_readonly(db_path, &store, errbuf, sizeof errbuf);
 	if (st != EA_OK)
 		return fail_exit(st, errbuf);
-	ea_report_options ro = {.run_id = (int64_t)run, .top_n = (unsigned)top};
+	/* Read-only: only tells a run being written from an abandoned one. */
+	if (ea_runlock_open(db_path, false, &runlock, errbuf, sizeof errbuf) != EA_OK)
+		runlock = NULL;
+	ea_report_options ro = {.run_id = (int64_t)run, .top_n = (unsigned)top,
+				.run_writer = runlock ? report_run_writer : NULL, .writer_ctx = runlock};
 	st = ea_report_text(store, &ro, stdout, errbuf, sizeof errbuf);
 	char close_err[512];
 	ea_store_close(store, close_err, sizeof close_err);
+	ea_runlock_close(runlock);
 	if (st != EA_OK)
 		return fail_exit(st, errbuf);
 	return fflush(stdout) == 0 ? EA_EXIT_OK : fail_exit(EA_ERR_IO, "cannot write the report");

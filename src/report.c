@@ -21,9 +21,31 @@
 #include "icmp.h"
 #include "match.h"
 
-/* The run scope: parameter ?1 is the run id, "0" for every run. Text
- * parameters must be cast: '0' = 0 is false in SQLite. */
-#define IN_SCOPE(col) "(CAST(?1 AS INTEGER) = 0 OR " col " = CAST(?1 AS INTEGER))"
+/* A run finished: every capture read to its end (complete), or some
+ * unreadable or undecodable (partial); its flows are all it will have. */
+#define FINISHED(status) "(" status " = 'complete' OR " status " LIKE 'partial%')"
+
+/* The runs the default report counts: finished runs, each capture once.
+ * A capture read again (with --force) by a later finished run belongs to
+ * the later one, so a run all of whose captures were read again is
+ * superseded; a run with no capture read without error still counts (it
+ * has no flows, but its anomalies and errors are facts). Runs still
+ * running, interrupted or failed never count: their flows are a part of
+ * what their captures hold. */
+#define COUNTED_RUNS                                                                   \
+	"SELECT cr.id FROM runs cr WHERE " FINISHED("cr.status")                       \
+	" AND (NOT EXISTS (SELECT 1 FROM inputs ci WHERE ci.run_id = cr.id AND ci.error IS NULL)" \
+	"  OR EXISTS (SELECT 1 FROM inputs ci WHERE ci.run_id = cr.id AND ci.error IS NULL" \
+	"   AND NOT EXISTS (SELECT 1 FROM inputs cj JOIN runs cs ON cs.id = cj.run_id"    \
+	"    WHERE cj.sha256 = ci.sha256 AND cj.run_id > cr.id AND cj.error IS NULL"       \
+	"    AND " FINISHED("cs.status") ")))"
+
+/* The run scope: parameter ?1 is the run id, "0" for the counted runs.
+ * Text parameters must be cast: '0' = 0 is false in SQLite. The subquery
+ * does not depend on the row, so SQLite evaluates it once per query. */
+#define IN_SCOPE(col)                                                                  \
+	"(" col " IN (SELECT id FROM runs WHERE CASE WHEN CAST(?1 AS INTEGER) <> 0"     \
+	" THEN id = CAST(?1 AS INTEGER) ELSE id IN (" COUNTED_RUNS ") END))"
 
 /* Microseconds → "YYYY-MM-DDTHH:MM:SS.ffffffZ", as in the flow_verdicts
  * view; NULL stays NULL. */
@@ -38,6 +60,7 @@
 typedef struct {
 	ea_store *st;
 	FILE *out;
+	const ea_report_options *opt;
 	char run[24];         /* ?1: the run scope as text */
 	unsigned rows;        /* rows seen by the current query */
 } report;
@@ -138,13 +161,32 @@ static void put_short_hash(FILE *out, const char *hash)
 	put(out, sha);
 }
 
+/* A run's status; for a run still marked running, whether its writer is
+ * alive (the report never changes the database: a run whose writer is
+ * gone is marked interrupted by the next read). */
+static void put_status(report *r, const char *id, const char *status)
+{
+	put(r->out, status);
+	if (!status || strcmp(status, "running") != 0)
+		return;
+	ea_writer_state w = EA_WRITER_UNKNOWN;
+	if (r->opt->run_writer)
+		w = r->opt->run_writer(r->opt->writer_ctx, (int64_t)num(id));
+	if (w == EA_WRITER_ALIVE)
+		fputs(" (being written now)", r->out);
+	else if (w == EA_WRITER_GONE)
+		fputs(" (but its process has ended: interrupted)", r->out);
+	else
+		fputs(" (cannot tell whether its process is still alive)", r->out);
+}
+
 static int run_row(void *ctx, int ncols, const char *const *c)
 {
 	report *r = ctx;
 	FILE *out = r->out;
 	r->rows++;
 	fprintf(out, "Run %s: ", c[0]);
-	put(out, c[1]);
+	put_status(r, c[0], c[1]);
 	fputc('\n', out);
 	fputs("  tool     edgeaudit ", out);
 	put(out, c[2]);
@@ -219,6 +261,21 @@ static int input_row(void *ctx, int ncols, const char *const *c)
 	return 0;
 }
 
+/* A capture read more than once in the scope (--force): its flows are
+ * in the totals more than once. */
+static int twice_row(void *ctx, int ncols, const char *const *c)
+{
+	report *r = ctx;
+	fputs("  warning: ", r->out);
+	put(r->out, c[0]);
+	fputs(" was read ", r->out);
+	put(r->out, c[2]);
+	fputs(" times (runs ", r->out);
+	put(r->out, c[1]);
+	fputs("): its flows are counted that many times; use --run to see one run\n", r->out);
+	return 0;
+}
+
 static ea_status section_runs(report *r, char *errbuf, size_t errlen)
 {
 	const char *p[] = {r->run};
@@ -238,6 +295,51 @@ static ea_status section_runs(report *r, char *errbuf, size_t errlen)
 		", " ISO("last_seen") ", truncated, error, path"
 		" FROM inputs WHERE " IN_SCOPE("run_id") " ORDER BY run_id, id",
 		p, 1, input_row, r, errbuf, errlen);
+	if (e == EA_OK && r->rows == 0)
+		fputs("  (none)\n", r->out);
+	if (e == EA_OK)
+		e = query(r,
+			"SELECT MIN(file_name), group_concat(run_id, ', '), COUNT(*) FROM"
+			" (SELECT file_name, run_id, sha256, id FROM inputs"
+			"  WHERE error IS NULL AND " IN_SCOPE("run_id") " ORDER BY id)"
+			" GROUP BY sha256 HAVING COUNT(*) > 1 ORDER BY MIN(id)",
+			p, 1, twice_row, r, errbuf, errlen);
+	return e;
+}
+
+/* Runs left out of the default scope, with what they hold. */
+static int not_counted_row(void *ctx, int ncols, const char *const *c)
+{
+	report *r = ctx;
+	FILE *out = r->out;
+	r->rows++;
+	fputs("  run ", out);
+	put(out, c[0]);
+	fputs(": ", out);
+	if (c[4] && strcmp(c[4], "1") == 0)
+		fputs("superseded (every capture it read was read again by a later run)", out);
+	else
+		put_status(r, c[0], c[1]);
+	fputs("\n    ", out);
+	put(out, c[2]);
+	fputs(num(c[2]) == 1 ? " flow stored" : " flows stored", out);
+	if (c[3]) {
+		fputs("; captures: ", out);
+		put(out, c[3]);
+	}
+	fputc('\n', out);
+	return 0;
+}
+
+static ea_status section_not_counted(report *r, char *errbuf, size_t errlen)
+{
+	heading(r->out, "Runs not counted (incomplete or superseded)");
+	ea_status e = query(r,
+		"SELECT r.id, r.status, (SELECT COUNT(*) FROM flows f WHERE f.run_id = r.id),"
+		" (SELECT group_concat(file_name, ', ') FROM (SELECT file_name FROM inputs i"
+		"  WHERE i.run_id = r.id ORDER BY i.id)), " FINISHED("r.status")
+		" FROM runs r WHERE r.id NOT IN (" COUNTED_RUNS ") ORDER BY r.id",
+		NULL, 0, not_counted_row, r, errbuf, errlen);
 	if (e == EA_OK && r->rows == 0)
 		fputs("  (none)\n", r->out);
 	return e;
@@ -646,12 +748,13 @@ static ea_status section_anomalies(report *r, char *errbuf, size_t errlen)
 ea_status ea_report_text(ea_store *st, const ea_report_options *opt, FILE *out,
 			 char *errbuf, size_t errlen)
 {
-	report r = {.st = st, .out = out};
+	report r = {.st = st, .out = out, .opt = opt};
 	snprintf(r.run, sizeof r.run, "%" PRId64, opt->run_id);
 
-	/* The rows of the chosen run, or of the latest one: the current
-	 * matrix is the one to hold traffic against. */
-	int64_t rules_run = 0, nruns = 0;
+	/* The rows of the chosen run, or of the latest one counted (else the
+	 * latest of all): the current matrix is the one to hold traffic
+	 * against. */
+	int64_t rules_run = 0, nruns = 0, all_runs = 0;
 	const char *p[] = {r.run};
 	ea_status e = ea_store_query(st,
 		"SELECT COALESCE(MAX(id), 0) FROM runs WHERE " IN_SCOPE("id"),
@@ -659,6 +762,12 @@ ea_status ea_report_text(ea_store *st, const ea_report_options *opt, FILE *out,
 	if (e == EA_OK)
 		e = ea_store_query(st, "SELECT COUNT(*) FROM runs WHERE " IN_SCOPE("id"),
 				   p, 1, first_int_row, &nruns, errbuf, errlen);
+	if (e == EA_OK)
+		e = ea_store_query(st, "SELECT COUNT(*) FROM runs", NULL, 0, first_int_row, &all_runs,
+				   errbuf, errlen);
+	if (e == EA_OK && rules_run == 0 && opt->run_id == 0)
+		e = ea_store_query(st, "SELECT COALESCE(MAX(id), 0) FROM runs", NULL, 0, first_int_row,
+				   &rules_run, errbuf, errlen);
 	if (e != EA_OK)
 		return e;
 	if (opt->run_id != 0 && rules_run == 0)
@@ -669,14 +778,19 @@ ea_status ea_report_text(ea_store *st, const ea_report_options *opt, FILE *out,
 	if (opt->run_id != 0)
 		fprintf(out, "Scope: run %" PRId64 "\n", opt->run_id);
 	else
-		fprintf(out, "Scope: all runs (%" PRId64 ")\n", nruns);
-	if (nruns == 0) {
+		fprintf(out, "Scope: finished runs, each capture counted once (%" PRId64 " of %" PRId64
+			" runs)\n", nruns, all_runs);
+	if (all_runs == 0) {
 		fputs("\nNo runs recorded in this database.\n", out);
 		goto done;
 	}
 
 	heading(out, "Runs");
+	if (nruns == 0)
+		fputs("(no finished run)\n", out);
 	e = section_runs(&r, errbuf, errlen);
+	if (e == EA_OK && opt->run_id == 0)
+		e = section_not_counted(&r, errbuf, errlen);
 	if (e == EA_OK)
 		e = section_totals(&r, errbuf, errlen);
 	if (e == EA_OK)

@@ -8,14 +8,23 @@
 
 #include "error.h"
 #include "escape.h" /* ea_fputs_escaped: the report's escaping */
+#include "runlock.h"
 #include "store.h"
 
 typedef struct {
-	int64_t run_id;    /* 0: every run in the database */
+	int64_t run_id;    /* 0: the finished runs, each capture counted once */
 	unsigned top_n;    /* talkers listed per finding group */
+	/* Whether a run marked running is still being written (main asks
+	 * the run lock); NULL: cannot tell. */
+	ea_writer_state (*run_writer)(void *ctx, int64_t run_id);
+	void *writer_ctx;
 } ea_report_options;
 
-/* Plain-text report: totals per verdict; every documented row with its
+/* Plain-text report of one run, or by default of the finished (complete
+ * or partial) runs with each capture counted once — a capture read again
+ * by a later finished run counts there — and, apart, every run not
+ * counted (running, interrupted, failed, superseded) with its stored
+ * flows. Then: totals per verdict; every documented row with its
  * flows, bytes, first/last seen (rows never seen listed as candidates to
  * close); unexpected, mismatched and wrong-direction flows grouped by
  * interface, transport, responder port and protocol with counts and top

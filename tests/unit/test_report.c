@@ -402,7 +402,7 @@ static void test_documented_rows_and_unused(void **state)
 
 	/* Across all runs, the latest run's rows, counting both runs. */
 	text = report_text(fx, 0, 3);
-	assert_non_null(strstr(text, "Scope: all runs (2)"));
+	assert_non_null(strstr(text, "Scope: finished runs, each capture counted once (2 of 2 runs)"));
 	rows = section(text, "Documented rows");
 	char want[64];
 	snprintf(want, sizeof want, "rows as loaded by run %lld", (long long)fx->run2);
@@ -666,6 +666,118 @@ static void port_only_protocols_and_attempts_are_marked(void **state)
 	free(text);
 }
 
+
+/* ---- the default scope: finished runs, each capture once ---------------- */
+
+static ea_writer_state writer_of(void *ctx, int64_t run_id)
+{
+	const int64_t *alive = ctx;
+	return run_id == *alive ? EA_WRITER_ALIVE : EA_WRITER_GONE;
+}
+
+static uint64_t total_flows(const char *text)
+{
+	char *sec = section(text, "Verdicts");
+	const char *l = line_of(sec, "total");
+	unsigned long long n = 0;
+	assert_non_null(l);
+	assert_int_equal(sscanf(l, "total %llu", &n), 1);
+	free(sec);
+	return n;
+}
+
+static void test_scope_counts_each_capture_once(void **state)
+{
+	fixture *fx = *state;
+	/* run1 read edge-ext.pcap (and a bad capture); run2 read nothing
+	 * and stored one flow. */
+	uint64_t run1_flows = 0;
+	for (int v = 0; v < EA_VERDICT_COUNT; v++)
+		run1_flows += fx->flows[v];
+	char *text = report_text(fx, 0, 3);
+	assert_int_equal(total_flows(text), run1_flows + 1);
+	free(text);
+
+	ea_input_info in = {
+		.iface = EA_IFACE_EXTERNAL, .path = "/cap/edge-ext.pcap",
+		.sha256 = "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789",
+		.size = 1 << 20, .packets = 1000, .bytes = 500000,
+		.first_us = 1700000000000001, .last_us = 1700000100000000, .linktype = 1,
+	};
+	ea_flow_record f;
+	make_flow(&f, EA_IFACE_EXTERNAL, "198.51.100.7", "203.0.113.10", 443, 1700000000000001, 1000, "TLS");
+
+	/* An interrupted run of the same capture, and one left running by a
+	 * live writer: neither counts; both are listed apart with their flows. */
+	int64_t stopped = begin(fx);
+	assert_int_equal(ea_store_add_input(fx->st, stopped, &in, fx->err, sizeof fx->err), EA_OK);
+	for (int i = 0; i < 7; i++)
+		add(fx, stopped, &f, EA_VERDICT_DOCUMENTED, 0);
+	ea_run_totals t = {.finished_at = 1234567999, .status = "interrupted: SIGINT"};
+	assert_int_equal(ea_store_finish_run(fx->st, stopped, &t, fx->err, sizeof fx->err), EA_OK);
+	int64_t live = begin(fx);
+	add(fx, live, &f, EA_VERDICT_DOCUMENTED, 0);
+	int64_t dead = begin(fx);
+	add(fx, dead, &f, EA_VERDICT_DOCUMENTED, 0);
+	add(fx, dead, &f, EA_VERDICT_DOCUMENTED, 0);
+	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
+
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	ea_report_options opt = {.top_n = 3, .run_writer = writer_of, .writer_ctx = &live};
+	assert_int_equal(ea_report_text(fx->st, &opt, out, fx->err, sizeof fx->err), EA_OK);
+	fclose(out);
+	assert_int_equal(total_flows(buf), run1_flows + 1);
+	assert_non_null(strstr(buf, "(2 of 5 runs)"));
+	char *apart = section(buf, "Runs not counted");
+	char want[128];
+	snprintf(want, sizeof want, "  run %lld: interrupted: SIGINT\n    7 flows stored; captures: edge-ext.pcap\n",
+		 (long long)stopped);
+	assert_non_null(strstr(apart, want));
+	snprintf(want, sizeof want, "  run %lld: running (being written now)\n    1 flow stored\n", (long long)live);
+	assert_non_null(strstr(apart, want));
+	snprintf(want, sizeof want, "  run %lld: running (but its process has ended: interrupted)\n    2 flows stored\n",
+		 (long long)dead);
+	assert_non_null(strstr(apart, want));
+	free(apart);
+	free(buf);
+
+	/* The capture read again, completely (--force): the later run counts
+	 * it, and run1 — all of whose good captures were read again — is
+	 * superseded. */
+	int64_t again = begin(fx);
+	assert_int_equal(ea_store_add_input(fx->st, again, &in, fx->err, sizeof fx->err), EA_OK);
+	for (int i = 0; i < 3; i++)
+		add(fx, again, &f, EA_VERDICT_DOCUMENTED, 0);
+	finish(fx, again, 0);
+	text = report_text(fx, 0, 3);
+	assert_int_equal(total_flows(text), 1 + 3);
+	apart = section(text, "Runs not counted");
+	snprintf(want, sizeof want, "  run %lld: superseded (every capture it read was read again by a later run)",
+		 (long long)fx->run1);
+	assert_non_null(strstr(apart, want));
+	free(apart);
+	free(text);
+
+	/* The same capture twice in one finished run (--force): counted
+	 * twice, and the report says so. */
+	int64_t twice = begin(fx);
+	assert_int_equal(ea_store_add_input(fx->st, twice, &in, fx->err, sizeof fx->err), EA_OK);
+	assert_int_equal(ea_store_add_input(fx->st, twice, &in, fx->err, sizeof fx->err), EA_OK);
+	finish(fx, twice, 0);
+	text = report_text(fx, 0, 3);
+	snprintf(want, sizeof want, "warning: edge-ext.pcap was read 2 times (runs %lld, %lld)", (long long)twice,
+		 (long long)twice);
+	assert_non_null(strstr(text, want));
+	free(text);
+
+	/* --run shows any run, whatever its status. */
+	text = report_text(fx, stopped, 3);
+	assert_int_equal(total_flows(text), 7);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -680,6 +792,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_run_and_empty_database, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_icmp_named_by_type, setup, teardown),
 		cmocka_unit_test(test_icmp_describe),
+		cmocka_unit_test_setup_teardown(test_scope_counts_each_capture_once, setup, teardown),
 		cmocka_unit_test(test_fputs_escaped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
