@@ -233,8 +233,8 @@ ea_status ea_audit_read(ea_audit *a, ea_source *src, ea_iface iface, ea_input_in
 	if (a->store_status != EA_OK)
 		return ea_fail(a->store_status, errbuf, errlen, "%s", a->store_err);
 	if (interrupted)
-		return ea_fail(EA_ERR_INTERRUPTED, errbuf, errlen, "interrupted after %llu records",
-			       (unsigned long long)info->packets);
+		return ea_fail(EA_ERR_INTERRUPTED, errbuf, errlen, "interrupted after %llu record%s",
+			       (unsigned long long)info->packets, info->packets == 1 ? "" : "s");
 	if (r == EA_SOURCE_ERROR)
 		st = EA_ERR_FORMAT;
 	return st;

@@ -216,9 +216,54 @@ static void unsupported_files_fail_with_a_reason(void **state)
 				    c, &info, &t), EA_OK);
 	assert_int_equal(t.flows, 0);
 	assert_int_equal(t.anomalies[EA_ANOMALY_UNSUPPORTED_LINKTYPE], t.packets);
+	/* The capture's own counts say nothing of it could be decoded, and
+	 * name the link type (main makes that a partial run). */
+	assert_true(info.packets > 0);
+	assert_int_equal(info.decoded, 0);
+	assert_int_equal(info.unsupported_frames, info.packets);
+	assert_int_equal(info.n_unsupported, 1);
+	assert_int_equal(info.unsupported[0].linktype, 160);
+	assert_int_equal(info.unsupported[0].frames, info.packets);
+	assert_string_equal(ea_source_linktype_name(160), "USER13");
+	assert_string_equal(ea_source_linktype_name(1), "EN10MB");
+	/* A decodable capture: every frame counted, none refused. */
+	assert_int_equal(audit_file(fx, EA_SHARED_PCAPS "/ndpi_sip.pcap", EA_IFACE_EXTERNAL, c, &info, &t), EA_OK);
+	assert_int_equal(info.decoded, t.decoded);
+	assert_true(info.decoded > 0);
+	assert_int_equal(info.unsupported_frames, 0);
+	assert_int_equal(info.n_unsupported, 0);
 	/* Empty captures are fine and empty. */
 	assert_int_equal(audit_file(fx, EA_SHARED_PCAPS "/tcpdump_empty.pcapng", EA_IFACE_EXTERNAL, c, &info, &t), EA_OK);
 	assert_int_equal(t.packets, 0);
+	free(c);
+}
+
+
+/* A stop flag set (by a signal handler in main) ends the read at the next
+ * frame with EA_ERR_INTERRUPTED; flows still open are left alone. */
+static void stop_flag_interrupts_reading(void **state)
+{
+	fixture *fx = *state;
+	char err[1024];
+	ea_audit *a = NULL;
+	ea_source *src = NULL;
+	volatile sig_atomic_t stop = 0;
+	collected *c = calloc(1, sizeof *c);
+	ea_audit_config cfg = {
+		.matrix = &fx->matrix, .site = &fx->site, .portsigs = &fx->portsigs,
+		.max_flows = 10000, .on_flow = collect, .hook_ctx = c, .stop = &stop,
+	};
+	ea_input_info info;
+	memset(&info, 0, sizeof info);
+	assert_int_equal(ea_audit_new(&cfg, &a, err, sizeof err), EA_OK);
+	assert_int_equal(ea_source_open_file(EA_SHARED_PCAPS "/ndpi_sip.pcap", &src, err, sizeof err), EA_OK);
+	stop = SIGINT;
+	assert_int_equal(ea_audit_read(a, src, EA_IFACE_EXTERNAL, &info, err, sizeof err), EA_ERR_INTERRUPTED);
+	assert_string_equal(err, "interrupted after 1 record");
+	assert_int_equal(info.packets, 1);
+	ea_source_close(src);
+	assert_int_equal(c->n, 0);
+	ea_audit_free(a);
 	free(c);
 }
 
@@ -229,6 +274,7 @@ int main(void)
 		cmocka_unit_test(dpi_names_and_server_names),
 		cmocka_unit_test(erspan_inner_traffic_is_audited),
 		cmocka_unit_test(unsupported_files_fail_with_a_reason),
+		cmocka_unit_test(stop_flag_interrupts_reading),
 	};
 	return cmocka_run_group_tests_name("audit", tests, setup, teardown);
 }
