@@ -81,10 +81,15 @@ unit: $(TEST_BINS)
 	@fail=0; for t in $(TEST_BINS); do \
 	  TZ=UTC LC_ALL=C EA_BIN=$(CURDIR)/$(BIN) $$t || fail=1; done; exit $$fail
 
-e2e: $(BIN)
-	@TZ=UTC LC_ALL=C tests/e2e/run.sh $(CURDIR)/$(BIN)
+# Test tools: programs the end-to-end tests run (tests/tools/).
+$(BUILD)/tests/mkflows: tests/tools/mkflows.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) -o $@ $<
 
-check: $(BIN) $(TEST_BINS)
+e2e: $(BIN) $(BUILD)/tests/mkflows
+	@TZ=UTC LC_ALL=C EA_MKFLOWS=$(CURDIR)/$(BUILD)/tests/mkflows tests/e2e/run.sh $(CURDIR)/$(BIN)
+
+check: $(BIN) $(TEST_BINS) $(BUILD)/tests/mkflows
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory e2e
 
