@@ -270,7 +270,7 @@ static int twice_row(void *ctx, int ncols, const char *const *c)
 	put(r->out, c[0]);
 	fputs(" was read ", r->out);
 	put(r->out, c[2]);
-	fputs(" times (runs ", r->out);
+	fputs(c[1] && strchr(c[1], ',') ? " times (in runs " : " times (in run ", r->out);
 	put(r->out, c[1]);
 	fputs("): its flows are counted that many times; use --run to see one run\n", r->out);
 	return 0;
@@ -299,7 +299,7 @@ static ea_status section_runs(report *r, char *errbuf, size_t errlen)
 		fputs("  (none)\n", r->out);
 	if (e == EA_OK)
 		e = query(r,
-			"SELECT MIN(file_name), group_concat(run_id, ', '), COUNT(*) FROM"
+			"SELECT MIN(file_name), group_concat(DISTINCT run_id), COUNT(*) FROM"
 			" (SELECT file_name, run_id, sha256, id FROM inputs"
 			"  WHERE error IS NULL AND " IN_SCOPE("run_id") " ORDER BY id)"
 			" GROUP BY sha256 HAVING COUNT(*) > 1 ORDER BY MIN(id)",
