@@ -29,6 +29,18 @@ int ea_addr_cmp(const ea_addr *a, const ea_addr *b)
 	return memcmp(a->b, b->b, 16);
 }
 
+bool ea_addr_is_unicast(const ea_addr *a)
+{
+	static const uint8_t zero[16];
+	if (ea_addr_is_v4(a)) {
+		const uint8_t *v4 = a->b + 12;
+		bool broadcast = v4[0] == 255 && v4[1] == 255 && v4[2] == 255 && v4[3] == 255;
+		bool unspecified = (v4[0] | v4[1] | v4[2] | v4[3]) == 0;
+		return (v4[0] & 0xf0) != 0xe0 && !broadcast && !unspecified;
+	}
+	return a->b[0] != 0xff && memcmp(a->b, zero, 16) != 0;
+}
+
 const char *ea_addr_str(const ea_addr *a, char out[EA_ADDR_STRLEN])
 {
 	if (ea_addr_is_v4(a))
@@ -116,6 +128,17 @@ bool ea_prefix_overlaps(const ea_prefix *a, const ea_prefix *b)
 {
 	/* Two prefixes overlap exactly when the shorter contains the other's base. */
 	return a->bits <= b->bits ? ea_prefix_contains(a, &b->addr) : ea_prefix_contains(b, &a->addr);
+}
+
+bool ea_prefix_is_broadcast(const ea_prefix *p, const ea_addr *a)
+{
+	/* In the mapped space an IPv4 /30 is /126. */
+	if (!ea_addr_is_v4(&p->addr) || p->bits < 96 || p->bits > 126 || !ea_prefix_contains(p, a))
+		return false;
+	for (unsigned bit = p->bits; bit < 128; bit++)
+		if (!(a->b[bit / 8] & (0x80u >> (bit % 8))))
+			return false;
+	return true;
 }
 
 const char *ea_prefix_str(const ea_prefix *p, char out[EA_ADDR_STRLEN + 4])

@@ -26,6 +26,14 @@ void ea_addr_from_v4(ea_addr *a, const uint8_t v4[4]);
 void ea_addr_from_v6(ea_addr *a, const uint8_t v6[16]);
 bool ea_addr_is_v4(const ea_addr *a);
 int ea_addr_cmp(const ea_addr *a, const ea_addr *b);
+/* False for an address that names no single host: IPv4 multicast
+ * 224.0.0.0/4 (RFC 5771) and the limited broadcast 255.255.255.255
+ * (RFC 919), IPv6 multicast ff00::/8 (RFC 4291 §2.7), and the
+ * unspecified 0.0.0.0 / :: (RFC 1122 §3.2.1.3, RFC 4291 §2.5.2), which
+ * only a host that has no address yet sends from. Such an address never
+ * opens or serves a flow; a directed broadcast needs the prefix, see
+ * ea_prefix_is_broadcast. */
+bool ea_addr_is_unicast(const ea_addr *a);
 
 /* Text form (dotted quad for IPv4, RFC 5952 for IPv6) into out. */
 const char *ea_addr_str(const ea_addr *a, char out[EA_ADDR_STRLEN]);
@@ -38,6 +46,10 @@ bool ea_prefix_parse(const char *text, ea_prefix *out, char *errbuf, size_t errl
 bool ea_prefix_contains(const ea_prefix *p, const ea_addr *a);
 /* True when the two prefixes share at least one address. */
 bool ea_prefix_overlaps(const ea_prefix *a, const ea_prefix *b);
+/* True when a is the directed broadcast of p (RFC 919, RFC 922): its
+ * all-ones host address, for an IPv4 prefix of /30 or shorter (a /31
+ * has no broadcast, RFC 3021; IPv6 has none at all). */
+bool ea_prefix_is_broadcast(const ea_prefix *p, const ea_addr *a);
 const char *ea_prefix_str(const ea_prefix *p, char out[EA_ADDR_STRLEN + 4]);
 
 #endif
