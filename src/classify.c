@@ -1,7 +1,8 @@
 /* classify.c — nDPI 4.2 behind a small interface, plus the fallbacks.
  *
  * Order of trust: a DPI verdict from nDPI (NDPI_CONFIDENCE_DPI only — its
- * guesses by port or by IP do not confirm anything); else one of our
+ * guesses by port or by IP do not confirm anything, and neither do its
+ * heuristic answers, below, unless our own check agrees); else one of our
  * payload checks for a protocol the port signature expects; else the port
  * signature's first protocol, recorded as coming from the port. */
 #include "classify.h"
@@ -15,9 +16,32 @@
 #include "ea_limits.h"
 #include "payload_check.h"
 
+/* nDPI 4.2 answers reached by a heuristic, yet reported with
+ * NDPI_CONFIDENCE_DPI. Such an answer confirms its protocol only when
+ * our own payload check for it (payload_check.h) agrees; with no check of
+ * ours it confirms nothing, and the flow is classified as if nDPI had not
+ * answered. Only an answer with no master protocol under it counts: Teams
+ * found in a TLS server name, or Skype_Teams inside STUN, is the TLS or
+ * STUN dissector's work.
+ *  - Skype_Teams, SkypeCall (protocols/skype.c, UDP): any of a flow's
+ *    first datagrams of 16 bytes or more whose third byte is 0x02 and
+ *    whose first byte's high nibble is 0, 7 or 0b10xx (0x00 and 0x30
+ *    excluded), or a 3-byte datagram whose last nibble is 0xd. HSRPv2
+ *    hellos (01 28 02 ..., to 224.0.0.102) pass: hsrp2_as_skype_teams.pcap.
+ *  - Zoom: the same test when either port is 8801.
+ *  - Teams: ndpi_main.c turns such a Skype answer into Teams for a host
+ *    that spoke Teams over TLS in the last minute.
+ *  - RTP (protocols/rtp.c): one datagram whose first byte says version 2
+ *    and whose second a known payload type: one random datagram in a few
+ *    dozen passes (test_classify feeds it one). Our RTP check agrees only
+ *    after three headers that are most of the flow's payloads. */
+static const char *const heuristic_protocols[] = {"Skype_Teams", "SkypeCall", "Zoom", "Teams", "RTP"};
+#define N_HEURISTIC (sizeof heuristic_protocols / sizeof heuristic_protocols[0])
+
 struct ea_classifier {
 	struct ndpi_detection_module_struct *ndpi;
 	const ea_portsigs *portsigs;
+	uint16_t heuristic_ids[N_HEURISTIC]; /* nDPI ids of the names above; 0 when unknown */
 };
 
 ea_status ea_classifier_new(const ea_portsigs *portsigs, ea_classifier **out,
@@ -36,6 +60,10 @@ ea_status ea_classifier_new(const ea_portsigs *portsigs, ea_classifier **out,
 	ndpi_set_protocol_detection_bitmask2(c->ndpi, &all);
 	ndpi_finalize_initialization(c->ndpi);
 	c->portsigs = portsigs;
+	for (size_t i = 0; i < N_HEURISTIC; i++) {
+		int id = ndpi_get_proto_by_name(c->ndpi, heuristic_protocols[i]);
+		c->heuristic_ids[i] = id > 0 && id <= UINT16_MAX ? (uint16_t)id : 0;
+	}
 	*out = c;
 	return EA_OK;
 }
@@ -75,11 +103,14 @@ void ea_class_state_release(ea_class_state *s)
 	s->server_name = NULL;
 }
 
-/* Keeps what the report needs from nDPI's flow, then frees it. */
-static void decide(ea_class_state *s, ndpi_protocol proto, bool by_dpi)
+/* Keeps what the report needs from nDPI's flow, then frees it. Decided
+ * unless nDPI's answer is heuristic: then our check still has to see the
+ * flow's next payloads. */
+static void decide(ea_class_state *s, ndpi_protocol proto, bool by_dpi, bool heuristic)
 {
 	struct ndpi_flow_struct *flow = s->dpi;
-	s->decided = 1;
+	s->decided = !heuristic;
+	s->heuristic = heuristic;
 	/* nDPI 4.2 leaves master at Unknown when there is only one protocol. */
 	s->app = proto.app_protocol;
 	s->master = proto.master_protocol != NDPI_PROTOCOL_UNKNOWN ? proto.master_protocol : proto.app_protocol;
@@ -92,9 +123,44 @@ static void decide(ea_class_state *s, ndpi_protocol proto, bool by_dpi)
 			s->server_name = strndup(flow->host_server_name, n);
 		}
 	}
-	if (by_dpi)
+	if (by_dpi && !heuristic)
 		s->source = EA_PROTO_SRC_DPI;
 	release_dpi(s);
+}
+
+/* nDPI's answer is one of heuristic_protocols with nothing under it. */
+static bool is_heuristic(const ea_classifier *c, ndpi_protocol proto)
+{
+	if (proto.master_protocol != NDPI_PROTOCOL_UNKNOWN && proto.master_protocol != proto.app_protocol)
+		return false;
+	for (size_t i = 0; i < N_HEURISTIC; i++)
+		if (c->heuristic_ids[i] && c->heuristic_ids[i] == proto.app_protocol)
+			return true;
+	return false;
+}
+
+/* Shows one payload to our check for nDPI's heuristic answer, if we
+ * have one for it. */
+static void check_heuristic(ea_classifier *c, ea_class_state *s, const ea_packet *pkt, uint8_t transport)
+{
+	if (pkt->payload_len == 0 || s->agree_checked == UINT8_MAX)
+		return;
+	const ea_payload_check *chk = ea_payload_check_for(ndpi_get_proto_name(c->ndpi, s->app));
+	if (!chk)
+		return;
+	s->agree_checked++;
+	if (chk->check(pkt->payload, pkt->payload_len, transport))
+		s->agree_hits++;
+}
+
+/* Our check agrees with nDPI's heuristic answer, by the check's own
+ * standard (payload_check.h: hits_needed, and most payloads above 1). */
+static bool heuristic_agreed(ea_classifier *c, const ea_class_state *s)
+{
+	const ea_payload_check *chk = ea_payload_check_for(ndpi_get_proto_name(c->ndpi, s->app));
+	if (!chk || s->agree_hits < chk->hits_needed)
+		return false;
+	return chk->hits_needed <= 1 || 2u * s->agree_hits > s->agree_checked;
 }
 
 static bool detected_by_dpi(const struct ndpi_flow_struct *flow, ndpi_protocol proto)
@@ -139,6 +205,14 @@ void ea_classify_packet(ea_classifier *c, ea_class_state *s, const ea_packet *pk
 	if (s->decided || pkt->frag == EA_FRAG_LATER)
 		return;
 	run_payload_checks(c, s, pkt, transport, resp_port);
+	if (s->heuristic) {
+		/* nDPI has answered; our check watches the same budget of
+		 * packets nDPI would have had. */
+		check_heuristic(c, s, pkt, transport);
+		if (pkt->payload_len > 0 && ++s->dpi_packets >= EA_DPI_PACKET_BUDGET)
+			ea_classify_finish(c, s, transport, resp_port, NULL);
+		return;
+	}
 	/* nDPI decides from payload; a flow that never carries any (a port
 	 * scan's SYN, an unanswered attempt) costs no nDPI state at all. */
 	if (!s->dpi && pkt->payload_len == 0)
@@ -155,9 +229,12 @@ void ea_classify_packet(ea_classifier *c, ea_class_state *s, const ea_packet *pk
 	ndpi_protocol proto = ndpi_detection_process_packet(c->ndpi, s->dpi, pkt->l3, (unsigned short)len,
 							    pkt->ts_us / 1000);
 	s->dpi_packets++;
-	if (detected_by_dpi(s->dpi, proto))
-		decide(s, proto, true);
-	else if (s->dpi_packets >= EA_DPI_PACKET_BUDGET)
+	if (detected_by_dpi(s->dpi, proto)) {
+		bool heuristic = is_heuristic(c, proto);
+		decide(s, proto, true, heuristic);
+		if (heuristic)
+			check_heuristic(c, s, pkt, transport);
+	} else if (s->dpi_packets >= EA_DPI_PACKET_BUDGET)
 		ea_classify_finish(c, s, transport, resp_port, NULL);
 }
 
@@ -189,9 +266,19 @@ void ea_classify_finish(ea_classifier *c, ea_class_state *s, uint8_t transport,
 		if (s->dpi) {
 			uint8_t guessed = 0;
 			ndpi_protocol proto = ndpi_detection_giveup(c->ndpi, s->dpi, 1, &guessed);
-			decide(s, proto, !guessed && detected_by_dpi(s->dpi, proto));
-		} else {
-			s->decided = 1;
+			bool by_dpi = !guessed && detected_by_dpi(s->dpi, proto);
+			decide(s, proto, by_dpi, false);
+			if (by_dpi && is_heuristic(c, proto))
+				s->source = EA_PROTO_SRC_NONE; /* nothing left for our check to see */
+		}
+		s->decided = 1;
+		if (s->heuristic && heuristic_agreed(c, s))
+			s->source = EA_PROTO_SRC_DPI;
+		if (s->source != EA_PROTO_SRC_DPI && s->app != NDPI_PROTOCOL_UNKNOWN &&
+		    (s->heuristic || s->confidence == NDPI_CONFIDENCE_DPI)) {
+			/* An unconfirmed heuristic answer is no answer: not even
+			 * a name to fall back on below. */
+			s->app = s->master = NDPI_PROTOCOL_UNKNOWN;
 		}
 	}
 	if (!rec)

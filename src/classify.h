@@ -1,5 +1,6 @@
-/* classify.h — what protocol a flow carries: nDPI 4.2 first, then our
- * payload checks, then the port signature.
+/* classify.h — what protocol a flow carries: nDPI 4.2 first (its
+ * heuristic answers only when our payload check agrees), then our payload
+ * checks, then the port signature.
  *
  * The only module that includes <ndpi_api.h>. nDPI is fed only while a flow
  * is undecided and for at most EA_DPI_PACKET_BUDGET packets; its per-flow
@@ -35,6 +36,10 @@ typedef struct {
 	uint8_t decided;
 	uint8_t payloads_checked;           /* payloads shown to our checks */
 	uint8_t check_hits[EA_CHECKED_PROTOCOLS]; /* per signature protocol */
+	/* nDPI's answer is one it reaches by a heuristic (classify.c): it
+	 * confirms nothing until our own check for that protocol agrees. */
+	uint8_t heuristic;
+	uint8_t agree_checked, agree_hits;  /* payloads since, and passes */
 } ea_class_state;
 
 typedef struct ea_classifier ea_classifier;

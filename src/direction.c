@@ -73,10 +73,10 @@ static bool is_icmp_reply(const ea_packet *p)
 	return type == 129 || type == 140 || type == 145;
 }
 
-/* A port inside a documented range whose first packet carries a payload
- * that the range's expected protocols do not: true when the signature
- * lists protocols we can check and none of those checks accepts it. No
- * payload, or no checkable protocol, leaves the range's weight alone. */
+/* The first packet carries a payload that the range's expected protocols
+ * do not: true when the signature of port lists protocols we can check and
+ * none of those checks accepts it. No payload, or no checkable protocol,
+ * leaves the range's weight alone. */
 static bool payload_denies_range(const ea_port_ranks *r, const ea_packet *p, uint16_t port)
 {
 	if (!p->payload || p->payload_len == 0 || !r->sigs)
@@ -95,12 +95,12 @@ static bool payload_denies_range(const ea_port_ranks *r, const ea_packet *p, uin
 }
 
 /* A port's weight as responder evidence; see direction.h for the order. */
-static unsigned weight(const ea_port_ranks *r, const ea_packet *p, uint16_t port, bool is_sender)
+static unsigned weight(const ea_port_ranks *r, const ea_packet *p, uint16_t port)
 {
 	switch (ea_port_rank(r, p->proto, port)) {
 	case EA_PORT_DOCUMENTED: return 4;
 	case EA_PORT_PRIVILEGED: return 3;
-	case EA_PORT_IN_RANGE: return is_sender && payload_denies_range(r, p, port) ? 1 : 2;
+	case EA_PORT_IN_RANGE: return payload_denies_range(r, p, port) ? 1 : 2;
 	case EA_PORT_REGISTERED: return 1;
 	case EA_PORT_UNKNOWN: break;
 	}
@@ -133,8 +133,8 @@ void ea_direction_infer(const ea_port_ranks *r, const ea_packet *first,
 	 * alike (even when they agree with the first packet): "port" then
 	 * says the direction rests on the port, "first-packet" that nothing
 	 * but arrival order was there to go on. */
-	unsigned src_w = weight(r, first, first->sport, true);
-	unsigned dst_w = weight(r, first, first->dport, false);
+	unsigned src_w = weight(r, first, first->sport);
+	unsigned dst_w = weight(r, first, first->dport);
 	if (src_w != dst_w) {
 		*sender_is_initiator = dst_w > src_w;
 		*how = EA_DIR_PORT;

@@ -11,9 +11,9 @@
  *   > anything else (the dynamic range 49152-65535).
  * Lync's media range 50000-59999 lies inside every common ephemeral range
  * (Linux 32768-60999, Windows 49152-65535), so a port in a documented
- * range is weak evidence: when the first packet comes from it carrying a
- * payload that none of the range's expected protocols' payload checks
- * accept (Geneve from an ephemeral port that happens to be 50525), it
+ * range is weak evidence: when the first packet carries a payload that
+ * none of the range's expected protocols' payload checks accept (Geneve
+ * from an ephemeral port that happens to be 50525), the range's port
  * weighs no more than a registered port. On a tie the first packet's
  * sender is the initiator. An ICMP reply (echo reply, a solicited
  * neighbour advertisement, ...) seen first names the other side; an

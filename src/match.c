@@ -37,6 +37,22 @@ static bool side_contains(const ea_site *s, const uint8_t *roles, unsigned n, co
 	return !any_set;
 }
 
+/* The document's parties are hosts: "any" means any unicast host, and no
+ * role is a group. A multicast or broadcast address (limited, or the
+ * directed broadcast of an IPv4 prefix the site file gives) and the
+ * unspecified address stand for no single host, so they fit no row's
+ * side, whichever way round. */
+static bool unicast_host(const ea_site *s, const ea_addr *a)
+{
+	if (!ea_addr_is_unicast(a))
+		return false;
+	for (unsigned r = 0; s && r < s->n_roles; r++)
+		for (unsigned i = 0; i < s->roles[r].n; i++)
+			if (ea_prefix_is_broadcast(&s->roles[r].prefixes[i], a))
+				return false;
+	return true;
+}
+
 static bool service_fits(const ea_rule *r, const ea_flow_record *f)
 {
 	return r->iface == f->iface && r->transport == f->transport && f->resp_port >= r->port_lo &&
@@ -62,6 +78,8 @@ void ea_match(const ea_matrix *m, const ea_site *s, const ea_flow_record *flow, 
 	 * only with the roles swapped. Only one of them is reported. */
 	uint16_t fit[EA_MAX_RULES], accepting[EA_MAX_RULES], reverse[EA_MAX_RULES];
 	unsigned n = m->n_rules < EA_MAX_RULES ? m->n_rules : EA_MAX_RULES;
+	if (!unicast_host(s, &flow->init_addr) || !unicast_host(s, &flow->resp_addr))
+		n = 0; /* nothing documents traffic to or from a group */
 
 	for (unsigned i = 0; i < n; i++) {
 		const ea_rule *r = &m->rules[i];

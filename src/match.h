@@ -31,6 +31,9 @@ typedef struct {
 } ea_match_result;
 
 /* Rules:
+ *  - both ends must be unicast hosts: a multicast, broadcast (limited, or
+ *    directed for an IPv4 prefix of the site file) or unspecified address
+ *    fits no row's side, not even "any" → unexpected;
  *  - a row "fits" when iface, transport and the responder port match and
  *    the initiator is in the row's source, the responder in its destination;
  *  - protocol confirmed (dpi or payload) and acceptable on a fitting row

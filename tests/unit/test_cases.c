@@ -122,11 +122,32 @@ static void router_advertisement_initiated_by_the_router(void **state)
 	free(c);
 }
 
+/* D.14: HSRPv2 hellos to 224.0.0.102 and 224.0.0.2 (UDP 1985, inside
+ * ERSPAN II), which nDPI 4.2's Skype heuristic calls Skype_Teams. */
+static void hsrp_is_never_skype_teams(void **state)
+{
+	collected *c = calloc(1, sizeof *c);
+	assert_non_null(c);
+	audit_case(*state, "hsrp2_as_skype_teams.pcap", c);
+	assert_true(c->n >= 2);
+	for (unsigned i = 0; i < c->n; i++) {
+		const ea_flow_record *r = &c->recs[i];
+		assert_string_not_equal(r->app_proto, "Skype_Teams");
+		assert_string_not_equal(r->master_proto, "Skype_Teams");
+		assert_int_not_equal(r->proto_source, EA_PROTO_SRC_DPI);
+		assert_int_equal(r->resp_port, 1985);
+		assert_false(ea_addr_is_unicast(&r->resp_addr)); /* the group is the responder */
+		assert_int_equal(c->results[i].verdict, EA_VERDICT_UNEXPECTED);
+	}
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(geneve_from_a_media_range_port),
 		cmocka_unit_test(router_advertisement_initiated_by_the_router),
+		cmocka_unit_test(hsrp_is_never_skype_teams),
 	};
 	return cmocka_run_group_tests_name("cases", tests, setup, teardown);
 }

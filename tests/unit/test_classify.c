@@ -123,6 +123,123 @@ static void stun_over_tcp_is_confirmed_by_our_check(void **state)
 	ea_class_state_release(&s);
 }
 
+/* One IPv4/UDP datagram 198.51.100.7:sport -> 203.0.113.12:dport with the
+ * given payload, as the decoder would leave it. buf holds the bytes. */
+static ea_packet udp_datagram(uint8_t *buf, size_t cap, uint16_t sport, uint16_t dport,
+			      const uint8_t *payload, uint32_t len)
+{
+	static const uint8_t ip_udp[28] = {0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17, 0, 0, 198, 51, 100, 7,
+					   203, 0, 113, 12};
+	ea_packet p;
+	assert_true(28 + len <= cap);
+	memcpy(buf, ip_udp, 28);
+	buf[2] = (uint8_t)((28 + len) >> 8);
+	buf[3] = (uint8_t)(28 + len);
+	buf[20] = (uint8_t)(sport >> 8);
+	buf[21] = (uint8_t)sport;
+	buf[22] = (uint8_t)(dport >> 8);
+	buf[23] = (uint8_t)dport;
+	buf[24] = (uint8_t)((8 + len) >> 8);
+	buf[25] = (uint8_t)(8 + len);
+	memcpy(buf + 28, payload, len);
+	memset(&p, 0, sizeof p);
+	p.ts_us = 1000000;
+	p.ip_version = 4;
+	p.proto = 17;
+	p.sport = sport;
+	p.dport = dport;
+	p.l3 = buf;
+	p.l3_len = p.ip_len = 28 + len;
+	p.payload = buf + 28;
+	p.payload_len = len;
+	return p;
+}
+
+/* Feeds n copies of one payload (the second byte of the RTP sequence
+ * number bumped each time) from sport to dport; returns the record. */
+static ea_flow_record feed_datagrams(const uint8_t *payload, uint32_t len, unsigned n, uint16_t sport,
+				     uint16_t dport, ea_class_state *s)
+{
+	uint8_t buf[256], pl[200];
+	ea_flow_record rec;
+	memset(&rec, 0, sizeof rec);
+	assert_true(len <= sizeof pl);
+	memcpy(pl, payload, len);
+	for (unsigned i = 0; i < n; i++) {
+		pl[3] = (uint8_t)(pl[3] + 1);
+		ea_packet p = udp_datagram(buf, sizeof buf, sport, dport, pl, len);
+		p.ts_us += i * 20000;
+		ea_classify_packet(cls, s, &p, 17, dport);
+	}
+	ea_classify_finish(cls, s, 17, dport, &rec);
+	return rec;
+}
+
+/* HSRPv2 hello (RFC-less, Cisco): group state TLV type 1, length 40,
+ * version 2, ... — third byte 0x02, which nDPI 4.2's Skype UDP heuristic
+ * takes for Skype_Teams (hsrp2_as_skype_teams.pcap). */
+static const uint8_t hsrp2_hello[40] = {0x01, 0x28, 0x02, 0x00, 0x0a, 0x00, 0x00, 0x01,
+					0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x64, 0x00};
+
+static void heuristic_skype_answer_confirms_nothing(void **state)
+{
+	ea_class_state s = {0};
+	ea_flow_record rec = feed_datagrams(hsrp2_hello, sizeof hsrp2_hello, 4, 1985, 1985, &s);
+	assert_true(s.heuristic); /* nDPI 4.2 did answer, by its heuristic */
+	assert_string_not_equal(rec.app_proto, "Skype_Teams");
+	assert_string_not_equal(rec.master_proto, "Skype_Teams");
+	assert_string_equal(rec.app_proto, "Unknown");
+	assert_int_equal(rec.proto_source, EA_PROTO_SRC_NONE);
+	assert_string_equal(rec.confidence, "");
+	ea_class_state_release(&s);
+
+	/* On a port whose signature lists Skype_Teams (udp/3478): still not
+	 * Skype_Teams; the port's first protocol, from the port only. */
+	ea_class_state s2 = {0};
+	rec = feed_datagrams(hsrp2_hello, sizeof hsrp2_hello, 4, 40000, 3478, &s2);
+	assert_true(s2.heuristic);
+	assert_string_not_equal(rec.app_proto, "Skype_Teams");
+	assert_int_equal(rec.proto_source, EA_PROTO_SRC_PORT);
+	assert_string_equal(rec.app_proto, "STUN");
+	ea_class_state_release(&s2);
+	ea_class_state s3 = {0};
+	rec = feed_datagrams(hsrp2_hello, sizeof hsrp2_hello, 20, 40000, 50020, &s3);
+	assert_string_not_equal(rec.app_proto, "Skype_Teams");
+	assert_int_equal(rec.proto_source, EA_PROTO_SRC_PORT);
+	ea_class_state_release(&s3);
+}
+
+static void heuristic_rtp_answer_needs_our_check(void **state)
+{
+	/* Version 2 and payload type 1, which RFC 3551 §6 leaves reserved
+	 * (our check refuses it); nDPI 4.2 says RTP at once. */
+	static const uint8_t rtpish[20] = {0x80, 0x01, 0x00, 0x01, 0x11, 0x22, 0x33, 0x44,
+					   0x55, 0x66, 0x77, 0x88, 0xff, 0xff, 0xff, 0xff};
+	ea_class_state s = {0};
+	ea_flow_record rec = feed_datagrams(rtpish, sizeof rtpish, 5, 40000, 6000, &s);
+	assert_true(s.heuristic);
+	assert_string_not_equal(rec.app_proto, "RTP");
+	assert_int_not_equal(rec.proto_source, EA_PROTO_SRC_DPI);
+	ea_class_state_release(&s);
+
+	/* One real RTP header is not enough for our check either. */
+	static const uint8_t rtp[172] = {0x80, 0x08, 0x00, 0x01, 0x00, 0x00, 0x00, 0xa0,
+					 0xde, 0xad, 0xbe, 0xef};
+	ea_class_state s1 = {0};
+	rec = feed_datagrams(rtp, sizeof rtp, 1, 40000, 6000, &s1);
+	assert_int_not_equal(rec.proto_source, EA_PROTO_SRC_DPI);
+	ea_class_state_release(&s1);
+
+	/* A stream of real RTP: nDPI and our check agree, nDPI's answer stands. */
+	ea_class_state s2 = {0};
+	rec = feed_datagrams(rtp, sizeof rtp, 10, 40000, 6000, &s2);
+	assert_string_equal(rec.app_proto, "RTP");
+	assert_int_equal(rec.proto_source, EA_PROTO_SRC_DPI);
+	assert_string_equal(rec.confidence, "DPI");
+	assert_true(s2.decided);
+	ea_class_state_release(&s2);
+}
+
 static void protocol_names_are_checked(void **state)
 {
 	assert_true(ea_classifier_knows(cls, "TLS"));
@@ -139,6 +256,8 @@ int main(void)
 		cmocka_unit_test(no_payload_means_the_port_names_it),
 		cmocka_unit_test(guess_by_port_is_not_a_confirmation),
 		cmocka_unit_test(stun_over_tcp_is_confirmed_by_our_check),
+		cmocka_unit_test(heuristic_skype_answer_confirms_nothing),
+		cmocka_unit_test(heuristic_rtp_answer_needs_our_check),
 		cmocka_unit_test(protocol_names_are_checked),
 	};
 	return cmocka_run_group_tests_name("classify", tests, setup, teardown);

@@ -118,8 +118,10 @@ static void media_range_is_weak_evidence(void **state)
 					 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
 	check(with_payload(first(17, 50525, 6081, 0), geneve, sizeof geneve), true, EA_DIR_FIRST_PACKET);
 	/* Before: the media range made 6081 the initiator. The same packet
-	 * the other way (the Geneve peer speaking first) still opens it. */
-	check(with_payload(first(17, 6081, 50525, 0), geneve, sizeof geneve), true, EA_DIR_PORT);
+	 * the other way (the Geneve peer speaking first) opens it too. */
+	check(with_payload(first(17, 6081, 50525, 0), geneve, sizeof geneve), true, EA_DIR_FIRST_PACKET);
+	/* Two media-range ports and no media: the first packet, as ever. */
+	check(with_payload(first(17, 50265, 50150, 0), geneve, sizeof geneve), true, EA_DIR_FIRST_PACKET);
 	/* Real RTP (version 2, PCMA) from the Edge's media port to a client's
 	 * ephemeral port seen first: the range's protocol is there, the Edge
 	 * serves. */

@@ -378,6 +378,54 @@ static void test_particular_cases(void **state)
 	expect(m, s, &f, "unexpected", "source port 443");
 }
 
+/* "any" means any unicast host (issue 6, D.14): a multicast group, a
+ * broadcast address or the unspecified address satisfies no row's side,
+ * in either direction, whatever the protocol. */
+static void test_group_addresses_fit_no_row(void **state)
+{
+	const world *w = *state;
+	const ea_matrix *m = &w->m;
+	const ea_site *s = &w->s;
+	const ea_iface X = EA_IFACE_EXTERNAL, I = EA_IFACE_INTERNAL;
+	const ea_proto_source DPI = EA_PROTO_SRC_DPI;
+	ea_flow_record f;
+
+	/* The same flows to a unicast host are documented: the control. */
+	f = flow(X, 17, AV, REMOTE, 3478, "Skype_Teams", DPI);
+	expect(m, s, &f, "documented ext-13 pim-05", "A/V Edge to a host on 3478");
+	f = flow(X, 17, AV, REMOTE, 50000, "Skype_Teams", DPI);
+	expect(m, s, &f, "documented ext-10", "A/V Edge to a host on 50000");
+
+	/* hsrp2_as_skype_teams.pcap's destination, and its kin. */
+	const char *groups[] = {"224.0.0.102", "224.0.0.1", "239.255.255.250", "255.255.255.255",
+				"ff02::1", "ff05::1:3", "0.0.0.0"};
+	for (unsigned i = 0; i < sizeof groups / sizeof groups[0]; i++) {
+		f = flow(X, 17, AV, groups[i], 3478, "Skype_Teams", DPI);
+		expect(m, s, &f, "unexpected", groups[i]);
+		f = flow(X, 17, AV, groups[i], 50000, "RTP", EA_PROTO_SRC_PORT);
+		expect(m, s, &f, "unexpected", groups[i]);
+		/* As the initiator (a forged source): neither a fit (any → av_edge)... */
+		f = flow(X, 17, groups[i], AV, 3478, "STUN", DPI);
+		expect(m, s, &f, "unexpected", groups[i]);
+		/* ... nor the reverse of a row (ext-02 is the Edge fetching CRLs). */
+		f = flow(X, 6, groups[i], AE, 80, "HTTP", DPI);
+		expect(m, s, &f, "unexpected", groups[i]);
+	}
+	/* Internal side: "any" source on 3478 (int-06). */
+	f = flow(I, 17, "224.0.0.9", EI, 3478, "STUN", DPI);
+	expect(m, s, &f, "unexpected", "a group to the internal NIC");
+	f = flow(I, 17, INT_ANY, EI, 3478, "STUN", DPI);
+	expect(m, s, &f, "documented int-06", "a host to the internal NIC");
+	/* The edges of the ranges: 223.255.255.255 and 240.0.0.1 are not
+	 * multicast; fe80::1 is not IPv6 multicast. */
+	f = flow(X, 17, AV, "223.255.255.255", 3478, "STUN", DPI);
+	expect(m, s, &f, "documented ext-13 pim-05", "last address below 224/4");
+	f = flow(X, 17, AV, "240.0.0.1", 3478, "STUN", DPI);
+	expect(m, s, &f, "documented ext-13 pim-05", "first address above 224/4");
+	f = flow(X, 17, AV, "2001:db8::ff", 3478, "STUN", DPI);
+	expect(m, s, &f, "documented ext-13 pim-05", "IPv6 unicast");
+}
+
 static void test_verdict_names(void **state)
 {
 	assert_string_equal(ea_verdict_name(EA_VERDICT_DOCUMENTED), "documented");
@@ -453,6 +501,31 @@ static void test_synthetic_rules(void **state)
 	/* The other interface matches nothing. */
 	fl = flow(EA_IFACE_INTERNAL, 6, "10.0.0.2", "10.0.0.1", 100, "HTTP", DPI);
 	expect(&m, &s, &fl, "unexpected", "internal");
+	ea_site_free(&s);
+
+	/* A role given as a prefix: its directed broadcast is no host. */
+	f = ea_test_memfile("[roles]\nedge = 10.0.0.1\na = 10.0.5.0/24, 10.0.6.0/31, 10.0.7.4/30, 2001:db8:5::/64\n");
+	if (ea_site_load(f, "synth-site-2", &m, &s, err, sizeof err) != EA_OK)
+		fail_msg("%s", err);
+	fclose(f);
+	fl = flow(X, 6, "10.0.0.1", "10.0.5.254", 250, "DNS", DPI);
+	expect(&m, &s, &fl, "documented r4", "a host of a /24 role");
+	fl = flow(X, 6, "10.0.0.1", "10.0.5.255", 250, "DNS", DPI);
+	expect(&m, &s, &fl, "unexpected", "the /24's directed broadcast");
+	fl = flow(X, 6, "10.0.0.1", "10.0.7.7", 250, "DNS", DPI);
+	expect(&m, &s, &fl, "unexpected", "the /30's directed broadcast");
+	fl = flow(X, 6, "10.0.0.1", "10.0.7.6", 250, "DNS", DPI);
+	expect(&m, &s, &fl, "documented r4", "a host of a /30 role");
+	/* A /31 has no broadcast (RFC 3021): both addresses are hosts. */
+	fl = flow(X, 6, "10.0.0.1", "10.0.6.1", 250, "DNS", DPI);
+	expect(&m, &s, &fl, "documented r4", "the /31's upper address");
+	fl = flow(X, 6, "10.0.0.1", "2001:db8:5::ffff:ffff:ffff:ffff", 250, "DNS", DPI);
+	expect(&m, &s, &fl, "documented r4", "IPv6 has no broadcast");
+	/* A directed broadcast known from the site is no host for "any" either. */
+	fl = flow(X, 6, "10.0.5.255", "10.0.0.1", 100, "TLS", DPI);
+	expect(&m, &s, &fl, "unexpected", "directed broadcast as any");
+	fl = flow(X, 6, "10.0.5.7", "10.0.0.1", 100, "TLS", DPI);
+	expect(&m, &s, &fl, "documented r1", "a host as any");
 
 	ea_site_free(&s);
 	ea_matrix_free(&m);
@@ -463,6 +536,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_every_row, load_world, free_world),
 		cmocka_unit_test_setup_teardown(test_particular_cases, load_world, free_world),
+		cmocka_unit_test_setup_teardown(test_group_addresses_fit_no_row, load_world, free_world),
 		cmocka_unit_test(test_verdict_names),
 		cmocka_unit_test(test_synthetic_rules),
 	};
