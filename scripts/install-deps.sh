@@ -3,8 +3,9 @@
 # Safe to run again: only missing packages are installed.
 set -euo pipefail
 
+# wireshark-common: editcap cuts a lab capture to a snap length in the tests.
 build_pkgs=(build-essential pkg-config libpcap-dev libndpi-dev libsqlite3-dev
-            libcmocka-dev libssl-dev sqlite3)
+            libcmocka-dev libssl-dev sqlite3 wireshark-common)
 # The sanitizer build wants clang's runtime only when CC=clang; gcc's
 # libasan/libubsan come with build-essential.
 extra_pkgs=()

@@ -42,6 +42,7 @@ struct ea_classifier {
 	struct ndpi_detection_module_struct *ndpi;
 	const ea_portsigs *portsigs;
 	uint16_t heuristic_ids[N_HEURISTIC]; /* nDPI ids of the names above; 0 when unknown */
+	uint8_t view[EA_DPI_VIEW_MAX];       /* dpi_view's copy of a cut packet */
 };
 
 ea_status ea_classifier_new(const ea_portsigs *portsigs, ea_classifier **out,
@@ -199,6 +200,52 @@ static int confirmed_by_checks(const ea_class_state *s, const ea_port_sig *sig)
 	return -1;
 }
 
+static void put_be16(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* The IP packet nDPI is shown, in *len bytes; NULL when there is nothing
+ * it could read. A whole packet is shown as it is (without link-layer
+ * padding). A packet the capture's snap length cut short is shown as the
+ * prefix that was captured: nDPI 4.2 drops any packet shorter than its IP
+ * header claims (ndpi_main.c, ndpi_iph_is_valid_and_not_fragmented for
+ * IPv4, the payload-length test for IPv6) and takes the L4 length from
+ * that header, so it gets a copy whose IPv4 total length or IPv6 payload
+ * length, and UDP length, describe exactly the captured bytes. It then
+ * sees the first bytes of the payload, where SSH's banner, an HTTP
+ * request line or a TLS record header say what the flow is. */
+static const uint8_t *dpi_view(ea_classifier *c, const ea_packet *pkt, uint16_t *len)
+{
+	if (pkt->l3_len >= pkt->ip_len) {
+		if (pkt->ip_len > 0xffff)
+			return NULL;
+		*len = (uint16_t)pkt->ip_len;
+		return pkt->l3;
+	}
+	/* Cut short: the decoder reached the payload, so the IP and L4
+	 * headers are all inside the captured bytes. */
+	uint32_t have = pkt->l3_len;
+	if (!pkt->payload || pkt->payload < pkt->l3 || have > sizeof c->view)
+		return NULL;
+	size_t l4_end = (size_t)(pkt->payload - pkt->l3); /* where the L4 payload starts */
+	if (l4_end > have || have < 20)
+		return NULL;
+	memcpy(c->view, pkt->l3, have);
+	if (pkt->ip_version == 4) {
+		put_be16(c->view + 2, have);
+	} else if (pkt->ip_version == 6 && have >= 40) {
+		put_be16(c->view + 4, have - 40);
+	} else {
+		return NULL;
+	}
+	if (pkt->proto == 17 && l4_end >= 8)
+		put_be16(c->view + l4_end - 8 + 4, (uint32_t)(have - l4_end + 8));
+	*len = (uint16_t)have;
+	return c->view;
+}
+
 void ea_classify_packet(ea_classifier *c, ea_class_state *s, const ea_packet *pkt,
 			uint8_t transport, uint16_t resp_port)
 {
@@ -223,11 +270,11 @@ void ea_classify_packet(ea_classifier *c, ea_class_state *s, const ea_packet *pk
 			return; /* retried on the next packet; the fallbacks still work */
 		memset(s->dpi, 0, ndpi_detection_get_sizeof_ndpi_flow_struct());
 	}
-	uint32_t len = pkt->l3_len < pkt->ip_len ? pkt->l3_len : pkt->ip_len;
-	if (len > 0xffff)
-		len = 0xffff;
-	ndpi_protocol proto = ndpi_detection_process_packet(c->ndpi, s->dpi, pkt->l3, (unsigned short)len,
-							    pkt->ts_us / 1000);
+	uint16_t len;
+	const uint8_t *view = dpi_view(c, pkt, &len);
+	if (!view)
+		return;
+	ndpi_protocol proto = ndpi_detection_process_packet(c->ndpi, s->dpi, view, len, pkt->ts_us / 1000);
 	s->dpi_packets++;
 	if (detected_by_dpi(s->dpi, proto)) {
 		bool heuristic = is_heuristic(c, proto);

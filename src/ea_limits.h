@@ -28,6 +28,10 @@
 /* Classification. */
 #define EA_DPI_PACKET_BUDGET 32    /* nDPI decides most protocols in < 10 packets */
 #define EA_SERVER_NAME_MAX 255     /* a DNS name is at most 253 characters */
+/* The copy of a snap-length-cut packet that nDPI is shown (classify.c):
+ * an IPv4 total length or IPv6 payload length is 16 bits, so a cut
+ * packet's captured prefix is never longer. */
+#define EA_DPI_VIEW_MAX 65535u
 
 /* Data files. */
 #define EA_MAX_RULES 256           /* the Lync matrix has 37 rows */

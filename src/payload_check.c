@@ -17,6 +17,8 @@
  *  - [MS-TURN] multiplexed TURN: channel 0xFF10, a length, an 8-byte
  *    session id, then the relayed STUN or RTP packet.
  *  - RTP, RFC 3550 §5.1, with the payload types of RFC 3551 §6.
+ *  - TLS, RFC 8446 §5.1: the header of a record carrying a ClientHello or
+ *    ServerHello, which a capture's snap length leaves (see below).
  *
  * TCP framings:
  *  - bare STUN and ChannelData back to back, each self-delimiting
@@ -284,12 +286,50 @@ bool ea_payload_is_rtp(const uint8_t *p, uint32_t len, uint8_t transport)
 	       rtp_packet(in, in_len);
 }
 
+/* TLS (RFC 8446 §5.1 and §4, RFC 5246 §6.2.1 and §7.4; SSL 3.0 and TLS
+ * 1.0-1.3 share the layout): a segment that opens with a handshake record
+ * (content type 22, version 3.x, a length a record may have) whose first
+ * message is a ClientHello or ServerHello with a 3.x version of its own.
+ * Eleven bytes, so the first bytes of a packet a snap length cut still
+ * show it; application data records are left to nDPI, as their header
+ * alone (5 bytes) is too little to tell from noise. */
+#define TLS_CONTENT_HANDSHAKE 22u
+#define TLS_MAJOR 3u
+#define TLS_MINOR_MAX 4u           /* 3.4 is the highest a TLS 1.3 stack sends */
+#define TLS_RECORD_MAX (16384u + 2048u) /* RFC 5246 §6.2.3: a TLSCiphertext's limit */
+#define TLS_CLIENT_HELLO 1u
+#define TLS_SERVER_HELLO 2u
+#define TLS_HELLO_MIN 38u          /* version, random, and the shortest session id and rest */
+
+bool ea_payload_is_tls(const uint8_t *p, uint32_t len, uint8_t transport)
+{
+	if (!p || transport != TRANSPORT_TCP)
+		return false;
+	ea_cursor c = ea_cursor_make(p, len);
+	uint8_t type = ea_cursor_u8(&c);
+	uint8_t major = ea_cursor_u8(&c);
+	uint8_t minor = ea_cursor_u8(&c);
+	uint16_t rlen = ea_cursor_be16(&c);
+	uint8_t hs_type = ea_cursor_u8(&c);
+	uint8_t hl_hi = ea_cursor_u8(&c);
+	uint16_t hl_lo = ea_cursor_be16(&c);
+	uint8_t hs_major = ea_cursor_u8(&c);
+	uint8_t hs_minor = ea_cursor_u8(&c);
+	uint32_t hs_len = ((uint32_t)hl_hi << 16) | hl_lo;
+	return !c.err && type == TLS_CONTENT_HANDSHAKE && major == TLS_MAJOR && minor <= TLS_MINOR_MAX &&
+	       rlen >= 4 + TLS_HELLO_MIN && rlen <= TLS_RECORD_MAX &&
+	       (hs_type == TLS_CLIENT_HELLO || hs_type == TLS_SERVER_HELLO) && hs_len >= TLS_HELLO_MIN &&
+	       hs_major == TLS_MAJOR && hs_minor <= TLS_MINOR_MAX;
+}
+
 static const ea_payload_check checks[] = {
 	/* The magic cookie or an exact length makes one STUN message enough;
 	 * one RTP header is weak evidence (see payload_check.h), so RTP needs
 	 * several, and most of what the flow carried. */
 	{"STUN", ea_payload_is_stun, 1},
 	{"RTP", ea_payload_is_rtp, 3},
+	/* Eleven structured bytes: one hello is enough. */
+	{"TLS", ea_payload_is_tls, 1},
 };
 
 const ea_payload_check *ea_payload_check_for(const char *protocol)

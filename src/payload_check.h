@@ -5,7 +5,8 @@
  * the classifier asks the check about each payload; enough hits (see
  * hits_needed) confirm the protocol (EA_PROTO_SRC_PAYLOAD). The checks exist for rows of the Lync
  * port matrix that nDPI 4.2 does not recognise: STUN/MS-TURN framed over
- * TCP 443 and RTP over TCP with RFC 4571 framing.
+ * TCP 443 and RTP over TCP with RFC 4571 framing; and for TLS hellos that
+ * a capture's snap length cut, which nDPI cannot finish parsing.
  *
  * Every check is a pure function of one packet's L4 payload and reads only
  * p[0..len). They are deliberately strict: a false "confirmed" in an audit
@@ -46,5 +47,12 @@ bool ea_payload_is_stun(const uint8_t *p, uint32_t len, uint8_t transport);
  * starts with binary 10 (DNS over TCP likewise, its length prefix being
  * RFC 4571's). Rely on it only where the port already says RTP. */
 bool ea_payload_is_rtp(const uint8_t *p, uint32_t len, uint8_t transport);
+
+/* TLS (RFC 8446 §5.1, RFC 5246 §6.2.1): a TCP segment opening with a
+ * handshake record whose first message is a ClientHello or ServerHello;
+ * only the first 11 bytes are read, so a packet cut by a snap length still
+ * shows it. Tells TLS from plaintext on a TLS port when nDPI, which needs
+ * the whole hello, cannot. Never on UDP (DTLS differs). */
+bool ea_payload_is_tls(const uint8_t *p, uint32_t len, uint8_t transport);
 
 #endif

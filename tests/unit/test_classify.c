@@ -49,6 +49,76 @@ static unsigned feed(const char *file, unsigned n, uint8_t transport, uint16_t r
 	return decided_at;
 }
 
+/* feed(), with every frame cut to snaplen bytes as a capture taken with
+ * that snap length would hold it (caplen shortened, wirelen kept). */
+static void feed_cut(const char *file, unsigned n, uint32_t snaplen, uint8_t transport, uint16_t resp_port,
+		     ea_class_state *s)
+{
+	char err[512];
+	ea_source *src;
+	ea_frame fr;
+	ea_packet p;
+	ea_anomaly note;
+	unsigned fed = 0, cut = 0;
+	assert_int_equal(ea_source_open_file(file, &src, err, sizeof err), EA_OK);
+	while (fed < n && ea_source_next(src, &fr, err, sizeof err) == EA_SOURCE_FRAME) {
+		if (fr.caplen > snaplen) {
+			fr.caplen = snaplen;
+			cut++;
+		}
+		if (ea_decode(&fr, &p, &note) != EA_DECODE_OK || p.proto != transport)
+			continue;
+		ea_classify_packet(cls, s, &p, transport, resp_port);
+		fed++;
+	}
+	ea_source_close(src);
+	assert_true(cut > 0); /* the test is about cut packets */
+}
+
+/* Issue 6, D.15: the first bytes of a cut packet still say what the flow
+ * is — to nDPI (SSH banner, HTTP request line) and to our checks (a TLS
+ * hello's record header). Judged as if on TCP 443. */
+static void cut_packets_are_classified_from_their_prefix(void **state)
+{
+	ea_class_state s = {0};
+	ea_flow_record rec = {0};
+	feed_cut(EA_SHARED_PCAPS "/ndpi_ssh.pcap", 20, 96, 6, 443, &s);
+	ea_classify_finish(cls, &s, 6, 443, &rec);
+	assert_string_equal(rec.app_proto, "SSH");
+	assert_int_equal(rec.proto_source, EA_PROTO_SRC_DPI);
+	assert_true(rec.proto_unexpected_on_port);
+	ea_class_state_release(&s);
+
+	ea_class_state h = {0};
+	ea_flow_record hrec = {0};
+	feed_cut(EA_SHARED_PCAPS "/ndpi_http.pcapng", 10, 96, 6, 443, &h);
+	ea_classify_finish(cls, &h, 6, 443, &hrec);
+	assert_string_equal(hrec.master_proto, "HTTP");
+	assert_int_equal(hrec.proto_source, EA_PROTO_SRC_DPI);
+	assert_true(hrec.proto_unexpected_on_port);
+	ea_class_state_release(&h);
+
+	/* A ClientHello cut at 96 bytes: nDPI 4.2 cannot finish it, our
+	 * check reads its record header. */
+	ea_class_state t = {0};
+	ea_flow_record trec = {0};
+	feed_cut(EA_SHARED_PCAPS "/ndpi_tls_alert.pcap", 10, 96, 6, 443, &t);
+	ea_classify_finish(cls, &t, 6, 443, &trec);
+	assert_string_equal(trec.app_proto, "TLS");
+	assert_true(trec.proto_source == EA_PROTO_SRC_DPI || trec.proto_source == EA_PROTO_SRC_PAYLOAD);
+	assert_false(trec.proto_unexpected_on_port);
+	ea_class_state_release(&t);
+
+	/* Cut inside the IP header's reach of the payload: nothing breaks. */
+	for (uint32_t snap = 14; snap < 70; snap += 3) {
+		ea_class_state z = {0};
+		ea_flow_record zrec = {0};
+		feed_cut(EA_SHARED_PCAPS "/ndpi_ssh.pcap", 20, snap, 6, 443, &z);
+		ea_classify_finish(cls, &z, 6, 443, &zrec);
+		ea_class_state_release(&z);
+	}
+}
+
 static void dpi_decides_and_frees_its_state(void **state)
 {
 	ea_class_state s = {0};
@@ -256,6 +326,7 @@ int main(void)
 		cmocka_unit_test(no_payload_means_the_port_names_it),
 		cmocka_unit_test(guess_by_port_is_not_a_confirmation),
 		cmocka_unit_test(stun_over_tcp_is_confirmed_by_our_check),
+		cmocka_unit_test(cut_packets_are_classified_from_their_prefix),
 		cmocka_unit_test(heuristic_skype_answer_confirms_nothing),
 		cmocka_unit_test(heuristic_rtp_answer_needs_our_check),
 		cmocka_unit_test(protocol_names_are_checked),

@@ -849,6 +849,115 @@ static void test_text_and_tls_never_pass(void **state)
 	}
 }
 
+/* ---- TLS hellos ---- */
+
+static bool tls(const uint8_t *p, size_t len, uint8_t transport)
+{
+	return run(ea_payload_is_tls, p, len, transport);
+}
+
+typedef struct {
+	long hits, tcp;
+} tls_tally;
+
+static void tls_visit(const ea_packet *pkt, void *ctx)
+{
+	tls_tally *t = ctx;
+	if (pkt->proto == TCP)
+		t->tcp++;
+	if (tls(pkt->payload, pkt->payload_len, pkt->proto))
+		t->hits++;
+}
+
+/* Segments that open with a ClientHello or ServerHello record, as
+ * Wireshark 4.0.17 dissects them without reassembly:
+ *   tshark -r F -o tcp.desegment_tcp_streams:FALSE \
+ *     -Y 'tls.handshake.type == 1 || tls.handshake.type == 2' | wc -l
+ * and nothing in captures without TLS. */
+static void test_tls_hellos_agree_with_wireshark(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *file;
+		long hellos;
+	} want[] = {
+		{"ndpi_tls_alert.pcap", 1},         /* a ClientHello the server refuses */
+		{"zeek_xmpp-starttls.pcap", 2},     /* after STARTTLS: ClientHello, ServerHello */
+		{"zeek_xmpp-dialback-starttls.pcap", 2},
+		{"ndpi_443-chrome.pcap", 0},        /* one continuation segment */
+		{"ndpi_ssh.pcap", 0},
+		{"ndpi_http.pcapng", 0},
+		{"zeek_ssh-on-port-80.pcap", 0},
+		{"ndpi_stun_tcp_multiple_msgs_same_pkt.pcap", 0},
+		{"ndpi_jabber.pcap", 0},
+		{"ndpi_rdp.pcap", 2},              /* RDP's TLS upgrade; tshark needs -d tcp.port==3389,tls */
+		{"zeek_smb2readwrite.pcap", 0},
+		{"ndpi_sip.pcap", 0},
+		{"ndpi_stun.pcap", 0},             /* DTLS on UDP is not TLS */
+		{"ndpi_stun_dtls_rtp.pcapng", 0},
+	};
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		tls_tally t = {0};
+		must_walk(want[i].file, tls_visit, &t);
+		if (t.hits != want[i].hellos)
+			fail_msg("%s: %ld TLS hellos, Wireshark %ld", want[i].file, t.hits, want[i].hellos);
+	}
+}
+
+static void test_tls_crafted(void **state)
+{
+	(void)state;
+	/* A TLS 1.2 ClientHello's first bytes: record 22 3.1 len 0x00c4,
+	 * handshake 1 len 0x0000c0, client_version 3.3, then the random. */
+	static const uint8_t client_hello[] = {0x16, 0x03, 0x01, 0x00, 0xc4, 0x01, 0x00, 0x00, 0xc0, 0x03, 0x03,
+					       0x5f, 0x2a, 0x91, 0x07};
+	static const uint8_t server_hello[] = {0x16, 0x03, 0x03, 0x00, 0x5a, 0x02, 0x00, 0x00, 0x56, 0x03, 0x03};
+	assert_true(tls(client_hello, sizeof client_hello, TCP));
+	assert_true(tls(server_hello, sizeof server_hello, TCP));
+	/* What a 96-byte snap length leaves of it is enough... */
+	assert_true(tls(client_hello, 11, TCP));
+	/* ... but not fewer than the eleven bytes the check reads. */
+	for (size_t n = 0; n < 11; n++)
+		assert_false(tls(client_hello, n, TCP));
+	assert_false(ea_payload_is_tls(NULL, 11, TCP));
+	assert_false(tls(client_hello, sizeof client_hello, UDP));
+	/* Each field out of its range. */
+	uint8_t b[sizeof client_hello];
+	static const struct {
+		size_t at;
+		uint8_t value;
+	} wrong[] = {
+		{0, 0x17}, /* application data */
+		{0, 0x15}, /* alert */
+		{1, 0x02}, /* SSL 2 record version */
+		{2, 0x05}, /* 3.5: no such version */
+		{3, 0x48}, /* record longer than 2^14 + 2048 */
+		{5, 0x0b}, /* Certificate, not a hello */
+		{5, 0x00}, /* HelloRequest */
+		{9, 0x02}, /* hello version 2.x */
+		{10, 0x05},
+	};
+	for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+		memcpy(b, client_hello, sizeof b);
+		b[wrong[i].at] = wrong[i].value;
+		if (tls(b, sizeof b, TCP))
+			fail_msg("byte %zu = 0x%02x passed", wrong[i].at, wrong[i].value);
+	}
+	/* Record and hello lengths too short for a hello. */
+	memcpy(b, client_hello, sizeof b);
+	b[3] = 0x00;
+	b[4] = 0x10;
+	assert_false(tls(b, sizeof b, TCP));
+	memcpy(b, client_hello, sizeof b);
+	b[8] = 0x10;
+	assert_false(tls(b, sizeof b, TCP));
+	/* Plain text on a TLS port: what a mismatch on 443 looks like. */
+	static const char *const text[] = {"GET / HTTP/1.1\r\nHost: x\r\n", "SSH-2.0-OpenSSH_9.2p1\r\n",
+					   "<?xml version='1.0'?><stream:stream", "OPTIONS sip:x SIP/2.0\r\n"};
+	for (size_t i = 0; i < sizeof text / sizeof text[0]; i++)
+		assert_false(tls((const uint8_t *)text[i], strlen(text[i]), TCP));
+}
+
 static void test_lookup(void **state)
 {
 	(void)state;
@@ -863,7 +972,10 @@ static void test_lookup(void **state)
 	assert_string_equal(c->protocol, "RTP");
 	assert_ptr_equal(c->check, ea_payload_is_rtp);
 
-	assert_null(ea_payload_check_for("TLS"));
+	c = ea_payload_check_for("tls");
+	assert_non_null(c);
+	assert_ptr_equal(c->check, ea_payload_is_tls);
+	assert_int_equal(c->hits_needed, 1);
 	assert_null(ea_payload_check_for("RTCP"));
 	assert_null(ea_payload_check_for("STUNx"));
 	assert_null(ea_payload_check_for(""));
@@ -891,6 +1003,8 @@ int main(void)
 		cmocka_unit_test(test_rtp_payload_types),
 		cmocka_unit_test(test_rtp_crafted_tcp),
 		cmocka_unit_test(test_text_and_tls_never_pass),
+		cmocka_unit_test(test_tls_hellos_agree_with_wireshark),
+		cmocka_unit_test(test_tls_crafted),
 		cmocka_unit_test(test_lookup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
