@@ -17,8 +17,10 @@
  *  - [MS-TURN] multiplexed TURN: channel 0xFF10, a length, an 8-byte
  *    session id, then the relayed STUN or RTP packet.
  *  - RTP, RFC 3550 §5.1, with the payload types of RFC 3551 §6.
+ *  - RTCP, RFC 3550 §6.4: the first packet of a compound (SRTCP too).
+ *  - DTLS, RFC 6347 §4.1: whole records filling a datagram.
  *  - TLS, RFC 8446 §5.1: the header of a record carrying a ClientHello or
- *    ServerHello, which a capture's snap length leaves (see below).
+ *    ServerHello, which a capture's snap length leaves.
  *
  * TCP framings:
  *  - bare STUN and ChannelData back to back, each self-delimiting
@@ -286,6 +288,83 @@ bool ea_payload_is_rtp(const uint8_t *p, uint32_t len, uint8_t transport)
 	       rtp_packet(in, in_len);
 }
 
+/* RTCP (RFC 3550 §6.4-6.7, RFC 4585 §6.1, RFC 3611 §2): the first packet
+ * of a compound — version 2, a packet type from SR (200) to XR (207), a
+ * report count that fits SR's and RR's sizes, and a length field that
+ * stays inside the datagram or frame. Only the first packet is read: in
+ * SRTCP (RFC 3711 §3.4) everything after its first eight bytes is
+ * encrypted and an index and tag follow. */
+#define RTCP_PT_SR 200u
+#define RTCP_PT_RR 201u
+#define RTCP_PT_LAST 207u      /* XR */
+#define RTCP_HEADER_LEN 8u     /* first word and the sender's SSRC */
+#define RTCP_SR_INFO 20u       /* NTP and RTP timestamps, packet and octet counts */
+#define RTCP_REPORT_BLOCK 24u
+
+static bool rtcp_packet(const uint8_t *p, uint32_t len)
+{
+	ea_cursor c = ea_cursor_make(p, len);
+	uint8_t b0 = ea_cursor_u8(&c);
+	uint8_t pt = ea_cursor_u8(&c);
+	uint16_t words = ea_cursor_be16(&c);
+	ea_cursor_skip(&c, 4); /* SSRC */
+	if (c.err || (b0 >> 6) != RTP_VERSION || pt < RTCP_PT_SR || pt > RTCP_PT_LAST)
+		return false;
+	uint32_t plen = 4u * ((uint32_t)words + 1u);
+	uint32_t count = b0 & 0x1Fu;
+	uint32_t need = RTCP_HEADER_LEN;
+	if (pt == RTCP_PT_SR)
+		need += RTCP_SR_INFO + count * RTCP_REPORT_BLOCK;
+	else if (pt == RTCP_PT_RR)
+		need += count * RTCP_REPORT_BLOCK;
+	return plen >= need && plen <= len;
+}
+
+bool ea_payload_is_rtcp(const uint8_t *p, uint32_t len, uint8_t transport)
+{
+	const uint8_t *in;
+	uint32_t in_len;
+
+	if (!p)
+		return false;
+	if (transport == TRANSPORT_UDP)
+		return rtcp_packet(p, len);
+	/* On TCP only inside an RFC 4571 frame, like RTP. */
+	return transport == TRANSPORT_TCP && rfc4571_frame(p, len, &in, &in_len) && rtcp_packet(in, in_len);
+}
+
+/* DTLS 1.0 and 1.2 (RFC 6347 §4.1; DTLS 1.3 keeps this header for its
+ * plaintext records, RFC 9147 §4): a datagram of whole records, each a
+ * content type from change_cipher_spec (20) to tls12_cid (25), version
+ * 254.255 or 254.253, epoch, 48-bit sequence number and a length, back to
+ * back up to the datagram's end. Each record is at least its 13-byte
+ * header, so the walk ends. */
+#define DTLS_TYPE_FIRST 20u
+#define DTLS_TYPE_LAST 25u
+#define DTLS_MAJOR 254u
+#define DTLS_MINOR_1_0 255u
+#define DTLS_MINOR_1_2 253u
+#define DTLS_EPOCH_SEQ_LEN 8u
+
+bool ea_payload_is_dtls(const uint8_t *p, uint32_t len, uint8_t transport)
+{
+	if (!p || transport != TRANSPORT_UDP || len == 0)
+		return false;
+	ea_cursor c = ea_cursor_make(p, len);
+	while (ea_cursor_remaining(&c) > 0) {
+		uint8_t type = ea_cursor_u8(&c);
+		uint8_t major = ea_cursor_u8(&c);
+		uint8_t minor = ea_cursor_u8(&c);
+		ea_cursor_skip(&c, DTLS_EPOCH_SEQ_LEN);
+		uint16_t rlen = ea_cursor_be16(&c);
+		ea_cursor_skip(&c, rlen);
+		if (c.err || type < DTLS_TYPE_FIRST || type > DTLS_TYPE_LAST || major != DTLS_MAJOR ||
+		    (minor != DTLS_MINOR_1_0 && minor != DTLS_MINOR_1_2) || rlen == 0)
+			return false;
+	}
+	return true;
+}
+
 /* TLS (RFC 8446 §5.1 and §4, RFC 5246 §6.2.1 and §7.4; SSL 3.0 and TLS
  * 1.0-1.3 share the layout): a segment that opens with a handshake record
  * (content type 22, version 3.x, a length a record may have) whose first
@@ -330,6 +409,10 @@ static const ea_payload_check checks[] = {
 	{"RTP", ea_payload_is_rtp, 3},
 	/* Eleven structured bytes: one hello is enough. */
 	{"TLS", ea_payload_is_tls, 1},
+	/* A packet type among eight of 256 with a consistent length, and
+	 * whole DTLS records to the datagram's last byte: one is enough. */
+	{"RTCP", ea_payload_is_rtcp, 1},
+	{"DTLS", ea_payload_is_dtls, 1},
 };
 
 const ea_payload_check *ea_payload_check_for(const char *protocol)

@@ -48,6 +48,15 @@ bool ea_payload_is_stun(const uint8_t *p, uint32_t len, uint8_t transport);
  * RFC 4571's). Rely on it only where the port already says RTP. */
 bool ea_payload_is_rtp(const uint8_t *p, uint32_t len, uint8_t transport);
 
+/* RTCP (RFC 3550 §6.4): the first packet of a compound, SRTCP included
+ * (only its clear first eight bytes and length are read); on TCP inside an
+ * RFC 4571 frame. The media range's other protocol besides RTP and STUN,
+ * so that direction.c can tell media from something else there. */
+bool ea_payload_is_rtcp(const uint8_t *p, uint32_t len, uint8_t transport);
+
+/* DTLS 1.0/1.2 (RFC 6347 §4.1): a UDP datagram of whole records. */
+bool ea_payload_is_dtls(const uint8_t *p, uint32_t len, uint8_t transport);
+
 /* TLS (RFC 8446 §5.1, RFC 5246 §6.2.1): a TCP segment opening with a
  * handshake record whose first message is a ClientHello or ServerHello;
  * only the first 11 bytes are read, so a packet cut by a snap length still

@@ -133,6 +133,12 @@ static void media_range_is_weak_evidence(void **state)
 	static const uint8_t stun[] = {0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4,
 				       5, 6, 7, 8, 9, 10, 11, 12};
 	check(with_payload(first(17, 50020, 40000, 0), stun, sizeof stun), false, EA_DIR_PORT);
+	/* The media range's other protocols: an SRTCP receiver report, a
+	 * DTLS ClientHello record. */
+	static const uint8_t rtcp_rr[46] = {0x81, 201, 0x00, 0x07, 0xde, 0xad, 0xbe, 0xef};
+	check(with_payload(first(17, 50020, 40000, 0), rtcp_rr, sizeof rtcp_rr), false, EA_DIR_PORT);
+	static const uint8_t dtls_hello[16] = {22, 254, 253, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 1, 0, 0};
+	check(with_payload(first(17, 50020, 40000, 0), dtls_hello, sizeof dtls_hello), false, EA_DIR_PORT);
 	/* No payload to judge (a bare ACK mid-flow): the range still counts. */
 	check(first(6, 50040, 47998, EA_TCP_ACK), false, EA_DIR_PORT);
 	check(first(17, 50020, 40000, 0), false, EA_DIR_PORT);

@@ -958,6 +958,149 @@ static void test_tls_crafted(void **state)
 		assert_false(tls((const uint8_t *)text[i], strlen(text[i]), TCP));
 }
 
+/* ---- RTCP and DTLS ---- */
+
+typedef struct {
+	long rtcp, dtls, udp;
+} media_tally;
+
+static bool rtcp(const uint8_t *p, size_t len, uint8_t transport)
+{
+	return run(ea_payload_is_rtcp, p, len, transport);
+}
+
+static bool dtls(const uint8_t *p, size_t len, uint8_t transport)
+{
+	return run(ea_payload_is_dtls, p, len, transport);
+}
+
+static void media_visit(const ea_packet *pkt, void *ctx)
+{
+	media_tally *t = ctx;
+	if (pkt->proto == UDP)
+		t->udp++;
+	t->rtcp += rtcp(pkt->payload, pkt->payload_len, pkt->proto);
+	t->dtls += dtls(pkt->payload, pkt->payload_len, pkt->proto);
+}
+
+/* Wireshark 4.0.17 on every shared capture:
+ *   RTCP: tshark -r F -o rtcp.heuristic_rtcp:TRUE -Y 'udp && rtcp && !stun && !classicstun' | wc -l
+ *   DTLS: tshark -r F -Y 'udp && dtls && !icmp' | wc -l
+ * DTLS agrees everywhere. Wireshark's RTCP heuristic does not take SRTCP
+ * (RFC 3711 §3.4: index and tag after the compound), which Skype, Teams
+ * and WebRTC send: those counts are ours, each packet an RTPFB, PSFB, SR
+ * or RR whose length word ends inside the datagram, the rest the SRTCP
+ * trailer. It does take ndpi_skype.pcap's frame 262 (9b cc 02 7d ...: an
+ * APP packet claiming 2,552 bytes in a 40-byte datagram), which is not. */
+static void test_rtcp_dtls_agree_with_wireshark(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *file;
+		long rtcp, dtls;
+	} want[] = {
+		{"ndpi_rtcp_multiple_pkts.pcap", 5, 0},   /* Wireshark: 5 */
+		{"ndpi_sip.pcap", 1, 0},                  /* Wireshark: 1 */
+		{"ndpi_skype.pcap", 0, 0},                /* Wireshark: 1, see above */
+		{"ndpi_rtp.pcapng", 3, 0},                /* SRTCP RTPFB; Wireshark: 0 */
+		{"ndpi_teams.pcap", 12, 0},               /* SRTCP; Wireshark: 0 */
+		{"ndpi_stun_msteams_unidir.pcapng", 8, 0}, /* SRTCP; Wireshark: 0 */
+		{"ndpi_skype-conference-call.pcap", 155, 0}, /* SRTCP; Wireshark: 0 */
+		{"ndpi_stun.pcap", 3, 15},                /* SRTCP; Wireshark: 0 and 15 */
+		{"ndpi_stun_dtls_rtp.pcapng", 1, 23},     /* SRTCP; Wireshark: 0 and 23 */
+		{"zeek_webrtc-stun.pcap", 0, 4},          /* Wireshark: 0 and 4 */
+	};
+	DIR *d = opendir(EA_SHARED_PCAPS);
+	assert_non_null(d);
+	struct dirent *e;
+	unsigned seen = 0;
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		if (n < 6 || (strcmp(e->d_name + n - 5, ".pcap") && (n < 8 || strcmp(e->d_name + n - 7, ".pcapng"))))
+			continue;
+		media_tally t = {0};
+		if (each_payload(e->d_name, media_visit, &t) < 0)
+			continue;
+		long rtcp_want = 0, dtls_want = 0;
+		for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+			if (!strcmp(want[i].file, e->d_name)) {
+				rtcp_want = want[i].rtcp;
+				dtls_want = want[i].dtls;
+				seen++;
+			}
+		if (t.rtcp != rtcp_want || t.dtls != dtls_want)
+			fail_msg("%s: RTCP %ld (want %ld), DTLS %ld (want %ld)", e->d_name, t.rtcp, rtcp_want,
+				 t.dtls, dtls_want);
+	}
+	closedir(d);
+	assert_int_equal(seen, sizeof want / sizeof want[0]);
+}
+
+static void test_rtcp_dtls_crafted(void **state)
+{
+	(void)state;
+	/* An RR with one report block: 8 + 24 bytes, length word 7. */
+	uint8_t rr[32] = {0x81, 201, 0x00, 0x07, 0xde, 0xad, 0xbe, 0xef};
+	assert_true(rtcp(rr, sizeof rr, UDP));
+	/* SRTCP: the same with a 4-byte index and a 10-byte tag after it. */
+	uint8_t srtcp[46] = {0x81, 201, 0x00, 0x07, 0xde, 0xad, 0xbe, 0xef};
+	assert_true(rtcp(srtcp, sizeof srtcp, UDP));
+	/* Too short for its report count, or its length past the datagram. */
+	assert_false(rtcp(rr, 31, UDP));
+	rr[0] = 0x82;
+	assert_false(rtcp(rr, sizeof rr, UDP));
+	rr[0] = 0x81;
+	for (size_t n = 0; n < 8; n++)
+		assert_false(rtcp(rr, n, UDP));
+	/* An SR with no report block: 28 bytes. */
+	uint8_t sr[28] = {0x80, 200, 0x00, 0x06};
+	assert_true(rtcp(sr, sizeof sr, UDP));
+	sr[3] = 0x05; /* 24 bytes: no room for the sender info */
+	assert_false(rtcp(sr, sizeof sr, UDP));
+	/* RTP is not RTCP: PT 8 (PCMA). */
+	uint8_t pcma[32] = {0x80, 0x08, 0x00, 0x07};
+	assert_false(rtcp(pcma, sizeof pcma, UDP));
+	/* Version 1, and a packet type past XR. */
+	uint8_t v1[32] = {0x41, 201, 0x00, 0x07};
+	assert_false(rtcp(v1, sizeof v1, UDP));
+	uint8_t pt208[32] = {0x81, 208, 0x00, 0x07};
+	assert_false(rtcp(pt208, sizeof pt208, UDP));
+	/* On TCP only inside an RFC 4571 frame. */
+	uint8_t framed[34] = {0x00, 0x20, 0x81, 201, 0x00, 0x07};
+	assert_true(rtcp(framed, sizeof framed, TCP));
+	assert_false(rtcp(rr, sizeof rr, TCP));
+	assert_false(rtcp(rr, sizeof rr, 1));
+
+	/* A DTLS 1.2 ClientHello record and a change_cipher_spec after it. */
+	uint8_t two[13 + 3 + 13 + 1] = {22, 254, 253, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 1, 0, 0,
+					20, 254, 253, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1};
+	assert_true(dtls(two, sizeof two, UDP));
+	assert_true(dtls(two, 16, UDP));         /* the first record alone */
+	assert_false(dtls(two, 17, UDP));        /* a stray byte after it */
+	assert_false(dtls(two, sizeof two - 1, UDP)); /* the last record cut */
+	for (size_t n = 0; n < 13; n++)
+		assert_false(dtls(two, n, UDP));
+	assert_false(dtls(two, sizeof two, TCP));
+	uint8_t b[sizeof two];
+	static const struct {
+		size_t at;
+		uint8_t value;
+	} wrong[] = {{0, 19}, {0, 26}, {1, 3}, {2, 254}, {2, 252}};
+	for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+		memcpy(b, two, sizeof b);
+		b[wrong[i].at] = wrong[i].value;
+		if (dtls(b, sizeof b, UDP))
+			fail_msg("byte %zu = %u passed", wrong[i].at, wrong[i].value);
+	}
+	/* DTLS 1.0's version passes too. */
+	memcpy(b, two, sizeof b);
+	b[2] = b[18] = 255;
+	assert_true(dtls(b, sizeof b, UDP));
+	/* A zero-length record is none. */
+	uint8_t empty[13] = {23, 254, 253};
+	assert_false(dtls(empty, sizeof empty, UDP));
+}
+
 static void test_lookup(void **state)
 {
 	(void)state;
@@ -976,7 +1119,9 @@ static void test_lookup(void **state)
 	assert_non_null(c);
 	assert_ptr_equal(c->check, ea_payload_is_tls);
 	assert_int_equal(c->hits_needed, 1);
-	assert_null(ea_payload_check_for("RTCP"));
+	assert_ptr_equal(ea_payload_check_for("RTCP")->check, ea_payload_is_rtcp);
+	assert_ptr_equal(ea_payload_check_for("dtls")->check, ea_payload_is_dtls);
+	assert_null(ea_payload_check_for("SkypeCall"));
 	assert_null(ea_payload_check_for("STUNx"));
 	assert_null(ea_payload_check_for(""));
 	assert_null(ea_payload_check_for(NULL));
@@ -1005,6 +1150,8 @@ int main(void)
 		cmocka_unit_test(test_text_and_tls_never_pass),
 		cmocka_unit_test(test_tls_hellos_agree_with_wireshark),
 		cmocka_unit_test(test_tls_crafted),
+		cmocka_unit_test(test_rtcp_dtls_agree_with_wireshark),
+		cmocka_unit_test(test_rtcp_dtls_crafted),
 		cmocka_unit_test(test_lookup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
