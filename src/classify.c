@@ -23,18 +23,20 @@
  * answered. Only an answer with no master protocol under it counts: Teams
  * found in a TLS server name, or Skype_Teams inside STUN, is the TLS or
  * STUN dissector's work.
- *  - Skype_Teams, SkypeCall (protocols/skype.c, UDP): any of a flow's
- *    first datagrams of 16 bytes or more whose third byte is 0x02 and
- *    whose first byte's high nibble is 0, 7 or 0b10xx (0x00 and 0x30
- *    excluded), or a 3-byte datagram whose last nibble is 0xd. HSRPv2
- *    hellos (01 28 02 ..., to 224.0.0.102) pass: hsrp2_as_skype_teams.pcap.
+ *  - Skype_Teams, SkypeCall (protocols/skype.c, UDP): among a flow's
+ *    first few datagrams, one of 16 bytes or more whose third byte is 0x02
+ *    (a few first bytes excepted: SNMP's 0x30, CAPWAP's 0x00), or a 3-byte
+ *    one whose last nibble is 0xd. HSRPv2 hellos (01 28 02 ..., to
+ *    224.0.0.102) pass: hsrp2_as_skype_teams.pcap; later nDPI releases
+ *    exclude them by name, 4.2 does not (test_classify feeds it one).
  *  - Zoom: the same test when either port is 8801.
  *  - Teams: ndpi_main.c turns such a Skype answer into Teams for a host
  *    that spoke Teams over TLS in the last minute.
- *  - RTP (protocols/rtp.c): one datagram whose first byte says version 2
- *    and whose second a known payload type: one random datagram in a few
- *    dozen passes (test_classify feeds it one). Our RTP check agrees only
- *    after three headers that are most of the flow's payloads. */
+ *  - RTP (protocols/rtp.c): one datagram whose first two bytes say
+ *    version 2 and an RTP payload type, about one random datagram in ten
+ *    (test_classify feeds it one with a reserved type). Our RTP check
+ *    agrees only after three headers that are most of the flow's
+ *    payloads. */
 static const char *const heuristic_protocols[] = {"Skype_Teams", "SkypeCall", "Zoom", "Teams", "RTP"};
 #define N_HEURISTIC (sizeof heuristic_protocols / sizeof heuristic_protocols[0])
 

@@ -53,7 +53,7 @@ ea_port_kind ea_port_rank(const ea_port_ranks *r, uint8_t transport, uint16_t po
 /* ICMP messages that only ever answer another: seen first, they name the
  * other side as the initiator. Community ID pairs more types than these
  * (decode.c), but a pair is not always a question and its answer: routers
- * advertise unasked (ICMP 9, RFC 1256 §3; ICMPv6 134, RFC 4861 §6.2.4),
+ * advertise unasked (ICMP 9, RFC 1256; ICMPv6 134, RFC 4861 §6.2.4),
  * hosts report multicast listening unasked (131, RFC 2710 §4), and a
  * neighbour advertisement answers only when its S flag says so (136,
  * RFC 4861 §4.4 and §7.2.6). Those are sent by their initiator. */
