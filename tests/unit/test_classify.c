@@ -109,6 +109,17 @@ static void cut_packets_are_classified_from_their_prefix(void **state)
 	assert_false(trec.proto_unexpected_on_port);
 	ea_class_state_release(&t);
 
+	/* IPv6 and UDP: the payload and UDP lengths are set to what was
+	 * captured. 14 + 40 + 8 bytes of headers leave the 73-byte DNS query
+	 * 34 bytes at a snap length of 96: its header and most of its name. */
+	ea_class_state v6 = {0};
+	ea_flow_record v6rec = {0};
+	feed_cut(EA_SHARED_PCAPS "/zeek_ipv6-fragmented-dns.pcap", 1, 96, 17, 53, &v6);
+	ea_classify_finish(cls, &v6, 17, 53, &v6rec);
+	assert_string_equal(v6rec.master_proto, "DNS");
+	assert_int_equal(v6rec.proto_source, EA_PROTO_SRC_DPI);
+	ea_class_state_release(&v6);
+
 	/* Cut inside the IP header's reach of the payload: nothing breaks. */
 	for (uint32_t snap = 14; snap < 70; snap += 3) {
 		ea_class_state z = {0};
