@@ -4,8 +4,6 @@
  * values are those of ../shared/cases/README.md. */
 #include "testutil.h"
 
-#include <arpa/inet.h>
-
 #include "audit.h"
 
 #define EA_SHARED_CASES EA_TOPDIR "/../shared/cases"
