@@ -198,6 +198,7 @@ ea_status ea_audit_read(ea_audit *a, ea_source *src, ea_iface iface, ea_input_in
 	ea_source_result r;
 	ea_status st = EA_OK;
 	bool interrupted = false;
+	bool timed = false;
 
 	info->linktype = ea_source_linktype(src);
 	while ((r = ea_source_next(src, &frame, errbuf, errlen)) == EA_SOURCE_FRAME) {
@@ -205,16 +206,27 @@ ea_status ea_audit_read(ea_audit *a, ea_source *src, ea_iface iface, ea_input_in
 		a->totals.bytes += frame.wirelen;
 		info->packets++;
 		info->bytes += frame.wirelen;
-		if (!info->first_us || frame.ts_us < info->first_us)
-			info->first_us = frame.ts_us;
-		if (frame.ts_us > info->last_us)
-			info->last_us = frame.ts_us;
-		uint64_t decoded = a->totals.decoded;
-		uint64_t unsupported = a->totals.anomalies[EA_ANOMALY_UNSUPPORTED_LINKTYPE];
-		handle_frame(a, iface, &frame);
-		info->decoded += a->totals.decoded - decoded;
-		if (a->totals.anomalies[EA_ANOMALY_UNSUPPORTED_LINKTYPE] != unsupported)
-			note_unsupported(info, frame.linktype);
+		if (frame.ts_fault == EA_TS_BAD_FRACTION)
+			a->totals.anomalies[EA_ANOMALY_TS_BAD_FRACTION]++;
+		else if (frame.ts_fault == EA_TS_OUT_OF_RANGE)
+			a->totals.anomalies[EA_ANOMALY_TS_OUT_OF_RANGE]++;
+		if (frame.ts_known) {
+			if (!timed || frame.ts_us < info->first_us)
+				info->first_us = frame.ts_us;
+			if (!timed || frame.ts_us > info->last_us)
+				info->last_us = frame.ts_us;
+			timed = true;
+			uint64_t decoded = a->totals.decoded;
+			uint64_t unsupported = a->totals.anomalies[EA_ANOMALY_UNSUPPORTED_LINKTYPE];
+			handle_frame(a, iface, &frame);
+			info->decoded += a->totals.decoded - decoded;
+			if (a->totals.anomalies[EA_ANOMALY_UNSUPPORTED_LINKTYPE] != unsupported)
+				note_unsupported(info, frame.linktype);
+		} else {
+			/* No time to give it: inventing one would misplace its
+			 * flow and its idle expiry, so it is counted, not decoded. */
+			a->totals.anomalies[EA_ANOMALY_UNTIMED_FRAME]++;
+		}
 		if (a->store_status != EA_OK)
 			break;
 		if (a->cfg.stop && *a->cfg.stop) {
@@ -227,6 +239,7 @@ ea_status ea_audit_read(ea_audit *a, ea_source *src, ea_iface iface, ea_input_in
 		}
 	}
 	note_peak(a);
+	info->untimed = info->packets > 0 && !timed;
 	info->truncated = ea_source_truncated(src);
 	if (info->truncated)
 		a->totals.anomalies[EA_ANOMALY_TRUNCATED_RECORD]++;

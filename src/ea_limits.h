@@ -9,6 +9,23 @@
 #define EA_MAX_IPV6_EXT_HEADERS 8 /* RFC 8200 allows any number; real stacks use < 4 */
 #define EA_MAX_MPLS_LABELS 8      /* a label stack deeper than this is not a real LSP */
 
+/* Capture files (capfile.c). */
+/* libpcap's MAXIMUM_SNAPLEN: no capture tool keeps more of one frame, so
+ * a record claiming more is corrupt (libpcap refuses it too). */
+#define EA_CAPTURE_MAX_CAPLEN 262144u
+/* A pcapng block the reader must hold to parse (section and interface
+ * headers, packet blocks) is refused above this size, libpcap's own bound;
+ * blocks we do not parse are skipped unread whatever their size. */
+#define EA_CAPTURE_MAX_BLOCK (16u * 1024u * 1024u)
+/* Interfaces per pcapng section: dumpcap records a few dozen at most; each
+ * costs 24 bytes, so a hostile file cannot make the table large. */
+#define EA_CAPTURE_MAX_INTERFACES 4096u
+/* The latest time edgeaudit stores: 9999-12-31T23:59:59.999999Z, in µs
+ * since the epoch. ISO-8601's four-digit year and SQLite's date functions
+ * end there; the earliest is the epoch itself (the schema's first_us >= 0).
+ * A record outside that range has its time replaced (capfile.c). */
+#define EA_MAX_TIME_US 253402300799999999ull
+
 /* Flow table. */
 /* Per interface. A flow costs about 180 bytes (160-byte ea_flow, malloc
  * overhead, bucket); one still being classified also holds nDPI's 688-byte

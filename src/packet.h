@@ -18,12 +18,26 @@ typedef enum {
 
 const char *ea_iface_name(ea_iface i); /* "external", "internal" */
 
+/* Why a frame's ts_us is not the time its record gives. The capture
+ * reader then uses the last valid time before it in the same file, so a
+ * bad record can never move a flow outside the span the file really
+ * covers; with no valid time before it, the frame has none (ts_known). */
+typedef enum {
+	EA_TS_OWN = 0,        /* ts_us is the record's own time */
+	EA_TS_BAD_FRACTION,   /* the fraction field held a second or more */
+	EA_TS_OUT_OF_RANGE,   /* before the epoch or after EA_MAX_TIME_US */
+	EA_TS_ABSENT,         /* the record has no time (pcapng Simple Packet Block) */
+} ea_ts_fault;
+
 /* What the capture layer hands to the decoder. */
 typedef struct {
-	uint64_t ts_us;        /* packet timestamp, microseconds since the epoch */
+	uint64_t ts_us;        /* packet timestamp, microseconds since the epoch,
+				  0 … EA_MAX_TIME_US; 0 when !ts_known */
+	ea_ts_fault ts_fault;  /* EA_TS_OWN, or why ts_us was substituted */
+	bool ts_known;         /* false: no valid time yet in this file */
 	uint32_t caplen;       /* bytes present in data */
 	uint32_t wirelen;      /* bytes on the wire */
-	int linktype;          /* DLT_* value of the capture */
+	int linktype;          /* LINKTYPE_* value of this frame's interface */
 	const uint8_t *data;
 	uint64_t number;       /* 1-based record number within its file */
 } ea_frame;

@@ -962,7 +962,7 @@ ea_status ea_store_add_input(ea_store *st, int64_t run_id, const ea_input_info *
 	bind_u64(s, 6, in->size, &rc);
 	bind_u64(s, 7, in->packets, &rc);
 	bind_u64(s, 8, in->bytes, &rc);
-	if (in->packets == 0) {
+	if (in->packets == 0 || in->untimed) {
 		bind_null(s, 9, &rc);
 		bind_null(s, 10, &rc);
 	} else {
@@ -1033,6 +1033,13 @@ ea_status ea_store_add_flow(ea_store *st, int64_t run_id, const ea_flow_record *
 			return ea_fail(EA_ERR_INTERNAL, errbuf, errlen,
 				       "match result names rule %u of %u", (unsigned)mr->rules[i],
 				       m->n_rules);
+	/* The capture reader keeps every time within 0 … EA_MAX_TIME_US; a
+	 * time outside would reach the database as a sentinel (an empty
+	 * first_seen), so it is refused as the bug it is. */
+	if (f->first_us > EA_MAX_TIME_US || f->last_us > EA_MAX_TIME_US || f->first_us > f->last_us)
+		return ea_fail(EA_ERR_INTERNAL, errbuf, errlen, "flow time %llu..%llu µs outside 0..%llu",
+			       (unsigned long long)f->first_us, (unsigned long long)f->last_us,
+			       (unsigned long long)EA_MAX_TIME_US);
 
 	ea_status e = tx_begin(st, errbuf, errlen);
 	if (e != EA_OK)

@@ -67,7 +67,9 @@ typedef struct {
 	const char *sha256;           /* of the whole file */
 	uint64_t size;
 	uint64_t packets, bytes;
-	uint64_t first_us, last_us;   /* 0 when no packet */
+	uint64_t first_us, last_us;   /* µs, 0 … EA_MAX_TIME_US; 0 when no packet */
+	bool untimed;                 /* packets, but none with a usable time:
+					 first/last stored as NULL */
 	bool truncated;               /* ended inside a record */
 	const char *error;            /* NULL, or why reading stopped */
 	int linktype;
