@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,8 @@
 #define DEFAULT_MATRIX EA_DATADIR "/lync2013-edge.matrix"
 #define DEFAULT_PORTS EA_DATADIR "/ports.sig"
 #define ERRBUF_SIZE 8192
+/* SHA-256 of no bytes (FIPS 180-2). */
+#define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 static const char usage_main[] =
 	"usage: edgeaudit <command> [options]\n"
@@ -62,6 +65,7 @@ static const char usage_read[] =
 	"  --db FILE         SQLite database, created if absent (required)\n"
 	"  --external PCAP   a capture of the external interface (repeatable)\n"
 	"  --internal PCAP   a capture of the internal interface (repeatable)\n"
+	"                    PCAP may be - (standard input, once) or a pipe\n"
 	"  --matrix FILE     port matrix (default " DEFAULT_MATRIX ")\n"
 	"  --ports FILE      port signatures (default " DEFAULT_PORTS ")\n"
 	"  --force           read captures even if the database already has them\n"
@@ -72,7 +76,10 @@ static const char usage_read[] =
 	"Files of one interface are read oldest first (by their first record);\n"
 	"flows continue across them. Every capture is opened and hashed before\n"
 	"anything is written: a missing one, or one already in the database, stops\n"
-	"the run there (exit 1). A file that turns out not to be a readable capture\n"
+	"the run there (exit 1). Standard input (-) and pipes are read once, hashed\n"
+	"while read, after the files of their interface; one whose content was read\n"
+	"before gets a warning (its flows are then counted twice).\n"
+	"A file that turns out not to be a readable capture\n"
 	"is reported and recorded with its error, the others are still read, and the\n"
 	"exit code is 1; so is one of which no frame could be decoded (a link type\n"
 	"edgeaudit does not decode: named in a warning). A database failure ends\n"
@@ -378,7 +385,68 @@ typedef struct {
 	uint64_t size;
 	uint64_t first_us;   /* first record's time; 0 when unreadable or empty */
 	unsigned given;      /* position on the command line */
+	bool stream;         /* "-" or a pipe: read once, hashed while read */
 } input_file;
+
+/* Standard input, a FIFO, a device: anything that cannot be read twice.
+ * (stat does not block on a FIFO; opening it would.) A directory or a
+ * missing file is left to the regular path, which says what is wrong. */
+static bool is_stream(const char *path)
+{
+	struct stat sb;
+	if (strcmp(path, "-") == 0)
+		return true;
+	return stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode);
+}
+
+/* A stream's content is known only once read: if it matches an input
+ * already read or one in the database, the user is told, and its flows
+ * stay (they cannot be taken back without losing the run). */
+static void warn_stream_duplicate(ea_store *store, const input_file *inputs, unsigned n, unsigned i)
+{
+	char err[256];
+	bool found = false;
+	int64_t prev = 0;
+	for (unsigned k = 0; k < n; k++) {
+		if (k != i && inputs[k].sha256[0] && strcmp(inputs[k].sha256, inputs[i].sha256) == 0) {
+			fprintf(stderr, "edgeaudit: warning: %s has the same content as %s (sha256 %.16s…); "
+				"its flows are counted twice\n", inputs[i].path, inputs[k].path, inputs[i].sha256);
+			return;
+		}
+	}
+	if (ea_store_find_input(store, inputs[i].sha256, &found, &prev, err, sizeof err) == EA_OK && found)
+		fprintf(stderr, "edgeaudit: warning: %s is already in the database (run %lld, sha256 %.16s…); "
+			"its flows are counted again\n", inputs[i].path, (long long)prev, inputs[i].sha256);
+}
+
+/* After a stream was read: its SHA-256 and size are those of what was
+ * read (nothing, when it could not be opened: the empty input's hash),
+ * for its input row, and a repeated content is warned about. Not after a
+ * signal: draining a live pipe could take for ever, and an interrupted
+ * run counts nowhere; its row keeps the store's "not yet known" hash, as
+ * when the rest cannot be read (that makes the capture unreadable). */
+static void finish_stream(ea_store *store, ea_source *src, input_file *inputs, unsigned n, unsigned i,
+			  bool force, ea_input_info *in, ea_status *st, char *errbuf, size_t errlen)
+{
+	char herr[512];
+	in->sha256 = NULL;
+	if (*st == EA_ERR_INTERRUPTED)
+		return;
+	if (!src) {
+		snprintf(inputs[i].sha256, sizeof inputs[i].sha256, "%s", EMPTY_SHA256);
+		inputs[i].size = 0;
+	} else if (ea_source_digest(src, inputs[i].sha256, &inputs[i].size, herr, sizeof herr) != EA_OK) {
+		if (*st == EA_OK) {
+			*st = EA_ERR_IO;
+			snprintf(errbuf, errlen, "%s", herr);
+		}
+		return;
+	}
+	in->sha256 = inputs[i].sha256;
+	in->size = inputs[i].size;
+	if (!force)
+		warn_stream_duplicate(store, inputs, n, i);
+}
 
 static uint64_t first_record_time(const char *path)
 {
@@ -663,17 +731,29 @@ static int cmd_read(int argc, char **argv)
 	}
 
 	/* Hash every capture before anything is written: a duplicate or a
-	 * missing file stops the run before it starts. */
+	 * missing file stops the run before it starts. A stream can be read
+	 * only once: it is hashed while read, after its interface's files. */
 	for (unsigned i = 0; i < n_inputs; i++) {
+		inputs[i].given = i;
+		inputs[i].stream = is_stream(inputs[i].path);
+		if (inputs[i].stream) {
+			inputs[i].first_us = UINT64_MAX;
+			for (unsigned k = 0; k < i; k++) {
+				if (!strcmp(inputs[i].path, "-") && !strcmp(inputs[k].path, "-")) {
+					rc = fail_exit(EA_ERR_USAGE, "standard input (-) can be given only once");
+					goto out;
+				}
+			}
+			continue;
+		}
 		st = ea_sha256_file(inputs[i].path, inputs[i].sha256, &inputs[i].size, errbuf, ERRBUF_SIZE);
 		if (st != EA_OK) {
 			rc = fail_exit(st, errbuf);
 			goto out;
 		}
 		inputs[i].first_us = first_record_time(inputs[i].path);
-		inputs[i].given = i;
 		for (unsigned k = 0; k < i && !force; k++) {
-			if (strcmp(inputs[k].sha256, inputs[i].sha256) == 0) {
+			if (!inputs[k].stream && strcmp(inputs[k].sha256, inputs[i].sha256) == 0) {
 				snprintf(errbuf, ERRBUF_SIZE, "%s and %s are the same capture (sha256 %.16s…); "
 					 "give it once, or use --force", inputs[k].path, inputs[i].path, inputs[i].sha256);
 				rc = fail_exit(EA_ERR_DUPLICATE, errbuf);
@@ -710,9 +790,12 @@ static int cmd_read(int argc, char **argv)
 		.site_path = site_path, .site_sha256 = site_sha,
 		.command_line = cmdline, .started_at = (int64_t)time(NULL),
 	};
+	/* A stream's hash is known only once it is read (NULL: claimed
+	 * without the duplicate check, recorded by ea_store_finish_input). */
 	for (unsigned i = 0; i < n_inputs; i++)
 		claimed[i] = (ea_input_info){.iface = inputs[i].iface, .path = inputs[i].path,
-					     .sha256 = inputs[i].sha256, .size = inputs[i].size};
+					     .sha256 = inputs[i].stream ? NULL : inputs[i].sha256,
+					     .size = inputs[i].size};
 	/* From the claim on, a signal stops the run cleanly instead of
 	 * killing the process mid-write. */
 	catch_stop_signals();
@@ -766,14 +849,20 @@ static int cmd_read(int argc, char **argv)
 			stopped_by = stop_signal;
 			break;
 		}
-		st = ea_source_open_file(inputs[i].path, &src, errbuf, ERRBUF_SIZE);
+		uint64_t planned = inputs[i].size; /* 0 for a stream: not in the total */
+		if (inputs[i].stream)
+			st = ea_source_open_stream(inputs[i].path, &src, errbuf, ERRBUF_SIZE);
+		else
+			st = ea_source_open_file(inputs[i].path, &src, errbuf, ERRBUF_SIZE);
 		if (st == EA_OK) {
 			progress.current = src;
 			st = ea_audit_read(audit, src, inputs[i].iface, &in, errbuf, ERRBUF_SIZE);
 			progress.current = NULL;
-			ea_source_close(src);
 		}
-		progress.done_bytes += inputs[i].size;
+		if (inputs[i].stream)
+			finish_stream(store, src, inputs, n_inputs, i, force, &in, &st, errbuf, ERRBUF_SIZE);
+		ea_source_close(src);
+		progress.done_bytes += planned;
 		if (progress.tty)
 			fputs("\r\033[K", stderr);
 		if (st == EA_ERR_INTERRUPTED) {

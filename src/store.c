@@ -110,7 +110,8 @@ static const char *const stmt_sql[S_COUNT] = {
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 0, -1, 0, ?7)",
 	[S_FINISH_INPUT] =
 		"UPDATE inputs SET packets = ?2, bytes = ?3, first_seen = ?4, last_seen = ?5,"
-		" linktype = ?6, truncated = ?7, error = ?8 WHERE id = ?1",
+		" linktype = ?6, truncated = ?7, error = ?8, sha256 = COALESCE(?9, sha256),"
+		" size = ?10 WHERE id = ?1",
 };
 
 /* The error of a claimed capture until its reading ends. */
@@ -820,6 +821,8 @@ ea_status ea_store_claim_run(ea_store *st, const ea_run_claim *c, int64_t *run_i
 	for (unsigned i = 0; i < c->n_inputs && !c->force; i++) {
 		bool found = false, running = false;
 		int64_t prev = 0;
+		if (!c->inputs[i].sha256)
+			continue; /* a stream: its hash is known only once read */
 		e = find_input(st, c->inputs[i].sha256, &found, &prev, &running, errbuf, errlen);
 		if (e != EA_OK)
 			goto fail;
@@ -842,7 +845,7 @@ ea_status ea_store_claim_run(ea_store *st, const ea_run_claim *c, int64_t *run_i
 		bind_text(s, 2, ea_iface_name(in->iface), &rc);
 		bind_text(s, 3, in->path, &rc);
 		bind_text(s, 4, in->path ? base_name(in->path) : NULL, &rc);
-		bind_text(s, 5, in->sha256, &rc);
+		bind_text(s, 5, in->sha256 ? in->sha256 : EA_SHA256_PENDING, &rc);
 		bind_u64(s, 6, in->size, &rc);
 		bind_text(s, 7, input_pending, &rc);
 		if (rc == SQLITE_OK)
@@ -994,7 +997,7 @@ ea_status ea_store_finish_input(ea_store *st, int64_t input_id, const ea_input_i
 	bind_i64(s, 1, input_id, &rc);
 	bind_u64(s, 2, in->packets, &rc);
 	bind_u64(s, 3, in->bytes, &rc);
-	if (in->packets == 0) {
+	if (in->packets == 0 || in->untimed) {
 		bind_null(s, 4, &rc);
 		bind_null(s, 5, &rc);
 	} else {
@@ -1004,6 +1007,8 @@ ea_status ea_store_finish_input(ea_store *st, int64_t input_id, const ea_input_i
 	bind_i64(s, 6, in->linktype, &rc);
 	bind_i64(s, 7, in->truncated ? 1 : 0, &rc);
 	bind_text(s, 8, in->error, &rc);
+	bind_text(s, 9, in->sha256, &rc);
+	bind_u64(s, 10, in->size, &rc);
 	if (rc == SQLITE_OK)
 		rc = run_stmt(s);
 	/* Nothing was changed: the batch queued before stays. */

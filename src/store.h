@@ -110,10 +110,17 @@ typedef struct {
 	void *ctx;
 } ea_run_liveness;
 
+/* The sha256 of a claimed stream until it has been read (all zeros: no
+ * SHA-256 is known to have it); stays if the stream was never read whole. */
+#define EA_SHA256_PENDING "0000000000000000000000000000000000000000000000000000000000000000"
+
 typedef struct {
 	const ea_run_info *info;
 	const ea_matrix *matrix;       /* its rules are stored with the run; may be NULL */
-	const ea_input_info *inputs;   /* iface, path, sha256, size of each capture */
+	const ea_input_info *inputs;   /* iface, path, sha256, size of each capture;
+					  sha256 NULL for a stream, whose hash is
+					  known only once read: no duplicate check,
+					  EA_SHA256_PENDING until finish_input */
 	unsigned n_inputs;
 	bool force;                    /* claim captures already in the database */
 	const ea_run_liveness *liveness; /* NULL: no sweep, no proof of life */
@@ -148,7 +155,8 @@ ea_status ea_store_begin_run(ea_store *st, const ea_run_info *info, const ea_mat
 ea_status ea_store_find_input(ea_store *st, const char *sha256, bool *found, int64_t *run_id,
 			      char *errbuf, size_t errlen);
 /* Records how the reading of a claimed input ended (packets, bytes,
- * times, linktype, truncated, error); joins the batch of its flows. */
+ * times, linktype, truncated, error, size, and sha256 unless NULL); joins
+ * the batch of its flows. */
 ea_status ea_store_finish_input(ea_store *st, int64_t input_id, const ea_input_info *in,
 				char *errbuf, size_t errlen);
 /* Records an input that was not claimed (tools, tests). */
