@@ -6,7 +6,8 @@
 #   make bench    throughput and memory against ndpiReader on a synthetic corpus
 #   make pcaps    rebuild the lab captures in pcaps/ (needs root)
 #   make lint     include boundaries (one library per module)
-#   make fuzz     libFuzzer harnesses (tests/fuzz/), FUZZ_SECONDS each (clang)
+#   make fuzz     libFuzzer harnesses (tests/fuzz/), FUZZ_SECONDS each (clang);
+#                 FUZZ_ONLY="source" runs only the harnesses named
 
 .DEFAULT_GOAL := all
 
@@ -124,7 +125,7 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fn
 FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g $(FUZZ_SAN) -Isrc -Ibuild $(DEP_CFLAGS) \
                 -DEA_DATADIR='"$(CURDIR)/signatures"' -DEA_TOPDIR='"$(CURDIR)"'
 FUZZ_OBJS    := $(LIB_SRCS:src/%.c=$(FUZZ)/obj/%.o) $(FUZZ)/obj/schema_sql.o
-FUZZ_BINS    := $(FUZZ)/fuzz_decode $(FUZZ)/fuzz_config $(FUZZ)/fuzz_capture
+FUZZ_BINS    := $(FUZZ)/fuzz_decode $(FUZZ)/fuzz_config $(FUZZ)/fuzz_capture $(FUZZ)/fuzz_source
 
 $(FUZZ)/obj/%.o: src/%.c $(CONFIG)
 	@mkdir -p $(@D)
@@ -139,18 +140,20 @@ $(FUZZ_BINS): $(FUZZ)/%: tests/fuzz/%.c $(FUZZ_OBJS)
 # A large capture seed is cut at -max_len (its tail reads as a truncated
 # record, which is a case worth fuzzing too).
 fuzz: $(FUZZ_BINS)
-	@mkdir -p $(FUZZ)/artifacts $(FUZZ)/corpus/decode $(FUZZ)/corpus/config $(FUZZ)/corpus/capture
+	@mkdir -p $(FUZZ)/artifacts $(FUZZ)/corpus/decode $(FUZZ)/corpus/config $(FUZZ)/corpus/capture $(FUZZ)/corpus/source
 	@cp signatures/* pcaps/site.ini $(FUZZ)/corpus/config/
 	@cp pcaps/*.pcap* $(FUZZ)/corpus/capture/
-	@for f in ../shared/pcaps/external/*.pcap*; do [ -f "$$f" ] && cp "$$f" $(FUZZ)/corpus/capture/; done; true
-	@fail=0; for h in decode config capture; do \
-	  case $$h in capture) len=131072;; *) len=8192;; esac; \
+	@for f in ../shared/pcaps/external/*.pcap* ../shared/cases/*.pcap*; do [ -f "$$f" ] && cp "$$f" $(FUZZ)/corpus/capture/; done; true
+	@cp $(FUZZ)/corpus/capture/* $(FUZZ)/corpus/source/
+	@fail=0; for h in $(or $(FUZZ_ONLY),decode config capture source); do \
+	  case $$h in capture|source) len=131072;; *) len=8192;; esac; \
 	  echo "== fuzz_$$h for $(FUZZ_SECONDS)s"; \
 	  $(FUZZ)/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -max_len=$$len -print_final_stats=1 \
 	    -artifact_prefix=$(FUZZ)/artifacts/$$h- $(FUZZ)/corpus/$$h || fail=1; \
 	done; exit $$fail
 
-# Each external library stays behind one module.
+# Each external library stays behind one module. libpcap's is the live
+# capture module to come (capture files are read by capfile.c).
 lint:
 	@bad=0; \
 	for pair in pcap.h:src/source_pcap.c ndpi_api.h:src/classify.c sqlite3.h:src/store.c; do \
