@@ -25,7 +25,8 @@ ifeq ($(filter clean lint,$(MAKECMDGOALS)),)
 endif
 $(CONFIG): scripts/install-deps.sh
 	@mkdir -p $(@D)
-	@{ pkg-config --exists $(PKGS) $(TEST_PKGS) && command -v sqlite3 >/dev/null && command -v editcap >/dev/null; } || scripts/install-deps.sh
+	@{ pkg-config --exists $(PKGS) $(TEST_PKGS) && command -v sqlite3 >/dev/null && \
+	   command -v editcap >/dev/null && command -v mergecap >/dev/null; } || scripts/install-deps.sh
 	@{ echo "DEP_CFLAGS := $$(pkg-config --cflags $(PKGS))"; \
 	   echo "DEP_LIBS := $$(pkg-config --libs $(PKGS))"; \
 	   echo "TEST_CFLAGS := $$(pkg-config --cflags $(TEST_PKGS))"; \

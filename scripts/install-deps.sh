@@ -3,7 +3,9 @@
 # Safe to run again: only missing packages are installed.
 set -euo pipefail
 
-# wireshark-common: editcap cuts a lab capture to a snap length in the tests.
+# wireshark-common: the tests cut a lab capture to a snap length (editcap),
+# write a multi-interface pcapng, dumpcap's own format (mergecap), and count
+# its packets (capinfos).
 build_pkgs=(build-essential pkg-config libpcap-dev libndpi-dev libsqlite3-dev
             libcmocka-dev libssl-dev sqlite3 wireshark-common)
 # The sanitizer build wants clang's runtime only when CC=clang; gcc's

@@ -200,6 +200,49 @@ head -c $((size - 7)) "$shared/ndpi_http.pcapng" > "$tmp/cut.pcapng"
 run truncated-capture 0 'ends inside record' -- "$bin" read --site "$site" --db "$tmp/e.db" --external "$tmp/cut.pcapng"
 [ "$(rows "$tmp/e.db" "select truncated from inputs")" = 1 ] && ok truncated-recorded || bad truncated-recorded "inputs.truncated != 1"
 
+# Capture files the libpcap reader got wrong (../shared/cases/README.md).
+cases="$top/../shared/cases"
+# Classic pcap seconds are unsigned: 2106 survives to the report.
+run ts-2106 0 '' -- "$bin" read --quiet --site "$site" --db "$tmp/t2106.db" --external "$cases/ts_sec_2106.pcap"
+[ "$(rows "$tmp/t2106.db" 'select first_seen from flow_verdicts')" = 2106-01-01T00:00:00.000000Z ] \
+  && ok ts-2106-first-seen || bad ts-2106-first-seen "first_seen $(rows "$tmp/t2106.db" 'select first_seen from flow_verdicts')"
+# A microsecond field of a second or more: counted, never before the first valid record.
+run ts-invalid-usec 0 '' -- "$bin" read --quiet --site "$site" --db "$tmp/tusec.db" --external "$cases/ts_invalid_usec.pcap"
+[ "$(rows "$tmp/tusec.db" 'select min(first_seen) from flow_verdicts')" = 2014-12-09T17:16:09.999999Z ] \
+  && ok ts-invalid-usec-first-seen || bad ts-invalid-usec-first-seen "first_seen $(rows "$tmp/tusec.db" 'select min(first_seen) from flow_verdicts')"
+[ "$(rows "$tmp/tusec.db" "select count from anomalies where reason = 'ts_bad_fraction'")" = 2 ] \
+  && ok ts-invalid-usec-anomaly || bad ts-invalid-usec-anomaly "ts_bad_fraction not counted twice"
+run ts-invalid-usec-report 0 'timestamp fraction' -- "$bin" report --db "$tmp/tusec.db"
+# pcapng interfaces with different snap lengths: every packet read.
+run pcapng-snaplen-differs 0 '' -- "$bin" read --quiet --site "$site" --db "$tmp/snap.db" --external "$cases/pcapng_idb_snaplen_differs.pcapng"
+[ "$(rows "$tmp/snap.db" "select group_concat(initiator_ip || ':' || initiator_port || '>' || responder_ip || ':' || responder_port || '/' || packets, ' ')
+      from (select * from flow_verdicts where transport = 'udp' order by initiator_ip)")" \
+  = "0.0.0.0:68>255.255.255.255:67/2 192.168.0.1:67>192.168.0.10:68/2" ] \
+  && ok pcapng-snaplen-differs-flows || bad pcapng-snaplen-differs-flows "not the 2 UDP flows of 2 packets"
+[ "$(rows "$tmp/snap.db" 'select packets from inputs')" = 4 ] && ok pcapng-snaplen-differs-packets || bad pcapng-snaplen-differs-packets "packets != 4"
+# pcapng interfaces with different link types (Ethernet and raw IP), as mergecap writes them.
+mergecap -F pcapng -w "$tmp/mixed.pcapng" "$shared/ndpi_dns.pcap" "$shared/tcpdump_LINKTYPE_RAW_ipv4.pcap"
+"$bin" read --quiet --site "$site" --db "$tmp/eth.db" --external "$shared/ndpi_dns.pcap" >/dev/null 2>&1
+"$bin" read --quiet --site "$site" --db "$tmp/raw.db" --external "$shared/tcpdump_LINKTYPE_RAW_ipv4.pcap" >/dev/null 2>&1
+run pcapng-mixed-linktypes 0 '' -- "$bin" read --quiet --site "$site" --db "$tmp/mixed.db" --external "$tmp/mixed.pcapng"
+want=$(( $(rows "$tmp/eth.db" 'select count(*) from flows') + $(rows "$tmp/raw.db" 'select count(*) from flows') ))
+[ "$want" -ge 2 ] && [ "$(rows "$tmp/mixed.db" 'select count(*) from flows')" = "$want" ] \
+  && [ "$(rows "$tmp/mixed.db" 'select packets from inputs')" = "$(capinfos -Mc "$tmp/mixed.pcapng" | sed -n 's/^Number of packets: *//p')" ] \
+  && ok pcapng-mixed-linktypes-flows || bad pcapng-mixed-linktypes-flows "flows of one interface lost"
+# A pipe and standard input: read once, hashed while read, no hang.
+mkfifo "$tmp/fifo"
+( cat "$shared/ndpi_sip.pcap" > "$tmp/fifo" ) &
+run fifo-capture 0 'Recorded in' -- timeout 20 "$bin" read --site "$site" --db "$tmp/fifo.db" --external "$tmp/fifo"
+wait
+[ "$(rows "$tmp/fifo.db" 'select sha256 from inputs')" = "$(sha256sum "$shared/ndpi_sip.pcap" | cut -d' ' -f1)" ] \
+  && [ "$(rows "$tmp/fifo.db" 'select count(*) from flows')" = "$(rows "$db" 'select count(*) from flows where run_id = 1')" ] \
+  && ok fifo-hashed-and-read || bad fifo-hashed-and-read "sha256 or flows differ from the file's"
+run stdin-capture 0 'already in the database' -- sh -c "timeout 20 '$bin' read --site '$site' --db '$tmp/fifo.db' --internal - < '$shared/ndpi_sip.pcap'"
+[ "$(rows "$tmp/fifo.db" "select count(*) from inputs where path = '-' and size = $(stat -c %s "$shared/ndpi_sip.pcap")")" = 1 ] \
+  && ok stdin-recorded || bad stdin-recorded "no input row for -"
+run stdin-twice 2 'only once' -- "$bin" read --site "$site" --db "$tmp/none2.db" --external - --internal -
+run read-help-stdin 0 'standard input' -- "$bin" read --help
+
 # Database problems: not a database, locked by another writer.
 printf 'hello\n' > "$tmp/text.db"
 run not-a-database 1 'not a SQLite database|not a database' -- "$bin" read --site "$site" --db "$tmp/text.db" --external "$shared/ndpi_sip.pcap"
