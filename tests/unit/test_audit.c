@@ -269,6 +269,43 @@ static void stop_flag_interrupts_reading(void **state)
 	free(c);
 }
 
+/* Times: a record whose fraction field holds a second or more is counted
+ * and takes its file's previous valid time; with none before it, it is
+ * counted and not decoded; 2106 survives. */
+static void record_times_that_cannot_be_right(void **state)
+{
+	fixture *fx = *state;
+	collected *c = calloc(1, sizeof *c);
+	ea_input_info info;
+	ea_audit_totals t;
+	assert_int_equal(audit_file(fx, EA_TOPDIR "/../shared/cases/ts_invalid_usec.pcap", EA_IFACE_EXTERNAL, c,
+				    &info, &t), EA_OK);
+	assert_int_equal(t.packets, 3);
+	assert_int_equal(t.decoded, 3);
+	assert_int_equal(t.anomalies[EA_ANOMALY_TS_BAD_FRACTION], 2);
+	assert_int_equal(c->n, 1);
+	assert_int_equal(c->recs[0].first_us, 1418145369999999ull);
+	assert_int_equal(c->recs[0].last_us, 1418145369999999ull);
+	assert_int_equal(info.first_us, 1418145369999999ull);
+	assert_false(info.untimed);
+
+	c->n = 0;
+	assert_int_equal(audit_file(fx, EA_SHARED_PCAPS "/ndpi_fuzz-2021-06-07-c6c72a0a56.pcap", EA_IFACE_EXTERNAL, c,
+				    &info, &t), EA_OK);
+	assert_int_equal(t.packets, 1);
+	assert_int_equal(t.decoded, 0);
+	assert_int_equal(t.anomalies[EA_ANOMALY_TS_BAD_FRACTION], 1);
+	assert_int_equal(t.anomalies[EA_ANOMALY_UNTIMED_FRAME], 1);
+	assert_true(info.untimed);
+
+	c->n = 0;
+	assert_int_equal(audit_file(fx, EA_TOPDIR "/../shared/cases/ts_sec_2106.pcap", EA_IFACE_EXTERNAL, c,
+				    &info, &t), EA_OK);
+	assert_int_equal(c->n, 1);
+	assert_int_equal(c->recs[0].first_us, 4291747200000000ull);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -277,6 +314,7 @@ int main(void)
 		cmocka_unit_test(erspan_inner_traffic_is_audited),
 		cmocka_unit_test(unsupported_files_fail_with_a_reason),
 		cmocka_unit_test(stop_flag_interrupts_reading),
+		cmocka_unit_test(record_times_that_cannot_be_right),
 	};
 	return cmocka_run_group_tests_name("audit", tests, setup, teardown);
 }

@@ -10,6 +10,7 @@
 
 #include <sqlite3.h>
 
+#include "ea_limits.h"
 #include "store.h"
 
 extern const char ea_schema_sql[];
@@ -672,9 +673,43 @@ static void test_add_flow_checks_match_result(void **state)
 	mr.verdict = EA_VERDICT_COUNT;
 	assert_int_equal(ea_store_add_flow(fx->st, run, &f, &mr, &fx->m, fx->err, sizeof fx->err),
 			 EA_ERR_INTERNAL);
+	/* A time outside 0 … EA_MAX_TIME_US would reach the view as an empty
+	 * first_seen: refused. */
+	mr.verdict = EA_VERDICT_DOCUMENTED;
+	make_flow(&f, 6, 443, EA_MAX_TIME_US);
+	assert_int_equal(ea_store_add_flow(fx->st, run, &f, &mr, &fx->m, fx->err, sizeof fx->err),
+			 EA_ERR_INTERNAL);
+	make_flow(&f, 6, 443, 5);
+	f.first_us = UINT64_MAX;
+	assert_int_equal(ea_store_add_flow(fx->st, run, &f, &mr, &fx->m, fx->err, sizeof fx->err),
+			 EA_ERR_INTERNAL);
 	/* The refused flows cost nothing already queued. */
 	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
 	assert_query(fx->st, "SELECT COUNT(*) FROM flows", "1\n");
+}
+
+/* Every time the capture reader can give reads back as ISO-8601: the
+ * epoch, 2106 (beyond classic pcap's signed misreading) and the last µs. */
+static void test_times_across_the_whole_range(void **state)
+{
+	fixture *fx = *state;
+	open_store(fx);
+	int64_t run = begin_run(fx);
+	ea_flow_record f;
+	const uint16_t r0[] = {0};
+	make_flow(&f, 6, 443, 0);
+	add_flow(fx, run, &f, EA_VERDICT_DOCUMENTED, r0, 1);
+	make_flow(&f, 6, 444, 4291747200000000ull);
+	add_flow(fx, run, &f, EA_VERDICT_DOCUMENTED, r0, 1);
+	make_flow(&f, 6, 445, EA_MAX_TIME_US);
+	f.first_us = EA_MAX_TIME_US - 1;
+	f.last_us = EA_MAX_TIME_US;
+	add_flow(fx, run, &f, EA_VERDICT_DOCUMENTED, r0, 1);
+	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
+	assert_query(fx->st, "SELECT first_seen, last_seen FROM flow_verdicts ORDER BY responder_port",
+		     "1970-01-01T00:00:00.000000Z|1970-01-01T00:00:02.500000Z\n"
+		     "2106-01-01T00:00:00.000000Z|2106-01-01T00:00:02.500000Z\n"
+		     "9999-12-31T23:59:59.999998Z|9999-12-31T23:59:59.999999Z\n");
 }
 
 /* ---- duplicate inputs -------------------------------------------------- */
@@ -1131,6 +1166,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_batches_commit_every_batch_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure_keeps_committed_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_add_flow_checks_match_result, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_times_across_the_whole_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_find_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_leaves_rollback_journal, setup, teardown),
