@@ -9,7 +9,9 @@
  * signed 32-bit field, so captures after 2038 go negative. Here every
  * interface keeps its own link type, snap length and time base.
  *
- * Formats: pcap-savefile(5) and draft-ietf-opsawg-pcap; pcapng per
+ * Formats: pcap-savefile(5) and draft-ietf-opsawg-pcap (with libpcap's
+ * two old variants: Kuznetzov's longer record headers, and pcap ≤ 2.3's
+ * swapped lengths); pcapng per
  * draft-ietf-opsawg-pcapng (Section Header, Interface Description,
  * Enhanced, Simple and the obsolete Packet Block; if_tsresol, if_tsoffset).
  * Every other block is skipped unread. A new Section Header restarts the
@@ -40,8 +42,10 @@
 enum {
 	PCAP_MAGIC_US = 0xa1b2c3d4u,
 	PCAP_MAGIC_NS = 0xa1b23c4du,
+	PCAP_MAGIC_KUZNETZOV = 0xa1b2cd34u, /* Alexey Kuznetzov's patched libpcap */
 	PCAP_HEADER_LEN = 24,
 	PCAP_RECORD_HEADER_LEN = 16,
+	PCAP_KUZNETZOV_EXTRA = 8,           /* ifindex, protocol, pkt_type, pad */
 
 	PCAPNG_SHB = 0x0a0d0d0au,       /* a palindrome: same in both byte orders */
 	PCAPNG_BYTE_ORDER_MAGIC = 0x1a2b3c4du,
@@ -60,6 +64,7 @@ enum {
 };
 
 typedef enum { FMT_PCAP, FMT_PCAPNG } file_format;
+enum { LENGTHS_AS_IS, LENGTHS_SWAPPED, LENGTHS_MAYBE_SWAPPED };
 
 /* One pcapng interface: what its packets need to be read. */
 typedef struct {
@@ -81,6 +86,8 @@ struct ea_source {
 	bool big_endian;      /* byte order of the current section / file */
 	/* classic pcap */
 	bool nsec;
+	bool kuznetzov;       /* 8 more bytes after each record header */
+	uint8_t lengths_swapped; /* pcap ≤ 2.3 wrote caplen and len the other way */
 	uint32_t snaplen;
 	int linktype;         /* file header, or first pcapng interface */
 	/* pcapng */
@@ -257,6 +264,20 @@ static ea_source_result pcap_next(ea_source *s, ea_frame *fr, char *errbuf, size
 	ea_cursor c = ea_cursor_make(h, sizeof h);
 	uint32_t sec = rd32(&c, s->big_endian), frac = rd32(&c, s->big_endian);
 	uint32_t caplen = rd32(&c, s->big_endian), wirelen = rd32(&c, s->big_endian);
+	if (s->kuznetzov) {
+		uint8_t extra[PCAP_KUZNETZOV_EXTRA];
+		got = read_in(s, extra, sizeof extra);
+		if (got < sizeof extra)
+			return ended(s, sizeof h + got, sizeof h + sizeof extra, errbuf, errlen);
+	}
+	/* As libpcap: before 2.3 the two lengths were always swapped, in 2.3
+	 * only by some writers (a captured length above the wire length). */
+	if (s->lengths_swapped == LENGTHS_SWAPPED ||
+	    (s->lengths_swapped == LENGTHS_MAYBE_SWAPPED && caplen > wirelen)) {
+		uint32_t t = caplen;
+		caplen = wirelen;
+		wirelen = t;
+	}
 	if (caplen > EA_CAPTURE_MAX_CAPLEN) {
 		char what[128];
 		snprintf(what, sizeof what, "captured length %u is more than any capture keeps (%u)", caplen,
@@ -267,9 +288,10 @@ static ea_source_result pcap_next(ea_source *s, ea_frame *fr, char *errbuf, size
 		ea_fail(EA_ERR_NOMEM, errbuf, errlen, "%s: out of memory", s->name);
 		return EA_SOURCE_ERROR;
 	}
+	size_t hlen = sizeof h + (s->kuznetzov ? PCAP_KUZNETZOV_EXTRA : 0);
 	got = read_in(s, s->buf, caplen);
 	if (got < caplen)
-		return ended(s, sizeof h + got, sizeof h + caplen, errbuf, errlen);
+		return ended(s, hlen + got, hlen + caplen, errbuf, errlen);
 
 	/* The seconds field is unsigned (pcap-savefile(5)): up to 2106. */
 	uint32_t per_sec = s->nsec ? 1000000000u : 1000000u;
@@ -296,10 +318,11 @@ static ea_status pcap_open(ea_source *s, const uint8_t magic[4], char *errbuf, s
 			       s->name, got + 4, PCAP_HEADER_LEN);
 	ea_cursor c = ea_cursor_make(h, sizeof h);
 	uint32_t m = rd32(&c, true);
-	s->big_endian = m == PCAP_MAGIC_US || m == PCAP_MAGIC_NS;
+	s->big_endian = m == PCAP_MAGIC_US || m == PCAP_MAGIC_NS || m == PCAP_MAGIC_KUZNETZOV;
 	c = ea_cursor_make(h, sizeof h);
 	m = rd32(&c, s->big_endian);
 	s->nsec = m == PCAP_MAGIC_NS;
+	s->kuznetzov = m == PCAP_MAGIC_KUZNETZOV;
 	uint16_t major = rd16(&c, s->big_endian), minor = rd16(&c, s->big_endian);
 	ea_cursor_skip(&c, 8); /* thiszone, sigfigs: always 0 in practice, unused */
 	s->snaplen = rd32(&c, s->big_endian);
@@ -307,6 +330,7 @@ static ea_status pcap_open(ea_source *s, const uint8_t magic[4], char *errbuf, s
 	if (major != 2)
 		return ea_fail(EA_ERR_FORMAT, errbuf, errlen, "%s: pcap version %u.%u is not 2.x", s->name,
 			       major, minor);
+	s->lengths_swapped = minor < 3 ? LENGTHS_SWAPPED : minor == 3 ? LENGTHS_MAYBE_SWAPPED : LENGTHS_AS_IS;
 	/* The upper 16 bits carry FCS length flags (pcap-savefile(5)). */
 	s->linktype = (int)(lt & 0xffffu);
 	s->fmt = FMT_PCAP;
@@ -607,7 +631,8 @@ static ea_status open_common(const char *path, bool stream, ea_source **out, cha
 	uint32_t mle = rd32(&c, false);
 	if (m == PCAPNG_SHB)
 		st = pcapng_open(s, errbuf, errlen);
-	else if (m == PCAP_MAGIC_US || m == PCAP_MAGIC_NS || mle == PCAP_MAGIC_US || mle == PCAP_MAGIC_NS)
+	else if (m == PCAP_MAGIC_US || m == PCAP_MAGIC_NS || m == PCAP_MAGIC_KUZNETZOV || mle == PCAP_MAGIC_US ||
+		 mle == PCAP_MAGIC_NS || mle == PCAP_MAGIC_KUZNETZOV)
 		st = pcap_open(s, magic, errbuf, errlen);
 	else
 		st = ea_fail(EA_ERR_FORMAT, errbuf, errlen,

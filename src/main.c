@@ -399,6 +399,17 @@ static bool is_stream(const char *path)
 	return stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode);
 }
 
+/* Whether two stream arguments name the same stream: a second read would
+ * find it drained, or (a FIFO with its writer gone) wait for ever. */
+static bool same_stream(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	if ((strcmp(a, "-") ? stat(a, &sa) : fstat(STDIN_FILENO, &sa)) != 0 ||
+	    (strcmp(b, "-") ? stat(b, &sb) : fstat(STDIN_FILENO, &sb)) != 0)
+		return strcmp(a, b) == 0;
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 /* A stream's content is known only once read: if it matches an input
  * already read or one in the database, the user is told, and its flows
  * stay (they cannot be taken back without losing the run). */
@@ -739,8 +750,10 @@ static int cmd_read(int argc, char **argv)
 		if (inputs[i].stream) {
 			inputs[i].first_us = UINT64_MAX;
 			for (unsigned k = 0; k < i; k++) {
-				if (!strcmp(inputs[i].path, "-") && !strcmp(inputs[k].path, "-")) {
-					rc = fail_exit(EA_ERR_USAGE, "standard input (-) can be given only once");
+				if (inputs[k].stream && same_stream(inputs[k].path, inputs[i].path)) {
+					snprintf(errbuf, ERRBUF_SIZE, "%s and %s are the same stream, which can be read "
+						 "only once", inputs[k].path, inputs[i].path);
+					rc = fail_exit(EA_ERR_USAGE, errbuf);
 					goto out;
 				}
 			}

@@ -241,6 +241,7 @@ run stdin-capture 0 'already in the database' -- sh -c "timeout 20 '$bin' read -
 [ "$(rows "$tmp/fifo.db" "select count(*) from inputs where path = '-' and size = $(stat -c %s "$shared/ndpi_sip.pcap")")" = 1 ] \
   && ok stdin-recorded || bad stdin-recorded "no input row for -"
 run stdin-twice 2 'only once' -- "$bin" read --site "$site" --db "$tmp/none2.db" --external - --internal -
+run fifo-twice 2 'same stream' -- timeout 20 "$bin" read --site "$site" --db "$tmp/none2.db" --external "$tmp/fifo" --internal "$tmp/fifo"
 run read-help-stdin 0 'standard input' -- "$bin" read --help
 
 # Database problems: not a database, locked by another writer.

@@ -387,6 +387,65 @@ static void pcap_length_checks(void **state)
 	close_buf(&o);
 }
 
+/* libpcap's two old variants: Kuznetzov's 24-byte record headers, and
+ * pcap 2.2 (lengths always swapped) and 2.3 (swapped when caplen > len). */
+static void pcap_old_variants(void **state)
+{
+	(void)state;
+	static buf f;
+	for (int be = 0; be < 2; be++) {
+		memset(&f, 0, sizeof f);
+		f.be = be;
+		pcap_header(&f, 0xa1b2cd34, 65535, 1);
+		for (int i = 0; i < 2; i++) {
+			put32(&f, 10 + i);
+			put32(&f, 0);
+			put32(&f, 6);
+			put32(&f, 60);
+			put_bytes(&f, "\1\0\0\0\x08\0\0\0", 8);
+			put_bytes(&f, "\x5a\x5a\x5a\x5a\x5a\x5b", 6);
+		}
+		opened o;
+		ea_frame fr[2];
+		unsigned n;
+		assert_int_equal(open_buf(&f, &o, false), EA_OK);
+		assert_int_equal(read_all(&o, fr, 2, &n), EA_SOURCE_END);
+		assert_int_equal(n, 2);
+		assert_int_equal(fr[1].ts_us, 11000000ull);
+		assert_int_equal(fr[1].caplen, 6);
+		assert_int_equal(first_byte[1], 0x5a);
+		assert_int_equal(last_byte[1], 0x5b);
+		close_buf(&o);
+		/* Cut inside the extra bytes: the end, with a warning. */
+		f.n -= 14 + 3;
+		expect_truncated(&f, 1);
+	}
+	for (int minor = 2; minor <= 4; minor++) {
+		memset(&f, 0, sizeof f);
+		pcap_header(&f, 0xa1b2c3d4, 65535, 1);
+		f.b[6] = (uint8_t)minor;
+		put32(&f, 1);
+		put32(&f, 0);
+		put32(&f, 60); /* caplen and len as a 2.2 writer put them */
+		put32(&f, 4);
+		put32(&f, 0);
+		opened o;
+		ea_frame fr[1];
+		unsigned n;
+		assert_int_equal(open_buf(&f, &o, false), EA_OK);
+		ea_source_result r = read_all(&o, fr, 1, &n);
+		if (minor < 4) {
+			assert_int_equal(r, EA_SOURCE_END);
+			assert_int_equal(n, 1);
+			assert_int_equal(fr[0].caplen, 4);
+			assert_int_equal(fr[0].wirelen, 60);
+		} else {
+			assert_true(ea_source_truncated(o.src)); /* 60 bytes claimed, 4 there */
+		}
+		close_buf(&o);
+	}
+}
+
 /* ---- pcapng ------------------------------------------------------------ */
 
 static void pcapng_interfaces_keep_their_own_link_type(void **state)
@@ -839,6 +898,7 @@ int main(void)
 		cmocka_unit_test(pcap_both_byte_orders_and_precisions),
 		cmocka_unit_test(pcap_bad_fraction_takes_previous_valid_time),
 		cmocka_unit_test(pcap_length_checks),
+		cmocka_unit_test(pcap_old_variants),
 		cmocka_unit_test(pcapng_interfaces_keep_their_own_link_type),
 		cmocka_unit_test(pcapng_any_resolution_and_offset),
 		cmocka_unit_test(pcapng_length_checks),
