@@ -58,12 +58,15 @@ typedef struct ea_audit ea_audit;
 
 ea_status ea_audit_new(const ea_audit_config *cfg, ea_audit **out, char *errbuf, size_t errlen);
 /* Reads every frame of src as traffic of iface. info->packets, bytes,
- * first_us, last_us, truncated, decoded and the unsupported link types
- * are filled in. A source error ends the file with EA_ERR_FORMAT (frames
- * read so far are kept); a store error returns EA_ERR_DB; *cfg.stop set
- * returns EA_ERR_INTERRUPTED with the flows that ended so far queued for
- * the store and the others still open (ea_audit_finish is then not
- * called: an interrupted run records only what was decided). */
+ * first_us, last_us (µs, over the frames with a time), untimed,
+ * truncated, decoded and the unsupported link types are filled in. A
+ * frame whose record time was replaced is counted (ts_bad_fraction,
+ * ts_out_of_range); one with no time at all is counted (untimed_frame)
+ * and not decoded. A source error ends the file with EA_ERR_FORMAT
+ * (frames read so far are kept); a store error returns EA_ERR_DB;
+ * *cfg.stop set returns EA_ERR_INTERRUPTED with the flows that ended so
+ * far queued for the store and the others still open (ea_audit_finish is
+ * then not called: an interrupted run records only what was decided). */
 ea_status ea_audit_read(ea_audit *a, ea_source *src, ea_iface iface, ea_input_info *info,
 			char *errbuf, size_t errlen);
 /* Ends every flow still open (end of input) and stores it. */
