@@ -10,7 +10,8 @@
  * A layer returns DEC_OK or the anomaly that stops the frame; soft
  * anomalies (the payload cut by the snaplen) go into dec_state.note.
  *
- * Link-layer references: IEEE 802.3 / 802.1Q (VLAN, QinQ), RFC 3032
+ * Link-layer references: IEEE 802.3 / 802.1Q (VLAN, QinQ), IEEE 802.1BR
+ * (E-Tag), Cisco VN-Tag (as Wireshark's packet-vntag.c reads it), RFC 3032
  * (MPLS), RFC 2516 (PPPoE), RFC 1661/1662 (PPP), pcap-linktype(7) for the
  * Linux cooked, raw and loopback headers. Tunnels: RFC 2784 and RFC 2890
  * (GRE), draft-foschiano-erspan-03 (ERSPAN types I, II and III), RFC 1701
@@ -57,6 +58,8 @@ enum {
 	ET_ERSPAN_2 = 0x88be,     /* type I without a GRE sequence number */
 	ET_QINQ_OLD1 = 0x9100,    /* pre-802.1ad vendor S-tags, still seen */
 	ET_QINQ_OLD2 = 0x9200,
+	ET_VNTAG = 0x8926,        /* Cisco VN-Tag (fabric extenders, FEX) */
+	ET_ETAG = 0x893f,         /* IEEE 802.1BR E-Tag (port extenders) */
 };
 
 enum {
@@ -101,9 +104,22 @@ static ea_cursor rest_of(const ea_cursor *c)
 	return ea_cursor_make(ea_cursor_here(c), ea_cursor_remaining(c));
 }
 
-static bool is_vlan_tpid(uint16_t type)
+/* Bytes an L2 tag puts between its EtherType and the next one; 0 when
+ * type is not a tag. 802.1Q/802.1ad: a 2-byte TCI. VN-Tag: 4 bytes
+ * (d, p, destination VIF, l, r, version, source VIF). 802.1BR E-Tag: a
+ * 6-byte E-TCI (E-PCP, E-DEI, ingress E-CID base, GRP, E-CID base, and
+ * the two E-CID extensions). */
+static size_t l2_tag_len(uint16_t type)
 {
-	return type == ET_VLAN || type == ET_QINQ || type == ET_QINQ_OLD1 || type == ET_QINQ_OLD2;
+	switch (type) {
+	case ET_VLAN:
+	case ET_QINQ:
+	case ET_QINQ_OLD1:
+	case ET_QINQ_OLD2: return 2;
+	case ET_VNTAG: return 4;
+	case ET_ETAG: return 6;
+	default: return 0;
+	}
 }
 
 static ea_anomaly decode_mpls(dec_state *d, ea_cursor c)
@@ -165,17 +181,18 @@ static ea_anomaly decode_pppoe(dec_state *d, ea_cursor c)
 	return decode_ppp(d, ea_cursor_sub(&c, len));
 }
 
-/* Everything after an EtherType: VLAN tags, then the protocol. Shared by
+/* Everything after an EtherType: L2 tags, then the protocol. Shared by
  * Ethernet, Linux cooked headers and GRE-bridged frames. */
 static ea_anomaly decode_ethertype(dec_state *d, uint16_t type, ea_cursor c)
 {
-	/* IEEE 802.1Q / 802.1ad: each tag is a 2-byte TCI then the next
-	 * EtherType. A stack deeper than EA_MAX_VLAN_TAGS is garbage or a
-	 * bridging loop, and is named as such rather than walked. */
-	for (unsigned tags = 0; is_vlan_tpid(type);) {
-		if (++tags > EA_MAX_VLAN_TAGS)
+	/* Tags stack in any order (a FEX's VN-Tag outside a customer's
+	 * 802.1Q tag, QinQ inside an E-Tag); each is its control field then
+	 * the next EtherType. A stack deeper than EA_MAX_L2_TAGS is garbage
+	 * or a bridging loop, and is named as such rather than walked. */
+	for (unsigned tags = 0; l2_tag_len(type) != 0;) {
+		if (++tags > EA_MAX_L2_TAGS)
 			return EA_ANOMALY_TOO_MANY_VLAN_TAGS;
-		ea_cursor_skip(&c, 2);
+		ea_cursor_skip(&c, l2_tag_len(type));
 		type = ea_cursor_be16(&c);
 		if (c.err)
 			return EA_ANOMALY_TRUNCATED_LINK;

@@ -5,7 +5,9 @@
  * cursors (cursor.h), and either fills an ea_packet or names the anomaly
  * that stopped it. A malformed frame is data to count, never an error.
  *
- * Link types: Ethernet (with 802.1Q/802.1ad/QinQ and MPLS stacks),
+ * Link types: Ethernet (with any stack of 802.1Q/802.1ad/QinQ tags, Cisco
+ * VN-Tag and IEEE 802.1BR E-Tag as a fabric extender mirrors them, and
+ * MPLS stacks),
  * Linux cooked SLL and SLL2, raw IP (DLT_RAW, LINKTYPE_IPV4/IPV6), BSD
  * loopback (DLT_NULL, DLT_LOOP), PPPoE session frames.
  * Tunnels stripped so the inner traffic is audited: ERSPAN type II and III
@@ -22,7 +24,7 @@
 #define EA_ANOMALY_LIST(X)                                              \
 	X(UNSUPPORTED_LINKTYPE, "unsupported link type")                \
 	X(TRUNCATED_LINK, "truncated link-layer header")                \
-	X(TOO_MANY_VLAN_TAGS, "too many VLAN tags")                     \
+	X(TOO_MANY_VLAN_TAGS, "too many VLAN, VN-Tag or E-Tag tags")   \
 	X(TOO_MANY_MPLS_LABELS, "too many MPLS labels")                 \
 	X(NON_IP, "not IP (ARP, LLDP, STP, ...)")                       \
 	X(TRUNCATED_IP, "truncated IP header")                          \

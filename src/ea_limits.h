@@ -4,7 +4,11 @@
 #define EA_EA_LIMITS_H
 
 /* Decoding. */
-#define EA_MAX_VLAN_TAGS 4        /* QinQ is 2; more is a loop or garbage */
+/* Tags between the MACs and the EtherType, of every kind together
+ * (802.1Q/802.1ad/QinQ, VN-Tag, E-Tag): QinQ is 2, a fabric extender's
+ * VN-Tag or E-Tag makes 3, a SPAN session may add its own VLAN; more than
+ * 8 is a bridging loop or garbage. */
+#define EA_MAX_L2_TAGS 8
 #define EA_MAX_ENCAP_DEPTH 3      /* ERSPAN/GRE inside ERSPAN/GRE: a SPAN of a SPAN at most */
 #define EA_MAX_IPV6_EXT_HEADERS 8 /* RFC 8200 allows any number; real stacks use < 4 */
 #define EA_MAX_MPLS_LABELS 8      /* a label stack deeper than this is not a real LSP */

@@ -207,6 +207,35 @@ static void erspan_inner_traffic_is_audited(void **state)
 	free(c);
 }
 
+/* Small real captures of faults fixed in the decoder (../shared/cases,
+ * whose README gives each one's source and right value). */
+#define EA_SHARED_CASES EA_TOPDIR "/../shared/cases"
+
+static void addr_is(const ea_addr *a, const char *text)
+{
+	char buf[EA_ADDR_STRLEN];
+	assert_string_equal(ea_addr_str(a, buf), text);
+}
+
+/* vntag_frames.pcap: behind a Cisco VN-Tag and an 802.1Q tag, three
+ * IPv4 packets 1.1.1.1 -> 1.1.2.1 of 100 bytes each (IP protocol 253). */
+static void vntag_frames_are_one_flow(void **state)
+{
+	fixture *fx = *state;
+	collected *c = calloc(1, sizeof *c);
+	ea_input_info info;
+	ea_audit_totals t;
+	assert_int_equal(audit_file(fx, EA_SHARED_CASES "/vntag_frames.pcap", EA_IFACE_EXTERNAL, c, &info, &t), EA_OK);
+	assert_int_equal(c->n, 1);
+	assert_int_equal(t.anomalies[EA_ANOMALY_NON_IP], 0);
+	assert_int_equal(c->recs[0].transport, 253);
+	addr_is(&c->recs[0].init_addr, "1.1.1.1");
+	addr_is(&c->recs[0].resp_addr, "1.1.2.1");
+	assert_int_equal(c->recs[0].pkts[0] + c->recs[0].pkts[1], 3);
+	assert_int_equal(c->recs[0].bytes[0] + c->recs[0].bytes[1], 300);
+	free(c);
+}
+
 static void unsupported_files_fail_with_a_reason(void **state)
 {
 	fixture *fx = *state;
@@ -315,6 +344,7 @@ int main(void)
 		cmocka_unit_test(unsupported_files_fail_with_a_reason),
 		cmocka_unit_test(stop_flag_interrupts_reading),
 		cmocka_unit_test(record_times_that_cannot_be_right),
+		cmocka_unit_test(vntag_frames_are_one_flow),
 	};
 	return cmocka_run_group_tests_name("audit", tests, setup, teardown);
 }

@@ -9,6 +9,7 @@
 
 #include "community_id.h"
 #include "decode.h"
+#include "ea_limits.h"
 
 /* ---- frame builder ---- */
 
@@ -393,6 +394,35 @@ static void b_qinq_v4_udp(fb *f)
 	ip4_end(f, ip);
 }
 
+/* As a Cisco FEX mirrors a frame: VN-Tag (4 bytes) outside an 802.1Q tag. */
+static void b_vntag_vlan_v4(fb *f)
+{
+	eth(f, 0x8926);
+	u32(f, 0x80011002);              /* d=1, dst VIF 1, src VIF 2 */
+	u16(f, 0x8100);
+	vlan(f, 11, 0x0800);
+	size_t ip = ip4(f, 253, 5, 0, 0);
+	fill(f, 80);
+	ip4_end(f, ip);
+}
+
+/* IEEE 802.1BR: an E-Tag (6-byte E-TCI) then an S-tag and a C-tag. */
+static void b_etag_qinq_v6_udp(fb *f)
+{
+	eth(f, 0x893f);
+	u16(f, 0x2001);                  /* E-PCP 1, ingress E-CID base 1 */
+	u16(f, 0x0123);                  /* GRP 0, E-CID base 0x123 */
+	u16(f, 0x0000);                  /* the two E-CID extensions */
+	u16(f, 0x88a8);
+	vlan(f, 100, 0x8100);
+	vlan(f, 200, 0x86dd);
+	size_t ip = ip6(f, 17);
+	size_t u = udp(f, 5061, 40000);
+	fill(f, 12);
+	udp_end(f, u);
+	ip6_end(f, ip);
+}
+
 static void b_vlan_mpls_v4_tcp(fb *f)
 {
 	eth(f, 0x8100);
@@ -631,6 +661,8 @@ static const sample samples[] = {
 	{"eth_v6_frag_first", LT_EN10MB, b_eth_v6_frag_first, 0},
 	{"eth_v6_icmp6", LT_EN10MB, b_eth_v6_icmp6, 0},
 	{"qinq_v4_udp", LT_EN10MB, b_qinq_v4_udp, 0},
+	{"vntag_vlan_v4", LT_EN10MB, b_vntag_vlan_v4, 0},
+	{"etag_qinq_v6_udp", LT_EN10MB, b_etag_qinq_v6_udp, 0},
 	{"vlan_mpls_v4_tcp", LT_EN10MB, b_vlan_mpls_v4_tcp, 0},
 	{"pppoe_qinq_v6_tcp", LT_EN10MB, b_pppoe_qinq_v6_tcp, 0},
 	{"sll_v4_udp", LT_SLL, b_sll_v4_udp, 0},
@@ -1319,18 +1351,19 @@ static void test_vlan_stacks(void **state)
 	r = expect_ok(LT_EN10MB, &one);
 	assert_int_equal(r.l3_off, 18);
 
-	/* EA_MAX_VLAN_TAGS tags decode, one more does not. */
-	for (unsigned tags = 3; tags <= 5; tags++) {
+	/* EA_MAX_L2_TAGS tags of any kind decode, one more does not; the
+	 * legacy 0x9100/0x9200 S-tags count like the others. */
+	for (unsigned tags = EA_MAX_L2_TAGS - 1; tags <= EA_MAX_L2_TAGS + 1; tags++) {
 		fb g = {0};
 		eth(&g, 0x9100);
 		for (unsigned i = 0; i < tags; i++)
-			vlan(&g, i, i + 1 < tags ? 0x8100 : 0x0800);
+			vlan(&g, i, i + 1 < tags ? (i % 2 ? 0x9200 : 0x8100) : 0x0800);
 		ip = ip4(&g, 17, 1, 0, 0);
 		u = udp(&g, 1, 2);
 		udp_end(&g, u);
 		ip4_end(&g, ip);
 		r = run(LT_EN10MB, &g);
-		if (tags <= 4) {
+		if (tags <= EA_MAX_L2_TAGS) {
 			assert_int_equal(r.r, EA_DECODE_OK);
 			assert_int_equal(r.l3_off, 14 + 4 * tags);
 		} else {
@@ -1343,6 +1376,47 @@ static void test_vlan_stacks(void **state)
 	assert_int_equal(r.note, EA_ANOMALY_TRUNCATED_LINK);
 	r = run_raw(LT_EN10MB, f.b, 13, f.n);
 	assert_int_equal(r.note, EA_ANOMALY_TRUNCATED_LINK);
+}
+
+/* Fabric extenders: Cisco VN-Tag (0x8926) and IEEE 802.1BR E-Tag (0x893F)
+ * are stripped like VLAN tags, whatever they are stacked with. */
+static void test_fabric_extender_tags(void **state)
+{
+	(void)state;
+	fb f = {0};
+	b_vntag_vlan_v4(&f);
+	res r = expect_ok(LT_EN10MB, &f);
+	assert_int_equal(r.l3_off, 14 + 6 + 4);
+	assert_int_equal(r.p.proto, 253);
+	assert_int_equal(r.p.ip_len, 100);
+
+	fb e = {0};
+	b_etag_qinq_v6_udp(&e);
+	r = expect_ok(LT_EN10MB, &e);
+	assert_int_equal(r.l3_off, 14 + 8 + 4 + 4);
+	assert_int_equal(r.p.ip_version, 6);
+	assert_int_equal(r.p.sport, 5061);
+
+	/* Cut inside each tag's control field: truncated, never read past. */
+	r = run_raw(LT_EN10MB, f.b, 14 + 3, f.n);
+	assert_int_equal(r.note, EA_ANOMALY_TRUNCATED_LINK);
+	r = run_raw(LT_EN10MB, e.b, 14 + 5, e.n);
+	assert_int_equal(r.note, EA_ANOMALY_TRUNCATED_LINK);
+
+	/* A VN-Tag then 802.1Q over a Linux cooked header (SLL2 keeps the
+	 * EtherType): the same walk. */
+	fb s = {0};
+	u16(&s, 0x8926);
+	zeros(&s, 2 + 4 + 2 + 1 + 1 + 8);
+	u32(&s, 0);
+	u16(&s, 0x0800);
+	size_t ip = ip4(&s, 17, 9, 0, 0);
+	size_t u = udp(&s, 7, 9);
+	udp_end(&s, u);
+	ip4_end(&s, ip);
+	r = expect_ok(LT_SLL2, &s);
+	assert_int_equal(r.l3_off, 20 + 6);
+	assert_int_equal(r.p.dport, 9);
 }
 
 static void mpls_frame(fb *f, unsigned labels, int payload_version)
@@ -1958,6 +2032,7 @@ int main(void)
 		cmocka_unit_test(test_ipv4_fragments),
 		cmocka_unit_test(test_ipv6_fragments),
 		cmocka_unit_test(test_vlan_stacks),
+		cmocka_unit_test(test_fabric_extender_tags),
 		cmocka_unit_test(test_mpls),
 		cmocka_unit_test(test_pppoe),
 		cmocka_unit_test(test_non_ip_frames),
