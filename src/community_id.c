@@ -13,13 +13,7 @@
 
 #include <openssl/evp.h>
 
-enum {
-	PROTO_ICMP = 1,
-	PROTO_TCP = 6,
-	PROTO_UDP = 17,
-	PROTO_ICMPV6 = 58,
-	PROTO_SCTP = 132,
-};
+#include "ipproto.h"
 
 #define SHA1_LEN 20
 #define BASE64_SHA1_LEN 28  /* 4 * ceil(20 / 3) */
@@ -27,12 +21,6 @@ enum {
 #define CID_MAX_INPUT (2 + 16 + 16 + 1 + 1 + 2 + 2)
 
 _Static_assert(2 + BASE64_SHA1_LEN + 1 <= EA_COMMUNITY_ID_MAX, "EA_COMMUNITY_ID_MAX too small");
-
-static bool has_ports(uint8_t proto)
-{
-	return proto == PROTO_TCP || proto == PROTO_UDP || proto == PROTO_SCTP ||
-	       proto == PROTO_ICMP || proto == PROTO_ICMPV6;
-}
 
 static size_t put_be16(uint8_t *b, uint16_t v)
 {
@@ -54,7 +42,7 @@ static size_t put_addr(uint8_t *b, const ea_addr *a, bool v4)
 void ea_community_id(uint16_t seed, uint8_t proto, const ea_addr *src, const ea_addr *dst,
 		     uint16_t sport, uint16_t dport, bool one_way, char out[EA_COMMUNITY_ID_MAX])
 {
-	bool ports = has_ports(proto);
+	bool ports = ea_ipproto_keyed_on_l4(proto);
 	if (!ports) {
 		/* Port-less protocols order by address alone. */
 		sport = dport = 0;

@@ -17,8 +17,8 @@
  * (GRE), draft-foschiano-erspan-03 (ERSPAN types I, II and III), RFC 1701
  * (GRE transparent Ethernet bridging, protocol 0x6558). IP: RFC 791,
  * RFC 8200, RFC 4302 (AH), RFC 2675 (jumbograms), RFC 6946 (atomic
- * fragments). L4: RFC 9293 (TCP), RFC 768 (UDP), RFC 792 (ICMP), RFC 4443
- * (ICMPv6). ICMP type/code → ports: the Community ID specification
+ * fragments). L4: RFC 9293 (TCP), RFC 768 (UDP), RFC 9260 (SCTP), RFC 792
+ * (ICMP), RFC 4443 (ICMPv6). ICMP type/code → ports: the Community ID specification
  * (https://github.com/corelight/community-id-spec). */
 #include "decode.h"
 
@@ -26,6 +26,7 @@
 
 #include "cursor.h"
 #include "ea_limits.h"
+#include "ipproto.h"
 
 /* Link types by number (pcap-linktype(7)), so that only the capture module
  * needs <pcap.h>. A pcap file stores LINKTYPE_* values; libpcap hands back
@@ -70,11 +71,12 @@ enum {
 };
 
 enum {
-	PROTO_ICMP = 1,
-	PROTO_TCP = 6,
-	PROTO_UDP = 17,
-	PROTO_GRE = 47,
-	PROTO_ICMPV6 = 58,
+	PROTO_ICMP = EA_IPPROTO_ICMP,
+	PROTO_TCP = EA_IPPROTO_TCP,
+	PROTO_UDP = EA_IPPROTO_UDP,
+	PROTO_GRE = EA_IPPROTO_GRE,
+	PROTO_ICMPV6 = EA_IPPROTO_ICMPV6,
+	PROTO_SCTP = EA_IPPROTO_SCTP,
 	IP6_HOPOPTS = 0,
 	IP6_ROUTING = 43,
 	IP6_FRAGMENT = 44,
@@ -360,6 +362,20 @@ static ea_anomaly decode_udp(dec_state *d, ea_cursor c, size_t claimed)
 	return set_payload(d, ea_cursor_sub(&c, len - 8), len - 8);
 }
 
+/* RFC 9260 §3.1: the common header — source port, destination port,
+ * verification tag, checksum — then chunks, which are the payload. */
+static ea_anomaly decode_sctp(dec_state *d, ea_cursor c, size_t claimed)
+{
+	uint16_t sport = ea_cursor_be16(&c);
+	uint16_t dport = ea_cursor_be16(&c);
+	ea_cursor_skip(&c, 4 + 4);
+	if (c.err)
+		return EA_ANOMALY_TRUNCATED_SCTP;
+	d->pkt->sport = sport;
+	d->pkt->dport = dport;
+	return set_payload(d, c, claimed - 12);
+}
+
 /* Community ID: request/reply pairs map to each other, so both halves of
  * an exchange get the same (type, counterpart) port pair; -1 = one-way.
  * The pairs are exactly those of the reference implementations
@@ -497,6 +513,7 @@ static ea_anomaly decode_l4(dec_state *d, ea_cursor c, size_t claimed)
 	switch (p->proto) {
 	case PROTO_TCP: return decode_tcp(d, c, claimed);
 	case PROTO_UDP: return decode_udp(d, c, claimed);
+	case PROTO_SCTP: return decode_sctp(d, c, claimed);
 	case PROTO_ICMP: return decode_icmp(d, c, claimed, false);
 	case PROTO_ICMPV6: return decode_icmp(d, c, claimed, true);
 	case PROTO_GRE:
@@ -517,7 +534,8 @@ static ea_anomaly decode_l4(dec_state *d, ea_cursor c, size_t claimed)
 		}
 		return set_payload(d, c, claimed);
 	default:
-		/* ESP, AH (IPv4), SCTP, OSPF, 6in4, ...: a packet with ports 0. */
+		/* ESP, AH (IPv4), OSPF, 6in4, DCCP, ...: keyed on addresses,
+		 * ports 0 (ipproto.h says why). */
 		return set_payload(d, c, claimed);
 	}
 }

@@ -46,7 +46,8 @@
 	X(TRUNCATED_RECORD, "capture file ends inside a record")        \
 	X(TS_BAD_FRACTION, "timestamp fraction of a second out of range (previous valid time used)") \
 	X(TS_OUT_OF_RANGE, "timestamp before 1970 or after 9999 (previous valid time used)") \
-	X(UNTIMED_FRAME, "frame with no valid time before it in its file (not decoded)")
+	X(UNTIMED_FRAME, "frame with no valid time before it in its file (not decoded)") \
+	X(TRUNCATED_SCTP, "truncated SCTP common header")
 
 typedef enum {
 #define EA_X(name, text) EA_ANOMALY_##name,

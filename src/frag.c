@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ea_limits.h"
+#include "ipproto.h"
 
 typedef struct {
 	ea_addr src, dst;
@@ -36,17 +37,11 @@ static uint32_t slot_of(const ea_packet *p)
 	return h % EA_MAX_FRAGMENTS;
 }
 
-/* Protocols whose flow key has ports (Community ID's list). */
-static bool has_ports(uint8_t proto)
-{
-	return proto == 6 || proto == 17 || proto == 132 || proto == 1 || proto == 58;
-}
-
 bool ea_frag_attribute(ea_frag_cache *fc, ea_packet *p)
 {
 	/* ESP, GRE and the like key their flow on addresses alone: a later
 	 * fragment belongs to it whether or not the first was seen. */
-	if (p->frag == EA_FRAG_NONE || !has_ports(p->proto))
+	if (p->frag == EA_FRAG_NONE || !ea_ipproto_keyed_on_l4(p->proto))
 		return true;
 	frag_entry *e = &fc->slots[slot_of(p)];
 	if (p->frag == EA_FRAG_FIRST) {

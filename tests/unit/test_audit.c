@@ -236,6 +236,25 @@ static void vntag_frames_are_one_flow(void **state)
 	free(c);
 }
 
+/* sctp_ports_missing.pcap: one SCTP association 192.168.170.8:7 <->
+ * 192.168.170.56:7; the Community ID is the spec's own baseline. */
+static void sctp_association_has_ports(void **state)
+{
+	fixture *fx = *state;
+	collected *c = calloc(1, sizeof *c);
+	ea_input_info info;
+	ea_audit_totals t;
+	assert_int_equal(audit_file(fx, EA_SHARED_CASES "/sctp_ports_missing.pcap", EA_IFACE_EXTERNAL, c, &info, &t),
+			 EA_OK);
+	assert_int_equal(c->n, 1);
+	assert_int_equal(c->recs[0].transport, 132);
+	assert_int_equal(c->recs[0].init_port, 7);
+	assert_int_equal(c->recs[0].resp_port, 7);
+	assert_string_equal(c->recs[0].community_id, "1:MP2EtRCAUIZvTw6MxJHLV7N7JDs=");
+	assert_int_equal(c->recs[0].pkts[0] + c->recs[0].pkts[1], info.packets);
+	free(c);
+}
+
 static void unsupported_files_fail_with_a_reason(void **state)
 {
 	fixture *fx = *state;
@@ -345,6 +364,7 @@ int main(void)
 		cmocka_unit_test(stop_flag_interrupts_reading),
 		cmocka_unit_test(record_times_that_cannot_be_right),
 		cmocka_unit_test(vntag_frames_are_one_flow),
+		cmocka_unit_test(sctp_association_has_ports),
 	};
 	return cmocka_run_group_tests_name("audit", tests, setup, teardown);
 }

@@ -196,7 +196,7 @@ static bool is_truncation(ea_anomaly a)
 	return a == EA_ANOMALY_TRUNCATED_LINK || a == EA_ANOMALY_TRUNCATED_IP ||
 	       a == EA_ANOMALY_TRUNCATED_EXT_HEADER || a == EA_ANOMALY_TRUNCATED_TCP ||
 	       a == EA_ANOMALY_TRUNCATED_UDP || a == EA_ANOMALY_TRUNCATED_ICMP ||
-	       a == EA_ANOMALY_TRUNCATED_TUNNEL;
+	       a == EA_ANOMALY_TRUNCATED_TUNNEL || a == EA_ANOMALY_TRUNCATED_SCTP;
 }
 
 static res run_raw(int linktype, const uint8_t *data, size_t caplen, size_t wirelen)
@@ -391,6 +391,22 @@ static void b_qinq_v4_udp(fb *f)
 	size_t u = udp(f, 3478, 50020);
 	fill(f, 20);
 	udp_end(f, u);
+	ip4_end(f, ip);
+}
+
+/* SCTP (RFC 9260): common header, then an INIT chunk. */
+static void b_eth_v4_sctp(fb *f)
+{
+	eth(f, 0x0800);
+	size_t ip = ip4(f, 132, 6, 0, 0);
+	u16(f, 7);
+	u16(f, 5061);
+	u32(f, 0);                       /* verification tag: 0 on INIT */
+	u32(f, 0x12345678);              /* CRC32c, not checked */
+	u8(f, 1);                        /* INIT */
+	u8(f, 0);
+	u16(f, 20);
+	fill(f, 16);
 	ip4_end(f, ip);
 }
 
@@ -655,6 +671,7 @@ static const sample samples[] = {
 	{"eth_v4opt_udp", LT_EN10MB, b_eth_v4opt_udp, 0},
 	{"eth_v4_icmp", LT_EN10MB, b_eth_v4_icmp, 0},
 	{"eth_v4_esp", LT_EN10MB, b_eth_v4_esp, 0},
+	{"eth_v4_sctp", LT_EN10MB, b_eth_v4_sctp, 0},
 	{"eth_v4_frag_first", LT_EN10MB, b_eth_v4_frag_first, 0},
 	{"eth_v4_frag_later", LT_EN10MB, b_eth_v4_frag_later, 0},
 	{"eth_v6_ext_tcp", LT_EN10MB, b_eth_v6_ext_tcp, 0},
@@ -1098,7 +1115,7 @@ static void test_other_protocols_kept(void **state)
 	assert_int_equal(r.payload_off, 34);
 	assert_int_equal(r.p.payload_len, 32);
 
-	static const unsigned protos[] = {51 /* AH over IPv4 */, 132, 89, 112, 255};
+	static const unsigned protos[] = {51 /* AH over IPv4 */, 33 /* DCCP */, 89, 112, 255};
 	for (size_t i = 0; i < sizeof protos / sizeof protos[0]; i++) {
 		fb g = {0};
 		eth(&g, 0x0800);
@@ -1125,6 +1142,44 @@ static void test_other_protocols_kept(void **state)
 	assert_v4(&r.p.src, C4);
 	assert_int_equal(r.p.dport, 0);
 	assert_int_equal(r.p.payload_len, 60);
+}
+
+/* SCTP has ports (Community ID v1 keys on them): associations between
+ * the same two hosts are separate flows. */
+static void test_sctp(void **state)
+{
+	(void)state;
+	fb f = {0};
+	b_eth_v4_sctp(&f);
+	res r = expect_ok(LT_EN10MB, &f);
+	assert_int_equal(r.p.proto, 132);
+	assert_int_equal(r.p.sport, 7);
+	assert_int_equal(r.p.dport, 5061);
+	assert_int_equal(r.payload_off, 14 + 20 + 12);
+	assert_int_equal(r.p.payload_len, 20);
+
+	/* Fewer than the common header's 12 bytes. */
+	for (size_t n = 0; n < 12; n++) {
+		fb g = {0};
+		eth(&g, 0x0800);
+		size_t ip = ip4(&g, 132, 7, 0, 0);
+		fill(&g, n);
+		ip4_end(&g, ip);
+		expect_drop(LT_EN10MB, &g, EA_ANOMALY_TRUNCATED_SCTP);
+	}
+
+	/* Over IPv6 too. */
+	fb v = {0};
+	eth(&v, 0x86dd);
+	size_t ip = ip6(&v, 132);
+	u16(&v, 2905);
+	u16(&v, 2906);
+	zeros(&v, 8);
+	ip6_end(&v, ip);
+	r = expect_ok(LT_EN10MB, &v);
+	assert_int_equal(r.p.sport, 2905);
+	assert_int_equal(r.p.dport, 2906);
+	assert_int_equal(r.p.payload_len, 0);
 }
 
 /* ---- IPv6 ---- */
@@ -2026,6 +2081,7 @@ int main(void)
 		cmocka_unit_test(test_icmp_community_id),
 		cmocka_unit_test(test_icmp6_inverse_nd_one_way),
 		cmocka_unit_test(test_other_protocols_kept),
+		cmocka_unit_test(test_sctp),
 		cmocka_unit_test(test_ipv6_extension_headers),
 		cmocka_unit_test(test_ipv6_too_many_extension_headers),
 		cmocka_unit_test(test_ipv6_truncated_extension_header),
