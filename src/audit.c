@@ -21,7 +21,7 @@ struct ea_audit {
 	ea_audit_config cfg;
 	ea_classifier *classifier;
 	ea_port_ranks *ranks;
-	ea_frag_cache *frags[EA_IFACE_COUNT];
+	ea_frag_table *frags[EA_IFACE_COUNT];
 	ea_flow_table *tables[EA_IFACE_COUNT];
 	table_ctx tctx[EA_IFACE_COUNT];
 	uint64_t last_scan_us[EA_IFACE_COUNT]; /* packet time of the last idle sweep */
@@ -55,7 +55,7 @@ ea_status ea_audit_new(const ea_audit_config *cfg, ea_audit **out, char *errbuf,
 		a->tctx[i].audit = a;
 		a->tctx[i].iface = (ea_iface)i;
 		a->tables[i] = ea_flow_table_new(max, cfg->hash_seed + (uint64_t)i, a->ranks, flow_ended, &a->tctx[i]);
-		a->frags[i] = ea_frag_cache_new();
+		a->frags[i] = ea_frag_table_new(cfg->hash_seed + (uint64_t)i);
 		if (!a->tables[i] || !a->frags[i]) {
 			st = ea_fail(EA_ERR_NOMEM, errbuf, errlen, "out of memory");
 			goto fail;
@@ -74,7 +74,7 @@ void ea_audit_free(ea_audit *a)
 		return;
 	for (int i = 0; i < EA_IFACE_COUNT; i++) {
 		ea_flow_table_free(a->tables[i]);
-		ea_frag_cache_free(a->frags[i]);
+		ea_frag_table_free(a->frags[i]);
 	}
 	free(a->ranks);
 	ea_classifier_free(a->classifier);
@@ -135,12 +135,72 @@ static void note_peak(ea_audit *a)
 	a->totals.peak_flows = peak;
 }
 
-/* The per-packet path: one decode, one hash lookup, nDPI only while the
- * flow is undecided, no allocation unless the flow is new. */
+/* A decoded packet (a captured frame, or a datagram rebuilt from its
+ * fragments) joins its flow: one hash lookup, nDPI only while the flow is
+ * undecided, no allocation unless the flow is new. */
+static void flow_packet(ea_audit *a, ea_iface iface, const ea_packet *pkt)
+{
+	/* Idle flows are swept against this packet's time, not the newest
+	 * seen: one record with a bogus future timestamp must not switch
+	 * expiry off for the rest of the capture. A sweep at an earlier time
+	 * ends nothing, so time running backwards is harmless. */
+	uint64_t since = pkt->ts_us > a->last_scan_us[iface] ? pkt->ts_us - a->last_scan_us[iface]
+							       : a->last_scan_us[iface] - pkt->ts_us;
+	if (since >= EA_EXPIRY_SCAN_SEC * 1000000ull) {
+		ea_flow_table_expire(a->tables[iface], pkt->ts_us);
+		a->last_scan_us[iface] = pkt->ts_us;
+	}
+
+	bool from_initiator;
+	ea_flow *f = ea_flow_table_packet(a->tables[iface], pkt, &from_initiator);
+	if (!f)
+		return;
+	if (!f->cls.decided)
+		ea_classify_packet(a->classifier, &f->cls, pkt, f->transport, f->port[1]);
+}
+
+/* Decodes every datagram the interface's reassembler has ready and sends
+ * it down the same path as a captured frame. Each stands for all its
+ * fragments: they are decoded, or dropped under one reason, together. A
+ * fragment found inside one (behind a tunnel) goes back to the
+ * reassembler; each round strips a tunnel and shrinks, so this ends. */
+static void drain_fragments(ea_audit *a, ea_iface iface)
+{
+	ea_frag_table *ft = a->frags[iface];
+	ea_frag_datagram dg;
+	while (ea_frag_next(ft, &dg, a->totals.anomalies)) {
+		ea_packet pkt;
+		ea_anomaly note = EA_ANOMALY_COUNT;
+		if (ea_decode_reassembled(dg.ip, dg.caplen, dg.last_us, &pkt, &note) != EA_DECODE_OK) {
+			a->totals.anomalies[note < EA_ANOMALY_COUNT ? note : EA_ANOMALY_NON_IP] += dg.frames;
+			continue;
+		}
+		if (note < EA_ANOMALY_COUNT)
+			a->totals.anomalies[note]++;
+		pkt.frag_frames = dg.frames;
+		pkt.frag_first_us = dg.first_us;
+		if (pkt.l3 != dg.ip && pkt.frag != EA_FRAG_NONE) {
+			ea_frag_add(ft, &pkt, a->totals.anomalies); /* copies pkt's bytes out of dg */
+			continue;
+		}
+		/* Bytes as they crossed the wire when the flow's own IP level
+		 * was fragmented; the inner packet's when a tunnel's was. */
+		pkt.frag_wire_bytes = pkt.l3 == dg.ip ? dg.wire_bytes : pkt.ip_len;
+		a->totals.decoded += dg.frames;
+		flow_packet(a, iface, &pkt);
+	}
+}
+
+/* The per-frame path: decode; a fragment waits in the reassembler, a
+ * whole packet goes to its flow. */
 static void handle_frame(ea_audit *a, ea_iface iface, const ea_frame *frame)
 {
 	ea_packet pkt;
 	ea_anomaly note = EA_ANOMALY_COUNT;
+
+	/* Fragments time out on packet time, like flows. */
+	ea_frag_expire(a->frags[iface], frame->ts_us, a->totals.anomalies);
+	drain_fragments(a, iface);
 
 	if (ea_decode(frame, &pkt, &note) != EA_DECODE_OK) {
 		a->totals.anomalies[note < EA_ANOMALY_COUNT ? note : EA_ANOMALY_NON_IP]++;
@@ -148,29 +208,13 @@ static void handle_frame(ea_audit *a, ea_iface iface, const ea_frame *frame)
 	}
 	if (note < EA_ANOMALY_COUNT)
 		a->totals.anomalies[note]++;
-	if (!ea_frag_attribute(a->frags[iface], &pkt)) {
-		a->totals.anomalies[EA_ANOMALY_FRAGMENT_UNATTRIBUTED]++;
+	if (pkt.frag != EA_FRAG_NONE) {
+		ea_frag_add(a->frags[iface], &pkt, a->totals.anomalies);
+		drain_fragments(a, iface);
 		return;
 	}
 	a->totals.decoded++;
-
-	/* Idle flows are swept against this packet's time, not the newest
-	 * seen: one record with a bogus future timestamp must not switch
-	 * expiry off for the rest of the capture. A sweep at an earlier time
-	 * ends nothing, so time running backwards is harmless. */
-	uint64_t since = pkt.ts_us > a->last_scan_us[iface] ? pkt.ts_us - a->last_scan_us[iface]
-							     : a->last_scan_us[iface] - pkt.ts_us;
-	if (since >= EA_EXPIRY_SCAN_SEC * 1000000ull) {
-		ea_flow_table_expire(a->tables[iface], pkt.ts_us);
-		a->last_scan_us[iface] = pkt.ts_us;
-	}
-
-	bool from_initiator;
-	ea_flow *f = ea_flow_table_packet(a->tables[iface], &pkt, &from_initiator);
-	if (!f)
-		return;
-	if (!f->cls.decided)
-		ea_classify_packet(a->classifier, &f->cls, &pkt, f->transport, f->port[1]);
+	flow_packet(a, iface, &pkt);
 }
 
 /* Counts a frame the decoder refused for its link type, per link type (a
@@ -255,6 +299,13 @@ ea_status ea_audit_read(ea_audit *a, ea_source *src, ea_iface iface, ea_input_in
 
 ea_status ea_audit_finish(ea_audit *a, char *errbuf, size_t errlen)
 {
+	/* Datagrams still incomplete reach their flows before flows end. */
+	for (int i = 0; i < EA_IFACE_COUNT; i++) {
+		ea_frag_flush(a->frags[i], a->totals.anomalies);
+		drain_fragments(a, (ea_iface)i);
+		ea_frag_flush(a->frags[i], a->totals.anomalies); /* inner fragments just added */
+		drain_fragments(a, (ea_iface)i);
+	}
 	for (int i = 0; i < EA_IFACE_COUNT; i++)
 		ea_flow_table_flush(a->tables[i], EA_END_EOF);
 	if (a->store_status != EA_OK)

@@ -90,6 +90,11 @@ typedef struct {
 	ea_packet *pkt;
 	ea_anomaly note;   /* soft anomaly seen so far, DEC_OK when none */
 	unsigned depth;    /* tunnels stripped so far */
+	/* The next IP header is one the reassembler rebuilt: if it still says
+	 * "first fragment", that is all that arrived of its datagram, and its
+	 * transport header is read (ea_decode_reassembled). Cleared by the
+	 * first IP header, so a fragment inside a tunnel is a new fragment. */
+	bool reassembled;
 } dec_state;
 
 static ea_anomaly decode_ether(dec_state *d, ea_cursor c);
@@ -542,6 +547,18 @@ static ea_anomaly decode_l4(dec_state *d, ea_cursor c, size_t claimed)
 
 /* ---- IP ---- */
 
+/* A fragment is not read past its IP headers: its data is handed to the
+ * reassembler (frag.h) as captured, and the datagram it belongs to is
+ * decoded when it is whole. No snaplen note here: the rebuilt datagram
+ * gets one if it is still cut. */
+static ea_anomaly fragment_data(dec_state *d, const uint8_t *l3, size_t have, size_t hdr_len)
+{
+	d->pkt->frag_hdr_len = (uint32_t)hdr_len;
+	d->pkt->payload = l3 + hdr_len;
+	d->pkt->payload_len = (uint32_t)(have - hdr_len);
+	return DEC_OK;
+}
+
 /* Forget whatever an outer IP header (of a stripped tunnel) left. */
 static void reset_ip_fields(ea_packet *p)
 {
@@ -594,9 +611,15 @@ static ea_anomaly decode_ipv4(dec_state *d, ea_cursor c)
 	p->l3_len = (uint32_t)have;
 	p->ip_len = (uint32_t)total;
 	/* Flags: reserved, DF, MF (0x2000); offset in 8-byte units. */
+	bool whole_first = d->reassembled;
+	d->reassembled = false;
 	if (frag & 0x3fff) {
 		p->frag = (frag & 0x1fff) ? EA_FRAG_LATER : EA_FRAG_FIRST;
 		p->frag_id = id;
+		p->frag_offset = (uint32_t)(frag & 0x1fff) * 8;
+		p->frag_more = (frag & 0x2000) != 0;
+		if (!(whole_first && p->frag == EA_FRAG_FIRST))
+			return fragment_data(d, l3, have, hlen);
 	}
 	return decode_l4(d, ea_cursor_make(l3 + hlen, have - hlen), total - hlen);
 }
@@ -637,7 +660,10 @@ static ea_anomaly decode_ipv6(dec_state *d, ea_cursor c)
 	p->l3_len = (uint32_t)have;
 	p->ip_len = (uint32_t)total;
 
+	bool whole_first = d->reassembled;
+	d->reassembled = false;
 	ea_cursor x = ea_cursor_make(l3 + 40, have - 40);
+	size_t nh_at = 6; /* where the Next Header field naming this header is */
 	for (unsigned n = 1; is_ipv6_ext(next); n++) {
 		if (n > EA_MAX_IPV6_EXT_HEADERS)
 			return EA_ANOMALY_TOO_MANY_EXT_HEADERS;
@@ -645,18 +671,22 @@ static ea_anomaly decode_ipv6(dec_state *d, ea_cursor c)
 		uint8_t nh = ea_cursor_u8(&x);
 		uint8_t hdr_len = ea_cursor_u8(&x);
 		size_t len;
-		bool later = false;
+		bool stop = false;
 		if (next == IP6_FRAGMENT) {
 			/* §4.5: offset(13) res(2) M(1), identification. */
 			uint16_t off_m = ea_cursor_be16(&x);
 			uint32_t ident = ea_cursor_be32(&x);
 			len = 8;
 			/* Offset 0 without M is an atomic fragment (RFC 6946):
-			 * a whole packet. */
+			 * a whole packet. Otherwise what follows is the
+			 * fragmentable part, read only once reassembled. */
 			if (!x.err && (off_m & 0xfff9) != 0) {
-				later = (off_m >> 3) != 0;
-				p->frag = later ? EA_FRAG_LATER : EA_FRAG_FIRST;
+				p->frag = (off_m >> 3) != 0 ? EA_FRAG_LATER : EA_FRAG_FIRST;
 				p->frag_id = ident;
+				p->frag_offset = (uint32_t)(off_m >> 3) * 8;
+				p->frag_more = (off_m & 1) != 0;
+				p->frag_nh_at = (uint32_t)nh_at;
+				stop = !(whole_first && p->frag == EA_FRAG_FIRST);
 			}
 		} else if (next == IP6_AH) {
 			len = ((size_t)hdr_len + 2) * 4; /* RFC 4302 §2.2: 32-bit words, minus 2 */
@@ -667,8 +697,11 @@ static ea_anomaly decode_ipv6(dec_state *d, ea_cursor c)
 		if (x.err)
 			return EA_ANOMALY_TRUNCATED_EXT_HEADER;
 		next = nh;
-		if (later)
-			break; /* the rest is the middle of the fragmented part */
+		nh_at = 40 + start;
+		if (stop) {
+			p->proto = next;
+			return fragment_data(d, l3, have, 40 + x.off);
+		}
 	}
 	p->proto = next;
 	return decode_l4(d, rest_of(&x), total - 40 - x.off);
@@ -688,6 +721,18 @@ static ea_anomaly decode_ip(dec_state *d, ea_cursor c, unsigned want_version)
 	if (version == 6)
 		return decode_ipv6(d, c);
 	return EA_ANOMALY_BAD_IP_VERSION;
+}
+
+ea_decode_result ea_decode_reassembled(const uint8_t *ip, uint32_t caplen, uint64_t ts_us, ea_packet *pkt,
+				       ea_anomaly *note)
+{
+	dec_state d = {.pkt = pkt, .note = DEC_OK, .depth = 0, .reassembled = true};
+	memset(pkt, 0, sizeof *pkt);
+	pkt->ts_us = ts_us;
+	ea_anomaly a = decode_ip(&d, ea_cursor_make(ip, caplen), 0);
+	if (note)
+		*note = a != DEC_OK ? a : d.note;
+	return a != DEC_OK ? EA_DECODE_DROPPED : EA_DECODE_OK;
 }
 
 ea_decode_result ea_decode(const ea_frame *frame, ea_packet *pkt, ea_anomaly *note)
@@ -752,6 +797,23 @@ static const char *const anomaly_texts[EA_ANOMALY_COUNT] = {
 const char *ea_anomaly_key(ea_anomaly a)
 {
 	return (unsigned)a < EA_ANOMALY_COUNT ? anomaly_keys[a] : "unknown";
+}
+
+bool ea_anomaly_is_event(ea_anomaly a)
+{
+	switch (a) {
+	case EA_ANOMALY_SNAPLEN_PAYLOAD:
+	case EA_ANOMALY_TRUNCATED_RECORD:
+	case EA_ANOMALY_TS_BAD_FRACTION:
+	case EA_ANOMALY_TS_OUT_OF_RANGE:
+	case EA_ANOMALY_FRAGMENT_OVERLAP:
+	case EA_ANOMALY_FRAGMENT_TINY:
+	case EA_ANOMALY_FRAGMENT_INCOMPLETE:
+	case EA_ANOMALY_FRAGMENT_LIMIT:
+		return true;
+	default:
+		return false;
+	}
 }
 
 const char *ea_anomaly_text(ea_anomaly a)

@@ -47,7 +47,12 @@
 	X(TS_BAD_FRACTION, "timestamp fraction of a second out of range (previous valid time used)") \
 	X(TS_OUT_OF_RANGE, "timestamp before 1970 or after 9999 (previous valid time used)") \
 	X(UNTIMED_FRAME, "frame with no valid time before it in its file (not decoded)") \
-	X(TRUNCATED_SCTP, "truncated SCTP common header")
+	X(TRUNCATED_SCTP, "truncated SCTP common header")               \
+	X(FRAGMENT_INVALID, "IP fragment with an impossible offset or length") \
+	X(FRAGMENT_OVERLAP, "IP fragments disagree (overlap or end); first kept") \
+	X(FRAGMENT_TINY, "fragment splits or overlaps the transport header") \
+	X(FRAGMENT_INCOMPLETE, "fragmented datagram timed out incomplete") \
+	X(FRAGMENT_LIMIT, "fragment reassembly limit reached")
 
 typedef enum {
 #define EA_X(name, text) EA_ANOMALY_##name,
@@ -64,10 +69,26 @@ typedef enum {
 	EA_DECODE_DROPPED,    /* *note names why; pkt undefined */
 } ea_decode_result;
 
+/* Anomalies counted as events beside a frame's fate: the frame was still
+ * decoded, or is counted under another reason. Every other anomaly is the
+ * one reason a frame (or the fragments of a datagram) was not decoded. */
+bool ea_anomaly_is_event(ea_anomaly a);
+
 /* Decodes one frame. On EA_DECODE_OK, pkt is filled and *note is
  * EA_ANOMALY_COUNT unless something soft was seen (e.g. SNAPLEN_PAYLOAD:
  * the headers are whole but the payload is cut). On EA_DECODE_DROPPED,
- * *note says why. Never reads outside frame->data[0..caplen). */
+ * *note says why. Never reads outside frame->data[0..caplen).
+ * An IP fragment (pkt->frag != EA_FRAG_NONE) is read up to its IP
+ * headers only: pkt->frag_* say where its data (pkt->payload) lies in
+ * its datagram, for the reassembler (frag.h); ports and flags stay 0. */
 ea_decode_result ea_decode(const ea_frame *frame, ea_packet *pkt, ea_anomaly *note);
+
+/* Decodes a datagram the reassembler rebuilt (ip[0..caplen) from its IP
+ * header on), through the same layers as ea_decode. A header that still
+ * says "first fragment" is the start of a datagram whose rest never came:
+ * its transport header is read from what arrived. A fragment found inside
+ * it (behind a tunnel) is a fragment again, for the reassembler. */
+ea_decode_result ea_decode_reassembled(const uint8_t *ip, uint32_t caplen, uint64_t ts_us, ea_packet *pkt,
+				       ea_anomaly *note);
 
 #endif

@@ -42,9 +42,20 @@
 #define EA_OTHER_IDLE_SEC 60          /* ICMP, ESP, GRE: same as UDP */
 #define EA_EXPIRY_SCAN_SEC 1          /* how often (packet time) idle flows are swept */
 
-/* Fragments: first fragments remembered so later ones find their flow. */
-#define EA_MAX_FRAGMENTS 4096u
-#define EA_FRAGMENT_TIMEOUT_SEC 30   /* RFC 791 suggests 15 s reassembly timers; be generous */
+/* IP fragment reassembly (frag.h), per interface. Datagrams are rebuilt
+ * whole, so nDPI and the payload checks see a complete first payload. */
+#define EA_FRAGMENT_TIMEOUT_SEC 30    /* from the first fragment, as Linux's ipfrag_time
+                                         (RFC 791 suggests 15 s; be generous) */
+#define EA_FRAG_MAX_DATAGRAMS 1024u   /* in progress at once: an Edge fragments little (large
+                                         DNS, Kerberos, some media); a flood gives up the oldest */
+#define EA_FRAG_MAX_BYTES (4u << 20)  /* held in all: Linux's ipfrag_high_thresh; 64 datagrams of
+                                         the IP maximum, thousands of ordinary ones */
+#define EA_FRAG_MAX_DATAGRAM 65535u   /* bytes of one datagram: what the IP length fields allow;
+                                         a fragment beyond it is invalid (ping of death) */
+#define EA_FRAG_MAX_FRAGMENTS 1024u   /* frames one datagram may take, duplicates included:
+                                         64 KiB in 64-byte fragments */
+#define EA_FRAG_MAX_PIECES 16         /* disjoint runs of data held while fragments arrive out
+                                         of order; fragments usually come in order or reversed */
 
 /* Classification. */
 #define EA_DPI_PACKET_BUDGET 32    /* nDPI decides most protocols in < 10 packets */

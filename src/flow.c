@@ -263,13 +263,15 @@ ea_flow *ea_flow_table_packet(ea_flow_table *t, const ea_packet *p, bool *from_i
 			return NULL;
 	}
 
+	/* A rebuilt datagram counts every fragment that crossed the wire. */
 	int d = *from_initiator ? 0 : 1;
-	f->pkts[d]++;
-	f->bytes[d] += p->ip_len;
+	f->pkts[d] += p->frag_frames ? p->frag_frames : 1;
+	f->bytes[d] += p->frag_frames ? p->frag_wire_bytes : p->ip_len;
+	uint64_t first = p->frag_frames && p->frag_first_us < p->ts_us ? p->frag_first_us : p->ts_us;
 	if (p->ts_us > f->last_us)
 		f->last_us = p->ts_us;
-	if (p->ts_us < f->first_us)
-		f->first_us = p->ts_us;
+	if (first < f->first_us)
+		f->first_us = first;
 	if (p->proto == 6 && p->frag != EA_FRAG_LATER) {
 		f->tcp_flags[d] |= p->tcp_flags;
 		if (p->tcp_flags & EA_TCP_FIN)

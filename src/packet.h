@@ -44,7 +44,7 @@ typedef struct {
 
 typedef enum {
 	EA_FRAG_NONE = 0,  /* not a fragment */
-	EA_FRAG_FIRST,     /* offset 0, more to come: carries the ports */
+	EA_FRAG_FIRST,     /* offset 0, more to come: holds the transport header */
 	EA_FRAG_LATER,     /* offset > 0: no L4 header; ports unknown */
 } ea_frag_kind;
 
@@ -62,6 +62,22 @@ typedef struct {
 	uint8_t tcp_flags;    /* TCP only */
 	ea_frag_kind frag;
 	uint32_t frag_id;     /* IPv4 identification or IPv6 fragment id */
+	/* A fragment is decoded up to its IP headers only; these say where
+	 * its data (payload) lies in its datagram, for frag.h. */
+	uint32_t frag_offset; /* bytes from the start of the fragmentable part */
+	bool frag_more;       /* MF / M: more fragments follow */
+	uint32_t frag_hdr_len; /* bytes of l3 before the data: IPv4 header with options,
+	                          or IPv6 header, extension headers and Fragment header */
+	uint32_t frag_nh_at;  /* IPv6: offset in l3 of the Next Header field naming
+	                         the Fragment header */
+
+	/* A datagram rebuilt from fragments stands for all of them: the flow
+	 * counts its frames, their IP bytes as they crossed the wire, and the
+	 * first one's time. frag_frames 0: an ordinary packet (one frame,
+	 * ip_len bytes, at ts_us). */
+	uint32_t frag_frames;
+	uint32_t frag_wire_bytes;
+	uint64_t frag_first_us;
 
 	/* The innermost IP packet (after any tunnel we strip), for nDPI. */
 	const uint8_t *l3;

@@ -949,15 +949,34 @@ static void test_tcp_checks(void **state)
 	assert_int_equal(r.note, EA_ANOMALY_TRUNCATED_TCP);
 
 	/* An IP packet too short for the fixed TCP header, even though the
-	 * data offset byte (5 = 20 bytes) is there: a tiny first fragment
-	 * (RFC 1858) looks like this. */
+	 * data offset byte (5 = 20 bytes) is there. */
 	fb h = {0};
 	eth(&h, 0x0800);
-	ip = ip4(&h, 6, 1, 0x2000, 0);
+	ip = ip4(&h, 6, 1, 0, 0);
 	tcp(&h, 1, 2, EA_TCP_SYN, 0);
 	h.n -= 4;
 	ip4_end(&h, ip);
 	expect_drop(LT_EN10MB, &h, EA_ANOMALY_TRUNCATED_TCP);
+
+	/* A tiny first fragment (RFC 1858) looks the same, but its header
+	 * is not read until reassembled: kept as a fragment. */
+	patch16(&h, ip + 6, 0x2000);
+	r = expect_ok(LT_EN10MB, &h);
+	assert_int_equal(r.p.frag, EA_FRAG_FIRST);
+	assert_int_equal(r.p.sport + r.p.dport + r.p.tcp_flags, 0);
+	assert_int_equal(r.p.payload_len, 16);
+
+	/* A first fragment whose TCP options run on into the next (the
+	 * header says 40 bytes, 24 are here): a fragment, not bad_tcp_offset. */
+	fb o = {0};
+	eth(&o, 0x0800);
+	ip = ip4(&o, 6, 1, 0x2000, 0);
+	tcp(&o, 12345, 80, EA_TCP_SYN, 5);
+	o.n -= 16;
+	ip4_end(&o, ip);
+	r = expect_ok(LT_EN10MB, &o);
+	assert_int_equal(r.p.frag, EA_FRAG_FIRST);
+	assert_int_equal(r.p.payload_len, 24);
 }
 
 static void test_udp_checks(void **state)
@@ -1282,15 +1301,20 @@ static void test_ipv6_truncated_extension_header(void **state)
 static void test_ipv4_fragments(void **state)
 {
 	(void)state;
+	/* A fragment is read up to its IP header: where its data lies in
+	 * the datagram is all the reassembler needs; no ports yet. */
 	fb f = {0};
 	b_eth_v4_frag_first(&f);
 	res r = expect_ok(LT_EN10MB, &f);
 	assert_int_equal(r.p.frag, EA_FRAG_FIRST);
 	assert_int_equal(r.p.frag_id, 77);
 	assert_int_equal(r.p.proto, 17);
-	assert_int_equal(r.p.sport, 40000);
-	assert_int_equal(r.p.dport, 5060);
-	assert_int_equal(r.p.payload_len, 40); /* what this fragment carries */
+	assert_int_equal(r.p.sport + r.p.dport, 0);
+	assert_int_equal(r.p.frag_offset, 0);
+	assert_true(r.p.frag_more);
+	assert_int_equal(r.p.frag_hdr_len, 20);
+	assert_int_equal(r.payload_off, 34);
+	assert_int_equal(r.p.payload_len, 48); /* UDP header and 40 bytes */
 
 	fb g = {0};
 	b_eth_v4_frag_later(&g);
@@ -1300,19 +1324,24 @@ static void test_ipv4_fragments(void **state)
 	assert_int_equal(r.p.proto, 17);
 	assert_int_equal(r.p.sport, 0);
 	assert_int_equal(r.p.dport, 0);
+	assert_int_equal(r.p.frag_offset, 48);
+	assert_false(r.p.frag_more);
 	assert_int_equal(r.payload_off, 34);
 	assert_int_equal(r.p.payload_len, 52);
 
 	/* A middle fragment (offset and MF) is LATER too; bytes that look
-	 * like a header are not read as one. */
+	 * like a header are not read as one. With IP options, the data
+	 * starts after them. */
 	fb m = {0};
 	eth(&m, 0x0800);
-	size_t ip = ip4(&m, 6, 78, 0x2000 | 100, 0);
+	size_t ip = ip4(&m, 6, 78, 0x2000 | 100, 2);
 	tcp(&m, 1, 2, EA_TCP_SYN, 0);
 	ip4_end(&m, ip);
 	r = expect_ok(LT_EN10MB, &m);
 	assert_int_equal(r.p.frag, EA_FRAG_LATER);
 	assert_int_equal(r.p.sport + r.p.dport + r.p.tcp_flags, 0);
+	assert_int_equal(r.p.frag_offset, 800);
+	assert_int_equal(r.p.frag_hdr_len, 28);
 
 	/* A later fragment too short for any L4 header is still fine. */
 	fb s = {0};
@@ -1340,9 +1369,11 @@ static void test_ipv6_fragments(void **state)
 	assert_int_equal(r.p.frag, EA_FRAG_FIRST);
 	assert_int_equal(r.p.frag_id, 0xdeadbeef);
 	assert_int_equal(r.p.proto, 17);
-	assert_int_equal(r.p.sport, 53);
-	assert_int_equal(r.p.dport, 40001);
-	assert_int_equal(r.p.payload_len, 24);
+	assert_int_equal(r.p.sport + r.p.dport, 0);
+	assert_true(r.p.frag_more);
+	assert_int_equal(r.p.frag_hdr_len, 48);
+	assert_int_equal(r.p.frag_nh_at, 6);
+	assert_int_equal(r.p.payload_len, 32);
 
 	/* Later fragment behind a hop-by-hop header. */
 	fb g = {0};
@@ -1357,21 +1388,24 @@ static void test_ipv6_fragments(void **state)
 	assert_int_equal(r.p.frag_id, 0x01020304);
 	assert_int_equal(r.p.proto, 17);
 	assert_int_equal(r.p.sport + r.p.dport, 0);
+	assert_int_equal(r.p.frag_offset, 181 * 8);
+	assert_int_equal(r.p.frag_hdr_len, 40 + 8 + 8);
+	assert_int_equal(r.p.frag_nh_at, 40); /* the hop-by-hop header's Next Header */
 	assert_int_equal(r.payload_off, 14 + 40 + 8 + 8);
 	assert_int_equal(r.p.payload_len, 30);
 
-	/* After a later fragment's header comes the middle of the datagram,
-	 * even when Next Header names an extension header: not walked. */
+	/* After a Fragment header comes the fragmentable part, even when
+	 * Next Header names an extension header: not walked. */
 	fb d = {0};
 	eth(&d, 0x86dd);
 	ip = ip6(&d, 44);
-	frag6(&d, 60, 3, true, 9);
-	fill(&d, 30);
+	frag6(&d, 60, 0, true, 9);
+	fill(&d, 32);
 	ip6_end(&d, ip);
 	r = expect_ok(LT_EN10MB, &d);
-	assert_int_equal(r.p.frag, EA_FRAG_LATER);
+	assert_int_equal(r.p.frag, EA_FRAG_FIRST);
 	assert_int_equal(r.p.proto, 60);
-	assert_int_equal(r.p.payload_len, 30);
+	assert_int_equal(r.p.payload_len, 32);
 
 	/* Atomic fragment (offset 0, M clear, RFC 6946): a whole packet. */
 	fb a = {0};
@@ -1383,6 +1417,75 @@ static void test_ipv6_fragments(void **state)
 	r = expect_ok(LT_EN10MB, &a);
 	assert_int_equal(r.p.frag, EA_FRAG_NONE);
 	assert_int_equal(r.p.sport, 80);
+}
+
+/* What the reassembler hands back: a bare IP datagram. Whole, it decodes
+ * like any packet; still marked "first fragment" (the rest never came),
+ * its transport header is read from what arrived; a fragment inside a
+ * tunnel of it stays a fragment. */
+static void test_reassembled(void **state)
+{
+	(void)state;
+	fb f = {0};
+	size_t ip = ip4(&f, 6, 1, 0, 0);
+	tcp(&f, 12345, 80, EA_TCP_SYN, 5);
+	ip4_end(&f, ip);
+	ea_packet p;
+	ea_anomaly note;
+	assert_int_equal(ea_decode_reassembled(f.b, (uint32_t)f.n, 42, &p, &note), EA_DECODE_OK);
+	assert_int_equal(note, EA_ANOMALY_COUNT);
+	assert_int_equal(p.ts_us, 42);
+	assert_int_equal(p.frag, EA_FRAG_NONE);
+	assert_int_equal(p.sport, 12345);
+	assert_int_equal(p.tcp_flags, EA_TCP_SYN);
+
+	/* The start of a UDP datagram whose last fragment never came: the
+	 * UDP length covers more than is here, as in any first fragment. */
+	fb u = {0};
+	ip = ip4(&u, 17, 2, 0x2000, 0);
+	size_t uh = udp(&u, 4500, 4500);
+	fill(&u, 16);
+	patch16(&u, uh + 4, 8 + 1000);
+	ip4_end(&u, ip);
+	assert_int_equal(ea_decode_reassembled(u.b, (uint32_t)u.n, 1, &p, &note), EA_DECODE_OK);
+	assert_int_equal(p.frag, EA_FRAG_FIRST);
+	assert_int_equal(p.dport, 4500);
+	assert_int_equal(p.payload_len, 16);
+	/* The same bytes captured: a fragment, left for the reassembler. */
+	fb e = {0};
+	eth(&e, 0x0800);
+	bytes(&e, u.b, u.n);
+	res r = expect_ok(LT_EN10MB, &e);
+	assert_int_equal(r.p.dport, 0);
+
+	/* Too little of its transport header arrived: dropped for that. */
+	assert_int_equal(ea_decode_reassembled(u.b, 20 + 5, 1, &p, &note), EA_DECODE_DROPPED);
+	assert_int_equal(note, EA_ANOMALY_TRUNCATED_UDP);
+
+	/* IPv6, with the Fragment header kept (offset 0, M). */
+	fb v = {0};
+	ip = ip6(&v, 44);
+	frag6(&v, 6, 0, true, 3);
+	tcp(&v, 443, 50000, EA_TCP_ACK, 0);
+	ip6_end(&v, ip);
+	assert_int_equal(ea_decode_reassembled(v.b, (uint32_t)v.n, 1, &p, &note), EA_DECODE_OK);
+	assert_int_equal(p.frag, EA_FRAG_FIRST);
+	assert_int_equal(p.sport, 443);
+
+	/* An inner first fragment behind GRE bridging in a whole datagram. */
+	fb t = {0};
+	size_t outer = ip4x(&t, 47, 9, 0, 0, C4, D4);
+	gre(&t, 0, 0x6558);
+	eth(&t, 0x0800);
+	size_t in = ip4(&t, 17, 10, 0x2000, 0);
+	udp(&t, 1, 2);
+	fill(&t, 8);
+	ip4_end(&t, in);
+	ip4_end(&t, outer);
+	assert_int_equal(ea_decode_reassembled(t.b, (uint32_t)t.n, 1, &p, &note), EA_DECODE_OK);
+	assert_int_equal(p.frag, EA_FRAG_FIRST);
+	assert_int_equal(p.sport + p.dport, 0);
+	assert_true(p.l3 != t.b);
 }
 
 /* ---- link layers ---- */
@@ -1995,7 +2098,9 @@ static void test_every_prefix(void **state)
 			assert_int_equal(r.p.ip_len, full.p.ip_len);
 			size_t have = n < pay_end ? n : pay_end;
 			assert_int_equal(r.p.payload_len, have - full.payload_off);
-			ea_anomaly want = n < pay_end ? EA_ANOMALY_SNAPLEN_PAYLOAD : EA_ANOMALY_COUNT;
+			/* A fragment is noted when its datagram is rebuilt. */
+			ea_anomaly want = n < pay_end && full.p.frag == EA_FRAG_NONE ? EA_ANOMALY_SNAPLEN_PAYLOAD
+										   : EA_ANOMALY_COUNT;
 			if (r.note != want)
 				fail_msg("%s: %zu bytes: note %s", samples[s].name, n,
 					 r.note == EA_ANOMALY_COUNT ? "none" : ea_anomaly_key(r.note));
@@ -2087,6 +2192,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_truncated_extension_header),
 		cmocka_unit_test(test_ipv4_fragments),
 		cmocka_unit_test(test_ipv6_fragments),
+		cmocka_unit_test(test_reassembled),
 		cmocka_unit_test(test_vlan_stacks),
 		cmocka_unit_test(test_fabric_extender_tags),
 		cmocka_unit_test(test_mpls),
