@@ -114,7 +114,9 @@ pcaps:
 	@scripts/install-deps.sh --lab
 	@pcaps/lab/build.sh
 
-# Coverage-guided fuzzing of the code that reads hostile bytes: the library
+# Coverage-guided fuzzing of the code that reads hostile bytes (the
+# decoder, the capture reader, the data-file loaders, fragment reassembly,
+# the whole pipeline on a capture): the library
 # again, compiled by clang with coverage and sanitizers in build/fuzz/obj,
 # and one libFuzzer binary per harness. Seeds are copied into build/fuzz/
 # (libFuzzer writes new inputs to its corpus; the repository stays clean).
@@ -126,7 +128,7 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fn
 FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g $(FUZZ_SAN) -Isrc -Ibuild $(DEP_CFLAGS) \
                 -DEA_DATADIR='"$(CURDIR)/signatures"' -DEA_TOPDIR='"$(CURDIR)"'
 FUZZ_OBJS    := $(LIB_SRCS:src/%.c=$(FUZZ)/obj/%.o) $(FUZZ)/obj/schema_sql.o
-FUZZ_BINS    := $(FUZZ)/fuzz_decode $(FUZZ)/fuzz_config $(FUZZ)/fuzz_capture $(FUZZ)/fuzz_source
+FUZZ_BINS    := $(FUZZ)/fuzz_decode $(FUZZ)/fuzz_config $(FUZZ)/fuzz_capture $(FUZZ)/fuzz_source $(FUZZ)/fuzz_frag
 
 $(FUZZ)/obj/%.o: src/%.c $(CONFIG)
 	@mkdir -p $(@D)
@@ -141,13 +143,14 @@ $(FUZZ_BINS): $(FUZZ)/%: tests/fuzz/%.c $(FUZZ_OBJS)
 # A large capture seed is cut at -max_len (its tail reads as a truncated
 # record, which is a case worth fuzzing too).
 fuzz: $(FUZZ_BINS)
-	@mkdir -p $(FUZZ)/artifacts $(FUZZ)/corpus/decode $(FUZZ)/corpus/config $(FUZZ)/corpus/capture $(FUZZ)/corpus/source
+	@mkdir -p $(FUZZ)/artifacts $(FUZZ)/corpus/decode $(FUZZ)/corpus/config $(FUZZ)/corpus/capture $(FUZZ)/corpus/source \
+	  $(FUZZ)/corpus/frag
 	@cp signatures/* pcaps/site.ini $(FUZZ)/corpus/config/
 	@cp pcaps/*.pcap* $(FUZZ)/corpus/capture/
 	@for f in ../shared/pcaps/external/*.pcap* ../shared/cases/*.pcap*; do [ -f "$$f" ] && cp "$$f" $(FUZZ)/corpus/capture/; done; true
 	@cp $(FUZZ)/corpus/capture/* $(FUZZ)/corpus/source/
-	@fail=0; for h in $(or $(FUZZ_ONLY),decode config capture source); do \
-	  case $$h in capture|source) len=131072;; *) len=8192;; esac; \
+	@fail=0; for h in $(or $(FUZZ_ONLY),decode config capture source frag); do \
+	  case $$h in capture|source) len=131072;; frag) len=32768;; *) len=8192;; esac; \
 	  echo "== fuzz_$$h for $(FUZZ_SECONDS)s"; \
 	  $(FUZZ)/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -max_len=$$len -print_final_stats=1 \
 	    -artifact_prefix=$(FUZZ)/artifacts/$$h- $(FUZZ)/corpus/$$h || fail=1; \
