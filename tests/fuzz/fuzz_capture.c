@@ -10,8 +10,9 @@
  * Creating an audit costs ~70 ms under ASan (nDPI's setup), which would
  * cap the fuzzer at ~15 inputs a second; so one audit reads AUDIT_REUSE
  * inputs, each ended with ea_audit_finish, as `edgeaudit read` reads
- * several captures with one audit. What survives between inputs (fragment
- * cache, port ranks, sweep clocks) is real cross-file state, but a crash
+ * several captures with one audit. What survives between inputs (port
+ * ranks, sweep clocks; ea_audit_finish empties the fragment reassembly
+ * tables) is real cross-file state, but a crash
  * that needs it will not replay from its single input: set
  * EA_FUZZ_FRESH=1 to give every input a new audit. */
 #include <stddef.h>
