@@ -274,4 +274,20 @@ rc=$?
   && ok full-database-run-not-complete || bad full-database-run-not-complete "run marked complete"
 run full-database-retry 0 '' -- "$bin" read --quiet --site "$site" --db "$tmp/full.db" "${many[@]}"
 
+# Decoder cases from ../shared/cases (their README gives the right values),
+# through the binary into the public view: a SYN split over two IPv4
+# fragments, SCTP ports and Community ID, frames behind a Cisco VN-Tag.
+cases="$top/../shared/cases"
+"$bin" read --quiet --site "$site" --db "$tmp/cases.db" --external "$cases/frag_syn_tcp_options.pcap" \
+  --internal "$cases/sctp_ports_missing.pcap" --internal "$cases/vntag_frames.pcap" >/dev/null 2>"$tmp/err"
+got=$(rows "$tmp/cases.db" "select transport, initiator_ip, initiator_port, responder_ip, responder_port,
+  direction_source, packets from flow_verdicts where transport = 'tcp'")
+[ "$got" = "tcp|192.168.1.100|12345|10.0.0.5|80|syn|2" ] && ok fragmented-syn || bad fragmented-syn "got '$got'"
+got=$(rows "$tmp/cases.db" "select attempt from flow_details where transport = 6")
+[ "$got" = 1 ] && ok fragmented-syn-attempt || bad fragmented-syn-attempt "attempt '$got'"
+got=$(rows "$tmp/cases.db" "select initiator_port, responder_port, community_id from flow_verdicts where transport = 'sctp'")
+[ "$got" = "7|7|1:MP2EtRCAUIZvTw6MxJHLV7N7JDs=" ] && ok sctp-ports || bad sctp-ports "got '$got'"
+got=$(rows "$tmp/cases.db" "select count(*), sum(packets), sum(bytes) from flow_verdicts where initiator_ip = '1.1.1.1'")
+[ "$got" = "1|3|300" ] && ok vntag-flow || bad vntag-flow "got '$got'"
+
 echo "RESULT $pass $fail"
