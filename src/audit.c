@@ -299,12 +299,14 @@ ea_status ea_audit_read(ea_audit *a, ea_source *src, ea_iface iface, ea_input_in
 
 ea_status ea_audit_finish(ea_audit *a, char *errbuf, size_t errlen)
 {
-	/* Datagrams still incomplete reach their flows before flows end. */
+	/* Datagrams still incomplete reach their flows before flows end.
+	 * Draining may add fragments found inside them (behind a tunnel):
+	 * each round is a tunnel level down, so the loop ends. */
 	for (int i = 0; i < EA_IFACE_COUNT; i++) {
-		ea_frag_flush(a->frags[i], a->totals.anomalies);
-		drain_fragments(a, (ea_iface)i);
-		ea_frag_flush(a->frags[i], a->totals.anomalies); /* inner fragments just added */
-		drain_fragments(a, (ea_iface)i);
+		do {
+			ea_frag_flush(a->frags[i], a->totals.anomalies);
+			drain_fragments(a, (ea_iface)i);
+		} while (ea_frag_in_progress(a->frags[i]) > 0);
 	}
 	for (int i = 0; i < EA_IFACE_COUNT; i++)
 		ea_flow_table_flush(a->tables[i], EA_END_EOF);
