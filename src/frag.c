@@ -392,10 +392,12 @@ void ea_frag_add(ea_frag_table *t, const ea_packet *p, uint64_t anomalies[EA_ANO
 	}
 	g->frames += frames;
 	g->wire_bytes = p->ip_len > UINT32_MAX - g->wire_bytes ? UINT32_MAX : g->wire_bytes + p->ip_len;
+	/* A fragment out of a rebuilt datagram dates from that one's first. */
+	uint64_t first = p->frag_frames && p->frag_first_us < p->ts_us ? p->frag_first_us : p->ts_us;
 	if (p->ts_us > g->last_us)
 		g->last_us = p->ts_us;
-	if (p->ts_us < g->first_us)
-		g->first_us = p->ts_us;
+	if (first < g->first_us)
+		g->first_us = first;
 	if (g->frames > EA_FRAG_MAX_FRAGMENTS || !keep_header(t, g, p, anomalies)) {
 		anomalies[EA_ANOMALY_FRAGMENT_LIMIT]++;
 		give_up(t, g, anomalies);

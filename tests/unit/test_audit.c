@@ -5,6 +5,7 @@
 #include "testutil.h"
 
 #include <dirent.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "classify.h"
@@ -288,6 +289,120 @@ static void fragmented_syn_is_an_attempt(void **state)
 	free(c);
 }
 
+/* ---- a capture written by the test: fragments inside fragments ---- */
+
+typedef struct {
+	uint8_t b[4096];
+	size_t n;
+} buf;
+
+static void put(buf *f, const void *p, size_t n)
+{
+	assert_true(f->n + n <= sizeof f->b);
+	memcpy(f->b + f->n, p, n);
+	f->n += n;
+}
+
+static void put16(buf *f, unsigned v)
+{
+	uint8_t b[2] = {(uint8_t)(v >> 8), (uint8_t)v};
+	put(f, b, 2);
+}
+
+static void put_ether(buf *f)
+{
+	static const uint8_t macs[12] = {2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2};
+	put(f, macs, 12);
+	put16(f, 0x0800);
+}
+
+/* An IPv4 header for `len` data bytes at byte offset `off`. */
+static void put_ip4(buf *f, const uint8_t src[4], const uint8_t dst[4], unsigned proto, unsigned id, size_t off,
+		    bool mf, size_t len)
+{
+	uint8_t h[12] = {0x45, 0, (uint8_t)((20 + len) >> 8), (uint8_t)(20 + len), (uint8_t)(id >> 8), (uint8_t)id,
+			 (uint8_t)((off / 8 | (mf ? 0x2000 : 0)) >> 8), (uint8_t)(off / 8), 64, (uint8_t)proto, 0, 0};
+	put(f, h, 12);
+	put(f, src, 4);
+	put(f, dst, 4);
+}
+
+static void write_record(FILE *out, uint32_t sec, const buf *f)
+{
+	uint32_t rec[4] = {sec, 0, (uint32_t)f->n, (uint32_t)f->n};
+	assert_int_equal(fwrite(rec, sizeof rec, 1, out), 1);
+	assert_int_equal(fwrite(f->b, f->n, 1, out), 1);
+}
+
+/* A UDP datagram fragmented in two (inner), each fragment mirrored in GRE
+ * transparent Ethernet bridging, and the first of those GRE packets
+ * fragmented in two again (outer): three frames, one UDP flow. */
+static void fragments_inside_fragments(void **state)
+{
+	fixture *fx = *state;
+	static const uint8_t in_src[4] = {198, 51, 100, 20}, in_dst[4] = {203, 0, 113, 10};
+	static const uint8_t out_src[4] = {10, 9, 9, 1}, out_dst[4] = {10, 9, 9, 2};
+	uint8_t udp[608] = {0x9c, 0x40, 0x13, 0xc4, 0x02, 0x60, 0, 0}; /* 40000 -> 5060, length 608 */
+	for (size_t i = 8; i < sizeof udp; i++)
+		udp[i] = (uint8_t)('A' + i % 26);
+
+	buf inner[2] = {{.n = 0}, {.n = 0}}; /* GRE payloads: Ethernet + inner fragment */
+	for (int k = 0; k < 2; k++) {
+		size_t off = k ? 296 : 0, len = k ? sizeof udp - 296 : 296;
+		put16(&inner[k], 0);
+		put16(&inner[k], 0x6558);
+		put_ether(&inner[k]);
+		put_ip4(&inner[k], in_src, in_dst, 17, 0x77, off, k == 0, len);
+		put(&inner[k], udp + off, len);
+	}
+
+	char path[64];
+	snprintf(path, sizeof path, "/tmp/ea_nested_frag_XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *out = fdopen(fd, "wb");
+	assert_non_null(out);
+	uint32_t hdr[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1};
+	assert_int_equal(fwrite(hdr, sizeof hdr, 1, out), 1);
+	/* The outer GRE packet of inner fragment 1, in two pieces. */
+	for (int k = 0; k < 2; k++) {
+		size_t off = k ? 200 : 0, len = k ? inner[0].n - 200 : 200;
+		buf f = {.n = 0};
+		put_ether(&f);
+		put_ip4(&f, out_src, out_dst, 47, 0x55, off, k == 0, len);
+		put(&f, inner[0].b + off, len);
+		write_record(out, 100 + (uint32_t)k, &f);
+	}
+	/* Inner fragment 2, in a whole GRE packet. */
+	buf f = {.n = 0};
+	put_ether(&f);
+	put_ip4(&f, out_src, out_dst, 47, 0x56, 0, false, inner[1].n);
+	put(&f, inner[1].b, inner[1].n);
+	write_record(out, 102, &f);
+	assert_int_equal(fclose(out), 0);
+
+	collected *c = calloc(1, sizeof *c);
+	ea_input_info info;
+	ea_audit_totals t;
+	ea_status st = audit_file(fx, path, EA_IFACE_EXTERNAL, c, &info, &t);
+	unlink(path);
+	assert_int_equal(st, EA_OK);
+	assert_int_equal(t.packets, 3);
+	assert_int_equal(t.decoded, 3);
+	assert_int_equal(c->n, 1);
+	const ea_flow_record *r = &c->recs[0];
+	assert_int_equal(r->transport, 17);
+	addr_is(&r->init_addr, "198.51.100.20");
+	assert_int_equal(r->init_port, 40000);
+	assert_int_equal(r->resp_port, 5060);
+	assert_int_equal(r->pkts[0] + r->pkts[1], 3);
+	/* The inner fragments' IP bytes: the flow's own level was split. */
+	assert_int_equal(r->bytes[0] + r->bytes[1], 20 + 296 + 20 + 312);
+	assert_int_equal(r->first_us, 100 * 1000000ull);
+	assert_int_equal(r->last_us, 102 * 1000000ull);
+	free(c);
+}
+
 static void unsupported_files_fail_with_a_reason(void **state)
 {
 	fixture *fx = *state;
@@ -399,6 +514,7 @@ int main(void)
 		cmocka_unit_test(vntag_frames_are_one_flow),
 		cmocka_unit_test(sctp_association_has_ports),
 		cmocka_unit_test(fragmented_syn_is_an_attempt),
+		cmocka_unit_test(fragments_inside_fragments),
 	};
 	return cmocka_run_group_tests_name("audit", tests, setup, teardown);
 }
