@@ -49,9 +49,9 @@
 	X(UNTIMED_FRAME, "frame with no valid time before it in its file (not decoded)") \
 	X(TRUNCATED_SCTP, "truncated SCTP common header")               \
 	X(FRAGMENT_INVALID, "IP fragment with an impossible offset or length") \
-	X(FRAGMENT_OVERLAP, "IP fragments disagree (overlap or end); first kept") \
+	X(FRAGMENT_OVERLAP, "overlapping IP fragments disagree (first kept)") \
 	X(FRAGMENT_TINY, "fragment splits or overlaps the transport header") \
-	X(FRAGMENT_INCOMPLETE, "fragmented datagram timed out incomplete") \
+	X(FRAGMENT_INCOMPLETE, "fragmented datagram given up incomplete") \
 	X(FRAGMENT_LIMIT, "fragment reassembly limit reached")
 
 typedef enum {
