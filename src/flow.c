@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ea_limits.h"
+#include "mix64.h"
 
 struct ea_flow_table {
 	ea_flow **buckets;
@@ -25,23 +26,12 @@ static const uint64_t lru_timeout_us[EA_LRU_COUNT] = {
 	[EA_LRU_OTHER] = EA_OTHER_IDLE_SEC * 1000000ull,
 };
 
-static uint64_t mix64(uint64_t x)
-{
-	/* splitmix64 finaliser: cheap, and every input bit reaches every output bit */
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	x ^= x >> 31;
-	return x;
-}
-
 static uint64_t endpoint_hash(const ea_addr *a, uint16_t port)
 {
 	uint64_t hi, lo;
 	memcpy(&hi, a->b, 8);
 	memcpy(&lo, a->b + 8, 8);
-	return mix64(hi ^ mix64(lo ^ port));
+	return ea_mix64(hi ^ ea_mix64(lo ^ port));
 }
 
 /* Symmetric: the two endpoints are combined with + so either order gives
@@ -50,7 +40,7 @@ static uint64_t endpoint_hash(const ea_addr *a, uint16_t port)
 static uint32_t flow_hash(uint64_t seed, const ea_packet *p)
 {
 	uint64_t h = endpoint_hash(&p->src, p->sport) + endpoint_hash(&p->dst, p->dport);
-	return (uint32_t)mix64(h ^ seed ^ ((uint64_t)p->proto << 56));
+	return (uint32_t)ea_mix64(h ^ seed ^ ((uint64_t)p->proto << 56));
 }
 
 ea_flow_table *ea_flow_table_new(unsigned max_flows, uint64_t seed, const ea_port_ranks *ranks,

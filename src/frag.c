@@ -18,6 +18,7 @@
 
 #include "ea_limits.h"
 #include "ipproto.h"
+#include "mix64.h"
 
 typedef struct {
 	uint32_t lo, hi; /* [lo, hi) bytes of the fragmentable part */
@@ -105,16 +106,6 @@ uint64_t ea_frag_bytes(const ea_frag_table *t)
 	return t->bytes;
 }
 
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	x ^= x >> 31;
-	return x;
-}
-
 static uint32_t key_hash(const ea_frag_table *t, const ea_packet *p, uint8_t key_proto)
 {
 	uint64_t h = t->seed ^ ((uint64_t)p->frag_id << 16 | (uint64_t)key_proto << 8 | p->ip_version);
@@ -122,9 +113,9 @@ static uint32_t key_hash(const ea_frag_table *t, const ea_packet *p, uint8_t key
 		uint64_t a, b;
 		memcpy(&a, p->src.b + i, 8);
 		memcpy(&b, p->dst.b + i, 8);
-		h = mix64(h ^ a) ^ b;
+		h = ea_mix64(h ^ a) ^ b;
 	}
-	return (uint32_t)mix64(h);
+	return (uint32_t)ea_mix64(h);
 }
 
 static size_t dgram_size(const dgram *g)

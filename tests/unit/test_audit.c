@@ -3,6 +3,7 @@
  * count agrees with capinfos (EXPECTED-ndpi42.md), and classification,
  * direction and verdicts come out as the traffic says. */
 #include "testutil.h"
+#include "labconfig.h"
 
 #include <dirent.h>
 #include <unistd.h>
@@ -12,36 +13,10 @@
 #include "filehash.h"
 
 typedef struct {
-	ea_matrix matrix;
-	ea_portsigs portsigs;
-	ea_site site;
-} fixture;
-
-typedef struct {
 	unsigned n;
 	ea_flow_record recs[4096];
 	ea_match_result results[64];
 } collected;
-
-static int setup(void **state)
-{
-	static fixture fx;
-	char err[4096];
-	assert_int_equal(ea_matrix_load_path(EA_TOPDIR "/signatures/lync2013-edge.matrix", &fx.matrix, err, sizeof err), EA_OK);
-	assert_int_equal(ea_portsigs_load_path(EA_TOPDIR "/signatures/ports.sig", &fx.portsigs, err, sizeof err), EA_OK);
-	assert_int_equal(ea_site_load_path(EA_TOPDIR "/pcaps/site.ini", &fx.matrix, &fx.site, err, sizeof err), EA_OK);
-	*state = &fx;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fixture *fx = *state;
-	ea_site_free(&fx->site);
-	ea_portsigs_free(&fx->portsigs);
-	ea_matrix_free(&fx->matrix);
-	return 0;
-}
 
 static void collect(void *ctx, const ea_flow_record *rec, const ea_match_result *mr)
 {
@@ -435,7 +410,6 @@ static void unsupported_files_fail_with_a_reason(void **state)
 	assert_int_equal(t.packets, 0);
 	free(c);
 }
-
 
 /* A stop flag set (by a signal handler in main) ends the read at the next
  * frame with EA_ERR_INTERRUPTED; flows still open are left alone. */

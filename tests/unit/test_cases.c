@@ -3,16 +3,11 @@
  * (D.12-D.14), with the lab's matrix, signatures and site file. The right
  * values are those of ../shared/cases/README.md. */
 #include "testutil.h"
+#include "labconfig.h"
 
 #include "audit.h"
 
 #define EA_SHARED_CASES EA_TOPDIR "/../shared/cases"
-
-typedef struct {
-	ea_matrix matrix;
-	ea_portsigs portsigs;
-	ea_site site;
-} fixture;
 
 #define MAX_RECS 64
 
@@ -21,26 +16,6 @@ typedef struct {
 	ea_flow_record recs[MAX_RECS];
 	ea_match_result results[MAX_RECS];
 } collected;
-
-static int setup(void **state)
-{
-	static fixture fx;
-	char err[4096];
-	assert_int_equal(ea_matrix_load_path(EA_TOPDIR "/signatures/lync2013-edge.matrix", &fx.matrix, err, sizeof err), EA_OK);
-	assert_int_equal(ea_portsigs_load_path(EA_TOPDIR "/signatures/ports.sig", &fx.portsigs, err, sizeof err), EA_OK);
-	assert_int_equal(ea_site_load_path(EA_TOPDIR "/pcaps/site.ini", &fx.matrix, &fx.site, err, sizeof err), EA_OK);
-	*state = &fx;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fixture *fx = *state;
-	ea_site_free(&fx->site);
-	ea_portsigs_free(&fx->portsigs);
-	ea_matrix_free(&fx->matrix);
-	return 0;
-}
 
 static void collect(void *ctx, const ea_flow_record *rec, const ea_match_result *mr)
 {
