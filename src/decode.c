@@ -26,6 +26,7 @@
 
 #include "cursor.h"
 #include "ea_limits.h"
+#include "icmp.h"
 #include "ipproto.h"
 
 /* Link types by number (pcap-linktype(7)), so that only the capture module
@@ -381,48 +382,6 @@ static ea_anomaly decode_sctp(dec_state *d, ea_cursor c, size_t claimed)
 	return set_payload(d, c, claimed - 12);
 }
 
-/* Community ID: request/reply pairs map to each other, so both halves of
- * an exchange get the same (type, counterpart) port pair; -1 = one-way.
- * The pairs are exactly those of the reference implementations
- * (community-id.py, pycommunityid's icmp.py and icmp6.py), not every
- * pair the RFCs define: an extra pair (Inverse ND 141/142, say) would
- * give IDs no other monitor produces. */
-static int icmp4_counterpart(uint8_t type)
-{
-	switch (type) {
-	case 0: return 8;   /* echo reply / request */
-	case 8: return 0;
-	case 9: return 10;  /* router advertisement / solicitation */
-	case 10: return 9;
-	case 13: return 14; /* timestamp */
-	case 14: return 13;
-	case 15: return 16; /* information */
-	case 16: return 15;
-	case 17: return 18; /* address mask */
-	case 18: return 17;
-	default: return -1;
-	}
-}
-
-static int icmp6_counterpart(uint8_t type)
-{
-	switch (type) {
-	case 128: return 129; /* echo */
-	case 129: return 128;
-	case 130: return 131; /* multicast listener query / report */
-	case 131: return 130;
-	case 133: return 134; /* router solicitation / advertisement */
-	case 134: return 133;
-	case 135: return 136; /* neighbor solicitation / advertisement */
-	case 136: return 135;
-	case 139: return 140; /* node information query / reply */
-	case 140: return 139;
-	case 144: return 145; /* home agent address discovery */
-	case 145: return 144;
-	default: return -1;
-	}
-}
-
 static ea_anomaly decode_icmp(dec_state *d, ea_cursor c, size_t claimed, bool v6)
 {
 	/* RFC 792: every ICMP message starts with 8 bytes (type, code,
@@ -433,7 +392,7 @@ static ea_anomaly decode_icmp(dec_state *d, ea_cursor c, size_t claimed, bool v6
 	ea_cursor_skip(&c, v6 ? 2 : 6);
 	if (c.err)
 		return EA_ANOMALY_TRUNCATED_ICMP;
-	int peer = v6 ? icmp6_counterpart(type) : icmp4_counterpart(type);
+	int peer = ea_icmp_counterpart(v6 ? 58 : 1, type);
 	d->pkt->sport = type;
 	if (peer >= 0) {
 		d->pkt->dport = (uint16_t)peer;

@@ -6,7 +6,8 @@
  * code. Reports name the flow by the initiator's type ("echo request"),
  * never "icmp/0". Names from RFC 792, 950, 1256 (ICMP) and RFC 4443,
  * 4861, 2710/3810, 6275 (ICMPv6); IANA's registries for the rest.
- * Pipeline position: output. */
+ * Pipeline position: beside decode (the pairing gives ICMP flows their
+ * Community ID "ports") and report (the names). Pure. */
 #ifndef EA_ICMP_H
 #define EA_ICMP_H
 
@@ -19,7 +20,10 @@
 const char *ea_icmp_type_name(uint8_t proto, unsigned type);
 
 /* Community ID's request/reply counterpart of type (echo request 8 ↔
- * echo reply 0, …), or -1 for a one-way message. */
+ * echo reply 0, …), or -1 for a one-way message. The pairs are exactly
+ * those of the reference implementations (community-id.py, pycommunityid's
+ * icmp.py and icmp6.py), not every pair the RFCs define: an extra pair
+ * (Inverse ND 141/142, say) would give IDs no other monitor produces. */
 int ea_icmp_counterpart(uint8_t proto, unsigned type);
 
 /* A flow of proto 1 or 58 in words, from its initiator's and responder's
