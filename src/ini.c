@@ -121,13 +121,21 @@ void ea_ini_errors(const ea_ini *ini, char *errbuf, size_t errlen)
 ea_status ea_open_data_file(const char *path, FILE **f, char *errbuf, size_t errlen)
 {
 	char name[1024];
+	*f = NULL;
+	/* Only a regular file (or a directory, refused below with its own
+	 * message) is opened: a device such as /dev/zero would be read for
+	 * ever, opening a FIFO without a writer blocks, and `read` hashes each
+	 * data file after loading it, which a pipe would answer with nothing. */
+	struct stat sb;
+	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))
+		return ea_fail(EA_ERR_IO, errbuf, errlen, "%s: not a regular file (a device or a pipe); give a data file",
+			       ea_escape(path, name, sizeof name));
 	*f = fopen(path, "r");
 	if (!*f)
 		return ea_fail(EA_ERR_IO, errbuf, errlen, "%s: cannot open: %s",
 			       ea_escape(path, name, sizeof name), strerror(errno));
 	/* fopen() opens a directory for reading; the first read would fail
 	 * with a message that names no file. */
-	struct stat sb;
 	if (fstat(fileno(*f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
 		fclose(*f);
 		*f = NULL;

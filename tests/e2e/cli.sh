@@ -103,6 +103,12 @@ run read-site-directory 2 "--site '.*' is a directory" -- "$bin" read --site "$t
 run read-capture-directory 2 "--external '.*' is a directory" -- "$bin" read --site "$site" --db "$tmp/none.db" --external "$tmp"
 run report-db-directory 2 "--db '.*' is a directory" -- "$bin" report --db "$tmp"
 run rules-matrix-directory 2 "--matrix '.*' is a directory" -- "$bin" rules --matrix "$tmp"
+# A data file that is a device or a pipe is refused at once: /dev/zero
+# never ends, and `read` hashes each data file after loading it, so a
+# pipe's (process substitution's) content would not be the one recorded.
+run check-matrix-device 2 'dev/zero: not a regular file' -- timeout 20 "$bin" check --site "$site" --matrix /dev/zero
+run read-site-pipe 2 'not a regular file' -- "$bin" read --site <(cat "$site") --db "$tmp/pipe-site.db" --external "$shared/ndpi_sip.pcap"
+[ -e "$tmp/pipe-site.db" ] && bad read-site-pipe-nothing-written "a database was created" || ok read-site-pipe-nothing-written
 run read-db-twice 2 '--db is given twice' -- "$bin" read --site "$site" --db "$tmp/h1.db" --db "$tmp/h2.db" --external "$shared/ndpi_sip.pcap"
 [ ! -e "$tmp/h1.db" ] && [ ! -e "$tmp/h2.db" ] && ok read-db-twice-writes-nothing || bad read-db-twice-writes-nothing "a database was created"
 run read-site-twice 2 '--site is given twice' -- "$bin" read --site "$site" --site "$site" --db "$tmp/none.db" --external "$shared/ndpi_sip.pcap"

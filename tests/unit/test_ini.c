@@ -1,6 +1,9 @@
 /* test_ini.c — the data-file line reader: syntax, and errors as file:line. */
 #include "testutil.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "ini.h"
 #include "ea_limits.h"
 
@@ -331,6 +334,22 @@ static void test_open_data_file(void **state)
 	assert_int_equal(ea_open_data_file(EA_TOPDIR "/signatures", &f, err, sizeof err), EA_ERR_IO);
 	assert_null(f);
 	assert_non_null(strstr(err, "/signatures: is a directory, not a data file"));
+	/* A device or a pipe is refused before it is opened: /dev/zero would
+	 * be read for ever, a FIFO without a writer would block the open, and
+	 * `read` hashes each data file after loading it, so a pipe's content
+	 * could not be the one recorded. */
+	assert_int_equal(ea_open_data_file("/dev/zero", &f, err, sizeof err), EA_ERR_IO);
+	assert_null(f);
+	assert_string_equal(err, "/dev/zero: not a regular file (a device or a pipe); give a data file");
+	char dir[] = "/tmp/test_ini.XXXXXX", fifo[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof fifo, "%s/site.ini", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(ea_open_data_file(fifo, &f, err, sizeof err), EA_ERR_IO);
+	assert_null(f);
+	assert_non_null(strstr(err, "site.ini: not a regular file"));
+	unlink(fifo);
+	rmdir(dir);
 	assert_int_equal(ea_open_data_file(EA_TOPDIR "/signatures/ports.sig", &f, err, sizeof err), EA_OK);
 	assert_non_null(f);
 	ea_ini *ini = ea_ini_open(f, "ports.sig");
