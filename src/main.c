@@ -836,8 +836,15 @@ static int cmd_read(int argc, char **argv)
 	}
 
 	progress_ctx progress = {.started = now_seconds(), .tty = !quiet && isatty(STDERR_FILENO)};
-	for (unsigned i = 0; i < n_inputs; i++)
+	/* A stream's size is known only once it has been read: with one among
+	 * the inputs there is no total to show a share or a time left of. */
+	bool size_known = true;
+	for (unsigned i = 0; i < n_inputs; i++) {
 		progress.total_bytes += inputs[i].size;
+		size_known = size_known && !inputs[i].stream;
+	}
+	if (!size_known)
+		progress.total_bytes = 0;
 	ea_audit_config acfg = {
 		.matrix = &cfg.matrix, .site = &cfg.site, .portsigs = &cfg.portsigs,
 		.store = store, .run_id = run_id, .max_flows = (unsigned)max_flows,

@@ -151,6 +151,12 @@ if command -v script >/dev/null; then
     && ok progress-on-terminal || bad progress-on-terminal "$(tr '\r' '\n' < "$tmp/pty.out" | head -3)"
   "$bin" read --site "$site" --db "$tmp/p2.db" --external "$tmp/many.pcap" > "$tmp/out" 2>"$tmp/err"
   [ ! -s "$tmp/err" ] && ok progress-not-on-pipe || bad progress-not-on-pipe "stderr not empty"
+  # A stream's size is unknown until it ends, so beside a file there is
+  # no total: bytes, packets, flows and elapsed time, never "9 MiB of 1 KiB (100%)".
+  script -qec "cat $tmp/many.pcap | $bin read --site $site --db $tmp/p3.db --external - --external $shared/ndpi_sip.pcap" /dev/null > "$tmp/pty.out" 2>&1
+  if grep -aqE '[0-9.]+ MiB read, [0-9]+ packets, [0-9]+ flows finished, [0-9]+:[0-9]{2} elapsed' "$tmp/pty.out" \
+     && ! grep -aqE ' of [0-9.]+ [KM]iB|%\)' "$tmp/pty.out"; then ok progress-stream-no-total
+  else bad progress-stream-no-total "$(tr '\r' '\n' < "$tmp/pty.out" | grep -a MiB | head -2)"; fi
 fi
 
 # Reading, then refusing the same capture again, then --force.
