@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct ea_runlock {
@@ -31,10 +32,24 @@ ea_status ea_runlock_open(const char *db_path, bool create, ea_runlock **out, ch
 		return ea_fail(EA_ERR_NOMEM, errbuf, errlen, "out of memory");
 	}
 	ea_runlock_path(db_path, l->path, len);
-	/* CLOEXEC: a child (none today) must not inherit the proof. */
-	l->fd = create ? open(l->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)
-		       : open(l->path, O_RDONLY | O_CLOEXEC);
-	if (l->fd < 0) {
+	/* CLOEXEC: a child (none today) must not inherit the proof.
+	 * NONBLOCK: a FIFO in its place (evidence is not ours) would block a
+	 * read-only open for ever; it is refused below, and on a regular file
+	 * the flag changes nothing. */
+	l->fd = create ? open(l->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0644)
+		       : open(l->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	struct stat sb;
+	if (l->fd >= 0 && (fstat(l->fd, &sb) != 0 || !S_ISREG(sb.st_mode))) {
+		close(l->fd);
+		l->fd = -1;
+		if (create) {
+			ea_status st = ea_fail(EA_ERR_IO, errbuf, errlen,
+					       "%s: the run lock file is not a regular file", l->path);
+			ea_runlock_close(l);
+			return st;
+		}
+		l->unreadable = true;
+	} else if (l->fd < 0) {
 		int err = errno;
 		if (create) {
 			ea_status st = ea_fail(EA_ERR_IO, errbuf, errlen, "%s: cannot open the run lock file: %s",

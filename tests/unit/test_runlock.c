@@ -120,6 +120,25 @@ static void missing_file_means_no_writer(void **state)
 	assert_non_null(strstr(fx->err, "x.db-runlock"));
 }
 
+/* A lock file that is not a regular file (a FIFO in evidence received,
+ * say) must not block the reader: a FIFO opened read-only waits for a
+ * writer for ever. The alarm turns such a hang into a failure. */
+static void fifo_lock_file_does_not_block(void **state)
+{
+	fixture *fx = *state;
+	ea_runlock *l = NULL;
+	char lock[160];
+	assert_true(ea_runlock_path(fx->db, lock, sizeof lock));
+	assert_int_equal(mkfifo(lock, 0644), 0);
+	alarm(10);
+	assert_int_equal(ea_runlock_open(fx->db, false, &l, fx->err, sizeof fx->err), EA_OK);
+	assert_int_equal(ea_runlock_writer(l, 1), EA_WRITER_UNKNOWN);
+	ea_runlock_close(l);
+	assert_int_equal(ea_runlock_open(fx->db, true, &l, fx->err, sizeof fx->err), EA_ERR_IO);
+	alarm(0);
+	assert_non_null(strstr(fx->err, "audit.db-runlock: the run lock file is not a regular file"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -127,6 +146,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(held_by_one_open_seen_by_another, setup, teardown),
 		cmocka_unit_test_setup_teardown(killed_holder_is_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(missing_file_means_no_writer, setup, teardown),
+		cmocka_unit_test_setup_teardown(fifo_lock_file_does_not_block, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("runlock", tests, NULL, NULL);
 }
