@@ -588,11 +588,13 @@ static void catch_stop_signals(void)
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_stop_signal;
 	sigemptyset(&sa.sa_mask);
-	/* SA_RESTART: reads of the capture and SQLite's calls carry on and
-	 * the loop sees the flag at the next frame. SA_RESETHAND: a second
-	 * Ctrl-C ends the process at once; its run lock then lets the next
-	 * run mark it interrupted. */
-	sa.sa_flags = SA_RESTART | SA_RESETHAND;
+	/* No SA_RESTART: a read blocked on a silent pipe or FIFO (or its
+	 * open, waiting for a writer) fails with EINTR, so a service
+	 * manager's one SIGTERM stops a sensor fed by a stream; SQLite's unix
+	 * VFS retries EINTR itself, and the loop sees the flag at the next
+	 * frame of a file. SA_RESETHAND: a second Ctrl-C ends the process at
+	 * once; its run lock then lets the next run mark it interrupted. */
+	sa.sa_flags = SA_RESETHAND;
 	/* A SIGINT ignored on entry stays ignored: a shell script's
 	 * background jobs are started so, that Ctrl-C at the terminal stops
 	 * only what runs in the foreground. */
@@ -878,6 +880,12 @@ static int cmd_read(int argc, char **argv)
 			progress.current = src;
 			st = ea_audit_read(audit, src, inputs[i].iface, &in, errbuf, ERRBUF_SIZE);
 			progress.current = NULL;
+		}
+		if (st != EA_OK && st != EA_ERR_INTERRUPTED && stop_signal) {
+			/* The signal cut a blocked open or read of a stream
+			 * (EINTR): that is the interruption, not a bad capture. */
+			snprintf(errbuf, ERRBUF_SIZE, "%s: interrupted while waiting for data", inputs[i].path);
+			st = EA_ERR_INTERRUPTED;
 		}
 		if (inputs[i].stream)
 			finish_stream(store, src, inputs, n_inputs, i, force, &in, &st, errbuf, ERRBUF_SIZE);

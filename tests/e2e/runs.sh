@@ -104,6 +104,33 @@ for sig in INT TERM; do
   check "sig$sig-report-its-flows" "its flow count is not shown" grep -qE "^    $kept flows stored" "$tmp/out"
 done
 
+# ---- A.1: one SIGTERM stops a read blocked on a silent stream -----------------
+# A FIFO with no writer (the open blocks) and one whose writer never writes
+# (the read blocks): one SIGTERM, as a service manager sends, must end the
+# run as interrupted, not leave it waiting for data that never comes.
+for how in no-writer silent-writer; do
+  fifo=$tmp/silent-$how.fifo db=$tmp/silent-$how.db
+  mkfifo "$fifo"
+  writer=""
+  if [ $how = silent-writer ]; then
+    sleep 30 >"$fifo" & writer=$!; started+=("$writer")
+  fi
+  "$bin" read --quiet --site "$site" --db "$db" --external "$fifo" >"$tmp/out" 2>"$tmp/err" &
+  pid=$!; started+=("$pid")
+  # The run is claimed before the capture is opened: wait for its row.
+  for ((i = 0; i < 100; i++)); do
+    [ "$(q "$db" "select count(*) from runs")" = 1 ] && break
+    sleep 0.05
+  done
+  sleep 0.3
+  kill -TERM "$pid"
+  wait_exit "$pid" 10
+  check "stream-$how-sigterm-exit" "exit $rc, wanted 143 (one SIGTERM)" [ "$rc" -eq 143 ]
+  check "stream-$how-run-interrupted" "status $(q "$db" 'select status from runs')" \
+    [ "$(q "$db" 'select status from runs where id = 1')" = "interrupted: SIGTERM" ]
+  [ -n "$writer" ] && kill "$writer" 2>/dev/null
+done
+
 # ---- A.1: SIGKILL: the next read proves the writer gone ---------------------
 db=$tmp/kill.db
 "$bin" read --quiet --force --site "$site" --db "$db" "${many[@]}" >"$tmp/out" 2>"$tmp/err" &
