@@ -294,9 +294,28 @@ static void print_error(const char *prefix, const char *msg)
 	fputc('\n', stderr);
 }
 
+/* A message about one capture is one line: a capture's file name may
+ * hold a newline (it is the operator's evidence, not ours to rename), and
+ * printed raw it would forge a second message line. Such a line prints
+ * wholly in wire form (escape.h). */
+static void print_capture_error(const char *prefix, const char *msg)
+{
+	char line[4 * ERRBUF_SIZE + 1];
+	fputs(prefix, stderr);
+	fputs(ea_doc_text(msg, line, sizeof line), stderr);
+	fputc('\n', stderr);
+}
+
 static int fail_exit(ea_status st, const char *msg)
 {
 	print_error("edgeaudit: ", msg[0] ? msg : ea_status_name(st));
+	return ea_status_exit_code(st);
+}
+
+/* fail_exit for a message about a capture or the run: one line. */
+static int fail_capture_exit(ea_status st, const char *msg)
+{
+	print_capture_error("edgeaudit: ", msg[0] ? msg : ea_status_name(st));
 	return ea_status_exit_code(st);
 }
 
@@ -415,19 +434,22 @@ static bool same_stream(const char *a, const char *b)
  * stay (they cannot be taken back without losing the run). */
 static void warn_stream_duplicate(ea_store *store, const input_file *inputs, unsigned n, unsigned i)
 {
-	char err[256];
+	char err[256], msg[ERRBUF_SIZE];
 	bool found = false;
 	int64_t prev = 0;
 	for (unsigned k = 0; k < n; k++) {
 		if (k != i && inputs[k].sha256[0] && strcmp(inputs[k].sha256, inputs[i].sha256) == 0) {
-			fprintf(stderr, "edgeaudit: warning: %s has the same content as %s (sha256 %.16s…); "
-				"its flows are counted twice\n", inputs[i].path, inputs[k].path, inputs[i].sha256);
+			snprintf(msg, sizeof msg, "%s has the same content as %s (sha256 %.16s…); "
+				 "its flows are counted twice", inputs[i].path, inputs[k].path, inputs[i].sha256);
+			print_capture_error("edgeaudit: warning: ", msg);
 			return;
 		}
 	}
-	if (ea_store_find_input(store, inputs[i].sha256, &found, &prev, err, sizeof err) == EA_OK && found)
-		fprintf(stderr, "edgeaudit: warning: %s is already in the database (run %lld, sha256 %.16s…); "
-			"its flows are counted again\n", inputs[i].path, (long long)prev, inputs[i].sha256);
+	if (ea_store_find_input(store, inputs[i].sha256, &found, &prev, err, sizeof err) == EA_OK && found) {
+		snprintf(msg, sizeof msg, "%s is already in the database (run %lld, sha256 %.16s…); "
+			 "its flows are counted again", inputs[i].path, (long long)prev, inputs[i].sha256);
+		print_capture_error("edgeaudit: warning: ", msg);
+	}
 }
 
 /* After a stream was read: its SHA-256 and size are those of what was
@@ -755,7 +777,7 @@ static int cmd_read(int argc, char **argv)
 				if (inputs[k].stream && same_stream(inputs[k].path, inputs[i].path)) {
 					snprintf(errbuf, ERRBUF_SIZE, "%s and %s are the same stream, which can be read "
 						 "only once", inputs[k].path, inputs[i].path);
-					rc = fail_exit(EA_ERR_USAGE, errbuf);
+					rc = fail_capture_exit(EA_ERR_USAGE, errbuf);
 					goto out;
 				}
 			}
@@ -763,7 +785,7 @@ static int cmd_read(int argc, char **argv)
 		}
 		st = ea_sha256_file(inputs[i].path, inputs[i].sha256, &inputs[i].size, errbuf, ERRBUF_SIZE);
 		if (st != EA_OK) {
-			rc = fail_exit(st, errbuf);
+			rc = fail_capture_exit(st, errbuf);
 			goto out;
 		}
 		inputs[i].first_us = first_record_time(inputs[i].path);
@@ -771,7 +793,7 @@ static int cmd_read(int argc, char **argv)
 			if (!inputs[k].stream && strcmp(inputs[k].sha256, inputs[i].sha256) == 0) {
 				snprintf(errbuf, ERRBUF_SIZE, "%s and %s are the same capture (sha256 %.16s…); "
 					 "give it once, or use --force", inputs[k].path, inputs[i].path, inputs[i].sha256);
-				rc = fail_exit(EA_ERR_DUPLICATE, errbuf);
+				rc = fail_capture_exit(EA_ERR_DUPLICATE, errbuf);
 				goto out;
 			}
 		}
@@ -785,7 +807,7 @@ static int cmd_read(int argc, char **argv)
 	if (st == EA_OK)
 		st = ea_runlock_open(db_path, true, &runlock, errbuf, ERRBUF_SIZE);
 	if (st != EA_OK) {
-		rc = fail_exit(st, errbuf);
+		rc = fail_capture_exit(st, errbuf);
 		goto out;
 	}
 
@@ -794,7 +816,7 @@ static int cmd_read(int argc, char **argv)
 	if ((st = ea_sha256_file(matrix_path, matrix_sha, &ignored, errbuf, ERRBUF_SIZE)) != EA_OK ||
 	    (st = ea_sha256_file(ports_path, ports_sha, &ignored, errbuf, ERRBUF_SIZE)) != EA_OK ||
 	    (st = ea_sha256_file(site_path, site_sha, &ignored, errbuf, ERRBUF_SIZE)) != EA_OK) {
-		rc = fail_exit(st, errbuf);
+		rc = fail_capture_exit(st, errbuf);
 		goto out;
 	}
 	build_command_line(argc + 1, argv - 1, cmdline, sizeof cmdline);
@@ -833,7 +855,7 @@ static int cmd_read(int argc, char **argv)
 	}
 	if (st != EA_OK) {
 		run_id = 0;
-		rc = fail_exit(st, errbuf);
+		rc = fail_capture_exit(st, errbuf);
 		goto out;
 	}
 
@@ -856,7 +878,7 @@ static int cmd_read(int argc, char **argv)
 	};
 	st = ea_audit_new(&acfg, &audit, errbuf, ERRBUF_SIZE);
 	if (st != EA_OK) {
-		rc = fail_exit(st, errbuf);
+		rc = fail_capture_exit(st, errbuf);
 		goto out;
 	}
 
@@ -900,15 +922,15 @@ static int cmd_read(int argc, char **argv)
 		} else if (st != EA_OK && st != EA_ERR_FORMAT && st != EA_ERR_IO) {
 			/* A capture we cannot read is that capture's problem;
 			 * anything else (the database, memory) ends the run. */
-			rc = fail_exit(st, errbuf);
+			rc = fail_capture_exit(st, errbuf);
 			goto out;
 		} else if (st != EA_OK) {
-			print_error("edgeaudit: ", errbuf);
+			print_capture_error("edgeaudit: ", errbuf);
 			in.error = errbuf;
 			n_failed++;
 		} else {
 			if (in.truncated)
-				print_error("edgeaudit: warning: ", errbuf);
+				print_capture_error("edgeaudit: warning: ", errbuf);
 			/* Frames of a link type we do not decode are named; a
 			 * capture of which nothing could be decoded for that
 			 * reason is as lost as an unreadable one. */
@@ -916,11 +938,11 @@ static int cmd_read(int argc, char **argv)
 				bool nothing = in.decoded == 0 && in.unsupported_frames == in.packets;
 				describe_unsupported(&in, nothing, why, sizeof why);
 				if (nothing) {
-					print_error("edgeaudit: ", why);
+					print_capture_error("edgeaudit: ", why);
 					in.error = why;
 					n_failed++;
 				} else {
-					print_error("edgeaudit: warning: ", why);
+					print_capture_error("edgeaudit: warning: ", why);
 				}
 			}
 		}
@@ -928,7 +950,7 @@ static int cmd_read(int argc, char **argv)
 		if (st == EA_OK)
 			st = ea_store_flush(store, errbuf, ERRBUF_SIZE);
 		if (st != EA_OK) {
-			rc = fail_exit(st, errbuf);
+			rc = fail_capture_exit(st, errbuf);
 			goto out;
 		}
 	}
@@ -940,7 +962,7 @@ static int cmd_read(int argc, char **argv)
 		snprintf(status, sizeof status, "interrupted: %s", stop_signal_name(stopped_by));
 		st = finish_run(store, run_id, ea_audit_get_totals(audit), status, errbuf, ERRBUF_SIZE);
 		if (st != EA_OK) {
-			rc = fail_exit(st, errbuf);
+			rc = fail_capture_exit(st, errbuf);
 			goto out;
 		}
 		run_finished = true;
@@ -948,13 +970,13 @@ static int cmd_read(int argc, char **argv)
 			 "%llu flows that had ended; read the captures again (no --force needed) for a "
 			 "complete run", stop_signal_name(stopped_by), (long long)run_id, db_path,
 			 (unsigned long long)ea_audit_get_totals(audit)->flows);
-		print_error("edgeaudit: ", errbuf);
+		print_capture_error("edgeaudit: ", errbuf);
 		rc = 128 + stopped_by;
 		goto out;
 	}
 	st = ea_audit_finish(audit, errbuf, ERRBUF_SIZE);
 	if (st != EA_OK) {
-		rc = fail_exit(st, errbuf);
+		rc = fail_capture_exit(st, errbuf);
 		goto out;
 	}
 	if (n_failed)
@@ -964,7 +986,7 @@ static int cmd_read(int argc, char **argv)
 		snprintf(status, sizeof status, "complete");
 	st = finish_run(store, run_id, ea_audit_get_totals(audit), status, errbuf, ERRBUF_SIZE);
 	if (st != EA_OK) {
-		rc = fail_exit(st, errbuf);
+		rc = fail_capture_exit(st, errbuf);
 		goto out;
 	}
 	run_finished = true;
@@ -986,7 +1008,7 @@ out:
 	if (store) {
 		char close_err[512];
 		if (ea_store_close(store, close_err, sizeof close_err) != EA_OK && rc == EA_EXIT_OK)
-			rc = fail_exit(EA_ERR_DB, close_err);
+			rc = fail_capture_exit(EA_ERR_DB, close_err);
 	}
 	/* Only now: the run's status is committed, so nobody may take it for
 	 * abandoned while it is still being finished. */

@@ -89,6 +89,17 @@ grep -q "$esc" "$tmp/err" && bad escape-site-text-raw "a raw ESC on stderr" || o
 run escape-option 2 'unknown option .--x\\x1b\[31m.' -- "$bin" check --"x${esc}[31m" --site "$site"
 run escape-capture-name 1 'x1b\[31mnope\.pcap' -- "$bin" read --site "$site" --db "$tmp/g.db" --external "$tmp/${esc}[31mnope.pcap"
 grep -q "$esc" "$tmp/err" && bad escape-capture-name-raw "a raw ESC on stderr" || ok escape-capture-name-raw
+# A newline in a capture's name cannot forge a message line: one line, \x0a.
+nl_name="$tmp/a"$'\n'"FORGED b.pcap"
+cp "$shared/tcpdump_unsupported-link-type-160.pcap" "$nl_name"
+run escape-capture-newline 1 'a\\x0aFORGED b\.pcap: no frame could be decoded' -- "$bin" read --site "$site" --db "$tmp/nl.db" --external "$nl_name"
+[ "$(grep -c FORGED "$tmp/err")" = 1 ] && ! grep -q '^FORGED' "$tmp/err" && ok escape-capture-newline-one-line || bad escape-capture-newline-one-line "the name's newline split a message"
+nl_fifo="$tmp/f"$'\n'"FORGED.fifo"
+mkfifo "$nl_fifo"
+timeout 20 cat "$shared/ndpi_sip.pcap" > "$nl_fifo" & nl_writer=$!
+timeout 20 "$bin" read --quiet --site "$site" --db "$tmp/nl2.db" --external "$shared/ndpi_sip.pcap" --external "$nl_fifo" >/dev/null 2>"$tmp/err"
+wait "$nl_writer"
+grep -q 'x0aFORGED.fifo has the same content' "$tmp/err" && ! grep -q '^FORGED' "$tmp/err" && ok escape-stream-warning-newline || bad escape-stream-warning-newline "the warning printed the name raw or not at all"
 
 # Exit codes as --help says: a data file that is missing or a directory is
 # a configuration error (2) for every command; a directory given for any
