@@ -144,6 +144,7 @@ typedef struct {
 	ea_portsigs portsigs;
 	ea_site site;
 	bool have_matrix, have_portsigs, have_site;
+	bool partial_matrix;     /* the matrix had errors; its roles loaded */
 } config_set;
 
 static void config_free(config_set *c)
@@ -152,7 +153,7 @@ static void config_free(config_set *c)
 		ea_site_free(&c->site);
 	if (c->have_portsigs)
 		ea_portsigs_free(&c->portsigs);
-	if (c->have_matrix)
+	if (c->have_matrix || c->partial_matrix)
 		ea_matrix_free(&c->matrix);
 }
 
@@ -255,6 +256,7 @@ static ea_status load_config(config_set *c, const char *matrix_path, const char 
 	snprintf(authority, sizeof authority, "nDPI %s", ea_classifier_ndpi_version());
 	ea_load_checks checks = {
 		.protocol_known = protocol_known, .protocol_authority = authority, .arg = &cc,
+		.keep_on_error = true,
 	};
 	ea_status ports_st = EA_OK;
 	if (ports_path) {
@@ -268,11 +270,21 @@ static ea_status load_config(config_set *c, const char *matrix_path, const char 
 	}
 	st = load_data_file(matrix_path, load_matrix_fn, &checks, &c->matrix, matrix_msg, ERRBUF_SIZE);
 	c->have_matrix = st == EA_OK;
+	c->partial_matrix = st == EA_ERR_CONFIG && c->matrix.n_roles > 0;
 	note_failure(st, matrix_msg, &first, errbuf, errlen);
 	note_failure(ports_st, ports_msg, &first, errbuf, errlen);
-	if (site_path && c->have_matrix) {
+	if (site_path && (c->have_matrix || c->partial_matrix)) {
+		/* A matrix with errors still declares roles: the site file's
+		 * own mistakes are listed too (every problem of every file),
+		 * judged by the roles that loaded. */
 		st = data_file_status(ea_site_load_path(site_path, &c->matrix, &c->site, site_msg, ERRBUF_SIZE));
 		c->have_site = st == EA_OK;
+		if (st == EA_ERR_CONFIG && c->partial_matrix) {
+			size_t used = strlen(site_msg);
+			snprintf(site_msg + used, ERRBUF_SIZE - used,
+				 "\n%s: (checked against the roles that loaded from %s, which has errors)",
+				 site_path, matrix_path);
+		}
 		note_failure(st, site_msg, &first, errbuf, errlen);
 	} else if (site_path) {
 		/* Its role names mean nothing without the matrix's roles. */

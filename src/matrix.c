@@ -463,7 +463,7 @@ ea_status ea_matrix_load_checked(FILE *f, const char *file_name, const ea_load_c
 out:
 	ea_ini_close(ld.ini);
 	free(ld.pending);
-	if (st != EA_OK)
+	if (st != EA_OK && !(st == EA_ERR_CONFIG && checks && checks->keep_on_error))
 		ea_matrix_free(m);
 	return st;
 }

@@ -76,6 +76,10 @@ typedef struct {
 	bool (*ports_covered)(void *arg, uint8_t transport, uint16_t lo, uint16_t hi,
 			      const char *const *protocols, unsigned n, char *why, size_t whylen);
 	void *arg;
+	/* Matrix only: on a configuration error (EA_ERR_CONFIG) leave the
+	 * matrix as far as it loaded — its roles, for `check` to judge a site
+	 * file by — instead of freeing it; the caller then frees it. */
+	bool keep_on_error;
 } ea_load_checks;
 
 #endif

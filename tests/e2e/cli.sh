@@ -75,6 +75,12 @@ run check-port-not-covered 2 "lync2013-edge.matrix:$l_5269: rule ext-01: tcp/526
 run check-all-files 2 'bad.sig:3:' -- "$bin" check --site "$tmp/bad-site.ini" --ports "$tmp/bad.sig"
 grep -q 'bad-site.ini:3:' "$tmp/err" && ok check-all-files-site || bad check-all-files-site "site errors hidden by the signature errors"
 
+# A matrix with errors still declares its roles: the site file's mistakes
+# are listed beside the matrix's, not hidden behind "not checked".
+sed 's/^protocols *= *TLS/protocols = NoSuchProto/' "$top/signatures/lync2013-edge.matrix" > "$tmp/proto.matrix"
+run check-site-despite-matrix-errors 2 'bad-site.ini:3:' -- "$bin" check --site "$tmp/bad-site.ini" --matrix "$tmp/proto.matrix"
+grep -q "proto.matrix:[0-9]*: protocols: protocol 'NoSuchProto'" "$tmp/err" && ok check-site-despite-matrix-errors-both || bad check-site-despite-matrix-errors-both "the matrix's own errors are missing"
+
 # Messages escape file names and file text: no terminal escape reaches stderr.
 esc=$'\e'
 evil="$tmp/${esc}[31mx.ini"
