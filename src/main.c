@@ -910,6 +910,7 @@ static int cmd_read(int argc, char **argv)
 			st = ea_source_open_stream(inputs[i].path, &src, errbuf, ERRBUF_SIZE);
 		else
 			st = ea_source_open_file(inputs[i].path, &src, errbuf, ERRBUF_SIZE);
+		uint64_t untimed_before = ea_audit_get_totals(audit)->anomalies[EA_ANOMALY_UNTIMED_FRAME];
 		if (st == EA_OK) {
 			progress.current = src;
 			st = ea_audit_read(audit, src, inputs[i].iface, &in, errbuf, ERRBUF_SIZE);
@@ -955,6 +956,24 @@ static int cmd_read(int argc, char **argv)
 					n_failed++;
 				} else {
 					print_capture_error("edgeaudit: warning: ", why);
+				}
+			}
+			/* Frames with no usable time are not decoded (README,
+			 * Times): say so, and a capture none of whose frames
+			 * had one is as lost as an unreadable one. */
+			uint64_t untimed = ea_audit_get_totals(audit)->anomalies[EA_ANOMALY_UNTIMED_FRAME] -
+					   untimed_before;
+			if (untimed > 0 && in.error == NULL) {
+				snprintf(why, sizeof why,
+					 "%s: %llu of %llu frames not decoded: no valid time before them in the file "
+					 "(untimed_frame)",
+					 in.path, (unsigned long long)untimed, (unsigned long long)in.packets);
+				if (in.untimed) {
+					print_error("edgeaudit: ", why);
+					in.error = why;
+					n_failed++;
+				} else {
+					print_error("edgeaudit: warning: ", why);
 				}
 			}
 		}
