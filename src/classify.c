@@ -226,8 +226,12 @@ static const uint8_t *dpi_view(ea_classifier *c, const ea_packet *pkt, uint16_t 
 		*len = (uint16_t)pkt->ip_len;
 		return pkt->l3;
 	}
-	/* Cut short: the decoder reached the payload, so the IP and L4
+	/* Cut short. With no payload captured the cut may lie inside the
+	 * TCP header (the decoder keeps ports and flags): nothing for nDPI.
+	 * Otherwise the decoder reached the payload, so the IP and L4
 	 * headers are all inside the captured bytes. */
+	if (pkt->payload_len == 0)
+		return NULL;
 	uint32_t have = pkt->l3_len;
 	if (!pkt->payload || pkt->payload < pkt->l3 || have > sizeof c->view)
 		return NULL;

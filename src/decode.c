@@ -325,18 +325,31 @@ static ea_anomaly decode_tcp(dec_state *d, ea_cursor c, size_t claimed)
 	ea_cursor_skip(&t, 8); /* sequence and acknowledgment numbers */
 	uint8_t offset = ea_cursor_u8(&t);
 	uint8_t flags = ea_cursor_u8(&t);
-	ea_cursor_skip(&t, 6); /* window, checksum, urgent pointer */
-	if (t.err)
+	bool first_fragment = d->pkt->frag == EA_FRAG_FIRST;
+	if (t.err || (claimed < 20 && !first_fragment))
 		return EA_ANOMALY_TRUNCATED_TCP;
 	size_t hlen = (size_t)(offset >> 4) * 4;
-	if (hlen < 20 || hlen > claimed)
+	/* A first fragment's header may go on in the fragments after it
+	 * (those of a given-up datagram never came). */
+	if (hlen < 20 || (hlen > claimed && !first_fragment))
 		return EA_ANOMALY_BAD_TCP_OFFSET;
-	ea_cursor_skip(&c, hlen); /* options included */
-	if (c.err)
-		return EA_ANOMALY_TRUNCATED_TCP;
 	d->pkt->sport = sport;
 	d->pkt->dport = dport;
 	d->pkt->tcp_flags = flags;
+	if (ea_cursor_remaining(&c) < hlen) {
+		/* The IP length holds the header but the capture ends inside
+		 * it: a snap length of 64 cuts a SYN's options (14 + 20 + 40
+		 * bytes), and a given-up first fragment may stop there too
+		 * (its loss is counted as fragment_incomplete).
+		 * Ports and flags are what the flow needs; no payload is
+		 * there, and the cut is disclosed like a cut payload. */
+		ea_cursor_skip(&c, ea_cursor_remaining(&c));
+		d->pkt->payload = ea_cursor_here(&c);
+		d->pkt->payload_len = 0;
+		d->note = EA_ANOMALY_SNAPLEN_PAYLOAD;
+		return DEC_OK;
+	}
+	ea_cursor_skip(&c, hlen); /* options included */
 	return set_payload(d, c, claimed - hlen);
 }
 

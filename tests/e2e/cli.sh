@@ -256,6 +256,16 @@ case "$(rows "$tmp/spb.db" 'select status from runs')" in partial*) ok spb-only-
   printf '\0\xf1\x53\x65\x40\x42\x0f\0\x3c\0\0\0\x3c\0\0\0'; cat "$tmp/frame"
   printf '\x01\xf1\x53\x65\0\0\0\0\x3c\0\0\0\x3c\0\0\0'; cat "$tmp/frame"; } > "$tmp/firstbad.pcap"
 run first-untimed-warns 0 'warning: .*1 of 2 frames not decoded: no valid time' -- "$bin" read --site "$site" --db "$tmp/fb.db" --external "$tmp/firstbad.pcap"
+# A snap length of 64 cuts every SYN's options (14 + 20 + 40 bytes) and
+# every segment's timestamp option: ports and flags still make the flows,
+# so the lab keeps all its flows and their directions.
+editcap -s 64 "$top/pcaps/lab-external.pcap" "$tmp/lab64.pcap"
+"$bin" read --quiet --site "$site" --db "$tmp/lab-ext.db" --external "$top/pcaps/lab-external.pcap" >/dev/null 2>&1
+run snaplen64 0 '' -- "$bin" read --quiet --site "$site" --db "$tmp/lab64.db" --external "$tmp/lab64.pcap"
+q="select initiator_ip, initiator_port, responder_ip, responder_port, transport from flow_verdicts order by 1, 2, 3, 4, 5"
+[ "$(rows "$tmp/lab64.db" "$q")" = "$(rows "$tmp/lab-ext.db" "$q")" ] \
+  && [ -z "$(rows "$tmp/lab64.db" "select count from anomalies where reason = 'truncated_tcp'")" ] \
+  && ok snaplen64-keeps-flows || bad snaplen64-keeps-flows "$(rows "$tmp/lab64.db" 'select count(*) from flows') flows, lab $(rows "$tmp/lab-ext.db" 'select count(*) from flows')"
 # pcapng interfaces with different snap lengths: every packet read.
 run pcapng-snaplen-differs 0 '' -- "$bin" read --quiet --site "$site" --db "$tmp/snap.db" --external "$cases/pcapng_idb_snaplen_differs.pcapng"
 [ "$(rows "$tmp/snap.db" "select group_concat(initiator_ip || ':' || initiator_port || '>' || responder_ip || ':' || responder_port || '/' || packets, ' ')
