@@ -20,9 +20,11 @@
  * NDPI_CONFIDENCE_DPI. Such an answer confirms its protocol only when
  * our own payload check for it (payload_check.h) agrees; with no check of
  * ours it confirms nothing, and the flow is classified as if nDPI had not
- * answered. Only an answer with no master protocol under it counts: Teams
- * found in a TLS server name, or Skype_Teams inside STUN, is the TLS or
- * STUN dissector's work.
+ * answered. Only an answer with no other master protocol under it
+ * counts: Teams found in a TLS server name, or Skype_Teams inside STUN, is
+ * the TLS or STUN dissector's work; but the heuristic's own pair,
+ * SkypeCall over Skype_Teams (skype.c's 16-byte branch), is heuristic
+ * all through.
  *  - Skype_Teams, SkypeCall (protocols/skype.c, UDP): among a flow's
  *    first few datagrams, one of 16 bytes or more whose third byte is 0x02
  *    (a few first bytes excepted: SNMP's 0x30, CAPWAP's 0x00), or a 3-byte
@@ -131,15 +133,22 @@ static void decide(ea_class_state *s, ndpi_protocol proto, bool by_dpi, bool heu
 	release_dpi(s);
 }
 
-/* nDPI's answer is one of heuristic_protocols with nothing under it. */
-static bool is_heuristic(const ea_classifier *c, ndpi_protocol proto)
+static bool is_heuristic_id(const ea_classifier *c, uint16_t id)
 {
-	if (proto.master_protocol != NDPI_PROTOCOL_UNKNOWN && proto.master_protocol != proto.app_protocol)
-		return false;
 	for (size_t i = 0; i < N_HEURISTIC; i++)
-		if (c->heuristic_ids[i] && c->heuristic_ids[i] == proto.app_protocol)
+		if (c->heuristic_ids[i] && c->heuristic_ids[i] == id)
 			return true;
 	return false;
+}
+
+/* nDPI's answer is one of heuristic_protocols with nothing under it but
+ * another of them. */
+static bool is_heuristic(const ea_classifier *c, ndpi_protocol proto)
+{
+	if (proto.master_protocol != NDPI_PROTOCOL_UNKNOWN && proto.master_protocol != proto.app_protocol &&
+	    !is_heuristic_id(c, proto.master_protocol))
+		return false;
+	return is_heuristic_id(c, proto.app_protocol);
 }
 
 /* Shows one payload to our check for nDPI's heuristic answer, if we

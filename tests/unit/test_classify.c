@@ -290,6 +290,21 @@ static void heuristic_skype_answer_confirms_nothing(void **state)
 	ea_class_state_release(&s3);
 }
 
+static void heuristic_skypecall_answer_confirms_nothing(void **state)
+{
+	/* 16 bytes or more, first nibble 7, third byte 0x02: skype.c's other
+	 * branch answers SkypeCall over Skype_Teams (a master protocol, but
+	 * the heuristic's own), which is just as unconfirmed. */
+	static const uint8_t junk[32] = {0x70, 0x11, 0x02, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa};
+	ea_class_state s = {0};
+	ea_flow_record rec = feed_datagrams(junk, sizeof junk, 4, 50525, 50100, &s);
+	assert_true(s.heuristic);
+	assert_string_not_equal(rec.app_proto, "SkypeCall");
+	assert_string_not_equal(rec.master_proto, "Skype_Teams");
+	assert_int_equal(rec.proto_source, EA_PROTO_SRC_PORT);
+	ea_class_state_release(&s);
+}
+
 static void heuristic_rtp_answer_needs_our_check(void **state)
 {
 	/* Version 2 and payload type 1, which RFC 3551 §6 leaves reserved
@@ -339,6 +354,7 @@ int main(void)
 		cmocka_unit_test(stun_over_tcp_is_confirmed_by_our_check),
 		cmocka_unit_test(cut_packets_are_classified_from_their_prefix),
 		cmocka_unit_test(heuristic_skype_answer_confirms_nothing),
+		cmocka_unit_test(heuristic_skypecall_answer_confirms_nothing),
 		cmocka_unit_test(heuristic_rtp_answer_needs_our_check),
 		cmocka_unit_test(protocol_names_are_checked),
 	};
