@@ -278,6 +278,33 @@ static void tiny_fragments_are_counted(void **state)
 	ea_frag_table_free(t);
 }
 
+static void given_up_syn_keeps_ports_and_flags(void **state)
+{
+	(void)state;
+	/* A SYN whose options run into a second fragment that never comes
+	 * (a firewall dropping non-first fragments): the first one still
+	 * holds ports and flags, so its flow is an attempt, not lost to
+	 * bad_tcp_offset. */
+	uint8_t d[64];
+	(void)tcp_syn(d, 0);
+	counters c = {0};
+	ea_frag_table *t = ea_frag_table_new(3);
+	add4(t, 6, 1, d, 0, 16, true, 1000, &c);
+	ea_frag_flush(t, c.a);
+	ea_frag_datagram dg;
+	ea_packet p;
+	ea_anomaly note;
+	assert_true(take(t, &dg, &p, &note, &c));
+	assert_false(dg.complete);
+	assert_int_equal(p.frag, EA_FRAG_FIRST);
+	assert_int_equal(p.sport, 12345);
+	assert_int_equal(p.dport, 80);
+	assert_int_equal(p.tcp_flags, EA_TCP_SYN);
+	assert_int_equal(p.payload_len, 0);
+	assert_int_equal(c.a[EA_ANOMALY_FRAGMENT_INCOMPLETE], 1);
+	ea_frag_table_free(t);
+}
+
 static void timeouts_and_end_of_input(void **state)
 {
 	(void)state;
@@ -490,6 +517,7 @@ int main(void)
 		cmocka_unit_test(out_of_order_and_duplicates),
 		cmocka_unit_test(overlaps_keep_the_first_bytes),
 		cmocka_unit_test(tiny_fragments_are_counted),
+		cmocka_unit_test(given_up_syn_keeps_ports_and_flags),
 		cmocka_unit_test(timeouts_and_end_of_input),
 		cmocka_unit_test(invalid_fragments_are_refused),
 		cmocka_unit_test(caps_give_up_the_oldest),
