@@ -797,6 +797,29 @@ static ea_status find_input(ea_store *st, const char *sha256, bool *found, int64
 
 static const char *base_name(const char *path);
 
+/* EA_ERR_DUPLICATE (with *dup and the message) when a capture of c is
+ * already in the database, unless c->force. */
+static ea_status check_duplicates(ea_store *st, const ea_run_claim *c, ea_duplicate *dup, char *errbuf,
+				  size_t errlen)
+{
+	for (unsigned i = 0; i < c->n_inputs && !c->force; i++) {
+		bool found = false, running = false;
+		int64_t prev = 0;
+		if (!c->inputs[i].sha256)
+			continue; /* a stream: its hash is known only once read */
+		ea_status e = find_input(st, c->inputs[i].sha256, &found, &prev, &running, errbuf, errlen);
+		if (e != EA_OK)
+			return e;
+		if (found) {
+			if (dup)
+				*dup = (ea_duplicate){.input = i, .run_id = prev, .running = running};
+			return ea_fail(EA_ERR_DUPLICATE, errbuf, errlen, "%s is already in run %lld",
+				       c->inputs[i].path, (long long)prev);
+		}
+	}
+	return EA_OK;
+}
+
 ea_status ea_store_claim_run(ea_store *st, const ea_run_claim *c, int64_t *run_id, int64_t *input_ids,
 			     ea_duplicate *dup, char *errbuf, size_t errlen)
 {
@@ -808,8 +831,19 @@ ea_status ea_store_claim_run(ea_store *st, const ea_run_claim *c, int64_t *run_i
 	if (e != EA_OK)
 		return e;
 	e = tx_begin(st, errbuf, errlen);
-	if (e != EA_OK)
+	if (e != EA_OK) {
+		/* Another writer kept the database past the busy timeout (a
+		 * run committing a large batch on a slow disk). What it has
+		 * committed can still be read: a capture of ours already
+		 * there, or being read by that run, is the answer the user
+		 * needs — a duplicate — rather than "locked". */
+		if (sqlite3_errcode(st->db) == SQLITE_BUSY) {
+			char derr[512];
+			if (check_duplicates(st, c, dup, derr, sizeof derr) == EA_ERR_DUPLICATE)
+				return ea_fail(EA_ERR_DUPLICATE, errbuf, errlen, "%s", derr);
+		}
 		return e;
+	}
 	int64_t id = 0;
 	bool held = false;
 
@@ -818,22 +852,9 @@ ea_status ea_store_claim_run(ea_store *st, const ea_run_claim *c, int64_t *run_i
 		if (e != EA_OK)
 			goto fail;
 	}
-	for (unsigned i = 0; i < c->n_inputs && !c->force; i++) {
-		bool found = false, running = false;
-		int64_t prev = 0;
-		if (!c->inputs[i].sha256)
-			continue; /* a stream: its hash is known only once read */
-		e = find_input(st, c->inputs[i].sha256, &found, &prev, &running, errbuf, errlen);
-		if (e != EA_OK)
-			goto fail;
-		if (found) {
-			if (dup)
-				*dup = (ea_duplicate){.input = i, .run_id = prev, .running = running};
-			e = ea_fail(EA_ERR_DUPLICATE, errbuf, errlen, "%s is already in run %lld",
-				    c->inputs[i].path, (long long)prev);
-			goto fail;
-		}
-	}
+	e = check_duplicates(st, c, dup, errbuf, errlen);
+	if (e != EA_OK)
+		goto fail;
 	e = insert_run(st, c->info, c->matrix, &id, errbuf, errlen);
 	if (e != EA_OK)
 		goto fail;

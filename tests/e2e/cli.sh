@@ -313,6 +313,19 @@ done
 run locked-database 1 'locked' -- "$bin" read --site "$site" --db "$tmp/f.db" --external "$shared/ndpi_sip.pcap"
 kill "$lockpid" 2>/dev/null; wait "$lockpid" 2>/dev/null; lockpid=""
 [ "$(rows "$tmp/f.db" 'select count(*) from runs')" = 1 ] && ok locked-keeps-earlier-run || bad locked-keeps-earlier-run "earlier run lost"
+# A writer keeping the database past the busy timeout (a run committing a
+# large batch): a capture already there is still refused as a duplicate,
+# which says more than "locked".
+# (A run writes in WAL mode, so the other writer switches to it first.)
+( printf 'PRAGMA journal_mode = WAL;\nBEGIN IMMEDIATE;\nINSERT INTO anomalies(run_id, reason, description, count) VALUES (1, %s, %s, 1);\n' "'y'" "'y'"; sleep 9 ) \
+  | sqlite3 "$tmp/f.db" >/dev/null 2>&1 &
+lockpid=$!
+for _ in $(seq 50); do
+  sqlite3 "$tmp/f.db" 'BEGIN IMMEDIATE; ROLLBACK;' >/dev/null 2>&1 || break
+  sleep 0.1
+done
+run busy-duplicate-says-duplicate 1 'ndpi_dns.pcap is already in' -- "$bin" read --site "$site" --db "$tmp/f.db" --external "$shared/ndpi_dns.pcap"
+kill "$lockpid" 2>/dev/null; wait "$lockpid" 2>/dev/null; lockpid=""
 
 # The database fills up mid-run (a file size limit stands in for a full
 # disk): exit 1, flows committed so far stay, and the same captures can be
