@@ -419,6 +419,13 @@ static ea_status check_and_upgrade(ea_store *st, char *errbuf, size_t errlen)
 			       st->path, (long long)version, last);
 	if (version == last)
 		return EA_OK;
+	/* Empty (a zero-length file, or a database with nothing in it) and
+	 * read-only: there is nothing to report, and "needs an upgrade from
+	 * version 0" would send the user the wrong way. */
+	if (version == 0 && objects == 0 && sqlite3_db_readonly(st->db, "main") == 1)
+		return ea_fail(EA_ERR_DB, errbuf, errlen,
+			       "%s: an empty file, not an edgeaudit database (nothing was ever recorded in it)",
+			       st->path);
 	if (sqlite3_db_readonly(st->db, "main") == 1)
 		return ea_fail(EA_ERR_DB, errbuf, errlen,
 			       "%s: database is read-only and needs a schema upgrade "

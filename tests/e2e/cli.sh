@@ -298,6 +298,8 @@ run fifo-twice 2 'same stream' -- timeout 20 "$bin" read --site "$site" --db "$t
 run read-help-stdin 0 'standard input' -- "$bin" read --help
 
 # Database problems: not a database, locked by another writer.
+: > "$tmp/empty.db"
+run report-empty-file 1 'empty file, not an edgeaudit database' -- "$bin" report --db "$tmp/empty.db"
 printf 'hello\n' > "$tmp/text.db"
 run not-a-database 1 'not a SQLite database|not a database' -- "$bin" read --site "$site" --db "$tmp/text.db" --external "$shared/ndpi_sip.pcap"
 [ "$(cat "$tmp/text.db")" = hello ] && ok not-a-database-untouched || bad not-a-database-untouched "file changed"
