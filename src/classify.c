@@ -14,6 +14,7 @@
 #include <ndpi/ndpi_api.h>
 
 #include "ea_limits.h"
+#include "ipproto.h"
 #include "payload_check.h"
 
 /* nDPI 4.2 answers reached by a heuristic, yet reported with
@@ -255,7 +256,7 @@ static const uint8_t *dpi_view(ea_classifier *c, const ea_packet *pkt, uint16_t 
 	} else {
 		return NULL;
 	}
-	if (pkt->proto == 17 && l4_end >= 8)
+	if (pkt->proto == EA_IPPROTO_UDP && l4_end >= 8)
 		put_be16(c->view + l4_end - 8 + 4, (uint32_t)(have - l4_end + 8));
 	*len = (uint16_t)have;
 	return c->view;

@@ -405,7 +405,7 @@ static ea_anomaly decode_icmp(dec_state *d, ea_cursor c, size_t claimed, bool v6
 	ea_cursor_skip(&c, v6 ? 2 : 6);
 	if (c.err)
 		return EA_ANOMALY_TRUNCATED_ICMP;
-	int peer = ea_icmp_counterpart(v6 ? 58 : 1, type);
+	int peer = ea_icmp_counterpart(v6 ? EA_IPPROTO_ICMPV6 : EA_IPPROTO_ICMP, type);
 	d->pkt->sport = type;
 	if (peer >= 0) {
 		d->pkt->dport = (uint16_t)peer;

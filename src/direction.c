@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "ipproto.h"
 #include "payload_check.h"
 
 /* RFC 6335 §6: System Ports 0-1023, User (registered) Ports 1024-49151,
@@ -18,7 +19,7 @@
 
 static void raise_rank(ea_port_ranks *r, uint8_t transport, uint16_t lo, uint16_t hi)
 {
-	uint8_t *t = transport == 6 ? r->tcp : transport == 17 ? r->udp : NULL;
+	uint8_t *t = transport == EA_IPPROTO_TCP ? r->tcp : transport == EA_IPPROTO_UDP ? r->udp : NULL;
 	if (!t)
 		return;
 	uint8_t rank = lo == hi ? EA_PORT_DOCUMENTED : EA_PORT_IN_RANGE;
@@ -43,9 +44,9 @@ void ea_port_ranks_build(ea_port_ranks *r, const ea_matrix *m, const ea_portsigs
 
 ea_port_kind ea_port_rank(const ea_port_ranks *r, uint8_t transport, uint16_t port)
 {
-	if (transport == 6)
+	if (transport == EA_IPPROTO_TCP)
 		return (ea_port_kind)r->tcp[port];
-	if (transport == 17)
+	if (transport == EA_IPPROTO_UDP)
 		return (ea_port_kind)r->udp[port];
 	return EA_PORT_UNKNOWN;
 }
@@ -62,9 +63,9 @@ static bool is_icmp_reply(const ea_packet *p)
 	uint16_t type = p->sport;
 	if (p->icmp_oneway)
 		return false;
-	if (p->proto == 1) /* echo, timestamp, information, address mask replies */
+	if (p->proto == EA_IPPROTO_ICMP) /* echo, timestamp, information, address mask replies */
 		return type == 0 || type == 14 || type == 16 || type == 18;
-	if (p->proto != 58)
+	if (p->proto != EA_IPPROTO_ICMPV6)
 		return false;
 	if (type == ND_NA_TYPE)
 		return p->payload && p->payload_len >= 1 && (p->payload[0] & ND_NA_FLAG_SOLICITED);
@@ -113,7 +114,7 @@ void ea_direction_infer(const ea_port_ranks *r, const ea_packet *first,
 	*sender_is_initiator = true;
 	*how = EA_DIR_FIRST_PACKET;
 
-	if (first->proto == 6 && first->frag != EA_FRAG_LATER && (first->tcp_flags & EA_TCP_SYN)) {
+	if (first->proto == EA_IPPROTO_TCP && first->frag != EA_FRAG_LATER && (first->tcp_flags & EA_TCP_SYN)) {
 		*sender_is_initiator = !(first->tcp_flags & EA_TCP_ACK);
 		*how = EA_DIR_SYN;
 		return;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ea_limits.h"
+#include "ipproto.h"
 #include "mix64.h"
 
 struct ea_flow_table {
@@ -151,11 +152,11 @@ static void maybe_grow(ea_flow_table *t)
 
 static ea_lru_class class_of(const ea_flow *f)
 {
-	if (f->transport == 6) {
+	if (f->transport == EA_IPPROTO_TCP) {
 		bool closed = (f->tcp_flags[0] | f->tcp_flags[1]) & EA_TCP_RST || f->fin_seen == 3;
 		return closed ? EA_LRU_TCP_CLOSED : EA_LRU_TCP_OPEN;
 	}
-	return f->transport == 17 ? EA_LRU_UDP : EA_LRU_OTHER;
+	return f->transport == EA_IPPROTO_UDP ? EA_LRU_UDP : EA_LRU_OTHER;
 }
 
 static void evict_one(ea_flow_table *t)
@@ -262,7 +263,7 @@ ea_flow *ea_flow_table_packet(ea_flow_table *t, const ea_packet *p, bool *from_i
 		f->last_us = p->ts_us;
 	if (first < f->first_us)
 		f->first_us = first;
-	if (p->proto == 6 && p->frag != EA_FRAG_LATER) {
+	if (p->proto == EA_IPPROTO_TCP && p->frag != EA_FRAG_LATER) {
 		f->tcp_flags[d] |= p->tcp_flags;
 		if (p->tcp_flags & EA_TCP_FIN)
 			f->fin_seen |= (uint8_t)(1u << d);
@@ -326,7 +327,7 @@ ea_handshake ea_flow_handshake(const ea_flow *f)
 
 ea_end_reason ea_flow_end_reason(const ea_flow *f, ea_end_reason otherwise)
 {
-	if (f->transport == 6) {
+	if (f->transport == EA_IPPROTO_TCP) {
 		if ((f->tcp_flags[0] | f->tcp_flags[1]) & EA_TCP_RST)
 			return EA_END_RST;
 		if (f->fin_seen == 3)

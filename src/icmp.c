@@ -1,12 +1,13 @@
 /* icmp.c — ICMP and ICMPv6 type names; see icmp.h. */
 #include "icmp.h"
+#include "ipproto.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 
 const char *ea_icmp_type_name(uint8_t proto, unsigned type)
 {
-	if (proto == 1) {
+	if (proto == EA_IPPROTO_ICMP) {
 		switch (type) {
 		case 0: return "echo reply";
 		case 3: return "destination unreachable";
@@ -29,7 +30,7 @@ const char *ea_icmp_type_name(uint8_t proto, unsigned type)
 		}
 		return NULL;
 	}
-	if (proto == 58) {
+	if (proto == EA_IPPROTO_ICMPV6) {
 		switch (type) {
 		case 1: return "destination unreachable";
 		case 2: return "packet too big";
@@ -73,8 +74,8 @@ int ea_icmp_counterpart(uint8_t proto, unsigned type)
 {
 	static const unsigned v4[][2] = {{0, 8}, {9, 10}, {13, 14}, {15, 16}, {17, 18}};
 	static const unsigned v6[][2] = {{128, 129}, {130, 131}, {133, 134}, {135, 136}, {139, 140}, {144, 145}};
-	const unsigned(*pairs)[2] = proto == 1 ? v4 : proto == 58 ? v6 : NULL;
-	size_t n = proto == 1 ? sizeof v4 / sizeof v4[0] : sizeof v6 / sizeof v6[0];
+	const unsigned(*pairs)[2] = proto == EA_IPPROTO_ICMP ? v4 : proto == EA_IPPROTO_ICMPV6 ? v6 : NULL;
+	size_t n = proto == EA_IPPROTO_ICMP ? sizeof v4 / sizeof v4[0] : sizeof v6 / sizeof v6[0];
 	for (size_t i = 0; pairs && i < n; i++) {
 		if (pairs[i][0] == type)
 			return (int)pairs[i][1];

@@ -41,8 +41,8 @@
 #include <strings.h>
 
 #include "cursor.h"
+#include "ipproto.h"
 
-enum { TRANSPORT_TCP = 6, TRANSPORT_UDP = 17 };
 
 #define STUN_MAGIC_COOKIE 0x2112A442u
 #define STUN_TRANSACTION_REST 12u /* the transaction id after the cookie's 4 bytes */
@@ -210,10 +210,10 @@ bool ea_payload_is_stun(const uint8_t *p, uint32_t len, uint8_t transport)
 
 	if (!p)
 		return false;
-	if (transport == TRANSPORT_UDP)
+	if (transport == EA_IPPROTO_UDP)
 		return stun_fills(p, len) || channel_datagram(p, len) ||
 		       (msturn_mux_datagram(p, len, &in, &in_len) && stun_fills(in, in_len));
-	if (transport != TRANSPORT_TCP)
+	if (transport != EA_IPPROTO_TCP)
 		return false;
 
 	if (turn_stream(p, len))
@@ -274,10 +274,10 @@ bool ea_payload_is_rtp(const uint8_t *p, uint32_t len, uint8_t transport)
 
 	if (!p)
 		return false;
-	if (transport == TRANSPORT_UDP)
+	if (transport == EA_IPPROTO_UDP)
 		return rtp_packet(p, len) ||
 		       (msturn_mux_datagram(p, len, &in, &in_len) && rtp_packet(in, in_len));
-	if (transport != TRANSPORT_TCP)
+	if (transport != EA_IPPROTO_TCP)
 		return false;
 
 	/* A TCP stream has no packet boundaries of its own, so RTP on TCP is
@@ -327,10 +327,10 @@ bool ea_payload_is_rtcp(const uint8_t *p, uint32_t len, uint8_t transport)
 
 	if (!p)
 		return false;
-	if (transport == TRANSPORT_UDP)
+	if (transport == EA_IPPROTO_UDP)
 		return rtcp_packet(p, len);
 	/* On TCP only inside an RFC 4571 frame, like RTP. */
-	return transport == TRANSPORT_TCP && rfc4571_frame(p, len, &in, &in_len) && rtcp_packet(in, in_len);
+	return transport == EA_IPPROTO_TCP && rfc4571_frame(p, len, &in, &in_len) && rtcp_packet(in, in_len);
 }
 
 /* DTLS 1.0 and 1.2 (RFC 6347 §4.1; DTLS 1.3 keeps this header for its
@@ -348,7 +348,7 @@ bool ea_payload_is_rtcp(const uint8_t *p, uint32_t len, uint8_t transport)
 
 bool ea_payload_is_dtls(const uint8_t *p, uint32_t len, uint8_t transport)
 {
-	if (!p || transport != TRANSPORT_UDP || len == 0)
+	if (!p || transport != EA_IPPROTO_UDP || len == 0)
 		return false;
 	ea_cursor c = ea_cursor_make(p, len);
 	while (ea_cursor_remaining(&c) > 0) {
@@ -382,7 +382,7 @@ bool ea_payload_is_dtls(const uint8_t *p, uint32_t len, uint8_t transport)
 
 bool ea_payload_is_tls(const uint8_t *p, uint32_t len, uint8_t transport)
 {
-	if (!p || transport != TRANSPORT_TCP)
+	if (!p || transport != EA_IPPROTO_TCP)
 		return false;
 	ea_cursor c = ea_cursor_make(p, len);
 	uint8_t type = ea_cursor_u8(&c);

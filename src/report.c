@@ -19,7 +19,10 @@
 
 #include "escape.h"
 #include "icmp.h"
+#include "ipproto.h"
 #include "match.h"
+#include "pathname.h"
+#include "textparse.h"
 
 /* A run finished: every capture read to its end (complete), or some
  * unreadable or undecodable (partial); its flows are all it will have. */
@@ -103,21 +106,16 @@ static uint64_t num(const char *s)
 	return end != s ? (uint64_t)v : 0;
 }
 
-static const char *base_name(const char *path)
-{
-	const char *slash = path ? strrchr(path, '/') : NULL;
-	return slash && slash[1] ? slash + 1 : path;
-}
-
 /* "tcp/443", "udp/50000-59999": how the rows name a service. Rows are
  * TCP or UDP; anything else prints as its protocol number. */
 static void service(FILE *out, const char *transport, const char *lo, const char *hi, int width)
 {
 	const char *name = transport ? transport : "?";
-	if (transport && strcmp(transport, "6") == 0)
-		name = "tcp";
-	else if (transport && strcmp(transport, "17") == 0)
-		name = "udp";
+	char *end = NULL;
+	unsigned long number = transport ? strtoul(transport, &end, 10) : 0;
+	if (transport && end != transport && *end == '\0' &&
+	    (number == EA_IPPROTO_TCP || number == EA_IPPROTO_UDP))
+		name = ea_transport_name((uint8_t)number);
 	char esc_name[32], esc_lo[16], esc_hi[16], buf[80];
 	escape(name, esc_name, sizeof esc_name);
 	escape(lo ? lo : "?", esc_lo, sizeof esc_lo);
@@ -197,7 +195,7 @@ static int run_row(void *ctx, int ncols, const char *const *c)
 	for (int i = 0; i < 3; i++) {
 		const char *path = c[4 + 2 * i], *hash = c[5 + 2 * i];
 		fprintf(out, "  %-8s ", label[i]);
-		put(out, path ? base_name(path) : "-");
+		put(out, path ? ea_base_name(path) : "-");
 		if (hash) {
 			fputs("  sha256 ", out);
 			put_short_hash(out, hash);

@@ -19,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "addr.h"
+#include "pathname.h"
 
 /* The db/schema.sql text, generated into the build by the Makefile. */
 extern const char ea_schema_sql[];
@@ -802,8 +803,6 @@ static ea_status find_input(ea_store *st, const char *sha256, bool *found, int64
 	return EA_OK;
 }
 
-static const char *base_name(const char *path);
-
 /* EA_ERR_DUPLICATE (with *dup and the message) when a capture of c is
  * already in the database, unless c->force. */
 static ea_status check_duplicates(ea_store *st, const ea_run_claim *c, ea_duplicate *dup, char *errbuf,
@@ -872,7 +871,7 @@ ea_status ea_store_claim_run(ea_store *st, const ea_run_claim *c, int64_t *run_i
 		bind_i64(s, 1, id, &rc);
 		bind_text(s, 2, ea_iface_name(in->iface), &rc);
 		bind_text(s, 3, in->path, &rc);
-		bind_text(s, 4, in->path ? base_name(in->path) : NULL, &rc);
+		bind_text(s, 4, in->path ? ea_base_name(in->path) : NULL, &rc);
 		bind_text(s, 5, in->sha256 ? in->sha256 : EA_SHA256_PENDING, &rc);
 		bind_u64(s, 6, in->size, &rc);
 		bind_text(s, 7, input_pending, &rc);
@@ -968,12 +967,6 @@ ea_status ea_store_find_input(ea_store *st, const char *sha256, bool *found, int
 	return find_input(st, sha256, found, run_id, NULL, errbuf, errlen);
 }
 
-static const char *base_name(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	return slash && slash[1] ? slash + 1 : path;
-}
-
 ea_status ea_store_add_input(ea_store *st, int64_t run_id, const ea_input_info *in,
 			     char *errbuf, size_t errlen)
 {
@@ -988,7 +981,7 @@ ea_status ea_store_add_input(ea_store *st, int64_t run_id, const ea_input_info *
 	bind_i64(s, 1, run_id, &rc);
 	bind_text(s, 2, ea_iface_name(in->iface), &rc);
 	bind_text(s, 3, in->path, &rc);
-	bind_text(s, 4, in->path ? base_name(in->path) : NULL, &rc);
+	bind_text(s, 4, in->path ? ea_base_name(in->path) : NULL, &rc);
 	bind_text(s, 5, in->sha256, &rc);
 	bind_u64(s, 6, in->size, &rc);
 	bind_u64(s, 7, in->packets, &rc);

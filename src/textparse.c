@@ -1,5 +1,6 @@
 /* textparse.c — value parsers for the data files; see textparse.h. */
 #include "textparse.h"
+#include "ipproto.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -10,9 +11,9 @@
 bool ea_parse_transport(const char *s, uint8_t *out)
 {
 	if (strcasecmp(s, "tcp") == 0)
-		*out = 6;
+		*out = EA_IPPROTO_TCP;
 	else if (strcasecmp(s, "udp") == 0)
-		*out = 17;
+		*out = EA_IPPROTO_UDP;
 	else
 		return false;
 	return true;
@@ -20,7 +21,7 @@ bool ea_parse_transport(const char *s, uint8_t *out)
 
 const char *ea_transport_name(uint8_t transport)
 {
-	return transport == 6 ? "tcp" : transport == 17 ? "udp" : "?";
+	return transport == EA_IPPROTO_TCP ? "tcp" : transport == EA_IPPROTO_UDP ? "udp" : "?";
 }
 
 /* One port at *p; advances *p past it. strtoul alone would accept a sign,
