@@ -85,4 +85,13 @@
 #define EA_DB_WRITE_CACHE_KIB 2048  /* while a run writes: rows are appended, never re-read;
                                        measured: 1 MiB writes as fast as 64 MiB */
 
+/* Logging. */
+#define EA_LOG_KEYS 128            /* rate-limited keys tracked at once: finding groups and
+                                      fault kinds; the least recently used gives way */
+#define EA_LOG_KEY_MAX 64          /* bytes of a key compared ("unexpected udp/6081 external") */
+#define EA_LOG_LINE_MAX 2048       /* one message, before escaping; longer ones are cut */
+#define EA_LOG_DEFAULT_BURST 5     /* a fault seen again after this is known; more adds nothing */
+#define EA_LOG_DEFAULT_INTERVAL_US (60ull * 1000000ull) /* a minute: a SIEM sees a repeating
+                                      fault once a minute with its count */
+
 #endif
