@@ -15,9 +15,7 @@
 
 #include "audit.h"
 #include "error.h"
-#include "matrix.h"
-#include "portsig.h"
-#include "site.h"
+#include "ruleset.h"
 #include "source.h"
 
 int main(int argc, char **argv)
@@ -27,10 +25,7 @@ int main(int argc, char **argv)
 		{"ports", required_argument, 0, 'p'}, {0, 0, 0, 0}};
 	const char *site_path = NULL, *matrix_path = NULL, *ports_path = NULL;
 	char errbuf[4096] = "";
-	ea_matrix matrix;
-	ea_portsigs ps;
-	ea_site site;
-	bool have_matrix = false, have_ps = false, have_site = false;
+	const ea_ruleset *ruleset = NULL;
 	ea_audit *audit = NULL;
 	ea_source *src = NULL;
 	ea_status st;
@@ -47,18 +42,12 @@ int main(int argc, char **argv)
 	if (!site_path || !matrix_path || !ports_path || optind + 1 != argc)
 		goto usage;
 
-	if ((st = ea_matrix_load_path(matrix_path, &matrix, errbuf, sizeof errbuf)) != EA_OK)
+	ea_ruleset_paths paths = {.matrix = matrix_path, .portsigs = ports_path, .site = site_path};
+	if ((st = ea_ruleset_load(&paths, NULL, &ruleset, errbuf, sizeof errbuf)) != EA_OK)
 		goto fail;
-	have_matrix = true;
-	if ((st = ea_portsigs_load_path(ports_path, &ps, errbuf, sizeof errbuf)) != EA_OK)
-		goto fail;
-	have_ps = true;
-	if ((st = ea_site_load_path(site_path, &matrix, &site, errbuf, sizeof errbuf)) != EA_OK)
-		goto fail;
-	have_site = true;
 
 	ea_audit_config cfg = {
-		.matrix = &matrix, .site = &site, .portsigs = &ps,
+		.ruleset = ruleset,
 		.store = NULL, .hash_seed = 0x9e3779b97f4a7c15ull,
 	};
 	if ((st = ea_audit_new(&cfg, &audit, errbuf, sizeof errbuf)) != EA_OK)
@@ -91,11 +80,6 @@ out:
 	if (src)
 		ea_source_close(src);
 	ea_audit_free(audit);
-	if (have_site)
-		ea_site_free(&site);
-	if (have_ps)
-		ea_portsigs_free(&ps);
-	if (have_matrix)
-		ea_matrix_free(&matrix);
+	ea_ruleset_unref(ruleset);
 	return rc;
 }

@@ -18,7 +18,9 @@ typedef struct {
 } table_ctx;
 
 struct ea_audit {
-	ea_audit_config cfg;
+	ea_audit_config cfg;          /* cfg.ruleset: the audit's own reference */
+	const ea_matrix *matrix;      /* the ruleset's parts, for the hot path */
+	const ea_site *site;
 	ea_classifier *classifier;
 	ea_port_ranks *ranks;
 	ea_frag_table *frags[EA_IFACE_COUNT];
@@ -36,13 +38,19 @@ static void flow_ended(void *ctx, ea_flow *f, ea_end_reason why);
 ea_status ea_audit_new(const ea_audit_config *cfg, ea_audit **out, char *errbuf, size_t errlen)
 {
 	ea_status st = EA_OK;
+	if (!ea_ruleset_site(cfg->ruleset))
+		return ea_fail(EA_ERR_INTERNAL, errbuf, errlen, "an audit needs a ruleset with a site file");
 	ea_audit *a = calloc(1, sizeof *a);
 	if (!a)
 		return ea_fail(EA_ERR_NOMEM, errbuf, errlen, "out of memory");
 	a->cfg = *cfg;
+	a->cfg.ruleset = ea_ruleset_ref(cfg->ruleset);
+	a->matrix = ea_ruleset_matrix(cfg->ruleset);
+	a->site = ea_ruleset_site(cfg->ruleset);
+	const ea_portsigs *portsigs = ea_ruleset_portsigs(cfg->ruleset);
 	unsigned max = cfg->max_flows ? cfg->max_flows : EA_DEFAULT_MAX_FLOWS;
 
-	st = ea_classifier_new(cfg->portsigs, &a->classifier, errbuf, errlen);
+	st = ea_classifier_new(portsigs, &a->classifier, errbuf, errlen);
 	if (st != EA_OK)
 		goto fail;
 	a->ranks = malloc(sizeof *a->ranks);
@@ -50,7 +58,7 @@ ea_status ea_audit_new(const ea_audit_config *cfg, ea_audit **out, char *errbuf,
 		st = ea_fail(EA_ERR_NOMEM, errbuf, errlen, "out of memory");
 		goto fail;
 	}
-	ea_port_ranks_build(a->ranks, cfg->matrix, cfg->portsigs);
+	ea_port_ranks_build(a->ranks, a->matrix, portsigs);
 	for (int i = 0; i < EA_IFACE_COUNT; i++) {
 		a->tctx[i].audit = a;
 		a->tctx[i].iface = (ea_iface)i;
@@ -78,6 +86,7 @@ void ea_audit_free(ea_audit *a)
 	}
 	free(a->ranks);
 	ea_classifier_free(a->classifier);
+	ea_ruleset_unref(a->cfg.ruleset);
 	free(a);
 }
 
@@ -111,7 +120,7 @@ static void flow_ended(void *ctx, ea_flow *f, ea_end_reason why)
 	memset(&rec, 0, sizeof rec);
 	fill_record(f, tc->iface, why, &rec);
 	ea_classify_finish(a->classifier, &f->cls, f->transport, f->port[1], &rec);
-	ea_match(a->cfg.matrix, a->cfg.site, &rec, &mr);
+	ea_match(a->matrix, a->site, &rec, &mr);
 
 	a->totals.flows++;
 	a->totals.verdicts[mr.verdict]++;
@@ -119,7 +128,7 @@ static void flow_ended(void *ctx, ea_flow *f, ea_end_reason why)
 	if (why == EA_END_EVICTED)
 		a->totals.evicted++;
 	if (a->cfg.store && a->store_status == EA_OK)
-		a->store_status = ea_store_add_flow(a->cfg.store, a->cfg.run_id, &rec, &mr, a->cfg.matrix,
+		a->store_status = ea_store_add_flow(a->cfg.store, a->cfg.run_id, &rec, &mr, a->matrix,
 						    a->store_err, sizeof a->store_err);
 	if (a->cfg.on_flow)
 		a->cfg.on_flow(a->cfg.hook_ctx, &rec, &mr);

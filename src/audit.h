@@ -16,9 +16,7 @@
 #include "error.h"
 #include "flowrec.h"
 #include "match.h"
-#include "matrix.h"
-#include "portsig.h"
-#include "site.h"
+#include "ruleset.h"
 #include "source.h"
 #include "store.h"
 
@@ -39,9 +37,9 @@ typedef void (*ea_flow_hook)(void *ctx, const ea_flow_record *rec, const ea_matc
 typedef void (*ea_progress_hook)(void *ctx, const ea_audit_totals *t);
 
 typedef struct {
-	const ea_matrix *matrix;
-	const ea_site *site;
-	const ea_portsigs *portsigs;
+	/* Matrix, signatures and site (it must have a site file). The audit
+	 * takes its own reference for its lifetime (ruleset.h). */
+	const ea_ruleset *ruleset;
 	ea_store *store;              /* NULL: match and count only */
 	int64_t run_id;
 	unsigned max_flows;           /* per interface; 0 = EA_DEFAULT_MAX_FLOWS */
@@ -56,6 +54,8 @@ typedef struct {
 
 typedef struct ea_audit ea_audit;
 
+/* EA_ERR_INTERNAL when the ruleset has no site file; EA_ERR_NOMEM; the
+ * classifier's errors. */
 ea_status ea_audit_new(const ea_audit_config *cfg, ea_audit **out, char *errbuf, size_t errlen);
 /* Reads every frame of src as traffic of iface. info->packets, bytes,
  * first_us, last_us (µs, over the frames with a time), untimed,

@@ -73,6 +73,13 @@
 #define EA_MAX_PROTOCOLS_PER_ENTRY 16
 #define EA_MAX_LINE 4096           /* a longer line in a data file is an error */
 #define EA_MAX_CONFIG_ERRORS 50    /* report this many, then stop listing */
+/* A data file is read into memory whole (ruleset.c), so that it is hashed
+ * from the very bytes that were parsed. The shipped matrix is 22 KB; a
+ * matrix at EA_MAX_RULES rows of ~600 bytes is ~150 KB, a site file
+ * setting every role on one longest line 256 KiB. 16 MiB leaves room for
+ * comments, and a larger "data file" is a mistake (a capture given as
+ * --site) to refuse at once rather than parse. */
+#define EA_MAX_DATA_FILE_BYTES (16u << 20)
 
 /* Inputs. */
 #define EA_MAX_UNSUPPORTED_LINKTYPES 4 /* named per capture in warnings: a pcapng has one

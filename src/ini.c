@@ -123,9 +123,9 @@ ea_status ea_open_data_file(const char *path, FILE **f, char *errbuf, size_t err
 	char name[1024];
 	*f = NULL;
 	/* Only a regular file (or a directory, refused below with its own
-	 * message) is opened: a device such as /dev/zero would be read for
-	 * ever, opening a FIFO without a writer blocks, and `read` hashes each
-	 * data file after loading it, which a pipe would answer with nothing. */
+	 * message) is opened: a device such as /dev/zero never ends (it
+	 * would be refused only at the size bound, as a file too large), and
+	 * opening a FIFO without a writer blocks. */
 	struct stat sb;
 	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))
 		return ea_fail(EA_ERR_IO, errbuf, errlen, "%s: not a regular file (a device or a pipe); give a data file",

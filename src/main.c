@@ -25,6 +25,7 @@
 #include "portsig.h"
 #include "progress.h"
 #include "report.h"
+#include "ruleset.h"
 #include "runlock.h"
 #include "site.h"
 #include "store.h"
@@ -138,163 +139,6 @@ static const char usage_check[] =
 	"\n"
 	"Exit codes: 0 all is well; 2 a problem in a file, a file missing or not a\n"
 	"file, or a bad option; 1 only when the check itself cannot run (memory).\n";
-
-typedef struct {
-	ea_matrix matrix;
-	ea_portsigs portsigs;
-	ea_site site;
-	bool have_matrix, have_portsigs, have_site;
-	bool partial_matrix;     /* the matrix had errors; its roles loaded */
-} config_set;
-
-static void config_free(config_set *c)
-{
-	if (c->have_site)
-		ea_site_free(&c->site);
-	if (c->have_portsigs)
-		ea_portsigs_free(&c->portsigs);
-	if (c->have_matrix || c->partial_matrix)
-		ea_matrix_free(&c->matrix);
-}
-
-/* What the loaders check beyond each file (textparse.h): protocol names
- * must be ones nDPI or our payload checks know (a misspelt name would
- * silently never match), and the signatures must cover the matrix's ports. */
-typedef struct {
-	ea_classifier *cls;
-	const ea_portsigs *portsigs; /* NULL until loaded */
-} check_ctx;
-
-static bool protocol_known(void *arg, const char *name)
-{
-	const check_ctx *cc = arg;
-	return ea_classifier_knows(cc->cls, name);
-}
-
-static bool ports_covered(void *arg, uint8_t transport, uint16_t lo, uint16_t hi,
-			  const char *const *protocols, unsigned n, char *why, size_t whylen)
-{
-	const check_ctx *cc = arg;
-	return ea_portsigs_cover(cc->portsigs, transport, lo, hi, protocols, n, why, whylen);
-}
-
-/* Appends one message (possibly several lines) to errbuf on a line of its own. */
-static void append_message(char *errbuf, size_t errlen, const char *msg)
-{
-	size_t used = strnlen(errbuf, errlen);
-	if (used + 1 < errlen)
-		snprintf(errbuf + used, errlen - used, "%s%s", used ? "\n" : "", msg);
-}
-
-/* Keeps the first failure's status and every failure's message. */
-static void note_failure(ea_status st, const char *msg, ea_status *first, char *errbuf, size_t errlen)
-{
-	if (st == EA_OK)
-		return;
-	append_message(errbuf, errlen, msg);
-	if (*first == EA_OK)
-		*first = st;
-}
-
-/* A data file that cannot be read is a configuration problem like a
- * wrong line in it: exit 2, as for every other configuration error. */
-static ea_status data_file_status(ea_status st)
-{
-	return st == EA_ERR_IO ? EA_ERR_CONFIG : st;
-}
-
-/* Loads one data file through its loader with the checks. */
-typedef ea_status (*load_fn)(FILE *f, const char *name, const ea_load_checks *checks, void *out,
-			     char *errbuf, size_t errlen);
-
-static ea_status load_matrix_fn(FILE *f, const char *name, const ea_load_checks *checks, void *out,
-				char *errbuf, size_t errlen)
-{
-	return ea_matrix_load_checked(f, name, checks, out, errbuf, errlen);
-}
-
-static ea_status load_portsigs_fn(FILE *f, const char *name, const ea_load_checks *checks, void *out,
-				  char *errbuf, size_t errlen)
-{
-	return ea_portsigs_load_checked(f, name, checks, out, errbuf, errlen);
-}
-
-static ea_status load_data_file(const char *path, load_fn fn, const ea_load_checks *checks, void *out,
-				char *errbuf, size_t errlen)
-{
-	FILE *f;
-	ea_status st = ea_open_data_file(path, &f, errbuf, errlen);
-	if (st == EA_OK) {
-		st = fn(f, path, checks, out, errbuf, errlen);
-		fclose(f);
-	}
-	return data_file_status(st);
-}
-
-/* Loads the three data files and reports the problems of all of them at
- * once, file by file (matrix, signatures, site), each in line order: a
- * mistake in one file does not hide those in another. The signatures are
- * loaded first, so the matrix's rows can be checked against them; the
- * site file needs a loaded matrix. */
-static ea_status load_config(config_set *c, const char *matrix_path, const char *ports_path,
-			     const char *site_path, char *errbuf, size_t errlen)
-{
-	ea_status first = EA_OK, st;
-	char *msg = calloc(3, ERRBUF_SIZE);
-	check_ctx cc = {0};
-	if (!msg)
-		return ea_fail(EA_ERR_NOMEM, errbuf, errlen, "out of memory");
-	char *matrix_msg = msg, *ports_msg = msg + ERRBUF_SIZE, *site_msg = msg + 2 * ERRBUF_SIZE;
-	errbuf[0] = '\0';
-
-	st = ea_classifier_new(NULL, &cc.cls, errbuf, errlen);
-	if (st != EA_OK) {
-		free(msg);
-		return st;
-	}
-	char authority[64];
-	snprintf(authority, sizeof authority, "nDPI %s", ea_classifier_ndpi_version());
-	ea_load_checks checks = {
-		.protocol_known = protocol_known, .protocol_authority = authority, .arg = &cc,
-		.keep_on_error = true,
-	};
-	ea_status ports_st = EA_OK;
-	if (ports_path) {
-		ports_st = load_data_file(ports_path, load_portsigs_fn, &checks, &c->portsigs, ports_msg,
-					  ERRBUF_SIZE);
-		c->have_portsigs = ports_st == EA_OK;
-	}
-	if (c->have_portsigs) {
-		cc.portsigs = &c->portsigs;
-		checks.ports_covered = ports_covered;
-	}
-	st = load_data_file(matrix_path, load_matrix_fn, &checks, &c->matrix, matrix_msg, ERRBUF_SIZE);
-	c->have_matrix = st == EA_OK;
-	c->partial_matrix = st == EA_ERR_CONFIG && c->matrix.n_roles > 0;
-	note_failure(st, matrix_msg, &first, errbuf, errlen);
-	note_failure(ports_st, ports_msg, &first, errbuf, errlen);
-	if (site_path && (c->have_matrix || c->partial_matrix)) {
-		/* A matrix with errors still declares roles: the site file's
-		 * own mistakes are listed too (every problem of every file),
-		 * judged by the roles that loaded. */
-		st = data_file_status(ea_site_load_path(site_path, &c->matrix, &c->site, site_msg, ERRBUF_SIZE));
-		c->have_site = st == EA_OK;
-		if (st == EA_ERR_CONFIG && c->partial_matrix) {
-			size_t used = strlen(site_msg);
-			snprintf(site_msg + used, ERRBUF_SIZE - used,
-				 "\n%s: (checked against the roles that loaded from %s, which has errors)",
-				 site_path, matrix_path);
-		}
-		note_failure(st, site_msg, &first, errbuf, errlen);
-	} else if (site_path) {
-		/* Its role names mean nothing without the matrix's roles. */
-		snprintf(site_msg, ERRBUF_SIZE, "%s: not checked: the matrix did not load", site_path);
-		note_failure(EA_ERR_CONFIG, site_msg, &first, errbuf, errlen);
-	}
-	ea_classifier_free(cc.cls);
-	free(msg);
-	return first;
-}
 
 /* Every message to the operator goes through here: file names and text
  * from data files or captures are printed escaped (escape.h), so none can
@@ -693,7 +537,7 @@ static int cmd_read(int argc, char **argv)
 	int64_t *input_ids = calloc((size_t)argc, sizeof *input_ids);
 	unsigned n_inputs = 0, n_failed = 0;
 	char *errbuf = calloc(1, ERRBUF_SIZE);
-	config_set cfg = {0};
+	const ea_ruleset *ruleset = NULL;
 	ea_store *store = NULL;
 	ea_runlock *runlock = NULL;
 	ea_audit *audit = NULL;
@@ -771,7 +615,8 @@ static int cmd_read(int argc, char **argv)
 		goto out;
 	}
 
-	ea_status st = load_config(&cfg, matrix_path, ports_path, site_path, errbuf, ERRBUF_SIZE);
+	ea_ruleset_paths rpaths = {.matrix = matrix_path, .portsigs = ports_path, .site = site_path};
+	ea_status st = ea_ruleset_load(&rpaths, NULL, &ruleset, errbuf, ERRBUF_SIZE);
 	if (st != EA_OK) {
 		rc = fail_exit(st, errbuf);
 		goto out;
@@ -823,20 +668,17 @@ static int cmd_read(int argc, char **argv)
 		goto out;
 	}
 
-	char matrix_sha[65], ports_sha[65], site_sha[65], cmdline[2048];
-	uint64_t ignored;
-	if ((st = ea_sha256_file(matrix_path, matrix_sha, &ignored, errbuf, ERRBUF_SIZE)) != EA_OK ||
-	    (st = ea_sha256_file(ports_path, ports_sha, &ignored, errbuf, ERRBUF_SIZE)) != EA_OK ||
-	    (st = ea_sha256_file(site_path, site_sha, &ignored, errbuf, ERRBUF_SIZE)) != EA_OK) {
-		rc = fail_capture_exit(st, errbuf);
-		goto out;
-	}
+	/* The data files' hashes are those of the bytes the ruleset parsed. */
+	char cmdline[2048];
+	const ea_ruleset_file_info *mf = ea_ruleset_file_get(ruleset, EA_RULESET_MATRIX),
+				   *pf = ea_ruleset_file_get(ruleset, EA_RULESET_PORTSIGS),
+				   *sf = ea_ruleset_file_get(ruleset, EA_RULESET_SITE);
 	build_command_line(argc + 1, argv - 1, cmdline, sizeof cmdline);
 	ea_run_info info = {
 		.tool_version = EA_VERSION, .ndpi_version = ea_classifier_ndpi_version(),
-		.matrix_path = matrix_path, .matrix_sha256 = matrix_sha,
-		.portsig_path = ports_path, .portsig_sha256 = ports_sha,
-		.site_path = site_path, .site_sha256 = site_sha,
+		.matrix_path = mf->path, .matrix_sha256 = mf->sha256,
+		.portsig_path = pf->path, .portsig_sha256 = pf->sha256,
+		.site_path = sf->path, .site_sha256 = sf->sha256,
 		.command_line = cmdline, .started_at = (int64_t)time(NULL),
 	};
 	/* A stream's hash is known only once it is read (NULL: claimed
@@ -850,7 +692,7 @@ static int cmd_read(int argc, char **argv)
 	catch_stop_signals();
 	ea_run_liveness live = {.writer_alive = run_writer_alive, .hold = run_hold,
 				.release = run_release, .ctx = runlock};
-	ea_run_claim claim = {.info = &info, .matrix = &cfg.matrix, .inputs = claimed,
+	ea_run_claim claim = {.info = &info, .matrix = ea_ruleset_matrix(ruleset), .inputs = claimed,
 			      .n_inputs = n_inputs, .force = force, .liveness = &live};
 	ea_duplicate dup = {0};
 	st = ea_store_claim_run(store, &claim, &run_id, input_ids, &dup, errbuf, ERRBUF_SIZE);
@@ -882,7 +724,7 @@ static int cmd_read(int argc, char **argv)
 	if (!size_known)
 		progress.total_bytes = 0;
 	ea_audit_config acfg = {
-		.matrix = &cfg.matrix, .site = &cfg.site, .portsigs = &cfg.portsigs,
+		.ruleset = ruleset,
 		.store = store, .run_id = run_id, .max_flows = (unsigned)max_flows,
 		.hash_seed = random_seed(),
 		.on_progress = show_progress, .hook_ctx = &progress,
@@ -1044,7 +886,7 @@ out:
 	/* Only now: the run's status is committed, so nobody may take it for
 	 * abandoned while it is still being finished. */
 	ea_runlock_close(runlock);
-	config_free(&cfg);
+	ea_ruleset_unref(ruleset);
 	free(inputs);
 	free(claimed);
 	free(input_ids);
@@ -1199,16 +1041,19 @@ static int cmd_rules(int argc, char **argv)
 	char *errbuf = calloc(1, ERRBUF_SIZE);
 	if (!errbuf)
 		return EA_EXIT_RUNTIME;
-	ea_matrix m;
-	ea_status st = data_file_status(ea_matrix_load_path(matrix_path, &m, errbuf, ERRBUF_SIZE));
+	/* The matrix alone: no signatures or site file to check it against. */
+	const ea_ruleset *ruleset = NULL;
+	ea_ruleset_paths rpaths = {.matrix = matrix_path};
+	ea_status st = ea_ruleset_load(&rpaths, NULL, &ruleset, errbuf, ERRBUF_SIZE);
 	if (st != EA_OK) {
 		rc = fail_exit(st, errbuf);
 		free(errbuf);
 		return rc;
 	}
-	char(*cells)[N_COLS][RULES_CELL] = calloc(m.n_rules + 1, sizeof *cells);
+	const ea_matrix *m = ea_ruleset_matrix(ruleset);
+	char(*cells)[N_COLS][RULES_CELL] = calloc(m->n_rules + 1, sizeof *cells);
 	if (!cells) {
-		ea_matrix_free(&m);
+		ea_ruleset_unref(ruleset);
 		free(errbuf);
 		return fail_exit(EA_ERR_NOMEM, "out of memory");
 	}
@@ -1217,9 +1062,9 @@ static int cmd_rules(int argc, char **argv)
 	size_t width[N_COLS] = {0};
 	for (int c = 0; c < N_COLS; c++)
 		snprintf(cells[0][c], RULES_CELL, "%s", heads[c]);
-	for (unsigned i = 0; i < m.n_rules; i++)
-		rule_cells(&m, &m.rules[i], cells[i + 1]);
-	for (unsigned i = 0; i <= m.n_rules; i++)
+	for (unsigned i = 0; i < m->n_rules; i++)
+		rule_cells(m, &m->rules[i], cells[i + 1]);
+	for (unsigned i = 0; i <= m->n_rules; i++)
 		for (int c = 0; c < N_COLS; c++) {
 			size_t w = ea_text_columns(cells[i][c]);
 			if (w > width[c])
@@ -1229,8 +1074,8 @@ static int cmd_rules(int argc, char **argv)
 	/* Under each row the document's note: the English rendering and the
 	 * original (Traditional Chinese) as the document has it. */
 	char note[RULES_CELL * 4];
-	for (unsigned i = 0; i < m.n_rules; i++) {
-		const ea_rule *r = &m.rules[i];
+	for (unsigned i = 0; i < m->n_rules; i++) {
+		const ea_rule *r = &m->rules[i];
 		print_cells(cells[i + 1], width);
 		if (r->note_en)
 			printf("%*snote: %s\n", (int)width[COL_ID] + 2, "", ea_doc_text(r->note_en, note, sizeof note));
@@ -1238,9 +1083,9 @@ static int cmd_rules(int argc, char **argv)
 			printf("%*soriginal: %s\n", (int)width[COL_ID] + 2, "",
 			       ea_doc_text(r->note_zh, note, sizeof note));
 	}
-	printf("%u rules, %u roles\n", m.n_rules, m.n_roles);
+	printf("%u rules, %u roles\n", m->n_rules, m->n_roles);
 	free(cells);
-	ea_matrix_free(&m);
+	ea_ruleset_unref(ruleset);
 	free(errbuf);
 	return rc;
 }
@@ -1273,24 +1118,28 @@ static int cmd_check(int argc, char **argv)
 		return EA_EXIT_USAGE;
 	}
 	char *errbuf = calloc(1, ERRBUF_SIZE);
-	config_set cfg = {0};
+	const ea_ruleset *ruleset = NULL;
 	int rc;
 	if (!errbuf)
 		return EA_EXIT_RUNTIME;
-	ea_status st = load_config(&cfg, matrix_path, ports_path, site_path, errbuf, ERRBUF_SIZE);
+	ea_ruleset_paths rpaths = {.matrix = matrix_path, .portsigs = ports_path, .site = site_path};
+	ea_status st = ea_ruleset_load(&rpaths, NULL, &ruleset, errbuf, ERRBUF_SIZE);
 	if (st != EA_OK) {
 		rc = fail_exit(st, errbuf);
 	} else {
+		const ea_matrix *m = ea_ruleset_matrix(ruleset);
+		const ea_site *site = ea_ruleset_site(ruleset);
 		unsigned set = 0;
-		for (unsigned i = 0; i < cfg.site.n_roles; i++)
-			set += cfg.site.roles[i].set;
+		for (unsigned i = 0; i < site->n_roles; i++)
+			set += site->roles[i].set;
 		char em[512], es[512], ep[512];
 		printf("OK: %s: %u rules, %u roles (%u set in %s), %u port signatures in %s\n",
-		       ea_escape(matrix_path, em, sizeof em), cfg.matrix.n_rules, cfg.matrix.n_roles, set,
-		       ea_escape(site_path, es, sizeof es), cfg.portsigs.n, ea_escape(ports_path, ep, sizeof ep));
+		       ea_escape(matrix_path, em, sizeof em), m->n_rules, m->n_roles, set,
+		       ea_escape(site_path, es, sizeof es), ea_ruleset_portsigs(ruleset)->n,
+		       ea_escape(ports_path, ep, sizeof ep));
 		rc = EA_EXIT_OK;
 	}
-	config_free(&cfg);
+	ea_ruleset_unref(ruleset);
 	free(errbuf);
 	return rc;
 }

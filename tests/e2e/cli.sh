@@ -80,6 +80,9 @@ grep -q 'bad-site.ini:3:' "$tmp/err" && ok check-all-files-site || bad check-all
 sed 's/^protocols *= *TLS/protocols = NoSuchProto/' "$top/signatures/lync2013-edge.matrix" > "$tmp/proto.matrix"
 run check-site-despite-matrix-errors 2 'bad-site.ini:3:' -- "$bin" check --site "$tmp/bad-site.ini" --matrix "$tmp/proto.matrix"
 grep -q "proto.matrix:[0-9]*: protocols: protocol 'NoSuchProto'" "$tmp/err" && ok check-site-despite-matrix-errors-both || bad check-site-despite-matrix-errors-both "the matrix's own errors are missing"
+# rules loads the matrix as a ruleset: a protocol nDPI does not know is an error there too.
+run rules-checks-protocols 2 "proto.matrix:[0-9]*: protocols: protocol 'NoSuchProto' is unknown to nDPI" \
+  -- "$bin" rules --matrix "$tmp/proto.matrix"
 
 # Messages escape file names and file text: no terminal escape reaches stderr.
 esc=$'\e'
@@ -290,6 +293,10 @@ wait
 [ "$(rows "$tmp/fifo.db" 'select sha256 from inputs')" = "$(sha256sum "$shared/ndpi_sip.pcap" | cut -d' ' -f1)" ] \
   && [ "$(rows "$tmp/fifo.db" 'select count(*) from flows')" = "$(rows "$db" 'select count(*) from flows where run_id = 1')" ] \
   && ok fifo-hashed-and-read || bad fifo-hashed-and-read "sha256 or flows differ from the file's"
+# The run row names the data files that judged it by their bytes' hashes.
+sums=$(sha256sum "$top/signatures/lync2013-edge.matrix" "$top/signatures/ports.sig" "$site" | cut -d' ' -f1 | tr '\n' ' ')
+[ "$(rows "$tmp/fifo.db" "select matrix_sha256 || ' ' || portsig_sha256 || ' ' || site_sha256 || ' ' from runs where id = 1")" = "$sums" ] \
+  && ok run-data-file-hashes || bad run-data-file-hashes "the run's data-file hashes are not sha256sum's"
 run stdin-capture 0 'already in the database' -- sh -c "timeout 20 '$bin' read --site '$site' --db '$tmp/fifo.db' --internal - < '$shared/ndpi_sip.pcap'"
 [ "$(rows "$tmp/fifo.db" "select count(*) from inputs where path = '-' and size = $(stat -c %s "$shared/ndpi_sip.pcap")")" = 1 ] \
   && ok stdin-recorded || bad stdin-recorded "no input row for -"

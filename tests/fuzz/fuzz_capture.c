@@ -37,34 +37,28 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-typedef struct {
-	ea_matrix matrix;
-	ea_portsigs portsigs;
-	ea_site site;
-} fixture;
-
 static void die(const char *what, const char *err)
 {
 	fprintf(stderr, "fuzz_capture: %s: %s\n", what, err);
 	abort();
 }
 
-/* Loaded once and only read afterwards (the audit takes const pointers). */
-static const fixture *config(void)
+/* Loaded once and only read afterwards (a ruleset is immutable); the
+ * process's one reference is never dropped. */
+static const ea_ruleset *config(void)
 {
-	static fixture fx;
-	static int loaded;
+	static const ea_ruleset *rs;
 	char err[4096];
-	if (loaded)
-		return &fx;
-	if (ea_matrix_load_path(EA_TOPDIR "/signatures/lync2013-edge.matrix", &fx.matrix, err, sizeof err) != EA_OK)
-		die("matrix", err);
-	if (ea_portsigs_load_path(EA_TOPDIR "/signatures/ports.sig", &fx.portsigs, err, sizeof err) != EA_OK)
-		die("ports", err);
-	if (ea_site_load_path(EA_TOPDIR "/pcaps/site.ini", &fx.matrix, &fx.site, err, sizeof err) != EA_OK)
-		die("site", err);
-	loaded = 1;
-	return &fx;
+	if (rs)
+		return rs;
+	ea_ruleset_paths paths = {
+		.matrix = EA_TOPDIR "/signatures/lync2013-edge.matrix",
+		.portsigs = EA_TOPDIR "/signatures/ports.sig",
+		.site = EA_TOPDIR "/pcaps/site.ini",
+	};
+	if (ea_ruleset_load(&paths, NULL, &rs, err, sizeof err) != EA_OK)
+		die("ruleset", err);
+	return rs;
 }
 
 /* The hook checks what the matcher promises for every flow it sees. */
@@ -76,14 +70,12 @@ static void on_flow(void *ctx, const ea_flow_record *rec, const ea_match_result 
 		abort();
 }
 
-static ea_audit *new_audit(const fixture *fx, unsigned max_flows)
+static ea_audit *new_audit(const ea_ruleset *rs, unsigned max_flows)
 {
 	char err[4096];
 	ea_audit *a = NULL;
 	ea_audit_config cfg = {
-		.matrix = &fx->matrix,
-		.site = &fx->site,
-		.portsigs = &fx->portsigs,
+		.ruleset = rs,
 		.store = NULL,
 		.max_flows = max_flows,
 		.hash_seed = 0x9e3779b97f4a7c15ULL, /* fixed: a crash must replay */
@@ -99,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static ea_audit *audits[2];
 	static unsigned uses[2];
 	static int fresh = -1;
-	const fixture *fx = config();
+	const ea_ruleset *rs = config();
 	char err[4096], path[64];
 	ea_source *src = NULL;
 
@@ -109,7 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	unsigned k = size & 1;
 	if (!audits[k])
-		audits[k] = new_audit(fx, k ? SMALL_MAX_FLOWS : 0);
+		audits[k] = new_audit(rs, k ? SMALL_MAX_FLOWS : 0);
 	ea_audit *a = audits[k];
 
 	int fd = memfd_create("fuzz_capture", MFD_CLOEXEC);

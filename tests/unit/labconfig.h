@@ -5,25 +5,25 @@
 
 #include "testutil.h"
 
-#include "matrix.h"
-#include "portsig.h"
-#include "site.h"
+#include "ruleset.h"
 
 typedef struct {
-	ea_matrix matrix;
-	ea_portsigs portsigs;
-	ea_site site;
+	const ea_ruleset *ruleset;
 } fixture;
 
-/* cmocka setup: loads the three files once per group (static storage, so
- * *state stays valid for the whole group). */
+/* cmocka setup: loads the three files once per group, as one ruleset
+ * (static storage, so *state stays valid for the whole group). */
 static int setup(void **state)
 {
 	static fixture fx;
 	char err[4096];
-	assert_int_equal(ea_matrix_load_path(EA_TOPDIR "/signatures/lync2013-edge.matrix", &fx.matrix, err, sizeof err), EA_OK);
-	assert_int_equal(ea_portsigs_load_path(EA_TOPDIR "/signatures/ports.sig", &fx.portsigs, err, sizeof err), EA_OK);
-	assert_int_equal(ea_site_load_path(EA_TOPDIR "/pcaps/site.ini", &fx.matrix, &fx.site, err, sizeof err), EA_OK);
+	ea_ruleset_paths paths = {
+		.matrix = EA_TOPDIR "/signatures/lync2013-edge.matrix",
+		.portsigs = EA_TOPDIR "/signatures/ports.sig",
+		.site = EA_TOPDIR "/pcaps/site.ini",
+	};
+	if (ea_ruleset_load(&paths, NULL, &fx.ruleset, err, sizeof err) != EA_OK)
+		fail_msg("%s", err);
 	*state = &fx;
 	return 0;
 }
@@ -31,9 +31,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	fixture *fx = *state;
-	ea_site_free(&fx->site);
-	ea_portsigs_free(&fx->portsigs);
-	ea_matrix_free(&fx->matrix);
+	ea_ruleset_unref(fx->ruleset);
+	fx->ruleset = NULL;
 	return 0;
 }
 

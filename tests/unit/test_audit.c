@@ -36,7 +36,7 @@ static ea_status audit_file(fixture *fx, const char *path, ea_iface iface, colle
 	ea_audit *a = NULL;
 	ea_source *src = NULL;
 	ea_audit_config cfg = {
-		.matrix = &fx->matrix, .site = &fx->site, .portsigs = &fx->portsigs,
+		.ruleset = fx->ruleset,
 		.max_flows = 10000, .on_flow = collect, .hook_ctx = out,
 	};
 	memset(info, 0, sizeof *info);
@@ -422,7 +422,7 @@ static void stop_flag_interrupts_reading(void **state)
 	volatile sig_atomic_t stop = 0;
 	collected *c = calloc(1, sizeof *c);
 	ea_audit_config cfg = {
-		.matrix = &fx->matrix, .site = &fx->site, .portsigs = &fx->portsigs,
+		.ruleset = fx->ruleset,
 		.max_flows = 10000, .on_flow = collect, .hook_ctx = c, .stop = &stop,
 	};
 	ea_input_info info;

@@ -34,7 +34,7 @@ static void audit_case(fixture *fx, const char *name, collected *out)
 	ea_source *src = NULL;
 	ea_input_info info;
 	ea_audit_config cfg = {
-		.matrix = &fx->matrix, .site = &fx->site, .portsigs = &fx->portsigs,
+		.ruleset = fx->ruleset,
 		.max_flows = 1000, .on_flow = collect, .hook_ctx = out,
 	};
 	memset(out, 0, sizeof *out);
