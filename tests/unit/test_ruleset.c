@@ -5,6 +5,7 @@
  * an audit) let go. Run under `make asan` for leaks and use after free. */
 #include "testutil.h"
 
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -260,6 +261,55 @@ static void reference_outlives_loader(void **state)
 	ea_ruleset_unref(NULL);
 }
 
+/* Holders on several threads take and drop references at once (engines
+ * and the writer will): no count is lost, so the ruleset is neither freed
+ * early (ASan: use after free) nor kept for ever (leak). */
+#define REF_THREADS 4
+#define REF_ROUNDS 1000000
+
+typedef struct {
+	const ea_ruleset *mine; /* a reference the main thread took for this thread */
+	pthread_barrier_t *start;
+} ref_job;
+
+static void *ref_unref_loop(void *arg)
+{
+	const ref_job *job = arg;
+	const ea_ruleset *mine = job->mine;
+	/* All start at once, so their counts contend. */
+	pthread_barrier_wait(job->start);
+	for (int i = 0; i < REF_ROUNDS; i++) {
+		const ea_ruleset *r = ea_ruleset_ref(mine);
+		if (ea_ruleset_matrix(r)->n_rules != 37)
+			return (void *)1;
+		ea_ruleset_unref(r);
+	}
+	ea_ruleset_unref(mine);
+	return NULL;
+}
+
+static void references_from_many_threads(void **state)
+{
+	(void)state;
+	const ea_ruleset *rs = load_shipped(NULL);
+	pthread_t th[REF_THREADS];
+	ref_job jobs[REF_THREADS];
+	pthread_barrier_t start;
+	assert_int_equal(pthread_barrier_init(&start, NULL, REF_THREADS), 0);
+	for (int i = 0; i < REF_THREADS; i++) {
+		jobs[i] = (ref_job){.mine = ea_ruleset_ref(rs), .start = &start};
+		assert_int_equal(pthread_create(&th[i], NULL, ref_unref_loop, &jobs[i]), 0);
+	}
+	for (int i = 0; i < REF_THREADS; i++) {
+		void *ret;
+		assert_int_equal(pthread_join(th[i], &ret), 0);
+		assert_null(ret);
+	}
+	pthread_barrier_destroy(&start);
+	assert_int_equal(ea_ruleset_matrix(rs)->n_rules, 37);
+	ea_ruleset_unref(rs);
+}
+
 /* An audit takes its own reference: the loader may drop the ruleset as
  * soon as the audit exists (a reload does so while flows are in flight). */
 static void audit_holds_its_own_reference(void **state)
@@ -307,6 +357,7 @@ int main(void)
 		cmocka_unit_test(oversized_file_refused),
 		cmocka_unit_test(generations_increase),
 		cmocka_unit_test(reference_outlives_loader),
+		cmocka_unit_test(references_from_many_threads),
 		cmocka_unit_test(audit_holds_its_own_reference),
 		cmocka_unit_test(audit_refuses_a_ruleset_without_site),
 	};
