@@ -21,6 +21,7 @@
 #include "escape.h"
 #include "filehash.h"
 #include "ea_limits.h"
+#include "log.h"
 #include "matrix.h"
 #include "portsig.h"
 #include "progress.h"
@@ -140,38 +141,58 @@ static const char usage_check[] =
 	"Exit codes: 0 all is well; 2 a problem in a file, a file missing or not a\n"
 	"file, or a bad option; 1 only when the check itself cannot run (memory).\n";
 
-/* Every message to the operator goes through here: file names and text
- * from data files or captures are printed escaped (escape.h), so none can
- * send a terminal escape. */
-static void print_error(const char *prefix, const char *msg)
+/* The program's log (log.h), owned by main(): every message to the
+ * operator goes through it, escaped, so no file name or text from a data
+ * file or a capture can send a terminal escape or forge a line. State of
+ * the program's entry, like the stop flag below; NULL before main()
+ * creates it (then messages go to stderr the same way). */
+static ea_log *program_log;
+
+static void log_line(ea_log_level level, const char *line)
 {
-	fputs(prefix, stderr);
-	ea_fputs_message(msg, stderr);
-	fputc('\n', stderr);
+	if (program_log) {
+		ea_log_msg(program_log, level, NULL, "%s", line);
+		return;
+	}
+	char esc[4 * EA_LOG_LINE_MAX + 1];
+	fprintf(stderr, "edgeaudit: %s%s\n", level == EA_LOG_WARNING ? "warning: " : "",
+		ea_doc_text(line, esc, sizeof esc));
+}
+
+/* A message of one or more lines (a data file's errors, one per line):
+ * each line is a log line of its own. */
+static void print_error(ea_log_level level, const char *msg)
+{
+	char line[EA_LOG_LINE_MAX];
+	const char *p = msg;
+	do {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1), p);
+		log_line(level, line);
+		p = nl ? nl + 1 : NULL;
+	} while (p && *p);
 }
 
 /* A message about one capture is one line: a capture's file name may
  * hold a newline (it is the operator's evidence, not ours to rename), and
- * printed raw it would forge a second message line. Such a line prints
+ * split there it would forge a second message line. Such a line prints
  * wholly in wire form (escape.h). */
-static void print_capture_error(const char *prefix, const char *msg)
+static void print_capture_error(ea_log_level level, const char *msg)
 {
-	char line[4 * ERRBUF_SIZE + 1];
-	fputs(prefix, stderr);
-	fputs(ea_doc_text(msg, line, sizeof line), stderr);
-	fputc('\n', stderr);
+	log_line(level, msg);
 }
 
 static int fail_exit(ea_status st, const char *msg)
 {
-	print_error("edgeaudit: ", msg[0] ? msg : ea_status_name(st));
+	print_error(EA_LOG_ERROR, msg[0] ? msg : ea_status_name(st));
 	return ea_status_exit_code(st);
 }
 
 /* fail_exit for a message about a capture or the run: one line. */
 static int fail_capture_exit(ea_status st, const char *msg)
 {
-	print_capture_error("edgeaudit: ", msg[0] ? msg : ea_status_name(st));
+	print_capture_error(EA_LOG_ERROR, msg[0] ? msg : ea_status_name(st));
 	return ea_status_exit_code(st);
 }
 
@@ -297,14 +318,14 @@ static void warn_stream_duplicate(ea_store *store, const input_file *inputs, uns
 		if (k != i && inputs[k].sha256[0] && strcmp(inputs[k].sha256, inputs[i].sha256) == 0) {
 			snprintf(msg, sizeof msg, "%s has the same content as %s (sha256 %.16s…); "
 				 "its flows are counted twice", inputs[i].path, inputs[k].path, inputs[i].sha256);
-			print_capture_error("edgeaudit: warning: ", msg);
+			print_capture_error(EA_LOG_WARNING, msg);
 			return;
 		}
 	}
 	if (ea_store_find_input(store, inputs[i].sha256, &found, &prev, err, sizeof err) == EA_OK && found) {
 		snprintf(msg, sizeof msg, "%s is already in the database (run %lld, sha256 %.16s…); "
 			 "its flows are counted again", inputs[i].path, (long long)prev, inputs[i].sha256);
-		print_capture_error("edgeaudit: warning: ", msg);
+		print_capture_error(EA_LOG_WARNING, msg);
 	}
 }
 
@@ -780,12 +801,12 @@ static int cmd_read(int argc, char **argv)
 			rc = fail_capture_exit(st, errbuf);
 			goto out;
 		} else if (st != EA_OK) {
-			print_capture_error("edgeaudit: ", errbuf);
+			print_capture_error(EA_LOG_ERROR, errbuf);
 			in.error = errbuf;
 			n_failed++;
 		} else {
 			if (in.truncated)
-				print_capture_error("edgeaudit: warning: ", errbuf);
+				print_capture_error(EA_LOG_WARNING, errbuf);
 			/* Frames of a link type we do not decode are named; a
 			 * capture of which nothing could be decoded for that
 			 * reason is as lost as an unreadable one. */
@@ -793,11 +814,11 @@ static int cmd_read(int argc, char **argv)
 				bool nothing = in.decoded == 0 && in.unsupported_frames == in.packets;
 				describe_unsupported(&in, nothing, why, sizeof why);
 				if (nothing) {
-					print_capture_error("edgeaudit: ", why);
+					print_capture_error(EA_LOG_ERROR, why);
 					in.error = why;
 					n_failed++;
 				} else {
-					print_capture_error("edgeaudit: warning: ", why);
+					print_capture_error(EA_LOG_WARNING, why);
 				}
 			}
 			/* Frames with no usable time are not decoded (README,
@@ -811,11 +832,11 @@ static int cmd_read(int argc, char **argv)
 					 "(untimed_frame)",
 					 in.path, (unsigned long long)untimed, (unsigned long long)in.packets);
 				if (in.untimed) {
-					print_error("edgeaudit: ", why);
+					print_error(EA_LOG_ERROR, why);
 					in.error = why;
 					n_failed++;
 				} else {
-					print_error("edgeaudit: warning: ", why);
+					print_error(EA_LOG_WARNING, why);
 				}
 			}
 		}
@@ -843,7 +864,7 @@ static int cmd_read(int argc, char **argv)
 			 "%llu flows that had ended; read the captures again (no --force needed) for a "
 			 "complete run", stop_signal_name(stopped_by), (long long)run_id, db_path,
 			 (unsigned long long)ea_audit_get_totals(audit)->flows);
-		print_capture_error("edgeaudit: ", errbuf);
+		print_capture_error(EA_LOG_ERROR, errbuf);
 		rc = 128 + stopped_by;
 		goto out;
 	}
@@ -1159,16 +1180,27 @@ int main(int argc, char **argv)
 		printf("edgeaudit %s (nDPI %s)\n", EA_VERSION, ea_classifier_ndpi_version());
 		return EA_EXIT_OK;
 	}
+	/* Messages to stderr; a line about a capture or the database can
+	 * repeat, but an offline run says each once (no rate limit keys). */
+	ea_log_options log_opt = {.stream = stderr, .prefix = "edgeaudit", .max_level = EA_LOG_INFO};
+	char log_err[128];
+	if (ea_log_new(&log_opt, &program_log, log_err, sizeof log_err) != EA_OK)
+		program_log = NULL; /* log_line() writes to stderr itself */
+	int rc;
 	/* Each command parses its own options, argv[0] being the command. */
 	if (!strcmp(cmd, "read"))
-		return cmd_read(argc - 1, argv + 1);
-	if (!strcmp(cmd, "report"))
-		return cmd_report(argc - 1, argv + 1);
-	if (!strcmp(cmd, "rules"))
-		return cmd_rules(argc - 1, argv + 1);
-	if (!strcmp(cmd, "check"))
-		return cmd_check(argc - 1, argv + 1);
-	usage_error("", "unknown command ", cmd, "\n");
-	fputs(usage_main, stderr);
-	return EA_EXIT_USAGE;
+		rc = cmd_read(argc - 1, argv + 1);
+	else if (!strcmp(cmd, "report"))
+		rc = cmd_report(argc - 1, argv + 1);
+	else if (!strcmp(cmd, "rules"))
+		rc = cmd_rules(argc - 1, argv + 1);
+	else if (!strcmp(cmd, "check"))
+		rc = cmd_check(argc - 1, argv + 1);
+	else {
+		usage_error("", "unknown command ", cmd, "\n");
+		fputs(usage_main, stderr);
+		rc = EA_EXIT_USAGE;
+	}
+	ea_log_free(program_log);
+	return rc;
 }
