@@ -29,6 +29,7 @@
  * before it in the same file, so it never moves a flow outside the span
  * the file covers; see ea_ts_fault in packet.h. */
 #include "source.h"
+#include "source_live.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -75,6 +76,7 @@ typedef struct {
 } iface;
 
 struct ea_source {
+	ea_live *live;        /* a live capture (source_pcap.c): nothing below is used */
 	FILE *f;
 	bool is_stdin;
 	char *name;           /* for messages */
@@ -658,9 +660,22 @@ ea_status ea_source_open_stream(const char *path, ea_source **out, char *errbuf,
 	return open_common(path, true, out, errbuf, errlen);
 }
 
+ea_source *ea_source_adopt_live(ea_live *live)
+{
+	ea_source *s = calloc(1, sizeof *s);
+	if (!s) {
+		ea_live_close(live);
+		return NULL;
+	}
+	s->live = live;
+	return s;
+}
+
 ea_source_result ea_source_next(ea_source *s, ea_frame *frame, char *errbuf, size_t errlen)
 {
 	memset(frame, 0, sizeof *frame);
+	if (s->live)
+		return ea_live_next(s->live, frame, errbuf, errlen);
 	if (s->truncated)
 		return EA_SOURCE_END;
 	if (s->fmt == FMT_PCAP)
@@ -675,7 +690,20 @@ bool ea_source_truncated(const ea_source *s)
 
 int ea_source_linktype(const ea_source *s)
 {
-	return s->linktype;
+	return s->live ? ea_live_linktype(s->live) : s->linktype;
+}
+
+int ea_source_fd(const ea_source *s)
+{
+	return s->live ? ea_live_fd(s->live) : -1;
+}
+
+ea_status ea_source_stats(ea_source *s, ea_source_stats_t *stats, char *errbuf, size_t errlen)
+{
+	memset(stats, 0, sizeof *stats);
+	if (!s->live)
+		return ea_fail(EA_ERR_INTERNAL, errbuf, errlen, "%s: a file has no capture counters", s->name);
+	return ea_live_stats(s->live, stats, errbuf, errlen);
 }
 
 uint64_t ea_source_position(const ea_source *s)
@@ -687,7 +715,8 @@ ea_status ea_source_digest(ea_source *s, char hex[65], uint64_t *size, char *err
 {
 	hex[0] = '\0';
 	if (!s->hash)
-		return ea_fail(EA_ERR_INTERNAL, errbuf, errlen, "%s: not opened as a stream", s->name);
+		return ea_fail(EA_ERR_INTERNAL, errbuf, errlen, "%s: not opened as a stream",
+			       s->live ? "live capture" : s->name);
 	while (skip_in(s, SKIP_CHUNK) == SKIP_CHUNK)
 		;
 	if (ferror(s->f))
@@ -705,6 +734,7 @@ void ea_source_close(ea_source *s)
 {
 	if (!s)
 		return;
+	ea_live_close(s->live);
 	if (s->f && !s->is_stdin)
 		fclose(s->f);
 	ea_sha256_free(s->hash);

@@ -85,6 +85,27 @@
 #define EA_MAX_UNSUPPORTED_LINKTYPES 4 /* named per capture in warnings: a pcapng has one
                                           link type per interface, rarely more than two */
 
+/* Live capture (source_pcap.c). */
+#define EA_LIVE_SNAPLEN 262144u     /* whole frames: libpcap's MAXIMUM_SNAPLEN, and
+				       EA_CAPTURE_MAX_CAPLEN, so a live frame reads as a file's */
+/* The kernel ring must absorb a burst at line rate while the capture loop
+ * is not reading (a SQLite checkpoint, a page fault storm, the scheduler
+ * on 2 busy cores): 1 Gb/s is 125 MB/s, and a 0.25 s stall at line rate
+ * is ~31 MB of frames; TPACKET_V3 adds ~48 bytes of header per frame,
+ * which at minimum-size frames (84 bytes on the wire) doubles that.
+ * 64 MiB covers 0.25 s of the worst case and 0.5 s of full-size frames;
+ * tcpdump's 2 MiB default covers 16 ms. */
+#define EA_LIVE_BUFFER_MIB 64u
+#define EA_LIVE_BUFFER_MIB_MAX 1024u /* pcap_set_buffer_size takes an int of bytes (< 2 GiB);
+					and it is locked kernel memory, per interface */
+/* ea_source_next's wait when the wire is quiet: the engine's clock tick
+ * runs at least this often, far finer than the shortest idle timeout
+ * (seconds), and a stop request is seen within it. */
+#define EA_LIVE_TIMEOUT_MS 100
+#define EA_LIVE_TIMEOUT_MS_MAX 60000 /* a longer quiet wait would starve the clock tick */
+#define EA_FILTER_MAX_LINKTYPES 8    /* compiled programs kept per file filter: a pcapng
+					has one link type per interface, rarely more than two */
+
 /* Storage. */
 #define EA_DB_BATCH_ROWS 20000     /* rows per transaction: large enough to amortise fsync */
 #define EA_DB_BUSY_TIMEOUT_MS 5000 /* wait for another writer before reporting a lock */

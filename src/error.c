@@ -17,6 +17,7 @@ const char *ea_status_name(ea_status st)
 	case EA_ERR_NOMEM: return "out of memory";
 	case EA_ERR_INTERNAL: return "internal error";
 	case EA_ERR_INTERRUPTED: return "interrupted";
+	case EA_ERR_NODEV: return "interface missing or down";
 	}
 	return "unknown error";
 }
@@ -26,7 +27,8 @@ int ea_status_exit_code(ea_status st)
 	switch (st) {
 	case EA_OK: return EA_EXIT_OK;
 	case EA_ERR_USAGE:
-	case EA_ERR_CONFIG: return EA_EXIT_USAGE;
+	case EA_ERR_CONFIG:
+	case EA_ERR_NODEV: return EA_EXIT_USAGE;
 	default: return EA_EXIT_RUNTIME;
 	}
 }

@@ -20,10 +20,13 @@ typedef enum {
 	EA_ERR_NOMEM,
 	EA_ERR_INTERNAL,
 	EA_ERR_INTERRUPTED, /* stopped on request (SIGINT, SIGTERM) before the end */
+	EA_ERR_NODEV,     /* a capture interface is missing or down: may come back,
+			     so a sensor retries; at start-up a usage error */
 } ea_status;
 
 /* Exit codes, documented in the README: 0 success, 1 runtime failure,
- * 2 usage or configuration error. */
+ * 2 usage or configuration error (a missing or down interface at start
+ * included). */
 enum { EA_EXIT_OK = 0, EA_EXIT_RUNTIME = 1, EA_EXIT_USAGE = 2 };
 
 const char *ea_status_name(ea_status st);
