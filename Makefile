@@ -157,7 +157,7 @@ fuzz: $(FUZZ_BINS)
 	done; exit $$fail
 
 # Each external library stays behind one module. libpcap's is the live
-# capture module to come (capture files are read by capfile.c).
+# capture module (capture files are read by capfile.c).
 lint:
 	@bad=0; \
 	for pair in pcap.h:src/source_pcap.c ndpi_api.h:src/classify.c sqlite3.h:src/store.c; do \
