@@ -1,6 +1,6 @@
-/* source.h — where packets come from: a capture file today, a live
- * interface next. The pipeline reads frames through this interface only,
- * so continuous monitoring will reuse it unchanged.
+/* source.h — where packets come from: a capture file (capfile.c) or a
+ * live interface (source_pcap.c). The pipeline reads frames through this
+ * interface only, so `read` and continuous monitoring share it.
  * Pipeline position: [source] → decode. */
 #ifndef EA_SOURCE_H
 #define EA_SOURCE_H
