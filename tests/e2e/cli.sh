@@ -311,30 +311,28 @@ printf 'hello\n' > "$tmp/text.db"
 run not-a-database 1 'not a SQLite database|not a database' -- "$bin" read --site "$site" --db "$tmp/text.db" --external "$shared/ndpi_sip.pcap"
 [ "$(cat "$tmp/text.db")" = hello ] && ok not-a-database-untouched || bad not-a-database-untouched "file changed"
 "$bin" read --quiet --site "$site" --db "$tmp/f.db" --external "$shared/ndpi_dns.pcap" >/dev/null 2>&1
-( printf 'BEGIN EXCLUSIVE;\nINSERT INTO anomalies(run_id, reason, description, count) VALUES (1, %s, %s, 1);\n' "'x'" "'x'"; sleep 9 ) \
-  | sqlite3 "$tmp/f.db" >/dev/null 2>&1 &
-lockpid=$!
-# Wait until the other writer really holds its lock (bounded: 5 s).
-for _ in $(seq 50); do
-  sqlite3 "$tmp/f.db" 'BEGIN IMMEDIATE; ROLLBACK;' >/dev/null 2>&1 || break
-  sleep 0.1
-done
+# hold_lock DB SQL: another writer runs SQL on DB and keeps its lock for
+# 9 s; returns once it really holds it (bounded: 5 s). release_lock ends it.
+hold_lock() {
+  ( printf '%s\n' "$2"; sleep 9 ) | sqlite3 "$1" >/dev/null 2>&1 &
+  lockpid=$!
+  for _ in $(seq 50); do
+    sqlite3 "$1" 'BEGIN IMMEDIATE; ROLLBACK;' >/dev/null 2>&1 || break
+    sleep 0.1
+  done
+}
+release_lock() { kill "$lockpid" 2>/dev/null; wait "$lockpid" 2>/dev/null; lockpid=""; }
+hold_lock "$tmp/f.db" "BEGIN EXCLUSIVE; INSERT INTO anomalies(run_id, reason, description, count) VALUES (1, 'x', 'x', 1);"
 run locked-database 1 'locked' -- "$bin" read --site "$site" --db "$tmp/f.db" --external "$shared/ndpi_sip.pcap"
-kill "$lockpid" 2>/dev/null; wait "$lockpid" 2>/dev/null; lockpid=""
+release_lock
 [ "$(rows "$tmp/f.db" 'select count(*) from runs')" = 1 ] && ok locked-keeps-earlier-run || bad locked-keeps-earlier-run "earlier run lost"
 # A writer keeping the database past the busy timeout (a run committing a
 # large batch): a capture already there is still refused as a duplicate,
 # which says more than "locked".
 # (A run writes in WAL mode, so the other writer switches to it first.)
-( printf 'PRAGMA journal_mode = WAL;\nBEGIN IMMEDIATE;\nINSERT INTO anomalies(run_id, reason, description, count) VALUES (1, %s, %s, 1);\n' "'y'" "'y'"; sleep 9 ) \
-  | sqlite3 "$tmp/f.db" >/dev/null 2>&1 &
-lockpid=$!
-for _ in $(seq 50); do
-  sqlite3 "$tmp/f.db" 'BEGIN IMMEDIATE; ROLLBACK;' >/dev/null 2>&1 || break
-  sleep 0.1
-done
+hold_lock "$tmp/f.db" "PRAGMA journal_mode = WAL; BEGIN IMMEDIATE; INSERT INTO anomalies(run_id, reason, description, count) VALUES (1, 'y', 'y', 1);"
 run busy-duplicate-says-duplicate 1 'ndpi_dns.pcap is already in' -- "$bin" read --site "$site" --db "$tmp/f.db" --external "$shared/ndpi_dns.pcap"
-kill "$lockpid" 2>/dev/null; wait "$lockpid" 2>/dev/null; lockpid=""
+release_lock
 
 # The database fills up mid-run (a file size limit stands in for a full
 # disk): exit 1, flows committed so far stay, and the same captures can be
