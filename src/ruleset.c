@@ -181,40 +181,34 @@ static ea_status read_one(ea_ruleset *rs, ea_ruleset_file which, const char *pat
 	return read_file(path, fb, &rs->files[which], msg, msglen);
 }
 
-/* The loaders, each over the bytes read. */
-static ea_status parse_portsigs(const file_bytes *fb, const char *path, const ea_load_checks *checks,
-				ea_portsigs *ps, char *msg, size_t msglen)
+/* Reads one file once (if given) and parses it from those bytes: the
+ * loaders take a FILE *, the bytes are handed over as one. The site is
+ * judged by the matrix in rs, whole or as far as it loaded. */
+static ea_status load_one(ea_ruleset *rs, ea_ruleset_file which, const char *path, file_bytes *fb,
+			  const ea_load_checks *checks, char *msg, size_t msglen)
 {
+	ea_status st = data_file_status(read_one(rs, which, path, fb, msg, msglen));
+	if (st != EA_OK || !path)
+		return st;
 	FILE *f;
-	ea_status st = open_bytes(fb, &f, msg, msglen);
-	if (st == EA_OK) {
-		st = ea_portsigs_load_checked(f, path, checks, ps, msg, msglen);
-		fclose(f);
+	st = open_bytes(fb, &f, msg, msglen);
+	if (st != EA_OK)
+		return data_file_status(st);
+	switch (which) {
+	case EA_RULESET_MATRIX:
+		st = ea_matrix_load_checked(f, path, checks, &rs->matrix, msg, msglen);
+		break;
+	case EA_RULESET_PORTSIGS:
+		st = ea_portsigs_load_checked(f, path, checks, &rs->portsigs, msg, msglen);
+		break;
+	case EA_RULESET_SITE:
+		st = ea_site_load(f, path, &rs->matrix, &rs->site, msg, msglen);
+		break;
+	default:
+		st = ea_fail(EA_ERR_INTERNAL, msg, msglen, "%s: no loader for this file", path);
+		break;
 	}
-	return data_file_status(st);
-}
-
-static ea_status parse_matrix(const file_bytes *fb, const char *path, const ea_load_checks *checks,
-			      ea_matrix *m, char *msg, size_t msglen)
-{
-	FILE *f;
-	ea_status st = open_bytes(fb, &f, msg, msglen);
-	if (st == EA_OK) {
-		st = ea_matrix_load_checked(f, path, checks, m, msg, msglen);
-		fclose(f);
-	}
-	return data_file_status(st);
-}
-
-static ea_status parse_site(const file_bytes *fb, const char *path, const ea_matrix *m, ea_site *s, char *msg,
-			    size_t msglen)
-{
-	FILE *f;
-	ea_status st = open_bytes(fb, &f, msg, msglen);
-	if (st == EA_OK) {
-		st = ea_site_load(f, path, m, s, msg, msglen);
-		fclose(f);
-	}
+	fclose(f);
 	return data_file_status(st);
 }
 
@@ -253,43 +247,32 @@ ea_status ea_ruleset_load(const ea_ruleset_paths *paths, const ea_ruleset *previ
 	};
 
 	if (paths->portsigs) {
-		ports_st = data_file_status(
-			read_one(rs, EA_RULESET_PORTSIGS, paths->portsigs, &fb[EA_RULESET_PORTSIGS], ports_msg, FILE_MSG_SIZE));
-		if (ports_st == EA_OK)
-			ports_st = parse_portsigs(&fb[EA_RULESET_PORTSIGS], paths->portsigs, &checks, &rs->portsigs,
-						  ports_msg, FILE_MSG_SIZE);
+		ports_st = load_one(rs, EA_RULESET_PORTSIGS, paths->portsigs, &fb[EA_RULESET_PORTSIGS], &checks,
+				    ports_msg, FILE_MSG_SIZE);
 		have_portsigs = ports_st == EA_OK;
 	}
 	if (have_portsigs) {
 		cc.portsigs = &rs->portsigs;
 		checks.ports_covered = ports_covered;
 	}
-	st = data_file_status(read_one(rs, EA_RULESET_MATRIX, paths->matrix, &fb[EA_RULESET_MATRIX], matrix_msg,
-				       FILE_MSG_SIZE));
-	if (st == EA_OK) {
-		st = parse_matrix(&fb[EA_RULESET_MATRIX], paths->matrix, &checks, &rs->matrix, matrix_msg,
-				  FILE_MSG_SIZE);
-		have_matrix = st == EA_OK;
-		partial_matrix = st == EA_ERR_CONFIG && rs->matrix.n_roles > 0;
-	}
+	st = load_one(rs, EA_RULESET_MATRIX, paths->matrix, &fb[EA_RULESET_MATRIX], &checks, matrix_msg,
+		      FILE_MSG_SIZE);
+	have_matrix = st == EA_OK;
+	partial_matrix = st == EA_ERR_CONFIG && rs->matrix.n_roles > 0;
 	note_failure(st, matrix_msg, &first, errbuf, errlen);
 	note_failure(ports_st, ports_msg, &first, errbuf, errlen);
 	if (paths->site && (have_matrix || partial_matrix)) {
 		/* A matrix with errors still declares roles: the site file's
 		 * own mistakes are listed too (every problem of every file),
 		 * judged by the roles that loaded. */
-		st = data_file_status(
-			read_one(rs, EA_RULESET_SITE, paths->site, &fb[EA_RULESET_SITE], site_msg, FILE_MSG_SIZE));
-		if (st == EA_OK) {
-			st = parse_site(&fb[EA_RULESET_SITE], paths->site, &rs->matrix, &rs->site, site_msg,
-					FILE_MSG_SIZE);
-			rs->have_site = st == EA_OK;
-			if (st == EA_ERR_CONFIG && partial_matrix) {
-				size_t used = strlen(site_msg);
-				snprintf(site_msg + used, FILE_MSG_SIZE - used,
-					 "\n%s: (checked against the roles that loaded from %s, which has errors)",
-					 paths->site, paths->matrix);
-			}
+		st = load_one(rs, EA_RULESET_SITE, paths->site, &fb[EA_RULESET_SITE], &checks, site_msg,
+			      FILE_MSG_SIZE);
+		rs->have_site = st == EA_OK;
+		if (st == EA_ERR_CONFIG && partial_matrix) {
+			size_t used = strlen(site_msg);
+			snprintf(site_msg + used, FILE_MSG_SIZE - used,
+				 "\n%s: (checked against the roles that loaded from %s, which has errors)",
+				 paths->site, paths->matrix);
 		}
 		note_failure(st, site_msg, &first, errbuf, errlen);
 	} else if (paths->site) {
