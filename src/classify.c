@@ -47,6 +47,8 @@ struct ea_classifier {
 	struct ndpi_detection_module_struct *ndpi;
 	const ea_portsigs *portsigs;
 	uint16_t heuristic_ids[N_HEURISTIC]; /* nDPI ids of the names above; 0 when unknown */
+	/* Our check for each (NULL: none), looked up once, not per packet. */
+	const ea_payload_check *heuristic_checks[N_HEURISTIC];
 	uint8_t view[EA_DPI_VIEW_MAX];       /* dpi_view's copy of a cut packet */
 };
 
@@ -69,6 +71,7 @@ ea_status ea_classifier_new(const ea_portsigs *portsigs, ea_classifier **out,
 	for (size_t i = 0; i < N_HEURISTIC; i++) {
 		int id = ndpi_get_proto_by_name(c->ndpi, heuristic_protocols[i]);
 		c->heuristic_ids[i] = id > 0 && id <= UINT16_MAX ? (uint16_t)id : 0;
+		c->heuristic_checks[i] = ea_payload_check_for(heuristic_protocols[i]);
 	}
 	*out = c;
 	return EA_OK;
@@ -112,7 +115,7 @@ void ea_class_state_release(ea_class_state *s)
 /* Keeps what the report needs from nDPI's flow, then frees it. Decided
  * unless nDPI's answer is heuristic: then our check still has to see the
  * flow's next payloads. */
-static void decide(ea_class_state *s, ndpi_protocol proto, bool by_dpi, bool heuristic)
+static void decide(ea_class_state *s, ndpi_protocol proto, bool by_dpi, uint8_t heuristic)
 {
 	struct ndpi_flow_struct *flow = s->dpi;
 	s->decided = !heuristic;
@@ -134,22 +137,23 @@ static void decide(ea_class_state *s, ndpi_protocol proto, bool by_dpi, bool heu
 	release_dpi(s);
 }
 
-static bool is_heuristic_id(const ea_classifier *c, uint16_t id)
+/* 1 + the index of id in heuristic_protocols, 0 when it is not there. */
+static uint8_t heuristic_index(const ea_classifier *c, uint16_t id)
 {
 	for (size_t i = 0; i < N_HEURISTIC; i++)
 		if (c->heuristic_ids[i] && c->heuristic_ids[i] == id)
-			return true;
-	return false;
+			return (uint8_t)(i + 1);
+	return 0;
 }
 
 /* nDPI's answer is one of heuristic_protocols with nothing under it but
- * another of them. */
-static bool is_heuristic(const ea_classifier *c, ndpi_protocol proto)
+ * another of them: 1 + the app protocol's index there, else 0. */
+static uint8_t is_heuristic(const ea_classifier *c, ndpi_protocol proto)
 {
 	if (proto.master_protocol != NDPI_PROTOCOL_UNKNOWN && proto.master_protocol != proto.app_protocol &&
-	    !is_heuristic_id(c, proto.master_protocol))
-		return false;
-	return is_heuristic_id(c, proto.app_protocol);
+	    !heuristic_index(c, proto.master_protocol))
+		return 0;
+	return heuristic_index(c, proto.app_protocol);
 }
 
 /* Shows one payload to our check for nDPI's heuristic answer, if we
@@ -158,7 +162,7 @@ static void check_heuristic(ea_classifier *c, ea_class_state *s, const ea_packet
 {
 	if (pkt->payload_len == 0 || s->agree_checked == UINT8_MAX)
 		return;
-	const ea_payload_check *chk = ea_payload_check_for(ndpi_get_proto_name(c->ndpi, s->app));
+	const ea_payload_check *chk = c->heuristic_checks[s->heuristic - 1];
 	if (!chk)
 		return;
 	s->agree_checked++;
@@ -170,7 +174,7 @@ static void check_heuristic(ea_classifier *c, ea_class_state *s, const ea_packet
  * standard (payload_check.h: hits_needed, and most payloads above 1). */
 static bool heuristic_agreed(ea_classifier *c, const ea_class_state *s)
 {
-	const ea_payload_check *chk = ea_payload_check_for(ndpi_get_proto_name(c->ndpi, s->app));
+	const ea_payload_check *chk = c->heuristic_checks[s->heuristic - 1];
 	if (!chk || s->agree_hits < chk->hits_needed)
 		return false;
 	return chk->hits_needed <= 1 || 2u * s->agree_hits > s->agree_checked;
@@ -293,7 +297,7 @@ void ea_classify_packet(ea_classifier *c, ea_class_state *s, const ea_packet *pk
 	ndpi_protocol proto = ndpi_detection_process_packet(c->ndpi, s->dpi, view, len, pkt->ts_us / 1000);
 	s->dpi_packets++;
 	if (detected_by_dpi(s->dpi, proto)) {
-		bool heuristic = is_heuristic(c, proto);
+		uint8_t heuristic = is_heuristic(c, proto);
 		decide(s, proto, true, heuristic);
 		if (heuristic)
 			check_heuristic(c, s, pkt, transport);
@@ -330,7 +334,7 @@ void ea_classify_finish(ea_classifier *c, ea_class_state *s, uint8_t transport,
 			uint8_t guessed = 0;
 			ndpi_protocol proto = ndpi_detection_giveup(c->ndpi, s->dpi, 1, &guessed);
 			bool by_dpi = !guessed && detected_by_dpi(s->dpi, proto);
-			decide(s, proto, by_dpi, false);
+			decide(s, proto, by_dpi, 0);
 			if (by_dpi && is_heuristic(c, proto))
 				s->source = EA_PROTO_SRC_NONE; /* nothing left for our check to see */
 		}

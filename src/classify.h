@@ -37,7 +37,8 @@ typedef struct {
 	uint8_t payloads_checked;           /* payloads shown to our checks */
 	uint8_t check_hits[EA_CHECKED_PROTOCOLS]; /* per signature protocol */
 	/* nDPI's answer is one it reaches by a heuristic (classify.c): it
-	 * confirms nothing until our own check for that protocol agrees. */
+	 * confirms nothing until our own check for that protocol agrees.
+	 * 1 + its index in classify.c's table; 0 for any other answer. */
 	uint8_t heuristic;
 	uint8_t agree_checked, agree_hits;  /* payloads since, and passes */
 } ea_class_state;
