@@ -149,29 +149,6 @@ static bool grow_buf(ea_source *s, size_t need)
 }
 
 /* Fields in the file's byte order, through the bounded cursor. */
-static uint16_t rd16(ea_cursor *c, bool be)
-{
-	const uint8_t *q = ea_cursor_ptr(c, 2);
-	if (!q)
-		return 0;
-	return be ? (uint16_t)(q[0] << 8 | q[1]) : (uint16_t)(q[1] << 8 | q[0]);
-}
-
-static uint32_t rd32(ea_cursor *c, bool be)
-{
-	const uint8_t *q = ea_cursor_ptr(c, 4);
-	if (!q)
-		return 0;
-	return be ? (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3]
-		  : (uint32_t)q[3] << 24 | (uint32_t)q[2] << 16 | (uint32_t)q[1] << 8 | q[0];
-}
-
-static uint64_t rd64(ea_cursor *c, bool be)
-{
-	uint64_t a = rd32(c, be), b = rd32(c, be);
-	return be ? a << 32 | b : b << 32 | a;
-}
-
 /* ---- time ------------------------------------------------------------ */
 
 static const uint64_t pow10_u64[20] = {
@@ -264,8 +241,8 @@ static ea_source_result pcap_next(ea_source *s, ea_frame *fr, char *errbuf, size
 	if (got < sizeof h)
 		return ended(s, got, sizeof h, errbuf, errlen);
 	ea_cursor c = ea_cursor_make(h, sizeof h);
-	uint32_t sec = rd32(&c, s->big_endian), frac = rd32(&c, s->big_endian);
-	uint32_t caplen = rd32(&c, s->big_endian), wirelen = rd32(&c, s->big_endian);
+	uint32_t sec = ea_cursor_u32_order(&c, s->big_endian), frac = ea_cursor_u32_order(&c, s->big_endian);
+	uint32_t caplen = ea_cursor_u32_order(&c, s->big_endian), wirelen = ea_cursor_u32_order(&c, s->big_endian);
 	if (s->kuznetzov) {
 		uint8_t extra[PCAP_KUZNETZOV_EXTRA];
 		got = read_in(s, extra, sizeof extra);
@@ -319,16 +296,16 @@ static ea_status pcap_open(ea_source *s, const uint8_t magic[4], char *errbuf, s
 		return ea_fail(EA_ERR_FORMAT, errbuf, errlen, "%s: pcap file header cut short (%zu of %d bytes)",
 			       s->name, got + 4, PCAP_HEADER_LEN);
 	ea_cursor c = ea_cursor_make(h, sizeof h);
-	uint32_t m = rd32(&c, true);
+	uint32_t m = ea_cursor_u32_order(&c, true);
 	s->big_endian = m == PCAP_MAGIC_US || m == PCAP_MAGIC_NS || m == PCAP_MAGIC_KUZNETZOV;
 	c = ea_cursor_make(h, sizeof h);
-	m = rd32(&c, s->big_endian);
+	m = ea_cursor_u32_order(&c, s->big_endian);
 	s->nsec = m == PCAP_MAGIC_NS;
 	s->kuznetzov = m == PCAP_MAGIC_KUZNETZOV;
-	uint16_t major = rd16(&c, s->big_endian), minor = rd16(&c, s->big_endian);
+	uint16_t major = ea_cursor_u16_order(&c, s->big_endian), minor = ea_cursor_u16_order(&c, s->big_endian);
 	ea_cursor_skip(&c, 8); /* thiszone, sigfigs: always 0 in practice, unused */
-	s->snaplen = rd32(&c, s->big_endian);
-	uint32_t lt = rd32(&c, s->big_endian);
+	s->snaplen = ea_cursor_u32_order(&c, s->big_endian);
+	uint32_t lt = ea_cursor_u32_order(&c, s->big_endian);
 	if (major != 2)
 		return ea_fail(EA_ERR_FORMAT, errbuf, errlen, "%s: pcap version %u.%u is not 2.x", s->name,
 			       major, minor);
@@ -346,7 +323,7 @@ static ea_status pcap_open(ea_source *s, const uint8_t magic[4], char *errbuf, s
 static bool idb_options(ea_cursor *c, bool be, iface *ifc)
 {
 	while (ea_cursor_remaining(c) >= 4) {
-		uint16_t code = rd16(c, be), len = rd16(c, be);
+		uint16_t code = ea_cursor_u16_order(c, be), len = ea_cursor_u16_order(c, be);
 		if (code == PCAPNG_OPT_END)
 			break;
 		ea_cursor v = ea_cursor_sub(c, len);
@@ -356,7 +333,7 @@ static bool idb_options(ea_cursor *c, bool be, iface *ifc)
 		if (code == PCAPNG_OPT_TSRESOL && len >= 1)
 			ifc->tsresol = ea_cursor_u8(&v);
 		else if (code == PCAPNG_OPT_TSOFFSET && len >= 8)
-			ifc->tsoffset = (int64_t)rd64(&v, be);
+			ifc->tsoffset = (int64_t)ea_cursor_u64_order(&v, be);
 	}
 	return true;
 }
@@ -364,9 +341,9 @@ static bool idb_options(ea_cursor *c, bool be, iface *ifc)
 static ea_source_result parse_idb(ea_source *s, ea_cursor *body, char *errbuf, size_t errlen)
 {
 	iface ifc = {.tsresol = PCAPNG_DEFAULT_TSRESOL};
-	ifc.linktype = rd16(body, s->big_endian);
+	ifc.linktype = ea_cursor_u16_order(body, s->big_endian);
 	ea_cursor_skip(body, 2);
-	ifc.snaplen = effective_snaplen(rd32(body, s->big_endian));
+	ifc.snaplen = effective_snaplen(ea_cursor_u32_order(body, s->big_endian));
 	if (body->err)
 		return bad_record(s, errbuf, errlen, "interface description shorter than 8 bytes");
 	if (!idb_options(body, s->big_endian, &ifc))
@@ -397,16 +374,16 @@ static ea_source_result parse_packet(ea_source *s, uint32_t type, ea_cursor *bod
 	uint32_t id = 0, caplen, wirelen;
 	uint64_t ts = 0;
 	if (type == PCAPNG_SPB) {
-		wirelen = rd32(body, be);
+		wirelen = ea_cursor_u32_order(body, be);
 		caplen = wirelen;
 	} else {
-		id = type == PCAPNG_PB ? rd16(body, be) : rd32(body, be);
+		id = type == PCAPNG_PB ? ea_cursor_u16_order(body, be) : ea_cursor_u32_order(body, be);
 		if (type == PCAPNG_PB)
 			ea_cursor_skip(body, 2); /* drops count */
-		uint64_t hi = rd32(body, be), lo = rd32(body, be);
+		uint64_t hi = ea_cursor_u32_order(body, be), lo = ea_cursor_u32_order(body, be);
 		ts = hi << 32 | lo;
-		caplen = rd32(body, be);
-		wirelen = rd32(body, be);
+		caplen = ea_cursor_u32_order(body, be);
+		wirelen = ea_cursor_u32_order(body, be);
 	}
 	if (body->err)
 		return bad_record(s, errbuf, errlen, "packet block shorter than its fixed fields");
@@ -447,7 +424,7 @@ static ea_source_result parse_packet(ea_source *s, uint32_t type, ea_cursor *bod
 /* The body of a Section Header after its byte-order magic. */
 static ea_source_result parse_shb(ea_source *s, ea_cursor *body, char *errbuf, size_t errlen)
 {
-	uint16_t major = rd16(body, s->big_endian);
+	uint16_t major = ea_cursor_u16_order(body, s->big_endian);
 	if (body->err || major != 1)
 		return bad_record(s, errbuf, errlen, "section header of a pcapng version other than 1.x");
 	/* A new section: its interfaces are numbered from 0 again. */
@@ -467,7 +444,7 @@ static ea_source_result next_block(ea_source *s, uint32_t *type, ea_cursor *body
 		if (got < 8)
 			return ended(s, got, 8, errbuf, errlen);
 		ea_cursor c = ea_cursor_make(h, 8);
-		uint32_t t = rd32(&c, s->big_endian);
+		uint32_t t = ea_cursor_u32_order(&c, s->big_endian);
 		size_t hlen = 8;
 		if (t == PCAPNG_SHB) {
 			/* The byte order is the section's own: learn it first. */
@@ -475,7 +452,7 @@ static ea_source_result next_block(ea_source *s, uint32_t *type, ea_cursor *body
 			if (got < 4)
 				return ended(s, 8 + got, 12, errbuf, errlen);
 			ea_cursor m = ea_cursor_make(h + 8, 4);
-			uint32_t bom = rd32(&m, true);
+			uint32_t bom = ea_cursor_u32_order(&m, true);
 			if (bom == PCAPNG_BYTE_ORDER_MAGIC)
 				s->big_endian = true;
 			else if (bom == 0x4d3c2b1au)
@@ -485,7 +462,7 @@ static ea_source_result next_block(ea_source *s, uint32_t *type, ea_cursor *body
 			hlen = 12;
 		}
 		c = ea_cursor_make(h + 4, 4);
-		uint32_t len = rd32(&c, s->big_endian);
+		uint32_t len = ea_cursor_u32_order(&c, s->big_endian);
 		if (len < (t == PCAPNG_SHB ? PCAPNG_SHB_MIN : PCAPNG_BLOCK_MIN) || len % 4) {
 			char what[96];
 			snprintf(what, sizeof what, "block length %u is not a valid pcapng block length", len);
@@ -501,7 +478,7 @@ static ea_source_result next_block(ea_source *s, uint32_t *type, ea_cursor *body
 			if (skipped < rest - 4 || got < 4)
 				return ended(s, hlen + (size_t)skipped + got, len, errbuf, errlen);
 			c = ea_cursor_make(tl, 4);
-			if (rd32(&c, s->big_endian) != len)
+			if (ea_cursor_u32_order(&c, s->big_endian) != len)
 				return bad_record(s, errbuf, errlen, "block's trailing length differs from its length");
 			continue;
 		}
@@ -519,7 +496,7 @@ static ea_source_result next_block(ea_source *s, uint32_t *type, ea_cursor *body
 		if (got < rest)
 			return ended(s, hlen + got, len, errbuf, errlen);
 		c = ea_cursor_make(s->buf + rest - 4, 4);
-		if (rd32(&c, s->big_endian) != len)
+		if (ea_cursor_u32_order(&c, s->big_endian) != len)
 			return bad_record(s, errbuf, errlen, "block's trailing length differs from its length");
 		*type = t;
 		*body = ea_cursor_make(s->buf, rest - 4);
@@ -533,7 +510,7 @@ static ea_source_result pcapng_next(ea_source *s, ea_frame *fr, bool until_inter
 {
 	for (;;) {
 		uint32_t type = 0;
-		ea_cursor body;
+		ea_cursor body = {0}; /* filled by next_block when it returns a block */
 		ea_source_result r = next_block(s, &type, &body, errbuf, errlen);
 		if (r != EA_SOURCE_FRAME)
 			return r;
@@ -559,13 +536,13 @@ static ea_status pcapng_open(ea_source *s, char *errbuf, size_t errlen)
 	if (got < sizeof h)
 		return ea_fail(EA_ERR_FORMAT, errbuf, errlen, "%s: pcapng section header cut short", s->name);
 	ea_cursor c = ea_cursor_make(h + 4, 4);
-	uint32_t bom = rd32(&c, true);
+	uint32_t bom = ea_cursor_u32_order(&c, true);
 	if (bom != PCAPNG_BYTE_ORDER_MAGIC && bom != 0x4d3c2b1au)
 		return ea_fail(EA_ERR_FORMAT, errbuf, errlen, "%s: pcapng section header without its byte-order magic",
 			       s->name);
 	s->big_endian = bom == PCAPNG_BYTE_ORDER_MAGIC;
 	c = ea_cursor_make(h, 4);
-	uint32_t len = rd32(&c, s->big_endian);
+	uint32_t len = ea_cursor_u32_order(&c, s->big_endian);
 	if (len < PCAPNG_SHB_MIN || len % 4 || len > EA_CAPTURE_MAX_BLOCK)
 		return ea_fail(EA_ERR_FORMAT, errbuf, errlen, "%s: pcapng section header of invalid length %u",
 			       s->name, len);
@@ -576,7 +553,7 @@ static ea_status pcapng_open(ea_source *s, char *errbuf, size_t errlen)
 	if (got < rest)
 		return ea_fail(EA_ERR_FORMAT, errbuf, errlen, "%s: pcapng section header cut short", s->name);
 	c = ea_cursor_make(s->buf + rest - 4, 4);
-	if (rd32(&c, s->big_endian) != len)
+	if (ea_cursor_u32_order(&c, s->big_endian) != len)
 		return ea_fail(EA_ERR_FORMAT, errbuf, errlen,
 			       "%s: pcapng section header's trailing length differs from its length", s->name);
 	s->fmt = FMT_PCAPNG;
@@ -628,9 +605,9 @@ static ea_status open_common(const char *path, bool stream, ea_source **out, cha
 		goto fail;
 	}
 	ea_cursor c = ea_cursor_make(magic, 4);
-	uint32_t m = rd32(&c, true);
+	uint32_t m = ea_cursor_u32_order(&c, true);
 	c = ea_cursor_make(magic, 4);
-	uint32_t mle = rd32(&c, false);
+	uint32_t mle = ea_cursor_u32_order(&c, false);
 	if (m == PCAPNG_SHB)
 		st = pcapng_open(s, errbuf, errlen);
 	else if (m == PCAP_MAGIC_US || m == PCAP_MAGIC_NS || m == PCAP_MAGIC_KUZNETZOV || mle == PCAP_MAGIC_US ||

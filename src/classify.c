@@ -13,6 +13,7 @@
 
 #include <ndpi/ndpi_api.h>
 
+#include "cursor.h"
 #include "ea_limits.h"
 #include "ipproto.h"
 #include "payload_check.h"
@@ -216,12 +217,6 @@ static int confirmed_by_checks(const ea_class_state *s, const ea_port_sig *sig)
 	return -1;
 }
 
-static void put_be16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 /* The IP packet nDPI is shown, in *len bytes; NULL when there is nothing
  * it could read. A whole packet is shown as it is (without link-layer
  * padding). A packet the capture's snap length cut short is shown as the
@@ -254,14 +249,14 @@ static const uint8_t *dpi_view(ea_classifier *c, const ea_packet *pkt, uint16_t 
 		return NULL;
 	memcpy(c->view, pkt->l3, have);
 	if (pkt->ip_version == 4) {
-		put_be16(c->view + 2, have);
+		ea_put_be16(c->view + 2, (uint16_t)have);
 	} else if (pkt->ip_version == 6 && have >= 40) {
-		put_be16(c->view + 4, have - 40);
+		ea_put_be16(c->view + 4, (uint16_t)(have - 40));
 	} else {
 		return NULL;
 	}
 	if (pkt->proto == EA_IPPROTO_UDP && l4_end >= 8)
-		put_be16(c->view + l4_end - 8 + 4, (uint32_t)(have - l4_end + 8));
+		ea_put_be16(c->view + l4_end - 8 + 4, (uint16_t)(have - l4_end + 8));
 	*len = (uint16_t)have;
 	return c->view;
 }

@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "ipproto.h"
+#include "cursor.h"
 
 #define SHA1_LEN 20
 #define BASE64_SHA1_LEN 28  /* 4 * ceil(20 / 3) */
@@ -21,13 +22,6 @@
 #define CID_MAX_INPUT (2 + 16 + 16 + 1 + 1 + 2 + 2)
 
 _Static_assert(2 + BASE64_SHA1_LEN + 1 <= EA_COMMUNITY_ID_MAX, "EA_COMMUNITY_ID_MAX too small");
-
-static size_t put_be16(uint8_t *b, uint16_t v)
-{
-	b[0] = (uint8_t)(v >> 8);
-	b[1] = (uint8_t)v;
-	return 2;
-}
 
 /* IPv4 is hashed as its 4 bytes, not our v4-mapped 16: the ID must match
  * what other monitors compute. Mixed families cannot form a flow; should a
@@ -59,14 +53,17 @@ void ea_community_id(uint16_t seed, uint8_t proto, const ea_addr *src, const ea_
 
 	uint8_t in[CID_MAX_INPUT];
 	size_t n = 0;
-	n += put_be16(in + n, seed);
+	ea_put_be16(in + n, seed);
+	n += 2;
 	n += put_addr(in + n, a, v4);
 	n += put_addr(in + n, b, v4);
 	in[n++] = proto;
 	in[n++] = 0;
 	if (ports) {
-		n += put_be16(in + n, pa);
-		n += put_be16(in + n, pb);
+		ea_put_be16(in + n, pa);
+		n += 2;
+		ea_put_be16(in + n, pb);
+		n += 2;
 	}
 
 	unsigned char md[EVP_MAX_MD_SIZE];

@@ -1,7 +1,8 @@
 /* cursor.h — a bounded read cursor over wire bytes, with a sticky error.
  *
- * Pipeline position: used by the decoder (decode.c) for every byte it reads
- * from a captured frame. The idea is tcpdump's ND_TTEST / Suricata's
+ * Pipeline position: used by the capture reader (capfile.c) for every byte
+ * of a capture file's records and blocks, and by the decoder (decode.c)
+ * for every byte of a captured frame. The idea is tcpdump's ND_TTEST / Suricata's
  * length-then-read discipline folded into the reader itself: a header is
  * read field by field straight through, and the caller checks `err` once at
  * the end. A read past the end returns 0, sets `err` and leaves the offset
@@ -93,6 +94,39 @@ static inline uint32_t ea_cursor_le32(ea_cursor *c)
 {
 	const uint8_t *q = ea_cursor_ptr(c, 4);
 	return q ? (uint32_t)q[3] << 24 | (uint32_t)q[2] << 16 | (uint32_t)q[1] << 8 | q[0] : 0;
+}
+
+static inline uint16_t ea_cursor_le16(ea_cursor *c)
+{
+	const uint8_t *q = ea_cursor_ptr(c, 2);
+	return q ? (uint16_t)((unsigned)q[1] << 8 | q[0]) : 0;
+}
+
+/* In the byte order the data itself declares (a pcap or pcapng section's
+ * magic): big-endian when be, else little-endian. */
+static inline uint16_t ea_cursor_u16_order(ea_cursor *c, bool be)
+{
+	return be ? ea_cursor_be16(c) : ea_cursor_le16(c);
+}
+
+static inline uint32_t ea_cursor_u32_order(ea_cursor *c, bool be)
+{
+	return be ? ea_cursor_be32(c) : ea_cursor_le32(c);
+}
+
+/* A 64-bit value in the given byte order (pcapng's if_tsoffset). */
+static inline uint64_t ea_cursor_u64_order(ea_cursor *c, bool be)
+{
+	uint64_t a = ea_cursor_u32_order(c, be), b = ea_cursor_u32_order(c, be);
+	return be ? a << 32 | b : b << 32 | a;
+}
+
+/* Writes a 16-bit field in network order: the one field edgeaudit ever
+ * writes into packet bytes (a length rewritten in a copy it owns). */
+static inline void ea_put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
 }
 
 /* Copies n bytes out (zeros on error, so the destination is never left

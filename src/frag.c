@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cursor.h"
 #include "ea_limits.h"
 #include "ipproto.h"
 #include "mix64.h"
@@ -445,12 +446,6 @@ void ea_frag_flush(ea_frag_table *t, uint64_t anomalies[EA_ANOMALY_COUNT])
 		give_up(t, t->oldest, anomalies);
 }
 
-static void put_be16(uint8_t *b, uint32_t v)
-{
-	b[0] = (uint8_t)(v >> 8);
-	b[1] = (uint8_t)v;
-}
-
 /* Writes g as one IP datagram into t->out: header, then the data that
  * arrived contiguous from 0. Whole: the fragment fields go (IPv4 flags and
  * offset cleared; IPv6 Fragment header removed). Given up with its first
@@ -483,17 +478,17 @@ static bool render(ea_frag_table *t, const dgram *g, uint32_t *len)
 	if (data)
 		memcpy(t->out + hdr, g->data, data);
 	if (v4) {
-		put_be16(t->out + 2, field);
+		ea_put_be16(t->out + 2, (uint16_t)field);
 		if (g->have_first) {
 			uint32_t flags = (uint32_t)(t->out[6] & 0xc0) << 8; /* reserved, DF */
-			put_be16(t->out + 6, flags | (g->complete ? 0 : 0x2000));
+			ea_put_be16(t->out + 6, (uint16_t)(flags | (g->complete ? 0 : 0x2000)));
 		}
 	} else {
-		put_be16(t->out + 4, field);
+		ea_put_be16(t->out + 4, (uint16_t)field);
 		if (g->complete)
 			t->out[g->nh_at] = g->proto;
 		else if (g->have_first)
-			put_be16(t->out + hdr - 8 + 2, 1); /* offset 0, M */
+			ea_put_be16(t->out + hdr - 8 + 2, 1); /* offset 0, M */
 	}
 	*len = hdr + data;
 	return true;
