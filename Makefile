@@ -39,7 +39,7 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) -MMD -MP \
              -DEA_DATADIR='"$(CURDIR)/signatures"'
 LDLIBS_ALL = $(DEP_LIBS)
 
-LIB_SRCS  := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_SRCS  := $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/schema_sql.o
 LIB       := $(BUILD)/libedgeaudit.a
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
@@ -71,7 +71,7 @@ $(LIB): $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN): $(BUILD)/obj/main.o $(LIB)
+$(BIN): $(BUILD)/obj/cli/main.o $(LIB)
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS_ALL)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) tests/unit/testutil.h $(CONFIG)
@@ -157,12 +157,12 @@ fuzz: $(FUZZ_BINS)
 	done; exit $$fail
 
 # Each external library stays behind one module. libpcap's is the live
-# capture module (capture files are read by capfile.c).
+# capture module (capture files are read by capture/capfile.c).
 lint:
 	@bad=0; \
-	for pair in pcap.h:src/source_pcap.c ndpi_api.h:src/classify.c sqlite3.h:src/store.c; do \
+	for pair in pcap.h:src/capture/source_pcap.c ndpi_api.h:src/engine/classify.c sqlite3.h:src/store/store.c; do \
 	  h=$${pair%%:*}; own=$${pair#*:}; \
-	  for f in $$(grep -l "include *<.*$$h>" src/*.c src/*.h 2>/dev/null); do \
+	  for f in $$(grep -rl "include *<.*$$h>" src 2>/dev/null); do \
 	    [ "$$f" = "$$own" ] || { echo "lint: $$f includes <$$h> (only $$own may)"; bad=1; }; \
 	  done; \
 	done; exit $$bad
@@ -170,4 +170,4 @@ lint:
 clean:
 	rm -rf build edgeaudit
 
--include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d $(FUZZ)/obj/*.d)
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/*/*.d $(BUILD)/tests/*.d $(FUZZ)/obj/*.d $(FUZZ)/obj/*/*.d)

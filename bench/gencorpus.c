@@ -23,9 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decode.h"
-#include "error.h"
-#include "source.h"
+#include "decode/decode.h"
+#include "util/error.h"
+#include "capture/source.h"
 
 /* Bounds of what the generator accepts or produces. */
 #define MAX_TEMPLATE_PACKETS 4000000u   /* far more than all the traces together */

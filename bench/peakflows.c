@@ -13,10 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "audit.h"
-#include "error.h"
-#include "ruleset.h"
-#include "source.h"
+#include "engine/audit.h"
+#include "util/error.h"
+#include "rules/ruleset.h"
+#include "capture/source.h"
 
 int main(int argc, char **argv)
 {

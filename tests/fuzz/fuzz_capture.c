@@ -23,7 +23,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "audit.h"
+#include "engine/audit.h"
 
 #ifndef EA_TOPDIR
 #define EA_TOPDIR "."

@@ -1,6 +1,6 @@
 /* fuzz_config.c — libFuzzer harness for the data-file loaders: the port
- * matrix (src/matrix.h), the port signatures (src/portsig.h) and the site
- * file (src/site.h), each given the input bytes through fmemopen.
+ * matrix (src/rules/matrix.h), the port signatures (src/rules/portsig.h) and the site
+ * file (src/rules/site.h), each given the input bytes through fmemopen.
  *
  * Pipeline position: the configuration that [match] and [classify] read.
  * The site file is checked against the repository's real matrix, loaded
@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "matrix.h"
-#include "portsig.h"
-#include "site.h"
+#include "rules/matrix.h"
+#include "rules/portsig.h"
+#include "rules/site.h"
 
 #ifndef EA_TOPDIR
 #define EA_TOPDIR "."

@@ -1,4 +1,4 @@
-/* fuzz_decode.c — libFuzzer harness for the decoder (src/decode.h).
+/* fuzz_decode.c — libFuzzer harness for the decoder (src/decode/decode.h).
  *
  * Pipeline position: what a capture hands to [decode]. The first input
  * byte picks a link type the decoder supports; the rest is the frame,
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decode.h"
+#include "decode/decode.h"
 
 /* Every link type ea_decode() has a case for, plus one it does not
  * (147, a user DLT) so the unsupported path stays covered. */

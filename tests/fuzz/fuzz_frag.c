@@ -1,4 +1,4 @@
-/* fuzz_frag.c — libFuzzer harness for IP fragment reassembly (src/frag.h).
+/* fuzz_frag.c — libFuzzer harness for IP fragment reassembly (src/decode/frag.h).
  *
  * Pipeline position: decode → [frag] → decode again, as audit.c drives
  * it. The input is a script of fragments, so that the fuzzer spends its
@@ -25,9 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decode.h"
-#include "ea_limits.h"
-#include "frag.h"
+#include "decode/decode.h"
+#include "util/ea_limits.h"
+#include "decode/frag.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

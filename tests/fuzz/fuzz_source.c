@@ -16,8 +16,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "ea_limits.h"
-#include "source.h"
+#include "util/ea_limits.h"
+#include "capture/source.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,7 +5,7 @@
 
 #include "testutil.h"
 
-#include "ruleset.h"
+#include "rules/ruleset.h"
 
 typedef struct {
 	const ea_ruleset *ruleset;

@@ -8,9 +8,9 @@
 #include <dirent.h>
 #include <unistd.h>
 
-#include "audit.h"
-#include "classify.h"
-#include "filehash.h"
+#include "engine/audit.h"
+#include "engine/classify.h"
+#include "util/filehash.h"
 
 typedef struct {
 	unsigned n;

@@ -5,7 +5,7 @@
 #include "testutil.h"
 #include "labconfig.h"
 
-#include "audit.h"
+#include "engine/audit.h"
 
 #define EA_SHARED_CASES EA_TOPDIR "/../shared/cases"
 

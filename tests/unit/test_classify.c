@@ -3,9 +3,9 @@
  * checks and the port signature fill in, each recorded as such. */
 #include "testutil.h"
 
-#include "classify.h"
-#include "decode.h"
-#include "source.h"
+#include "engine/classify.h"
+#include "decode/decode.h"
+#include "capture/source.h"
 
 static ea_portsigs sigs;
 static ea_classifier *cls;

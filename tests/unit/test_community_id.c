@@ -12,7 +12,7 @@
 
 #include <arpa/inet.h>
 
-#include "community_id.h"
+#include "engine/community_id.h"
 
 typedef struct {
 	uint16_t seed;

@@ -7,9 +7,9 @@
  * lengths consistent) before the test looks at its fields. */
 #include "testutil.h"
 
-#include "community_id.h"
-#include "decode.h"
-#include "ea_limits.h"
+#include "engine/community_id.h"
+#include "decode/decode.h"
+#include "util/ea_limits.h"
 
 /* ---- frame builder ---- */
 

@@ -4,7 +4,7 @@
 
 #include <arpa/inet.h>
 
-#include "direction.h"
+#include "engine/direction.h"
 
 static ea_port_ranks ranks;
 static ea_portsigs sigs; /* the ranks' payload checks read it */

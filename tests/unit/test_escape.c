@@ -2,8 +2,8 @@
  * widths for aligned columns, and the progress line's formatting. */
 #include "testutil.h"
 
-#include "escape.h"
-#include "progress.h"
+#include "util/escape.h"
+#include "cli/progress.h"
 
 static char *captured(void (*fn)(const char *, FILE *), const char *s)
 {

@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include "filehash.h"
+#include "util/filehash.h"
 
 /* FIPS 180-2 examples. */
 #define SHA256_ABC "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

@@ -2,8 +2,8 @@
  * inference, timeouts per class, the hard cap, port reuse, handshakes. */
 #include "testutil.h"
 
-#include "direction.h"
-#include "flow.h"
+#include "engine/direction.h"
+#include "engine/flow.h"
 
 typedef struct {
 	unsigned ended;

@@ -6,9 +6,9 @@
  * ea_decode_reassembled — the path audit.c drives. */
 #include "testutil.h"
 
-#include "decode.h"
-#include "ea_limits.h"
-#include "frag.h"
+#include "decode/decode.h"
+#include "util/ea_limits.h"
+#include "decode/frag.h"
 
 enum { LT_IPV4 = 228, LT_IPV6 = 229 };
 

@@ -4,8 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ini.h"
-#include "ea_limits.h"
+#include "rules/ini.h"
+#include "util/ea_limits.h"
 
 typedef struct {
 	FILE *f;

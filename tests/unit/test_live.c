@@ -21,8 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ea_limits.h"
-#include "source.h"
+#include "util/ea_limits.h"
+#include "capture/source.h"
 
 /* ---- the namespace ------------------------------------------------------ */
 

@@ -4,8 +4,8 @@
 
 #include <syslog.h>
 
-#include "ea_limits.h"
-#include "log.h"
+#include "util/ea_limits.h"
+#include "util/log.h"
 
 typedef struct {
 	char *buf;

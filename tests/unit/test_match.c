@@ -10,7 +10,7 @@
 #include <arpa/inet.h>
 #include <strings.h>
 
-#include "match.h"
+#include "rules/match.h"
 
 #define MATRIX_PATH EA_TOPDIR "/signatures/lync2013-edge.matrix"
 #define SITE_PATH EA_TOPDIR "/pcaps/site.ini"

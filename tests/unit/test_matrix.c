@@ -4,7 +4,7 @@
 
 #include <errno.h>
 
-#include "matrix.h"
+#include "rules/matrix.h"
 
 #define MATRIX_PATH EA_TOPDIR "/signatures/lync2013-edge.matrix"
 

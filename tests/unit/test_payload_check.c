@@ -16,9 +16,9 @@
 
 #include <dirent.h>
 
-#include "decode.h"
-#include "payload_check.h"
-#include "source.h"
+#include "decode/decode.h"
+#include "engine/payload_check.h"
+#include "capture/source.h"
 
 enum { TCP = 6, UDP = 17 };
 

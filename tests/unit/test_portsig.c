@@ -2,8 +2,8 @@
  * boundaries, and loader errors with their lines. */
 #include "testutil.h"
 
-#include "matrix.h"
-#include "portsig.h"
+#include "rules/matrix.h"
+#include "rules/portsig.h"
 
 #define PORTS_PATH EA_TOPDIR "/signatures/ports.sig"
 #define MATRIX_PATH EA_TOPDIR "/signatures/lync2013-edge.matrix"

@@ -5,9 +5,9 @@
 
 #include <unistd.h>
 
-#include "icmp.h"
-#include "report.h"
-#include "store.h"
+#include "decode/icmp.h"
+#include "report/report.h"
+#include "store/store.h"
 
 typedef struct {
 	char dir[64];

@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "audit.h"
-#include "ruleset.h"
+#include "engine/audit.h"
+#include "rules/ruleset.h"
 
 #define MATRIX EA_TOPDIR "/signatures/lync2013-edge.matrix"
 #define PORTS EA_TOPDIR "/signatures/ports.sig"

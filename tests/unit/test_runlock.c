@@ -7,7 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "runlock.h"
+#include "store/runlock.h"
 
 typedef struct {
 	char dir[64];

@@ -4,8 +4,8 @@
 
 #include <arpa/inet.h>
 
-#include "matrix.h"
-#include "site.h"
+#include "rules/matrix.h"
+#include "rules/site.h"
 
 #define MATRIX_PATH EA_TOPDIR "/signatures/lync2013-edge.matrix"
 #define SITE_PATH EA_TOPDIR "/pcaps/site.ini"

@@ -12,9 +12,9 @@
 
 #include <pcap/pcap.h>
 
-#include "ea_limits.h"
-#include "filehash.h"
-#include "source.h"
+#include "util/ea_limits.h"
+#include "util/filehash.h"
+#include "capture/source.h"
 
 /* ---- building files ---------------------------------------------------- */
 

@@ -10,8 +10,8 @@
 
 #include <sqlite3.h>
 
-#include "ea_limits.h"
-#include "store.h"
+#include "util/ea_limits.h"
+#include "store/store.h"
 
 extern const char ea_schema_sql[];
 

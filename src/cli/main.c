@@ -1,0 +1,1206 @@
+/* main.c — the command line: read, report, rules, check.
+ *
+ * The only place that prints usage, decides exit codes and calls exit().
+ * Everything below it returns ea_status with a message. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/audit.h"
+#include "engine/classify.h"
+#include "util/error.h"
+#include "util/escape.h"
+#include "util/filehash.h"
+#include "util/ea_limits.h"
+#include "util/log.h"
+#include "rules/matrix.h"
+#include "rules/portsig.h"
+#include "cli/progress.h"
+#include "report/report.h"
+#include "rules/ruleset.h"
+#include "store/runlock.h"
+#include "rules/site.h"
+#include "store/store.h"
+#include "rules/textparse.h"
+
+#define EA_VERSION "0.1.0"
+#define DEFAULT_MATRIX EA_DATADIR "/lync2013-edge.matrix"
+#define DEFAULT_PORTS EA_DATADIR "/ports.sig"
+#define ERRBUF_SIZE 8192
+/* SHA-256 of no bytes (FIPS 180-2). */
+#define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+static const char usage_main[] =
+	"usage: edgeaudit <command> [options]\n"
+	"\n"
+	"Audits the traffic of a Lync Server 2013 Edge against the vendor's port matrix.\n"
+	"\n"
+	"commands:\n"
+	"  read     audit capture files into a SQLite database\n"
+	"  report   print the compliance report of a database\n"
+	"  rules    list the rows of the port matrix\n"
+	"  check    validate the matrix, the port signatures and a site file\n"
+	"\n"
+	"'edgeaudit <command> --help' describes each command.\n"
+	"Exit codes: 0 success, 1 runtime failure (a capture or the database),\n"
+	"2 usage or configuration error (an option, a data file missing or wrong),\n"
+	"130 or 143 'read' stopped by SIGINT or SIGTERM (its run is marked interrupted).\n";
+
+static const char usage_read[] =
+	"usage: edgeaudit read --site FILE --db FILE [--external PCAP]... [--internal PCAP]...\n"
+	"                      [--matrix FILE] [--ports FILE] [--force] [--max-flows N] [--quiet]\n"
+	"\n"
+	"Reads pcap/pcapng captures of the Edge's external and internal NICs, builds\n"
+	"flows, classifies them (nDPI, payload checks, port signatures), matches each\n"
+	"against the port matrix and records flows and verdicts in the database.\n"
+	"\n"
+	"  --site FILE       who is who: addresses of the matrix's roles (required)\n"
+	"  --db FILE         SQLite database, created if absent (required)\n"
+	"  --external PCAP   a capture of the external interface (repeatable)\n"
+	"  --internal PCAP   a capture of the internal interface (repeatable)\n"
+	"                    PCAP may be - (standard input, once) or a pipe\n"
+	"  --matrix FILE     port matrix (default " DEFAULT_MATRIX ")\n"
+	"  --ports FILE      port signatures (default " DEFAULT_PORTS ")\n"
+	"  --force           read captures even if the database already has them\n"
+	"  --max-flows N     concurrent flows kept per interface before the least\n"
+	"                    recently active is evicted (default 1000000)\n"
+	"  --quiet           no progress and no summary\n"
+	"\n"
+	"Files of one interface are read oldest first (by their first record);\n"
+	"flows continue across them. Every capture is opened and hashed before\n"
+	"anything is written: a missing one, or one already in the database, stops\n"
+	"the run there (exit 1). Standard input (-) and pipes are read once, hashed\n"
+	"while read, after the files of their interface; one whose content was read\n"
+	"before gets a warning (its flows are then counted twice).\n"
+	"A file that turns out not to be a readable capture\n"
+	"is reported and recorded with its error, the others are still read, and the\n"
+	"exit code is 1; so is one of which no frame could be decoded (a link type\n"
+	"edgeaudit does not decode: named in a warning). A database failure ends\n"
+	"the run, marked failed, keeping every flow stored so far; its captures may\n"
+	"then be read again.\n"
+	"\n"
+	"SIGINT (Ctrl-C) or SIGTERM stops reading: the flows that had ended are\n"
+	"stored, flows still open are not, the run is marked interrupted and the\n"
+	"exit code is 130 (SIGINT) or 143 (SIGTERM). A run whose process was killed\n"
+	"outright is marked interrupted by the next 'read' of the database. The\n"
+	"captures of an interrupted run may be read again without --force, and\n"
+	"'report' never counts an interrupted run with the complete ones.\n"
+	"\n"
+	"Exit codes: 0 every capture read; 1 a capture missing, unreadable, of which\n"
+	"nothing could be decoded, or already recorded, or a database failure; 2 a\n"
+	"bad option, or a data file (matrix, signatures, site) missing or wrong:\n"
+	"nothing is written; 130 or 143 stopped by SIGINT or SIGTERM.\n";
+
+static const char usage_report[] =
+	"usage: edgeaudit report --db FILE [--run ID] [--top N]\n"
+	"\n"
+	"Prints the plain-text compliance report: totals per verdict, every documented\n"
+	"row with its use (and the rows never used), findings grouped by interface,\n"
+	"transport, port and protocol with their top talkers, unanswered attempts on\n"
+	"documented rows, and what could not be decoded.\n"
+	"\n"
+	"  --db FILE   the database written by 'edgeaudit read' (required)\n"
+	"  --run ID    one run only, whatever its status (default: the finished runs,\n"
+	"              each capture counted once: a capture read again with --force\n"
+	"              counts in the later run; runs still running, interrupted or\n"
+	"              failed are listed apart with the flows they stored)\n"
+	"  --top N     talkers listed per finding (default 5)\n"
+	"\n"
+	"Exit codes: 0 report printed; 1 no such database, or it cannot be read;\n"
+	"2 a bad option.\n";
+
+static const char usage_rules[] =
+	"usage: edgeaudit rules [--matrix FILE]\n"
+	"\n"
+	"Lists the rows of the port matrix in document order: interface, table,\n"
+	"transport and port, the document's cell, source and destination roles and\n"
+	"the accepted protocols; under each row the document's note in English and\n"
+	"as the original has it (Traditional Chinese).\n"
+	"\n"
+	"  --matrix FILE   port matrix (default " DEFAULT_MATRIX ")\n"
+	"\n"
+	"Exit codes: 0 listed; 2 a bad option, or the matrix missing or wrong.\n";
+
+static const char usage_check[] =
+	"usage: edgeaudit check --site FILE [--matrix FILE] [--ports FILE]\n"
+	"\n"
+	"Validates the port matrix, the port signatures and a site file together:\n"
+	"syntax, unknown roles, tables and protocols, matrix ports the signatures do\n"
+	"not cover, overlapping or empty port ranges, bad or overlapping addresses.\n"
+	"Every problem of every file is listed as file:line: message, in line order.\n"
+	"\n"
+	"Exit codes: 0 all is well; 2 a problem in a file, a file missing or not a\n"
+	"file, or a bad option; 1 only when the check itself cannot run (memory).\n";
+
+/* The program's log (log.h), owned by main(): every message to the
+ * operator goes through it, escaped, so no file name or text from a data
+ * file or a capture can send a terminal escape or forge a line. State of
+ * the program's entry, like the stop flag below; NULL before main()
+ * creates it (then messages go to stderr the same way). */
+static ea_log *program_log;
+
+static void log_line(ea_log_level level, const char *line)
+{
+	if (program_log) {
+		ea_log_msg(program_log, level, NULL, "%s", line);
+		return;
+	}
+	char esc[4 * EA_LOG_LINE_MAX + 1];
+	fprintf(stderr, "edgeaudit: %s%s\n", level == EA_LOG_WARNING ? "warning: " : "",
+		ea_doc_text(line, esc, sizeof esc));
+}
+
+/* A message of one or more lines (a data file's errors, one per line):
+ * each line is a log line of its own. */
+static void print_error(ea_log_level level, const char *msg)
+{
+	char line[EA_LOG_LINE_MAX];
+	const char *p = msg;
+	do {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1), p);
+		log_line(level, line);
+		p = nl ? nl + 1 : NULL;
+	} while (p && *p);
+}
+
+/* A message about one capture is one line: a capture's file name may
+ * hold a newline (it is the operator's evidence, not ours to rename), and
+ * split there it would forge a second message line. Such a line prints
+ * wholly in wire form (escape.h). */
+static void print_capture_error(ea_log_level level, const char *msg)
+{
+	log_line(level, msg);
+}
+
+static int fail_exit(ea_status st, const char *msg)
+{
+	print_error(EA_LOG_ERROR, msg[0] ? msg : ea_status_name(st));
+	return ea_status_exit_code(st);
+}
+
+/* fail_exit for a message about a capture or the run: one line. */
+static int fail_capture_exit(ea_status st, const char *msg)
+{
+	print_capture_error(EA_LOG_ERROR, msg[0] ? msg : ea_status_name(st));
+	return ea_status_exit_code(st);
+}
+
+/* A usage mistake: "edgeaudit CMD: BEFORE'ARG'AFTER", the argument
+ * from argv escaped; returns exit code 2. */
+static int usage_error(const char *cmd, const char *before, const char *arg, const char *after)
+{
+	fprintf(stderr, "edgeaudit%s%s: %s", *cmd ? " " : "", cmd, before);
+	if (arg) {
+		fputc('\'', stderr);
+		ea_fputs_escaped(arg, stderr);
+		fputc('\'', stderr);
+	}
+	fprintf(stderr, "%s\n", after);
+	return EA_EXIT_USAGE;
+}
+
+/* getopt's own messages would print the argument raw: they are off
+ * (opterr = 0) and this says what was wrong. */
+static int bad_option(const char *cmd, char **argv, const char *usage)
+{
+	const char *arg = argv[optind - 1];
+	if (optopt && strncmp(arg, "--", 2) == 0)
+		usage_error(cmd, "option ", arg, " needs a value");
+	else
+		usage_error(cmd, "unknown option ", arg, "");
+	fprintf(stderr, "\n%s", usage);
+	return EA_EXIT_USAGE;
+}
+
+/* A single-valued option given twice is a mistake, not "the last wins":
+ * 'read --db a.db ... --db b.db' would silently write to only one. */
+static bool set_once(const char **slot, bool *given, const char *value, const char *cmd,
+		     const char *option)
+{
+	if (*given) {
+		char before[64];
+		snprintf(before, sizeof before, "--%s is given twice (first ", option);
+		usage_error(cmd, before, *slot, "); give it once");
+		return false;
+	}
+	*slot = value;
+	*given = true;
+	return true;
+}
+
+/* A path option naming a directory (a tab-completed folder) is refused
+ * up front with the option's name, rather than failing later with a
+ * library's message about "unable to open". */
+static bool not_a_directory(const char *path, const char *cmd, const char *option)
+{
+	struct stat sb;
+	if (!path || stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+		return true;
+	char before[64];
+	snprintf(before, sizeof before, "--%s ", option);
+	usage_error(cmd, before, path, " is a directory; give a file");
+	return false;
+}
+
+static bool parse_uint(const char *text, unsigned long max, unsigned long *out)
+{
+	char *end;
+	if (!text || *text < '0' || *text > '9')
+		return false;
+	unsigned long v = strtoul(text, &end, 10);
+	if (*end || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- read ---------------------------------------------------------- */
+
+typedef struct {
+	const char *path;
+	ea_iface iface;
+	char sha256[65];
+	uint64_t size;
+	uint64_t first_us;   /* first record's time; 0 when unreadable or empty */
+	unsigned given;      /* position on the command line */
+	bool stream;         /* "-" or a pipe: read once, hashed while read */
+} input_file;
+
+/* Standard input, a FIFO, a device: anything that cannot be read twice.
+ * (stat does not block on a FIFO; opening it would.) A directory or a
+ * missing file is left to the regular path, which says what is wrong. */
+static bool is_stream(const char *path)
+{
+	struct stat sb;
+	if (strcmp(path, "-") == 0)
+		return true;
+	return stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode);
+}
+
+/* Whether two stream arguments name the same stream: a second read would
+ * find it drained, or (a FIFO with its writer gone) wait for ever. */
+static bool same_stream(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	if ((strcmp(a, "-") ? stat(a, &sa) : fstat(STDIN_FILENO, &sa)) != 0 ||
+	    (strcmp(b, "-") ? stat(b, &sb) : fstat(STDIN_FILENO, &sb)) != 0)
+		return strcmp(a, b) == 0;
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* A stream's content is known only once read: if it matches an input
+ * already read or one in the database, the user is told, and its flows
+ * stay (they cannot be taken back without losing the run). */
+static void warn_stream_duplicate(ea_store *store, const input_file *inputs, unsigned n, unsigned i)
+{
+	char err[256], msg[ERRBUF_SIZE];
+	bool found = false;
+	int64_t prev = 0;
+	for (unsigned k = 0; k < n; k++) {
+		if (k != i && inputs[k].sha256[0] && strcmp(inputs[k].sha256, inputs[i].sha256) == 0) {
+			snprintf(msg, sizeof msg, "%s has the same content as %s (sha256 %.16s…); "
+				 "its flows are counted twice", inputs[i].path, inputs[k].path, inputs[i].sha256);
+			print_capture_error(EA_LOG_WARNING, msg);
+			return;
+		}
+	}
+	if (ea_store_find_input(store, inputs[i].sha256, &found, &prev, err, sizeof err) == EA_OK && found) {
+		snprintf(msg, sizeof msg, "%s is already in the database (run %lld, sha256 %.16s…); "
+			 "its flows are counted again", inputs[i].path, (long long)prev, inputs[i].sha256);
+		print_capture_error(EA_LOG_WARNING, msg);
+	}
+}
+
+/* After a stream was read: its SHA-256 and size are those of what was
+ * read (nothing, when it could not be opened: the empty input's hash),
+ * for its input row, and a repeated content is warned about. Not after a
+ * signal: draining a live pipe could take for ever, and an interrupted
+ * run counts nowhere; its row keeps the store's "not yet known" hash, as
+ * when the rest cannot be read (that makes the capture unreadable). */
+static void finish_stream(ea_store *store, ea_source *src, input_file *inputs, unsigned n, unsigned i,
+			  bool force, ea_input_info *in, ea_status *st, char *errbuf, size_t errlen)
+{
+	char herr[512];
+	in->sha256 = NULL;
+	if (*st == EA_ERR_INTERRUPTED)
+		return;
+	if (!src) {
+		snprintf(inputs[i].sha256, sizeof inputs[i].sha256, "%s", EMPTY_SHA256);
+		inputs[i].size = 0;
+	} else if (ea_source_digest(src, inputs[i].sha256, &inputs[i].size, herr, sizeof herr) != EA_OK) {
+		if (*st == EA_OK) {
+			*st = EA_ERR_IO;
+			snprintf(errbuf, errlen, "%s", herr);
+		}
+		return;
+	}
+	in->sha256 = inputs[i].sha256;
+	in->size = inputs[i].size;
+	if (!force)
+		warn_stream_duplicate(store, inputs, n, i);
+}
+
+static uint64_t first_record_time(const char *path)
+{
+	char err[256];
+	ea_source *src = NULL;
+	ea_frame frame;
+	uint64_t ts = 0;
+	if (ea_source_open_file(path, &src, err, sizeof err) != EA_OK)
+		return 0;
+	if (ea_source_next(src, &frame, err, sizeof err) == EA_SOURCE_FRAME)
+		ts = frame.ts_us;
+	ea_source_close(src);
+	return ts;
+}
+
+/* Captures of one interface are read oldest first, whatever the order on
+ * the command line (a shell glob puts cap_10 before cap_9): flows continue
+ * across rotated files and idle expiry sees time move forward. */
+static int input_order(const void *pa, const void *pb)
+{
+	const input_file *a = pa, *b = pb;
+	if (a->iface != b->iface)
+		return a->iface < b->iface ? -1 : 1;
+	if (a->first_us != b->first_us)
+		return a->first_us < b->first_us ? -1 : 1;
+	return a->given < b->given ? -1 : a->given > b->given;
+}
+
+typedef struct {
+	double started;
+	bool tty;
+	uint64_t total_bytes;        /* every capture's size, summed */
+	uint64_t done_bytes;         /* sizes of the captures already read */
+	const ea_source *current;    /* the capture being read, or NULL */
+} progress_ctx;
+
+static void show_progress(void *ctx, const ea_audit_totals *t)
+{
+	progress_ctx *p = ctx;
+	if (!p->tty)
+		return;
+	ea_progress pr = {
+		.done_bytes = p->done_bytes + (p->current ? ea_source_position(p->current) : 0),
+		.total_bytes = p->total_bytes, .elapsed_s = now_seconds() - p->started,
+		.packets = t->packets, .flows = t->flows,
+	};
+	char line[256];
+	ea_progress_format(&pr, line, sizeof line);
+	/* Erase to the end of the line: the new text may be shorter. */
+	fprintf(stderr, "\r%s\033[K", line);
+}
+
+static void build_command_line(int argc, char **argv, char *out, size_t outlen)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (int i = 0; i < argc && used < outlen; i++)
+		used += (size_t)snprintf(out + used, outlen - used, "%s%s", i ? " " : "", argv[i]);
+}
+
+static void print_summary(const ea_audit_totals *t, unsigned n_inputs, unsigned n_failed,
+			  double secs, const char *db, int64_t run_id)
+{
+	uint64_t anomalies = 0;
+	char esc_db[1024];
+	for (int i = 0; i < EA_ANOMALY_COUNT; i++)
+		anomalies += t->anomalies[i];
+	printf("Read %llu packets (%llu bytes) from %u capture%s in %.2f s (%.0f packets/s)%s. "
+	       "%llu flows: %llu documented, %llu documented-port-only, %llu mismatch, "
+	       "%llu wrong-direction, %llu unexpected; %llu TCP attempts never answered or refused. "
+	       "%llu frames not decoded or counted as anomalies; at most %llu flows open at once, %llu evicted. "
+	       "Recorded in %s as run %lld.\n",
+	       (unsigned long long)t->packets, (unsigned long long)t->bytes, n_inputs,
+	       n_inputs == 1 ? "" : "s", secs, secs > 0 ? (double)t->packets / secs : 0.0,
+	       n_failed ? " (some captures could not be read: see above)" : "",
+	       (unsigned long long)t->flows,
+	       (unsigned long long)t->verdicts[EA_VERDICT_DOCUMENTED],
+	       (unsigned long long)t->verdicts[EA_VERDICT_PORT_ONLY],
+	       (unsigned long long)t->verdicts[EA_VERDICT_MISMATCH],
+	       (unsigned long long)t->verdicts[EA_VERDICT_WRONG_DIRECTION],
+	       (unsigned long long)t->verdicts[EA_VERDICT_UNEXPECTED],
+	       (unsigned long long)t->attempts, (unsigned long long)anomalies,
+	       (unsigned long long)t->peak_flows, (unsigned long long)t->evicted,
+	       ea_escape(db, esc_db, sizeof esc_db), (long long)run_id);
+}
+
+static ea_status finish_run(ea_store *store, int64_t run_id, const ea_audit_totals *t, const char *status,
+			    char *errbuf, size_t errlen)
+{
+	ea_run_totals totals = {
+		.packets = t->packets, .bytes = t->bytes, .flows = t->flows, .decoded = t->decoded,
+		.evicted = t->evicted, .peak_flows = t->peak_flows, .finished_at = (int64_t)time(NULL),
+		.status = status,
+	};
+	memcpy(totals.anomalies, t->anomalies, sizeof totals.anomalies);
+	return ea_store_finish_run(store, run_id, &totals, errbuf, errlen);
+}
+
+/* The flow hash seed: unpredictable, so crafted traffic cannot aim at one
+ * bucket. Results never depend on it (nothing is reported in hash order). */
+static uint64_t random_seed(void)
+{
+	uint64_t seed = 0;
+	if (getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed)
+		seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	return seed;
+}
+
+/* The one piece of global state, and the only thing a signal handler
+ * touches: the number of the signal (SIGINT, SIGTERM) that asked `read`
+ * to stop, 0 until then. The packet loop sees it through the pointer in
+ * ea_audit_config. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static const char *stop_signal_name(int sig)
+{
+	return sig == SIGTERM ? "SIGTERM" : "SIGINT";
+}
+
+static void catch_stop_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a read blocked on a silent pipe or FIFO (or its
+	 * open, waiting for a writer) fails with EINTR, so a service
+	 * manager's one SIGTERM stops a sensor fed by a stream; SQLite's unix
+	 * VFS retries EINTR itself, and the loop sees the flag at the next
+	 * frame of a file. SA_RESETHAND: a second Ctrl-C ends the process at
+	 * once; its run lock then lets the next run mark it interrupted. */
+	sa.sa_flags = SA_RESETHAND;
+	/* A SIGINT ignored on entry stays ignored: a shell script's
+	 * background jobs are started so, that Ctrl-C at the terminal stops
+	 * only what runs in the foreground. */
+	struct sigaction old;
+	if (sigaction(SIGINT, NULL, &old) != 0 || old.sa_handler != SIG_IGN)
+		sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* The store's liveness callbacks over the run lock file. */
+static bool run_writer_alive(void *ctx, int64_t run_id)
+{
+	/* Only a proof of death frees a run: when we cannot tell, it stays. */
+	return ea_runlock_writer(ctx, run_id) != EA_WRITER_GONE;
+}
+
+static ea_status run_hold(void *ctx, int64_t run_id, char *errbuf, size_t errlen)
+{
+	return ea_runlock_hold(ctx, run_id, errbuf, errlen);
+}
+
+static void run_release(void *ctx, int64_t run_id)
+{
+	ea_runlock_release(ctx, run_id);
+}
+
+/* "path: no frame could be decoded: link type 160 (USER13) ..." */
+static void describe_unsupported(const ea_input_info *in, bool nothing, char *out, size_t outlen)
+{
+	size_t used;
+	if (nothing)
+		used = (size_t)snprintf(out, outlen, "%s: no frame could be decoded: link type", in->path);
+	else
+		used = (size_t)snprintf(out, outlen, "%s: %llu of %llu frames not decoded: link type", in->path,
+					(unsigned long long)in->unsupported_frames,
+					(unsigned long long)in->packets);
+	for (unsigned i = 0; i < in->n_unsupported && used < outlen; i++) {
+		const char *name = ea_source_linktype_name(in->unsupported[i].linktype);
+		used += (size_t)snprintf(out + used, outlen - used, "%s %d (%s)", i ? "," : "",
+					 in->unsupported[i].linktype, name ? name : "no name known to libpcap");
+	}
+	if (used < outlen)
+		snprintf(out + used, outlen - used, " %s not decoded by edgeaudit",
+			 in->n_unsupported > 1 ? "are" : "is");
+}
+
+static int cmd_read(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"site", required_argument, 0, 's'},   {"db", required_argument, 0, 'd'},
+		{"external", required_argument, 0, 'e'}, {"internal", required_argument, 0, 'i'},
+		{"matrix", required_argument, 0, 'm'}, {"ports", required_argument, 0, 'p'},
+		{"force", no_argument, 0, 'f'},        {"max-flows", required_argument, 0, 'n'},
+		{"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0}};
+	const char *site_path = NULL, *db_path = NULL;
+	const char *matrix_path = DEFAULT_MATRIX, *ports_path = DEFAULT_PORTS;
+	bool force = false, quiet = false;
+	unsigned long max_flows = EA_DEFAULT_MAX_FLOWS;
+	input_file *inputs = calloc((size_t)argc, sizeof *inputs);
+	ea_input_info *claimed = calloc((size_t)argc, sizeof *claimed);
+	int64_t *input_ids = calloc((size_t)argc, sizeof *input_ids);
+	unsigned n_inputs = 0, n_failed = 0;
+	char *errbuf = calloc(1, ERRBUF_SIZE);
+	const ea_ruleset *ruleset = NULL;
+	ea_store *store = NULL;
+	ea_runlock *runlock = NULL;
+	ea_audit *audit = NULL;
+	int64_t run_id = 0;
+	bool run_finished = false;
+	int rc = EA_EXIT_OK;
+	int opt;
+
+	if (!inputs || !claimed || !input_ids || !errbuf) {
+		fputs("edgeaudit: out of memory\n", stderr);
+		free(inputs);
+		free(claimed);
+		free(input_ids);
+		free(errbuf);
+		return EA_EXIT_RUNTIME;
+	}
+	bool given_site = false, given_db = false, given_matrix = false, given_ports = false;
+	bool given_max = false;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		bool once = true;
+		switch (opt) {
+		case 's': once = set_once(&site_path, &given_site, optarg, "read", "site"); break;
+		case 'd': once = set_once(&db_path, &given_db, optarg, "read", "db"); break;
+		case 'e':
+		case 'i':
+			inputs[n_inputs].path = optarg;
+			inputs[n_inputs].iface = opt == 'e' ? EA_IFACE_EXTERNAL : EA_IFACE_INTERNAL;
+			n_inputs++;
+			break;
+		case 'm': once = set_once(&matrix_path, &given_matrix, optarg, "read", "matrix"); break;
+		case 'p': once = set_once(&ports_path, &given_ports, optarg, "read", "ports"); break;
+		case 'f': force = true; break;
+		case 'q': quiet = true; break;
+		case 'n':
+			if (given_max) {
+				rc = usage_error("read", "--max-flows is given twice; give it once", NULL, "");
+				goto out;
+			}
+			given_max = true;
+			if (!parse_uint(optarg, 100000000ul, &max_flows) || max_flows == 0) {
+				rc = fail_exit(EA_ERR_USAGE, "--max-flows takes a number from 1 to 100000000");
+				goto out;
+			}
+			break;
+		case 'h': fputs(usage_read, stdout); goto out;
+		default: rc = bad_option("read", argv, usage_read); goto out;
+		}
+		if (!once) {
+			rc = EA_EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		rc = usage_error("read", "unexpected argument ", argv[optind],
+				 " (captures go after --external or --internal)");
+		goto out;
+	}
+	if (!site_path || !db_path || n_inputs == 0) {
+		fprintf(stderr, "edgeaudit read: %s\n\n%s",
+			!site_path ? "--site is required" : !db_path ? "--db is required"
+								     : "give at least one --external or --internal capture",
+			usage_read);
+		rc = EA_EXIT_USAGE;
+		goto out;
+	}
+	bool paths_ok = not_a_directory(site_path, "read", "site") && not_a_directory(db_path, "read", "db") &&
+			not_a_directory(matrix_path, "read", "matrix") && not_a_directory(ports_path, "read", "ports");
+	for (unsigned i = 0; i < n_inputs && paths_ok; i++)
+		paths_ok = not_a_directory(inputs[i].path, "read",
+					   inputs[i].iface == EA_IFACE_EXTERNAL ? "external" : "internal");
+	if (!paths_ok) {
+		rc = EA_EXIT_USAGE;
+		goto out;
+	}
+
+	ea_ruleset_paths rpaths = {.matrix = matrix_path, .portsigs = ports_path, .site = site_path};
+	ea_status st = ea_ruleset_load(&rpaths, NULL, &ruleset, errbuf, ERRBUF_SIZE);
+	if (st != EA_OK) {
+		rc = fail_exit(st, errbuf);
+		goto out;
+	}
+
+	/* Hash every capture before anything is written: a duplicate or a
+	 * missing file stops the run before it starts. A stream can be read
+	 * only once: it is hashed while read, after its interface's files. */
+	for (unsigned i = 0; i < n_inputs; i++) {
+		inputs[i].given = i;
+		inputs[i].stream = is_stream(inputs[i].path);
+		if (inputs[i].stream) {
+			inputs[i].first_us = UINT64_MAX;
+			for (unsigned k = 0; k < i; k++) {
+				if (inputs[k].stream && same_stream(inputs[k].path, inputs[i].path)) {
+					snprintf(errbuf, ERRBUF_SIZE, "%s and %s are the same stream, which can be read "
+						 "only once", inputs[k].path, inputs[i].path);
+					rc = fail_capture_exit(EA_ERR_USAGE, errbuf);
+					goto out;
+				}
+			}
+			continue;
+		}
+		st = ea_sha256_file(inputs[i].path, inputs[i].sha256, &inputs[i].size, errbuf, ERRBUF_SIZE);
+		if (st != EA_OK) {
+			rc = fail_capture_exit(st, errbuf);
+			goto out;
+		}
+		inputs[i].first_us = first_record_time(inputs[i].path);
+		for (unsigned k = 0; k < i && !force; k++) {
+			if (!inputs[k].stream && strcmp(inputs[k].sha256, inputs[i].sha256) == 0) {
+				snprintf(errbuf, ERRBUF_SIZE, "%s and %s are the same capture (sha256 %.16s…); "
+					 "give it once, or use --force", inputs[k].path, inputs[i].path, inputs[i].sha256);
+				rc = fail_capture_exit(EA_ERR_DUPLICATE, errbuf);
+				goto out;
+			}
+		}
+	}
+
+	qsort(inputs, n_inputs, sizeof *inputs, input_order);
+
+	st = ea_store_open(db_path, &store, errbuf, ERRBUF_SIZE);
+	if (st == EA_OK)
+		st = ea_store_set_cache(store, EA_DB_WRITE_CACHE_KIB, errbuf, ERRBUF_SIZE);
+	if (st == EA_OK)
+		st = ea_runlock_open(db_path, true, &runlock, errbuf, ERRBUF_SIZE);
+	if (st != EA_OK) {
+		rc = fail_capture_exit(st, errbuf);
+		goto out;
+	}
+
+	/* The data files' hashes are those of the bytes the ruleset parsed. */
+	char cmdline[2048];
+	const ea_ruleset_file_info *mf = ea_ruleset_file_get(ruleset, EA_RULESET_MATRIX),
+				   *pf = ea_ruleset_file_get(ruleset, EA_RULESET_PORTSIGS),
+				   *sf = ea_ruleset_file_get(ruleset, EA_RULESET_SITE);
+	build_command_line(argc + 1, argv - 1, cmdline, sizeof cmdline);
+	ea_run_info info = {
+		.tool_version = EA_VERSION, .ndpi_version = ea_classifier_ndpi_version(),
+		.matrix_path = mf->path, .matrix_sha256 = mf->sha256,
+		.portsig_path = pf->path, .portsig_sha256 = pf->sha256,
+		.site_path = sf->path, .site_sha256 = sf->sha256,
+		.command_line = cmdline, .started_at = (int64_t)time(NULL),
+	};
+	/* A stream's hash is known only once it is read (NULL: claimed
+	 * without the duplicate check, recorded by ea_store_finish_input). */
+	for (unsigned i = 0; i < n_inputs; i++)
+		claimed[i] = (ea_input_info){.iface = inputs[i].iface, .path = inputs[i].path,
+					     .sha256 = inputs[i].stream ? NULL : inputs[i].sha256,
+					     .size = inputs[i].size};
+	/* From the claim on, a signal stops the run cleanly instead of
+	 * killing the process mid-write. */
+	catch_stop_signals();
+	ea_run_liveness live = {.writer_alive = run_writer_alive, .hold = run_hold,
+				.release = run_release, .ctx = runlock};
+	ea_run_claim claim = {.info = &info, .matrix = ea_ruleset_matrix(ruleset), .inputs = claimed,
+			      .n_inputs = n_inputs, .force = force, .liveness = &live};
+	ea_duplicate dup = {0};
+	st = ea_store_claim_run(store, &claim, &run_id, input_ids, &dup, errbuf, ERRBUF_SIZE);
+	if (st == EA_ERR_DUPLICATE && dup.input < n_inputs) {
+		const input_file *d = &inputs[dup.input];
+		if (dup.running)
+			snprintf(errbuf, ERRBUF_SIZE, "%s is being read into %s by run %lld, still running "
+				 "(sha256 %.16s…); wait for it to finish, or use --force", d->path, db_path,
+				 (long long)dup.run_id, d->sha256);
+		else
+			snprintf(errbuf, ERRBUF_SIZE, "%s is already in %s (run %lld, sha256 %.16s…); "
+				 "use --force to read it again", d->path, db_path, (long long)dup.run_id,
+				 d->sha256);
+	}
+	if (st != EA_OK) {
+		run_id = 0;
+		rc = fail_capture_exit(st, errbuf);
+		goto out;
+	}
+
+	progress_ctx progress = {.started = now_seconds(), .tty = !quiet && isatty(STDERR_FILENO)};
+	/* A stream's size is known only once it has been read: with one among
+	 * the inputs there is no total to show a share or a time left of. */
+	bool size_known = true;
+	for (unsigned i = 0; i < n_inputs; i++) {
+		progress.total_bytes += inputs[i].size;
+		size_known = size_known && !inputs[i].stream;
+	}
+	if (!size_known)
+		progress.total_bytes = 0;
+	ea_audit_config acfg = {
+		.ruleset = ruleset,
+		.store = store, .run_id = run_id, .max_flows = (unsigned)max_flows,
+		.hash_seed = random_seed(),
+		.on_progress = show_progress, .hook_ctx = &progress,
+		.stop = &stop_signal,
+	};
+	st = ea_audit_new(&acfg, &audit, errbuf, ERRBUF_SIZE);
+	if (st != EA_OK) {
+		rc = fail_capture_exit(st, errbuf);
+		goto out;
+	}
+
+	int stopped_by = 0;
+	for (unsigned i = 0; i < n_inputs && !stopped_by; i++) {
+		ea_input_info in = claimed[i];
+		ea_source *src = NULL;
+		char why[512];
+		errbuf[0] = '\0';
+		if (stop_signal) {
+			/* Stopped between two files: this one was not read. */
+			stopped_by = stop_signal;
+			break;
+		}
+		uint64_t planned = inputs[i].size; /* 0 for a stream: not in the total */
+		if (inputs[i].stream)
+			st = ea_source_open_stream(inputs[i].path, &src, errbuf, ERRBUF_SIZE);
+		else
+			st = ea_source_open_file(inputs[i].path, &src, errbuf, ERRBUF_SIZE);
+		uint64_t untimed_before = ea_audit_get_totals(audit)->anomalies[EA_ANOMALY_UNTIMED_FRAME];
+		if (st == EA_OK) {
+			progress.current = src;
+			st = ea_audit_read(audit, src, inputs[i].iface, &in, errbuf, ERRBUF_SIZE);
+			progress.current = NULL;
+		}
+		if (st != EA_OK && st != EA_ERR_INTERRUPTED && stop_signal) {
+			/* The signal cut a blocked open or read of a stream
+			 * (EINTR): that is the interruption, not a bad capture. */
+			snprintf(errbuf, ERRBUF_SIZE, "%s: interrupted while waiting for data", inputs[i].path);
+			st = EA_ERR_INTERRUPTED;
+		}
+		if (inputs[i].stream)
+			finish_stream(store, src, inputs, n_inputs, i, force, &in, &st, errbuf, ERRBUF_SIZE);
+		ea_source_close(src);
+		progress.done_bytes += planned;
+		if (progress.tty)
+			fputs("\r\033[K", stderr);
+		if (st == EA_ERR_INTERRUPTED) {
+			stopped_by = stop_signal ? stop_signal : SIGINT;
+			snprintf(why, sizeof why, "%s by %s", errbuf, stop_signal_name(stopped_by));
+			in.error = why;
+		} else if (st != EA_OK && st != EA_ERR_FORMAT && st != EA_ERR_IO) {
+			/* A capture we cannot read is that capture's problem;
+			 * anything else (the database, memory) ends the run. */
+			rc = fail_capture_exit(st, errbuf);
+			goto out;
+		} else if (st != EA_OK) {
+			print_capture_error(EA_LOG_ERROR, errbuf);
+			in.error = errbuf;
+			n_failed++;
+		} else {
+			if (in.truncated)
+				print_capture_error(EA_LOG_WARNING, errbuf);
+			/* Frames of a link type we do not decode are named; a
+			 * capture of which nothing could be decoded for that
+			 * reason is as lost as an unreadable one. */
+			if (in.unsupported_frames > 0) {
+				bool nothing = in.decoded == 0 && in.unsupported_frames == in.packets;
+				describe_unsupported(&in, nothing, why, sizeof why);
+				if (nothing) {
+					print_capture_error(EA_LOG_ERROR, why);
+					in.error = why;
+					n_failed++;
+				} else {
+					print_capture_error(EA_LOG_WARNING, why);
+				}
+			}
+			/* Frames with no usable time are not decoded (README,
+			 * Times): say so, and a capture none of whose frames
+			 * had one is as lost as an unreadable one. */
+			uint64_t untimed = ea_audit_get_totals(audit)->anomalies[EA_ANOMALY_UNTIMED_FRAME] -
+					   untimed_before;
+			if (untimed > 0 && in.error == NULL) {
+				snprintf(why, sizeof why,
+					 "%s: %llu of %llu frames not decoded: no valid time before them in the file "
+					 "(untimed_frame)",
+					 in.path, (unsigned long long)untimed, (unsigned long long)in.packets);
+				if (in.untimed) {
+					print_error(EA_LOG_ERROR, why);
+					in.error = why;
+					n_failed++;
+				} else {
+					print_error(EA_LOG_WARNING, why);
+				}
+			}
+		}
+		st = ea_store_finish_input(store, input_ids[i], &in, errbuf, ERRBUF_SIZE);
+		if (st == EA_OK)
+			st = ea_store_flush(store, errbuf, ERRBUF_SIZE);
+		if (st != EA_OK) {
+			rc = fail_capture_exit(st, errbuf);
+			goto out;
+		}
+	}
+
+	char status[96];
+	if (stopped_by) {
+		/* What was decided (the flows that ended) is stored; flows
+		 * still open are not: their verdict was never reached. */
+		snprintf(status, sizeof status, "interrupted: %s", stop_signal_name(stopped_by));
+		st = finish_run(store, run_id, ea_audit_get_totals(audit), status, errbuf, ERRBUF_SIZE);
+		if (st != EA_OK) {
+			rc = fail_capture_exit(st, errbuf);
+			goto out;
+		}
+		run_finished = true;
+		snprintf(errbuf, ERRBUF_SIZE, "interrupted by %s: run %lld in %s is marked interrupted, with the "
+			 "%llu flows that had ended; read the captures again (no --force needed) for a "
+			 "complete run", stop_signal_name(stopped_by), (long long)run_id, db_path,
+			 (unsigned long long)ea_audit_get_totals(audit)->flows);
+		print_capture_error(EA_LOG_ERROR, errbuf);
+		rc = 128 + stopped_by;
+		goto out;
+	}
+	st = ea_audit_finish(audit, errbuf, ERRBUF_SIZE);
+	if (st != EA_OK) {
+		rc = fail_capture_exit(st, errbuf);
+		goto out;
+	}
+	if (n_failed)
+		snprintf(status, sizeof status, "partial: %u of %u captures unreadable or undecodable",
+			 n_failed, n_inputs);
+	else
+		snprintf(status, sizeof status, "complete");
+	st = finish_run(store, run_id, ea_audit_get_totals(audit), status, errbuf, ERRBUF_SIZE);
+	if (st != EA_OK) {
+		rc = fail_capture_exit(st, errbuf);
+		goto out;
+	}
+	run_finished = true;
+	if (!quiet)
+		print_summary(ea_audit_get_totals(audit), n_inputs, n_failed, now_seconds() - progress.started,
+			      db_path, run_id);
+	rc = n_failed ? EA_EXIT_RUNTIME : EA_EXIT_OK;
+out:
+	if (run_id && !run_finished) {
+		/* Best effort: the run says it failed and why, so a report does not
+		 * show it as running and its captures can be read again. */
+		static const ea_audit_totals none;
+		char failed[512], ignored_err[256];
+		snprintf(failed, sizeof failed, "failed: %s", errbuf);
+		finish_run(store, run_id, audit ? ea_audit_get_totals(audit) : &none, failed, ignored_err,
+			   sizeof ignored_err);
+	}
+	ea_audit_free(audit);
+	if (store) {
+		char close_err[512];
+		if (ea_store_close(store, close_err, sizeof close_err) != EA_OK && rc == EA_EXIT_OK)
+			rc = fail_capture_exit(EA_ERR_DB, close_err);
+	}
+	/* Only now: the run's status is committed, so nobody may take it for
+	 * abandoned while it is still being finished. */
+	ea_runlock_close(runlock);
+	ea_ruleset_unref(ruleset);
+	free(inputs);
+	free(claimed);
+	free(input_ids);
+	free(errbuf);
+	return rc;
+}
+
+/* ---- report -------------------------------------------------------- */
+
+static ea_writer_state report_run_writer(void *ctx, int64_t run_id)
+{
+	return ea_runlock_writer(ctx, run_id);
+}
+
+static int cmd_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"db", required_argument, 0, 'd'}, {"run", required_argument, 0, 'r'},
+		{"top", required_argument, 0, 't'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+	const char *db_path = NULL;
+	unsigned long run = 0, top = 5;
+	char errbuf[2048];
+	int opt;
+	bool given_db = false, given_run = false, given_top = false;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if ((opt == 'r' && given_run) || (opt == 't' && given_top))
+			return usage_error("report", opt == 'r' ? "--run" : "--top", NULL, " is given twice; give it once");
+		switch (opt) {
+		case 'd':
+			if (!set_once(&db_path, &given_db, optarg, "report", "db"))
+				return EA_EXIT_USAGE;
+			break;
+		case 'r':
+			given_run = true;
+			if (!parse_uint(optarg, 1ul << 62, &run) || run == 0)
+				return fail_exit(EA_ERR_USAGE, "--run takes a run number (see the report's header)");
+			break;
+		case 't':
+			given_top = true;
+			if (!parse_uint(optarg, 1000, &top))
+				return fail_exit(EA_ERR_USAGE, "--top takes a number from 0 to 1000");
+			break;
+		case 'h': fputs(usage_report, stdout); return EA_EXIT_OK;
+		default: return bad_option("report", argv, usage_report);
+		}
+	}
+	if (!db_path || optind < argc) {
+		fprintf(stderr, "edgeaudit report: %s\n\n%s", db_path ? "unexpected argument" : "--db is required",
+			usage_report);
+		return EA_EXIT_USAGE;
+	}
+	if (!not_a_directory(db_path, "report", "db"))
+		return EA_EXIT_USAGE;
+	if (access(db_path, F_OK) != 0) {
+		char esc[1024];
+		snprintf(errbuf, sizeof errbuf, "%s: no such database (create it with 'edgeaudit read')",
+			 ea_escape(db_path, esc, sizeof esc));
+		return fail_exit(EA_ERR_IO, errbuf);
+	}
+	ea_store *store = NULL;
+	ea_runlock *runlock = NULL;
+	ea_status st = ea_store_open_readonly(db_path, &store, errbuf, sizeof errbuf);
+	if (st != EA_OK)
+		return fail_exit(st, errbuf);
+	/* Read-only: only tells a run being written from an abandoned one. */
+	if (ea_runlock_open(db_path, false, &runlock, errbuf, sizeof errbuf) != EA_OK)
+		runlock = NULL;
+	ea_report_options ro = {.run_id = (int64_t)run, .top_n = (unsigned)top,
+				.run_writer = runlock ? report_run_writer : NULL, .writer_ctx = runlock};
+	st = ea_report_text(store, &ro, stdout, errbuf, sizeof errbuf);
+	char close_err[512];
+	ea_store_close(store, close_err, sizeof close_err);
+	ea_runlock_close(runlock);
+	if (st != EA_OK)
+		return fail_exit(st, errbuf);
+	return fflush(stdout) == 0 ? EA_EXIT_OK : fail_exit(EA_ERR_IO, "cannot write the report");
+}
+
+/* ---- rules and check ------------------------------------------------ */
+
+static void format_roles(const ea_matrix *m, const uint8_t *roles, unsigned n, char *out, size_t outlen)
+{
+	size_t used = (size_t)snprintf(out, outlen, "%s", n ? "" : "any");
+	for (unsigned i = 0; i < n && used < outlen; i++)
+		used += (size_t)snprintf(out + used, outlen - used, "%s%s", i ? "," : "", m->roles[roles[i]].name);
+}
+
+/* The columns of 'rules'; the widths follow the widest cell (a row whose
+ * side names several roles, the document's Chinese cell counted in
+ * terminal columns), so every row lines up. */
+enum { COL_ID, COL_IFACE, COL_TABLE, COL_PROTO, COL_PORT, COL_DOC, COL_SIDES, COL_ACCEPTED, N_COLS };
+#define RULES_CELL 512
+
+static void rule_cells(const ea_matrix *m, const ea_rule *r, char cells[N_COLS][RULES_CELL])
+{
+	char src[200], dst[200], tmp[RULES_CELL];
+	snprintf(cells[COL_ID], RULES_CELL, "%s", r->id);
+	snprintf(cells[COL_IFACE], RULES_CELL, "%s", ea_iface_name(r->iface));
+	snprintf(cells[COL_TABLE], RULES_CELL, "%s", r->table);
+	snprintf(cells[COL_PROTO], RULES_CELL, "%s", ea_transport_name(r->transport));
+	if (r->port_lo == r->port_hi)
+		snprintf(cells[COL_PORT], RULES_CELL, "%u", r->port_lo);
+	else
+		snprintf(cells[COL_PORT], RULES_CELL, "%u-%u", r->port_lo, r->port_hi);
+	snprintf(cells[COL_DOC], RULES_CELL, "%s", ea_doc_text(r->text, tmp, sizeof tmp));
+	format_roles(m, r->src_roles, r->n_src, src, sizeof src);
+	format_roles(m, r->dst_roles, r->n_dst, dst, sizeof dst);
+	snprintf(cells[COL_SIDES], RULES_CELL, "%s -> %s", src, dst);
+	size_t used = 0;
+	cells[COL_ACCEPTED][0] = '\0';
+	for (unsigned k = 0; k < r->n_protocols && used < RULES_CELL; k++)
+		used += (size_t)snprintf(cells[COL_ACCEPTED] + used, RULES_CELL - used, "%s%s", k ? "," : "",
+					 r->protocols[k]);
+}
+
+static void print_cells(char cells[N_COLS][RULES_CELL], const size_t *width)
+{
+	for (int c = 0; c < N_COLS; c++) {
+		if (c == N_COLS - 1)
+			fputs(cells[c], stdout);
+		else
+			ea_fput_padded(cells[c], width[c] + 2, stdout);
+	}
+	fputc('\n', stdout);
+}
+
+static int cmd_rules(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"matrix", required_argument, 0, 'm'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+	const char *matrix_path = DEFAULT_MATRIX;
+	bool given_matrix = false;
+	int opt, rc = EA_EXIT_OK;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'm':
+			if (!set_once(&matrix_path, &given_matrix, optarg, "rules", "matrix"))
+				return EA_EXIT_USAGE;
+			break;
+		case 'h': fputs(usage_rules, stdout); return EA_EXIT_OK;
+		default: return bad_option("rules", argv, usage_rules);
+		}
+	}
+	if (optind < argc)
+		return usage_error("rules", "unexpected argument ", argv[optind], "");
+	if (!not_a_directory(matrix_path, "rules", "matrix"))
+		return EA_EXIT_USAGE;
+	char *errbuf = calloc(1, ERRBUF_SIZE);
+	if (!errbuf)
+		return EA_EXIT_RUNTIME;
+	/* The matrix alone: no signatures or site file to check it against. */
+	const ea_ruleset *ruleset = NULL;
+	ea_ruleset_paths rpaths = {.matrix = matrix_path};
+	ea_status st = ea_ruleset_load(&rpaths, NULL, &ruleset, errbuf, ERRBUF_SIZE);
+	if (st != EA_OK) {
+		rc = fail_exit(st, errbuf);
+		free(errbuf);
+		return rc;
+	}
+	const ea_matrix *m = ea_ruleset_matrix(ruleset);
+	char(*cells)[N_COLS][RULES_CELL] = calloc(m->n_rules + 1, sizeof *cells);
+	if (!cells) {
+		ea_ruleset_unref(ruleset);
+		free(errbuf);
+		return fail_exit(EA_ERR_NOMEM, "out of memory");
+	}
+	static const char *const heads[N_COLS] = {"ID", "IFACE", "TABLE", "PROTO", "PORT", "DOCUMENT",
+						  "SOURCE -> DESTINATION", "ACCEPTED PROTOCOLS"};
+	size_t width[N_COLS] = {0};
+	for (int c = 0; c < N_COLS; c++)
+		snprintf(cells[0][c], RULES_CELL, "%s", heads[c]);
+	for (unsigned i = 0; i < m->n_rules; i++)
+		rule_cells(m, &m->rules[i], cells[i + 1]);
+	for (unsigned i = 0; i <= m->n_rules; i++)
+		for (int c = 0; c < N_COLS; c++) {
+			size_t w = ea_text_columns(cells[i][c]);
+			if (w > width[c])
+				width[c] = w;
+		}
+	print_cells(cells[0], width);
+	/* Under each row the document's note: the English rendering and the
+	 * original (Traditional Chinese) as the document has it. */
+	char note[RULES_CELL * 4];
+	for (unsigned i = 0; i < m->n_rules; i++) {
+		const ea_rule *r = &m->rules[i];
+		print_cells(cells[i + 1], width);
+		if (r->note_en)
+			printf("%*snote: %s\n", (int)width[COL_ID] + 2, "", ea_doc_text(r->note_en, note, sizeof note));
+		if (r->note_zh)
+			printf("%*soriginal: %s\n", (int)width[COL_ID] + 2, "",
+			       ea_doc_text(r->note_zh, note, sizeof note));
+	}
+	printf("%u rules, %u roles\n", m->n_rules, m->n_roles);
+	free(cells);
+	ea_ruleset_unref(ruleset);
+	free(errbuf);
+	return rc;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"site", required_argument, 0, 's'}, {"matrix", required_argument, 0, 'm'},
+		{"ports", required_argument, 0, 'p'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+	const char *site_path = NULL, *matrix_path = DEFAULT_MATRIX, *ports_path = DEFAULT_PORTS;
+	bool given_site = false, given_matrix = false, given_ports = false, once = true;
+	int opt;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's': once = set_once(&site_path, &given_site, optarg, "check", "site"); break;
+		case 'm': once = set_once(&matrix_path, &given_matrix, optarg, "check", "matrix"); break;
+		case 'p': once = set_once(&ports_path, &given_ports, optarg, "check", "ports"); break;
+		case 'h': fputs(usage_check, stdout); return EA_EXIT_OK;
+		default: return bad_option("check", argv, usage_check);
+		}
+		if (!once)
+			return EA_EXIT_USAGE;
+	}
+	if (optind < argc)
+		return usage_error("check", "unexpected argument ", argv[optind], "");
+	if (!site_path) {
+		fprintf(stderr, "edgeaudit check: --site is required\n\n%s", usage_check);
+		return EA_EXIT_USAGE;
+	}
+	char *errbuf = calloc(1, ERRBUF_SIZE);
+	const ea_ruleset *ruleset = NULL;
+	int rc;
+	if (!errbuf)
+		return EA_EXIT_RUNTIME;
+	ea_ruleset_paths rpaths = {.matrix = matrix_path, .portsigs = ports_path, .site = site_path};
+	ea_status st = ea_ruleset_load(&rpaths, NULL, &ruleset, errbuf, ERRBUF_SIZE);
+	if (st != EA_OK) {
+		rc = fail_exit(st, errbuf);
+	} else {
+		const ea_matrix *m = ea_ruleset_matrix(ruleset);
+		const ea_site *site = ea_ruleset_site(ruleset);
+		unsigned set = 0;
+		for (unsigned i = 0; i < site->n_roles; i++)
+			set += site->roles[i].set;
+		char em[512], es[512], ep[512];
+		printf("OK: %s: %u rules, %u roles (%u set in %s), %u port signatures in %s\n",
+		       ea_escape(matrix_path, em, sizeof em), m->n_rules, m->n_roles, set,
+		       ea_escape(site_path, es, sizeof es), ea_ruleset_portsigs(ruleset)->n,
+		       ea_escape(ports_path, ep, sizeof ep));
+		rc = EA_EXIT_OK;
+	}
+	ea_ruleset_unref(ruleset);
+	free(errbuf);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage_main, stderr);
+		return EA_EXIT_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+		fputs(usage_main, stdout);
+		return EA_EXIT_OK;
+	}
+	if (!strcmp(cmd, "--version")) {
+		printf("edgeaudit %s (nDPI %s)\n", EA_VERSION, ea_classifier_ndpi_version());
+		return EA_EXIT_OK;
+	}
+	/* Messages to stderr; a line about a capture or the database can
+	 * repeat, but an offline run says each once (no rate limit keys). */
+	ea_log_options log_opt = {.stream = stderr, .prefix = "edgeaudit", .max_level = EA_LOG_INFO};
+	char log_err[128];
+	if (ea_log_new(&log_opt, &program_log, log_err, sizeof log_err) != EA_OK)
+		program_log = NULL; /* log_line() writes to stderr itself */
+	int rc;
+	/* Each command parses its own options, argv[0] being the command. */
+	if (!strcmp(cmd, "read"))
+		rc = cmd_read(argc - 1, argv + 1);
+	else if (!strcmp(cmd, "report"))
+		rc = cmd_report(argc - 1, argv + 1);
+	else if (!strcmp(cmd, "rules"))
+		rc = cmd_rules(argc - 1, argv + 1);
+	else if (!strcmp(cmd, "check"))
+		rc = cmd_check(argc - 1, argv + 1);
+	else {
+		usage_error("", "unknown command ", cmd, "\n");
+		fputs(usage_main, stderr);
+		rc = EA_EXIT_USAGE;
+	}
+	ea_log_free(program_log);
+	return rc;
+}

@@ -1,0 +1,77 @@
+/* audit.h — the offline/online pipeline in one place:
+ * source → decode → frag → flow → classify → match → store.
+ *
+ * One ea_audit per run. Frames are read from any ea_source; flows of the
+ * external and internal interfaces live in separate tables with their own
+ * packet clocks (the two NICs' captures are read one after the other, and
+ * each has its own timeline). A flow is classified while its packets
+ * arrive and matched and stored when it ends. */
+#ifndef EA_AUDIT_H
+#define EA_AUDIT_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "decode/decode.h"
+#include "util/error.h"
+#include "engine/flowrec.h"
+#include "rules/match.h"
+#include "rules/ruleset.h"
+#include "capture/source.h"
+#include "store/store.h"
+
+typedef struct {
+	uint64_t packets, bytes;      /* frames read, bytes on the wire */
+	uint64_t decoded;             /* frames that became flow packets */
+	uint64_t anomalies[EA_ANOMALY_COUNT];
+	uint64_t flows;
+	uint64_t verdicts[EA_VERDICT_COUNT];
+	uint64_t attempts;
+	uint64_t evicted;
+	uint64_t peak_flows;          /* most flows alive at once: the interfaces' peaks summed */
+} ea_audit_totals;
+
+/* Called for every finished flow, after matching (tests, tools). */
+typedef void (*ea_flow_hook)(void *ctx, const ea_flow_record *rec, const ea_match_result *mr);
+/* Called every few tens of thousands of packets. */
+typedef void (*ea_progress_hook)(void *ctx, const ea_audit_totals *t);
+
+typedef struct {
+	/* Matrix, signatures and site (it must have a site file). The audit
+	 * takes its own reference for its lifetime (ruleset.h). */
+	const ea_ruleset *ruleset;
+	ea_store *store;              /* NULL: match and count only */
+	int64_t run_id;
+	unsigned max_flows;           /* per interface; 0 = EA_DEFAULT_MAX_FLOWS */
+	uint64_t hash_seed;
+	ea_flow_hook on_flow;
+	ea_progress_hook on_progress;
+	void *hook_ctx;
+	/* NULL, or a flag a signal handler sets (main owns it): reading
+	 * stops at the next frame once it is non-zero. */
+	const volatile sig_atomic_t *stop;
+} ea_audit_config;
+
+typedef struct ea_audit ea_audit;
+
+/* EA_ERR_INTERNAL when the ruleset has no site file; EA_ERR_NOMEM; the
+ * classifier's errors. */
+ea_status ea_audit_new(const ea_audit_config *cfg, ea_audit **out, char *errbuf, size_t errlen);
+/* Reads every frame of src as traffic of iface. info->packets, bytes,
+ * first_us, last_us (µs, over the frames with a time), untimed,
+ * truncated, decoded and the unsupported link types are filled in. A
+ * frame whose record time was replaced is counted (ts_bad_fraction,
+ * ts_out_of_range); one with no time at all is counted (untimed_frame)
+ * and not decoded. A source error ends the file with EA_ERR_FORMAT
+ * (frames read so far are kept); a store error returns EA_ERR_DB;
+ * *cfg.stop set returns EA_ERR_INTERRUPTED with the flows that ended so
+ * far queued for the store and the others still open (ea_audit_finish is
+ * then not called: an interrupted run records only what was decided). */
+ea_status ea_audit_read(ea_audit *a, ea_source *src, ea_iface iface, ea_input_info *info,
+			char *errbuf, size_t errlen);
+/* Ends every flow still open (end of input) and stores it. */
+ea_status ea_audit_finish(ea_audit *a, char *errbuf, size_t errlen);
+const ea_audit_totals *ea_audit_get_totals(const ea_audit *a);
+void ea_audit_free(ea_audit *a);
+
+#endif

@@ -1,0 +1,84 @@
+/* flow.h — the bidirectional flow table of one capture interface.
+ *
+ * One hash lookup per packet: the hash is symmetric (both directions of a
+ * flow land in the same bucket) and seeded; the bucket's chain is compared
+ * against both orientations. Flows sit on one LRU list per timeout class,
+ * so idle expiry only ever looks at list heads. The table has a hard cap:
+ * a new flow beyond it evicts the least recently active one (counted, and
+ * the evicted flow is still ended and recorded, never lost).
+ * Time is packet time only, so runs are deterministic.
+ * Pipeline position: decode → [flow] → classify. */
+#ifndef EA_FLOW_H
+#define EA_FLOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/classify.h"
+#include "engine/direction.h"
+#include "engine/flowrec.h"
+#include "decode/packet.h"
+
+typedef enum {
+	EA_LRU_TCP_OPEN = 0,
+	EA_LRU_TCP_CLOSED,  /* FIN both ways or RST: only stragglers remain */
+	EA_LRU_UDP,
+	EA_LRU_OTHER,
+	EA_LRU_COUNT
+} ea_lru_class;
+
+typedef struct ea_flow {
+	struct ea_flow *hnext;          /* hash chain */
+	struct ea_flow *prev, *next;    /* LRU list of its class */
+	ea_addr addr[2];                /* [0] initiator, [1] responder */
+	uint16_t port[2];
+	uint8_t transport;
+	uint8_t lru;                    /* ea_lru_class */
+	uint8_t dir_source;             /* ea_direction_source */
+	uint8_t tcp_flags[2];           /* TCP flags seen, per direction */
+	uint8_t fin_seen;               /* bit d: a FIN from direction d */
+	bool icmp_oneway;
+	uint32_t hash;
+	uint64_t first_us, last_us;
+	uint64_t pkts[2], bytes[2];     /* [0] from the initiator */
+	ea_class_state cls;
+} ea_flow;
+
+typedef void (*ea_flow_end_fn)(void *ctx, ea_flow *f, ea_end_reason why);
+
+typedef struct {
+	uint64_t flows_created;
+	uint64_t flows_evicted;
+	uint64_t flows_active_peak;
+	uint64_t port_reuse_splits;    /* a SYN reopened a closed flow's 5-tuple */
+	uint64_t alloc_failures;
+} ea_flow_stats;
+
+typedef struct ea_flow_table ea_flow_table;
+
+/* ranks decide the initiator of new flows; on_end receives every flow as
+ * it ends (idle, evicted, closed and reopened, flushed) just before it is
+ * freed. Returns NULL when out of memory. */
+ea_flow_table *ea_flow_table_new(unsigned max_flows, uint64_t seed, const ea_port_ranks *ranks,
+				 ea_flow_end_fn on_end, void *ctx);
+/* Frees all flows without ending them: flush first to record them. */
+void ea_flow_table_free(ea_flow_table *t);
+
+/* The packet's flow, created when new; *from_initiator tells the packet's
+ * direction. Counters and TCP state are updated. NULL only when out of
+ * memory (counted). */
+ea_flow *ea_flow_table_packet(ea_flow_table *t, const ea_packet *p, bool *from_initiator);
+
+/* Ends flows idle longer than their class's timeout at packet time now. */
+void ea_flow_table_expire(ea_flow_table *t, uint64_t now_us);
+/* Ends every flow with the given reason (end of input). */
+void ea_flow_table_flush(ea_flow_table *t, ea_end_reason why);
+
+unsigned ea_flow_table_active(const ea_flow_table *t);
+const ea_flow_stats *ea_flow_table_stats(const ea_flow_table *t);
+
+/* The finished flow's handshake outcome and end reason from its flags. */
+ea_handshake ea_flow_handshake(const ea_flow *f);
+ea_end_reason ea_flow_end_reason(const ea_flow *f, ea_end_reason otherwise);
+
+#endif

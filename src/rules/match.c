@@ -1,0 +1,121 @@
+/* match.c — the verdict for one finished flow; see match.h for the rules.
+ *
+ * A linear scan over the matrix's rows (at most EA_MAX_RULES), once per
+ * flow: a few hundred comparisons, cheaper than the flow's hash lookups.
+ * Pipeline position: flow → classify → [match] → store. */
+#include "rules/match.h"
+
+#include <string.h>
+#include <strings.h>
+
+const char *ea_verdict_name(ea_verdict v)
+{
+	switch (v) {
+	case EA_VERDICT_DOCUMENTED: return "documented";
+	case EA_VERDICT_PORT_ONLY: return "documented-port-only";
+	case EA_VERDICT_MISMATCH: return "mismatch";
+	case EA_VERDICT_WRONG_DIRECTION: return "wrong-direction";
+	case EA_VERDICT_UNEXPECTED: return "unexpected";
+	case EA_VERDICT_COUNT: break;
+	}
+	return "?";
+}
+
+/* One side of a row: no roles is any address; otherwise the union of the
+ * listed roles the site sets, and any address when it sets none of them
+ * (an unset optional role means the operator did not narrow it down). */
+static bool side_contains(const ea_site *s, const uint8_t *roles, unsigned n, const ea_addr *a)
+{
+	bool any_set = false;
+	for (unsigned i = 0; i < n; i++) {
+		if (!s || roles[i] >= s->n_roles || !s->roles[roles[i]].set)
+			continue;
+		any_set = true;
+		if (ea_site_role_contains(s, roles[i], a))
+			return true;
+	}
+	return !any_set;
+}
+
+/* The document's parties are hosts: "any" means any unicast host, and no
+ * role is a group. A multicast or broadcast address (limited, or the
+ * directed broadcast of an IPv4 prefix the site file gives) and the
+ * unspecified address stand for no single host, so they fit no row's
+ * side, whichever way round. */
+static bool unicast_host(const ea_site *s, const ea_addr *a)
+{
+	if (!ea_addr_is_unicast(a))
+		return false;
+	for (unsigned r = 0; s && r < s->n_roles; r++)
+		for (unsigned i = 0; i < s->roles[r].n; i++)
+			if (ea_prefix_is_broadcast(&s->roles[r].prefixes[i], a))
+				return false;
+	return true;
+}
+
+static bool service_fits(const ea_rule *r, const ea_flow_record *f)
+{
+	return r->iface == f->iface && r->transport == f->transport && f->resp_port >= r->port_lo &&
+	       f->resp_port <= r->port_hi;
+}
+
+static bool accepts(const ea_rule *r, const ea_flow_record *f)
+{
+	for (unsigned i = 0; i < r->n_protocols; i++)
+		if (strcasecmp(r->protocols[i], f->master_proto) == 0 ||
+		    strcasecmp(r->protocols[i], f->app_proto) == 0)
+			return true;
+	return false;
+}
+
+void ea_match(const ea_matrix *m, const ea_site *s, const ea_flow_record *flow, ea_match_result *out)
+{
+	out->n_rules = 0;
+	bool confirmed = flow->proto_source == EA_PROTO_SRC_DPI || flow->proto_source == EA_PROTO_SRC_PAYLOAD;
+	unsigned n_fit = 0, n_accepting = 0, n_reverse = 0;
+	/* Three lists in document order, filled in one pass: the fitting
+	 * rows, those of them that accept the protocol, and the rows that fit
+	 * only with the roles swapped. Only one of them is reported. */
+	uint16_t fit[EA_MAX_RULES], accepting[EA_MAX_RULES], reverse[EA_MAX_RULES];
+	unsigned n = m->n_rules < EA_MAX_RULES ? m->n_rules : EA_MAX_RULES;
+	if (!unicast_host(s, &flow->init_addr) || !unicast_host(s, &flow->resp_addr))
+		n = 0; /* nothing documents traffic to or from a group */
+
+	for (unsigned i = 0; i < n; i++) {
+		const ea_rule *r = &m->rules[i];
+		if (!service_fits(r, flow))
+			continue;
+		if (side_contains(s, r->src_roles, r->n_src, &flow->init_addr) &&
+		    side_contains(s, r->dst_roles, r->n_dst, &flow->resp_addr)) {
+			fit[n_fit++] = (uint16_t)i;
+			if (confirmed && accepts(r, flow))
+				accepting[n_accepting++] = (uint16_t)i;
+		} else if (n_fit == 0 && side_contains(s, r->src_roles, r->n_src, &flow->resp_addr) &&
+			   side_contains(s, r->dst_roles, r->n_dst, &flow->init_addr)) {
+			reverse[n_reverse++] = (uint16_t)i;
+		}
+	}
+
+	const uint16_t *list;
+	if (n_fit && confirmed && n_accepting) {
+		out->verdict = EA_VERDICT_DOCUMENTED;
+		list = accepting;
+		out->n_rules = n_accepting;
+	} else if (n_fit && confirmed) {
+		out->verdict = EA_VERDICT_MISMATCH;
+		list = fit;
+		out->n_rules = n_fit;
+	} else if (n_fit) {
+		out->verdict = EA_VERDICT_PORT_ONLY;
+		list = fit;
+		out->n_rules = n_fit;
+	} else if (n_reverse) {
+		out->verdict = EA_VERDICT_WRONG_DIRECTION;
+		list = reverse;
+		out->n_rules = n_reverse;
+	} else {
+		out->verdict = EA_VERDICT_UNEXPECTED;
+		return;
+	}
+	memcpy(out->rules, list, out->n_rules * sizeof list[0]);
+}

@@ -1,0 +1,186 @@
+/* store.h — the SQLite database: runs, inputs, rules, flows, verdicts.
+ *
+ * The only module that includes <sqlite3.h>. The schema lives in
+ * db/schema.sql (compiled in as ea_schema_sql), versioned with
+ * PRAGMA user_version and upgraded in place when an older database is
+ * opened. WAL journal, prepared statements only, flows written in
+ * transactions of EA_DB_BATCH_ROWS rows.
+ * Pipeline position: match → [store] → report. */
+#ifndef EA_STORE_H
+#define EA_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "decode/decode.h"
+#include "util/ea_limits.h"
+#include "util/error.h"
+#include "engine/flowrec.h"
+#include "rules/match.h"
+#include "rules/matrix.h"
+
+typedef struct ea_store ea_store;
+
+/* Opens (creating if absent) and brings the schema to the current
+ * version. A database newer than this program, a locked or unreadable one
+ * → EA_ERR_DB with the reason. */
+ea_status ea_store_open(const char *path, ea_store **out, char *errbuf, size_t errlen);
+/* For reading only (reports): changes nothing in the file, not even the
+ * journal mode, and refuses a database whose schema would need an
+ * upgrade. Works on evidence the user may only read, on a read-only
+ * mount included: a WAL database whose shared-memory file cannot be
+ * created there is read as an immutable file, unless its -wal file holds
+ * commits (EA_ERR_DB saying so rather than a report without them). */
+ea_status ea_store_open_readonly(const char *path, ea_store **out, char *errbuf, size_t errlen);
+/* Commits anything pending and closes. A database opened for writing is
+ * left in rollback-journal mode when no other connection has it open (a
+ * reader on read-only storage cannot use a WAL database's shared memory).
+ * NULL is fine. */
+ea_status ea_store_close(ea_store *st, char *errbuf, size_t errlen);
+/* Page cache of this connection in KiB (EA_DB_CACHE_KIB after open, for
+ * reports; a run that only appends wants far less). */
+ea_status ea_store_set_cache(ea_store *st, unsigned kib, char *errbuf, size_t errlen);
+/* The schema version this program writes (the last in db/schema.sql). */
+int ea_store_schema_version(void);
+
+typedef struct {
+	const char *tool_version;
+	const char *ndpi_version;
+	const char *matrix_path, *matrix_sha256;
+	const char *portsig_path, *portsig_sha256;
+	const char *site_path, *site_sha256;
+	const char *command_line;
+	int64_t started_at;           /* wall clock, seconds since the epoch */
+} ea_run_info;
+
+typedef struct {
+	uint64_t packets, bytes, flows, decoded, evicted;
+	uint64_t peak_flows;           /* most flows alive at once */
+	uint64_t anomalies[EA_ANOMALY_COUNT];
+	int64_t finished_at;
+	const char *status;           /* see the run statuses below */
+} ea_run_totals;
+
+typedef struct {
+	ea_iface iface;
+	const char *path;
+	const char *sha256;           /* of the whole file */
+	uint64_t size;
+	uint64_t packets, bytes;
+	uint64_t first_us, last_us;   /* µs, 0 … EA_MAX_TIME_US; 0 when no packet */
+	bool untimed;                 /* packets, but none with a usable time:
+					 first/last stored as NULL */
+	bool truncated;               /* ended inside a record */
+	const char *error;            /* NULL, or why reading stopped */
+	int linktype;
+	/* Filled by ea_audit_read, not stored: frames that became flow
+	 * packets, and frames of link types the decoder does not know,
+	 * counted for the first few such link types. */
+	uint64_t decoded;
+	uint64_t unsupported_frames;
+	struct {
+		int linktype;
+		uint64_t frames;
+	} unsupported[EA_MAX_UNSUPPORTED_LINKTYPES];
+	unsigned n_unsupported;
+} ea_input_info;
+
+/* A run's status (runs.status) is one of:
+ *   'running'              being written (or its writer died: see below)
+ *   'complete'             every capture read to its end
+ *   'partial: <why>'       finished, but some capture could not be read or
+ *                          nothing of it could be decoded
+ *   'interrupted: <why>'   stopped before the end (a signal, or its process
+ *                          ended without recording how: EA_RUN_STATUS_ABANDONED)
+ *   'failed: <why>'        stopped by an error (the database, memory)
+ * Only complete and partial runs count in reports and hold their
+ * captures against a second reading. */
+#define EA_RUN_STATUS_ABANDONED "interrupted: its process ended without finishing the run"
+
+/* How the store learns whether a 'running' run's writer is still alive,
+ * and gives a new run its own proof of life, without knowing how (main
+ * uses runlock.h). Callbacks may be NULL. */
+typedef struct {
+	/* false only when run_id's writer is provably gone */
+	bool (*writer_alive)(void *ctx, int64_t run_id);
+	/* makes run_id provably alive; called before the claim commits */
+	ea_status (*hold)(void *ctx, int64_t run_id, char *errbuf, size_t errlen);
+	/* undoes hold when the claim does not commit */
+	void (*release)(void *ctx, int64_t run_id);
+	void *ctx;
+} ea_run_liveness;
+
+/* The sha256 of a claimed stream until it has been read (all zeros: no
+ * SHA-256 is known to have it); stays if the stream was never read whole. */
+#define EA_SHA256_PENDING "0000000000000000000000000000000000000000000000000000000000000000"
+
+typedef struct {
+	const ea_run_info *info;
+	const ea_matrix *matrix;       /* its rules are stored with the run; may be NULL */
+	const ea_input_info *inputs;   /* iface, path, sha256, size of each capture;
+					  sha256 NULL for a stream, whose hash is
+					  known only once read: no duplicate check,
+					  EA_SHA256_PENDING until finish_input */
+	unsigned n_inputs;
+	bool force;                    /* claim captures already in the database */
+	const ea_run_liveness *liveness; /* NULL: no sweep, no proof of life */
+} ea_run_claim;
+
+typedef struct {
+	unsigned input;      /* index into the claim's inputs */
+	int64_t run_id;      /* the run that holds it */
+	bool running;        /* that run is still being written */
+} ea_duplicate;
+
+/* Starts a run in one IMMEDIATE transaction (so two processes cannot both
+ * pass the duplicate check): first every run left 'running' whose writer
+ * liveness says is gone is marked EA_RUN_STATUS_ABANDONED; then, unless
+ * force, a capture already held (ea_store_find_input, or claimed by a
+ * run still running) refuses the claim with EA_ERR_DUPLICATE, *dup saying
+ * which (dup may be NULL) and nothing written; else the run, its rules and
+ * one row per input — marked as not read until ea_store_finish_input — are
+ * inserted, liveness->hold is called, and all is committed. input_ids
+ * (n_inputs entries, may be NULL) receives the rows' ids. */
+ea_status ea_store_claim_run(ea_store *st, const ea_run_claim *claim, int64_t *run_id, int64_t *input_ids,
+			     ea_duplicate *dup, char *errbuf, size_t errlen);
+/* A claim without inputs, liveness or duplicate check: creates a run and
+ * stores the rules as loaded for it. */
+ea_status ea_store_begin_run(ea_store *st, const ea_run_info *info, const ea_matrix *m,
+			     int64_t *run_id, char *errbuf, size_t errlen);
+/* Whether a capture with that SHA-256 is held: read without error by a
+ * finished run (complete or partial), or claimed by a run still
+ * 'running'; if so *run_id names the first such run. A run that failed or
+ * was interrupted does not hold its captures, so they can be read again
+ * without --force. */
+ea_status ea_store_find_input(ea_store *st, const char *sha256, bool *found, int64_t *run_id,
+			      char *errbuf, size_t errlen);
+/* Records how the reading of a claimed input ended (packets, bytes,
+ * times, linktype, truncated, error, size, and sha256 unless NULL); joins
+ * the batch of its flows. */
+ea_status ea_store_finish_input(ea_store *st, int64_t input_id, const ea_input_info *in,
+				char *errbuf, size_t errlen);
+/* Records an input that was not claimed (tools, tests). */
+ea_status ea_store_add_input(ea_store *st, int64_t run_id, const ea_input_info *in,
+			     char *errbuf, size_t errlen);
+/* Queues one flow with its verdict; written in batches. */
+ea_status ea_store_add_flow(ea_store *st, int64_t run_id, const ea_flow_record *f,
+			    const ea_match_result *mr, const ea_matrix *m,
+			    char *errbuf, size_t errlen);
+/* Writes totals and anomaly counters and commits everything. */
+ea_status ea_store_finish_run(ea_store *st, int64_t run_id, const ea_run_totals *t,
+			      char *errbuf, size_t errlen);
+/* Commits the pending batch (called at the end of each input file, so a
+ * later failure keeps every flow that had ended by then; flows still open
+ * are stored when the run finishes). */
+ea_status ea_store_flush(ea_store *st, char *errbuf, size_t errlen);
+
+/* Read side, for report.c and tests: runs sql (one statement, '?'
+ * parameters bound from params as text, NULL for SQL NULL), calling row()
+ * with each result row's columns as text (NULL for SQL NULL). row()
+ * returning non-zero stops the iteration. */
+typedef int (*ea_store_row_fn)(void *ctx, int ncols, const char *const *cols);
+ea_status ea_store_query(ea_store *st, const char *sql, const char *const *params,
+			 int nparams, ea_store_row_fn row, void *ctx,
+			 char *errbuf, size_t errlen);
+
+#endif
