@@ -85,6 +85,34 @@
 #define EA_MAX_UNSUPPORTED_LINKTYPES 4 /* named per capture in warnings: a pcapng has one
                                           link type per interface, rarely more than two */
 
+/* SPAN duplicate suppression (capture/dedup.h), per interface. */
+/* The longest gap between two copies of one frame that still counts as
+ * mirroring. Measured (README, "SPAN duplicates"): a switch forwards a
+ * frame from ingress to egress in a few µs (cut-through 1-5, store and
+ * forward of a full frame at 1 Gb/s 12, plus queueing), while the
+ * shortest repeat of an identical frame in the shared and lab captures
+ * that was real traffic came later than this. */
+#define EA_DEDUP_WINDOW_US 1000u
+/* Frames remembered: a 1 ms window at 1 Gb/s of minimum-size frames is
+ * 1,488 frames; 4096 leaves room for bursts and 2.5 Gb/s. A power of two
+ * (the ring index is a mask). */
+#define EA_DEDUP_MAX_FRAMES 4096u
+/* Bytes of those frames kept for the full comparison: 1 ms at 10 Gb/s is
+ * 1.25 MB, and 4096 full-size frames 6 MB; 4 MiB holds the window at
+ * line rate up to 25 Gb/s and is fixed per interface. The oldest frame
+ * gives way when either bound is reached. */
+#define EA_DEDUP_MAX_BYTES (4u << 20)
+/* Bytes of a frame (after the outer tag is set aside) that the hash
+ * reads: they hold the L2, IP and transport headers, whose IP and
+ * TCP/UDP checksums depend on every byte of the packet, so two different
+ * frames rarely share them; a shared hash is then confirmed by comparing
+ * every byte. Bounding it keeps the cost per frame flat for large frames. */
+#define EA_DEDUP_HASH_BYTES 128u
+/* Candidates compared per frame at most: identical frames repeated often
+ * (ARP, STP hellos) share a bucket chain; beyond this many the frame is
+ * kept, so hostile traffic can cost no more than this and is never lost. */
+#define EA_DEDUP_MAX_PROBES 16u
+
 /* Live capture (source_pcap.c). */
 #define EA_LIVE_SNAPLEN 262144u     /* whole frames: libpcap's MAXIMUM_SNAPLEN, and
 				       EA_CAPTURE_MAX_CAPLEN, so a live frame reads as a file's */
