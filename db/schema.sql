@@ -200,3 +200,11 @@ SELECT
 	responder_ip, responder_port, app_protocol, verdict, rule_ids, direction_source,
 	packets, bytes, first_seen, last_seen, server_name, community_id
 FROM flow_details;
+
+-- version 3
+-- SPAN duplicates (capture/dedup.h): frames of each capture that were
+-- copies of a frame read just before (the same bytes, the outer VLAN tag
+-- set aside, within EA_DEDUP_WINDOW_US) and so were not counted in any
+-- flow. inputs.packets still counts every record of the file; 0 when
+-- suppression was off (--keep-duplicates) or for a run before version 3.
+ALTER TABLE inputs ADD COLUMN duplicates INTEGER NOT NULL DEFAULT 0 CHECK (duplicates >= 0);

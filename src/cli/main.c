@@ -58,6 +58,7 @@ static const char usage_main[] =
 static const char usage_read[] =
 	"usage: edgeaudit read --site FILE --db FILE [--external PCAP]... [--internal PCAP]...\n"
 	"                      [--matrix FILE] [--ports FILE] [--force] [--max-flows N] [--quiet]\n"
+	"                      [--keep-duplicates]\n"
 	"\n"
 	"Reads pcap/pcapng captures of the Edge's external and internal NICs, builds\n"
 	"flows, classifies them (nDPI, payload checks, port signatures), matches each\n"
@@ -74,6 +75,10 @@ static const char usage_read[] =
 	"  --max-flows N     concurrent flows kept per interface before the least\n"
 	"                    recently active is evicted (default 1000000)\n"
 	"  --quiet           no progress and no summary\n"
+	"  --keep-duplicates audit every frame; by default a frame that repeats one\n"
+	"                    of its interface within 1 ms, byte for byte (the outer\n"
+	"                    VLAN tag aside), is a SPAN copy: counted per capture\n"
+	"                    as a duplicate, in no flow\n"
 	"\n"
 	"Files of one interface are read oldest first (by their first record);\n"
 	"flows continue across them. Every capture is opened and hashed before\n"
@@ -417,17 +422,25 @@ static void build_command_line(int argc, char **argv, char *out, size_t outlen)
 		used += (size_t)snprintf(out + used, outlen - used, "%s%s", i ? " " : "", argv[i]);
 }
 
-static void print_summary(const ea_audit_totals *t, unsigned n_inputs, unsigned n_failed,
-			  double secs, const char *db, int64_t run_id)
+static void print_summary(const ea_audit_totals *t, bool keep_duplicates, unsigned n_inputs,
+			  unsigned n_failed, double secs, const char *db, int64_t run_id)
 {
 	uint64_t anomalies = 0;
 	char esc_db[1024];
 	for (int i = 0; i < EA_ANOMALY_COUNT; i++)
 		anomalies += t->anomalies[i];
+	/* SPAN copies: said only when suppression was on. */
+	char dups[160] = "";
+	if (!keep_duplicates)
+		snprintf(dups, sizeof dups, "%llu duplicate frames suppressed (external %llu, internal %llu). ",
+			 (unsigned long long)(t->duplicates[EA_IFACE_EXTERNAL] + t->duplicates[EA_IFACE_INTERNAL]),
+			 (unsigned long long)t->duplicates[EA_IFACE_EXTERNAL],
+			 (unsigned long long)t->duplicates[EA_IFACE_INTERNAL]);
 	printf("Read %llu packets (%llu bytes) from %u capture%s in %.2f s (%.0f packets/s)%s. "
 	       "%llu flows: %llu documented, %llu documented-port-only, %llu mismatch, "
 	       "%llu wrong-direction, %llu unexpected; %llu TCP attempts never answered or refused. "
 	       "%llu frames not decoded or counted as anomalies; at most %llu flows open at once, %llu evicted. "
+	       "%s"
 	       "Recorded in %s as run %lld.\n",
 	       (unsigned long long)t->packets, (unsigned long long)t->bytes, n_inputs,
 	       n_inputs == 1 ? "" : "s", secs, secs > 0 ? (double)t->packets / secs : 0.0,
@@ -439,7 +452,7 @@ static void print_summary(const ea_audit_totals *t, unsigned n_inputs, unsigned 
 	       (unsigned long long)t->verdicts[EA_VERDICT_WRONG_DIRECTION],
 	       (unsigned long long)t->verdicts[EA_VERDICT_UNEXPECTED],
 	       (unsigned long long)t->attempts, (unsigned long long)anomalies,
-	       (unsigned long long)t->peak_flows, (unsigned long long)t->evicted,
+	       (unsigned long long)t->peak_flows, (unsigned long long)t->evicted, dups,
 	       ea_escape(db, esc_db, sizeof esc_db), (long long)run_id);
 }
 
@@ -548,10 +561,11 @@ static int cmd_read(int argc, char **argv)
 		{"matrix", required_argument, 0, 'm'}, {"ports", required_argument, 0, 'p'},
 		{"force", no_argument, 0, 'f'},        {"max-flows", required_argument, 0, 'n'},
 		{"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
+		{"keep-duplicates", no_argument, 0, 'K'},
 		{0, 0, 0, 0}};
 	const char *site_path = NULL, *db_path = NULL;
 	const char *matrix_path = DEFAULT_MATRIX, *ports_path = DEFAULT_PORTS;
-	bool force = false, quiet = false;
+	bool force = false, quiet = false, keep_duplicates = false;
 	unsigned long max_flows = EA_DEFAULT_MAX_FLOWS;
 	input_file *inputs = calloc((size_t)argc, sizeof *inputs);
 	ea_input_info *claimed = calloc((size_t)argc, sizeof *claimed);
@@ -594,6 +608,7 @@ static int cmd_read(int argc, char **argv)
 		case 'p': once = set_once(&ports_path, &given_ports, optarg, "read", "ports"); break;
 		case 'f': force = true; break;
 		case 'q': quiet = true; break;
+		case 'K': keep_duplicates = true; break;
 		case 'n':
 			if (given_max) {
 				rc = usage_error("read", "--max-flows is given twice; give it once", NULL, "");
@@ -747,7 +762,7 @@ static int cmd_read(int argc, char **argv)
 	ea_audit_config acfg = {
 		.ruleset = ruleset,
 		.store = store, .run_id = run_id, .max_flows = (unsigned)max_flows,
-		.hash_seed = random_seed(),
+		.hash_seed = random_seed(), .keep_duplicates = keep_duplicates,
 		.on_progress = show_progress, .hook_ctx = &progress,
 		.stop = &stop_signal,
 	};
@@ -885,7 +900,7 @@ static int cmd_read(int argc, char **argv)
 	}
 	run_finished = true;
 	if (!quiet)
-		print_summary(ea_audit_get_totals(audit), n_inputs, n_failed, now_seconds() - progress.started,
+		print_summary(ea_audit_get_totals(audit), keep_duplicates, n_inputs, n_failed, now_seconds() - progress.started,
 			      db_path, run_id);
 	rc = n_failed ? EA_EXIT_RUNTIME : EA_EXIT_OK;
 out:

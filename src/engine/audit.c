@@ -8,8 +8,10 @@
 #include "engine/community_id.h"
 #include "engine/direction.h"
 #include "engine/flow.h"
+#include "capture/dedup.h"
 #include "decode/frag.h"
 #include "util/ea_limits.h"
+#include "util/mix64.h"
 
 /* Each table's end-of-flow callback needs to know its interface. */
 typedef struct {
@@ -25,6 +27,7 @@ struct ea_audit {
 	ea_port_ranks *ranks;
 	ea_frag_table *frags[EA_IFACE_COUNT];
 	ea_flow_table *tables[EA_IFACE_COUNT];
+	ea_dedup *dedup[EA_IFACE_COUNT]; /* NULL with cfg.keep_duplicates */
 	table_ctx tctx[EA_IFACE_COUNT];
 	uint64_t last_scan_us[EA_IFACE_COUNT]; /* packet time of the last idle sweep */
 	ea_audit_totals totals;
@@ -68,6 +71,11 @@ ea_status ea_audit_new(const ea_audit_config *cfg, ea_audit **out, char *errbuf,
 			st = ea_fail(EA_ERR_NOMEM, errbuf, errlen, "out of memory");
 			goto fail;
 		}
+		if (!cfg->keep_duplicates) {
+			st = ea_dedup_new(0, ea_mix64(cfg->hash_seed ^ (uint64_t)i), &a->dedup[i], errbuf, errlen);
+			if (st != EA_OK)
+				goto fail;
+		}
 	}
 	*out = a;
 	return EA_OK;
@@ -83,6 +91,7 @@ void ea_audit_free(ea_audit *a)
 	for (int i = 0; i < EA_IFACE_COUNT; i++) {
 		ea_flow_table_free(a->tables[i]);
 		ea_frag_table_free(a->frags[i]);
+		ea_dedup_free(a->dedup[i]);
 	}
 	free(a->ranks);
 	ea_classifier_free(a->classifier);
@@ -200,12 +209,18 @@ static void drain_fragments(ea_audit *a, ea_iface iface)
 	}
 }
 
-/* The per-frame path: decode; a fragment waits in the reassembler, a
- * whole packet goes to its flow. */
+/* The per-frame path: a SPAN copy of a frame just seen stops here;
+ * decode; a fragment waits in the reassembler, a whole packet goes to its
+ * flow. */
 static void handle_frame(ea_audit *a, ea_iface iface, const ea_frame *frame)
 {
 	ea_packet pkt;
 	ea_anomaly note = EA_ANOMALY_COUNT;
+
+	if (a->dedup[iface] && ea_dedup_frame(a->dedup[iface], frame, NULL)) {
+		a->totals.duplicates[iface]++;
+		return;
+	}
 
 	/* Fragments time out on packet time, like flows. */
 	ea_frag_expire(a->frags[iface], frame->ts_us, a->totals.anomalies);
@@ -270,9 +285,11 @@ ea_status ea_audit_read(ea_audit *a, ea_source *src, ea_iface iface, ea_input_in
 				info->last_us = frame.ts_us;
 			timed = true;
 			uint64_t decoded = a->totals.decoded;
+			uint64_t duplicates = a->totals.duplicates[iface];
 			uint64_t unsupported = a->totals.anomalies[EA_ANOMALY_UNSUPPORTED_LINKTYPE];
 			handle_frame(a, iface, &frame);
 			info->decoded += a->totals.decoded - decoded;
+			info->duplicates += a->totals.duplicates[iface] - duplicates;
 			if (a->totals.anomalies[EA_ANOMALY_UNSUPPORTED_LINKTYPE] != unsupported)
 				note_unsupported(info, frame.linktype);
 		} else {

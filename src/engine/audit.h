@@ -29,6 +29,9 @@ typedef struct {
 	uint64_t attempts;
 	uint64_t evicted;
 	uint64_t peak_flows;          /* most flows alive at once: the interfaces' peaks summed */
+	/* SPAN copies suppressed per interface (capture/dedup.h): counted in
+	 * packets and bytes (frames read), in no flow and not in decoded. */
+	uint64_t duplicates[EA_IFACE_COUNT];
 } ea_audit_totals;
 
 /* Called for every finished flow, after matching (tests, tools). */
@@ -44,6 +47,11 @@ typedef struct {
 	int64_t run_id;
 	unsigned max_flows;           /* per interface; 0 = EA_DEFAULT_MAX_FLOWS */
 	uint64_t hash_seed;
+	/* false (the default): a frame that repeats one of the same
+	 * interface within EA_DEDUP_WINDOW_US (a SPAN session mirroring
+	 * ingress and egress) is counted as a duplicate and goes no further;
+	 * true: every frame is audited (--keep-duplicates). */
+	bool keep_duplicates;
 	ea_flow_hook on_flow;
 	ea_progress_hook on_progress;
 	void *hook_ctx;
@@ -59,7 +67,8 @@ typedef struct ea_audit ea_audit;
 ea_status ea_audit_new(const ea_audit_config *cfg, ea_audit **out, char *errbuf, size_t errlen);
 /* Reads every frame of src as traffic of iface. info->packets, bytes,
  * first_us, last_us (µs, over the frames with a time), untimed,
- * truncated, decoded and the unsupported link types are filled in. A
+ * truncated, decoded, duplicates and the unsupported link types are
+ * filled in. A
  * frame whose record time was replaced is counted (ts_bad_fraction,
  * ts_out_of_range); one with no time at all is counted (untimed_frame)
  * and not decoded. A source error ends the file with EA_ERR_FORMAT

@@ -76,8 +76,8 @@ static const char *const stmt_sql[S_COUNT] = {
 		" ORDER BY i.run_id, i.id LIMIT 1",
 	[S_INSERT_INPUT] =
 		"INSERT INTO inputs (run_id, iface, path, file_name, sha256, size,"
-		" packets, bytes, first_seen, last_seen, linktype, truncated, error)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+		" packets, bytes, first_seen, last_seen, linktype, truncated, error, duplicates)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
 	[S_INSERT_FLOW] =
 		"INSERT INTO flows (run_id, iface, transport, initiator_ip,"
 		" initiator_port, responder_ip, responder_port, first_us, last_us,"
@@ -112,7 +112,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_FINISH_INPUT] =
 		"UPDATE inputs SET packets = ?2, bytes = ?3, first_seen = ?4, last_seen = ?5,"
 		" linktype = ?6, truncated = ?7, error = ?8, sha256 = COALESCE(?9, sha256),"
-		" size = ?10 WHERE id = ?1",
+		" size = ?10, duplicates = ?11 WHERE id = ?1",
 };
 
 /* The error of a claimed capture until its reading ends. */
@@ -996,6 +996,7 @@ ea_status ea_store_add_input(ea_store *st, int64_t run_id, const ea_input_info *
 	bind_i64(s, 11, in->linktype, &rc);
 	bind_i64(s, 12, in->truncated ? 1 : 0, &rc);
 	bind_text(s, 13, in->error, &rc);
+	bind_u64(s, 14, in->duplicates, &rc);
 	if (rc == SQLITE_OK)
 		rc = run_stmt(s);
 	if (rc != SQLITE_DONE) {
@@ -1030,6 +1031,7 @@ ea_status ea_store_finish_input(ea_store *st, int64_t input_id, const ea_input_i
 	bind_text(s, 8, in->error, &rc);
 	bind_text(s, 9, in->sha256, &rc);
 	bind_u64(s, 10, in->size, &rc);
+	bind_u64(s, 11, in->duplicates, &rc);
 	if (rc == SQLITE_OK)
 		rc = run_stmt(s);
 	/* Nothing was changed: the batch queued before stays. */

@@ -73,6 +73,8 @@ typedef struct {
 	bool truncated;               /* ended inside a record */
 	const char *error;            /* NULL, or why reading stopped */
 	int linktype;
+	uint64_t duplicates;          /* SPAN copies suppressed (capture/dedup.h), counted
+					 in packets but in no flow */
 	/* Filled by ea_audit_read, not stored: frames that became flow
 	 * packets, and frames of link types the decoder does not know,
 	 * counted for the first few such link types. */
@@ -155,7 +157,8 @@ ea_status ea_store_begin_run(ea_store *st, const ea_run_info *info, const ea_mat
 ea_status ea_store_find_input(ea_store *st, const char *sha256, bool *found, int64_t *run_id,
 			      char *errbuf, size_t errlen);
 /* Records how the reading of a claimed input ended (packets, bytes,
- * times, linktype, truncated, error, size, and sha256 unless NULL); joins
+ * times, linktype, truncated, error, size, duplicates, and sha256 unless
+ * NULL); joins
  * the batch of its flows. */
 ea_status ea_store_finish_input(ea_store *st, int64_t input_id, const ea_input_info *in,
 				char *errbuf, size_t errlen);
