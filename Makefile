@@ -88,6 +88,11 @@ $(BUILD)/tests/mkflows: tests/tools/mkflows.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) -o $@ $<
 
+# The measurement behind the duplicate window (README, "SPAN duplicates").
+$(BUILD)/tests/dupwindow: tests/tools/dupwindow.c $(LIB) $(CONFIG)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LDLIBS_ALL)
+
 e2e: $(BIN) $(BUILD)/tests/mkflows
 	@TZ=UTC LC_ALL=C EA_MKFLOWS=$(CURDIR)/$(BUILD)/tests/mkflows tests/e2e/run.sh $(CURDIR)/$(BIN)
 
