@@ -255,6 +255,11 @@ static int input_row(void *ctx, int ncols, const char *const *c)
 		}
 		fputc(']', out);
 	}
+	if (c[11] && num(c[11]) > 0) {
+		fputs("  [", out);
+		put(out, c[11]);
+		fputs(" SPAN duplicates suppressed]", out);
+	}
 	fputc('\n', out);
 	return 0;
 }
@@ -290,7 +295,7 @@ static ea_status section_runs(report *r, char *errbuf, size_t errlen)
 		"packets", "bytes", "sha256", "capture time (UTC)");
 	e = query(r,
 		"SELECT run_id, iface, file_name, packets, bytes, sha256, " ISO("first_seen")
-		", " ISO("last_seen") ", truncated, error, path"
+		", " ISO("last_seen") ", truncated, error, path, duplicates"
 		" FROM inputs WHERE " IN_SCOPE("run_id") " ORDER BY run_id, id",
 		p, 1, input_row, r, errbuf, errlen);
 	if (e == EA_OK && r->rows == 0)
@@ -738,6 +743,19 @@ static ea_status section_anomalies(report *r, char *errbuf, size_t errlen)
 		return e;
 	fprintf(out, "  packets read: %" PRIu64 ", decoded: %" PRIu64 "\n", v[0], v[1]);
 	fprintf(out, "  flows evicted (flow table full): %" PRIu64 "\n", v[2] > v[3] ? v[2] : v[3]);
+
+	/* Counted in packets read, in no flow: the second copy a SPAN
+	 * session delivers of a frame (capture/dedup.h). */
+	uint64_t d[2] = {0, 0};
+	e = query(r,
+		"SELECT COALESCE(SUM(CASE WHEN iface = 'external' THEN duplicates END), 0),"
+		" COALESCE(SUM(CASE WHEN iface = 'internal' THEN duplicates END), 0)"
+		" FROM inputs WHERE " IN_SCOPE("run_id"),
+		p, 1, numbers_row, &(numbers){d, 2}, errbuf, errlen);
+	if (e != EA_OK)
+		return e;
+	fprintf(out, "  SPAN duplicates suppressed: %" PRIu64 " (external %" PRIu64 ", internal %" PRIu64 ")\n",
+		d[0] + d[1], d[0], d[1]);
 	return EA_OK;
 }
 

@@ -94,6 +94,8 @@ grep -q "duplicate frames suppressed" "$tmp/kept.log" \
 "$bin" report --db "$tmp/twice.db" > "$tmp/report.txt" 2>&1
 grep -Eq "SPAN duplicates suppressed: $((ne + ni)) \(external $ne, internal $ni\)" "$tmp/report.txt" \
   && ok report || { bad report "no duplicate count in the report:"; grep -i dup "$tmp/report.txt" | sed 's/^/  /'; }
+grep -q "lab-external.pcap .*\[$ne SPAN duplicates suppressed\]" "$tmp/report.txt" \
+  && ok report-per-capture || bad report-per-capture "the Inputs section does not name the external capture's $ne duplicates"
 
 # --keep-duplicates: nothing suppressed, every packet and byte counted twice.
 sum="select sum(packets) || ' ' || sum(bytes) from flow_verdicts"

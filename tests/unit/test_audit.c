@@ -99,13 +99,16 @@ static void every_shared_capture_reads_cleanly(void **state)
 		ea_status st = audit_file(fx, path, EA_IFACE_EXTERNAL, c, &info, &t);
 		files++;
 		/* Each frame is either decoded (alone, or as a fragment of a
-		 * rebuilt datagram) or counted under one named reason. */
+		 * rebuilt datagram), a SPAN duplicate of one just before, or
+		 * counted under one named reason. */
 		uint64_t anomalies = 0;
 		for (int i = 0; i < EA_ANOMALY_COUNT; i++)
 			/* Events: noted beside the frame's own fate. */
 			if (!ea_anomaly_is_event((ea_anomaly)i))
 				anomalies += t.anomalies[i];
-		assert_int_equal(t.decoded + anomalies, t.packets);
+		assert_int_equal(t.decoded + anomalies + t.duplicates[EA_IFACE_EXTERNAL], t.packets);
+		assert_int_equal(info.duplicates, t.duplicates[EA_IFACE_EXTERNAL]);
+		assert_int_equal(t.duplicates[EA_IFACE_INTERNAL], 0);
 		assert_int_equal(t.flows, c->n);
 		long want = expected_packets(e->d_name);
 		if (st == EA_OK && want >= 0) {

@@ -344,6 +344,7 @@ static void test_run_and_rules_round_trip(void **state)
 		.truncated = true,
 		.error = "packet 13: cut short",
 		.linktype = 1,
+		.duplicates = 5,
 	};
 	assert_int_equal(ea_store_add_input(fx->st, run, &in, fx->err, sizeof fx->err), EA_OK);
 	ea_input_info empty = in;
@@ -351,16 +352,17 @@ static void test_run_and_rules_round_trip(void **state)
 	empty.path = "edge-ext.pcap";
 	empty.packets = 0;
 	empty.bytes = 0;
+	empty.duplicates = 0;
 	empty.truncated = false;
 	empty.error = NULL;
 	assert_int_equal(ea_store_add_input(fx->st, run, &empty, fx->err, sizeof fx->err), EA_OK);
 	got = query(fx->st,
 		    "SELECT iface, path, file_name, size, packets, bytes, first_seen, last_seen,"
-		    " linktype, truncated, error FROM inputs WHERE run_id = ? ORDER BY id", p, 1);
+		    " linktype, truncated, error, duplicates FROM inputs WHERE run_id = ? ORDER BY id", p, 1);
 	assert_string_equal(got,
 		"internal|/captures/day1/edge-int.pcapng|edge-int.pcapng|4096|12|3456|"
-		"1700000000000001|1700000009000000|1|1|packet 13: cut short\n"
-		"external|edge-ext.pcap|edge-ext.pcap|4096|0|0|NULL|NULL|1|0|NULL\n");
+		"1700000000000001|1700000009000000|1|1|packet 13: cut short|5\n"
+		"external|edge-ext.pcap|edge-ext.pcap|4096|0|0|NULL|NULL|1|0|NULL|0\n");
 	free(got);
 
 	ea_flow_record f;
@@ -872,11 +874,13 @@ static void test_claim_run(void **state)
 	done.first_us = 5;
 	done.last_us = 9;
 	done.linktype = 1;
+	done.duplicates = 2;
 	assert_int_equal(ea_store_finish_input(fx->st, ids[0], &done, fx->err, sizeof fx->err), EA_OK);
 	assert_int_equal(ea_store_finish_input(fx->st, 9999, &done, fx->err, sizeof fx->err), EA_ERR_INTERNAL);
 	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
-	assert_query(fx->st, "SELECT packets, first_seen, last_seen, linktype, error IS NULL FROM inputs WHERE id = 1",
-		     "3|5|9|1|1\n");
+	assert_query(fx->st,
+		     "SELECT packets, first_seen, last_seen, linktype, error IS NULL, duplicates FROM inputs WHERE id = 1",
+		     "3|5|9|1|1|2\n");
 
 	/* Both writers die without finishing: the next claim marks them
 	 * interrupted, and their captures are free again. */
