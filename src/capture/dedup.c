@@ -75,7 +75,12 @@ static view make_view(const ea_frame *f)
 	return v;
 }
 
-/* Seeded, over the first EA_DEDUP_HASH_BYTES of the view and its lengths. */
+/* Seeded, over the first EA_DEDUP_HASH_BYTES of the view and its
+ * lengths. Two lanes of multiply-xor (each step a bijection of the lane,
+ * so frames that differ in one word always hash apart) keep the
+ * dependency chain short; the finaliser mixes every bit into the bucket
+ * index. A collision costs only a memcmp that stops at the first
+ * differing byte, so a stronger hash would not pay for itself. */
 static uint64_t view_hash(const ea_dedup *d, const view *v, int linktype)
 {
 	uint8_t buf[EA_DEDUP_HASH_BYTES] = {0};
@@ -84,14 +89,18 @@ static uint64_t view_hash(const ea_dedup *d, const view *v, int linktype)
 	uint32_t m = v->blen < sizeof buf - n ? v->blen : (uint32_t)sizeof buf - n;
 	if (m)
 		memcpy(buf + n, v->b, m);
-	uint64_t h = ea_mix64(d->seed ^ ((uint64_t)(v->alen + v->blen) << 32 | v->wirelen));
-	h = ea_mix64(h ^ (uint64_t)(uint32_t)linktype);
-	for (uint32_t i = 0; i < n + m; i += 8) {
-		uint64_t w;
-		memcpy(&w, buf + i, sizeof w); /* buf is zero-padded to a multiple of 8 */
-		h = ea_mix64(h ^ w);
+	uint64_t h1 = d->seed ^ ((uint64_t)(v->alen + v->blen) << 32 | v->wirelen);
+	uint64_t h2 = ~d->seed ^ (uint64_t)(uint32_t)linktype;
+	for (uint32_t i = 0; i < n + m; i += 16) {
+		uint64_t w1, w2;
+		memcpy(&w1, buf + i, sizeof w1); /* buf is zero-padded to a multiple of 16 */
+		memcpy(&w2, buf + i + 8, sizeof w2);
+		h1 = (h1 ^ w1) * 0x9e3779b97f4a7c15ull;
+		h2 = (h2 ^ w2) * 0xc2b2ae3d27d4eb4full;
+		h1 = h1 << 31 | h1 >> 33;
+		h2 = h2 << 29 | h2 >> 35;
 	}
-	return h;
+	return ea_mix64(h1 ^ (h2 << 32 | h2 >> 32));
 }
 
 static bool same_frame(const ea_dedup *d, const entry *e, const view *v, uint64_t h, int linktype)

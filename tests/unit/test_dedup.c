@@ -224,9 +224,9 @@ static void byte_bound_evicts_oldest(void **state)
 	(void)state;
 	enum { JUMBO = 9000, COUNT = 1000 };
 	static uint8_t b[JUMBO];
-	/* 4 MiB holds 466 jumbo frames: the last 400 are there, the one
-	 * 470 back is not. */
-	assert_int_equal(EA_DEDUP_MAX_BYTES / JUMBO, 466);
+	/* 1 MiB holds 116 jumbo frames: the last 100 are there, the one
+	 * 120 back is not. */
+	assert_int_equal(EA_DEDUP_MAX_BYTES / JUMBO, 116);
 	ea_dedup *d = make(10u * 1000000u);
 	for (uint32_t k = 0; k < COUNT; k++) {
 		numbered(b, JUMBO, k);
@@ -236,14 +236,14 @@ static void byte_bound_evicts_oldest(void **state)
 	ea_frame f = frame_at(b, JUMBO, T0 + 2000);
 	numbered(b, JUMBO, COUNT - 1);
 	assert_true(ea_dedup_frame(d, &f, NULL));
-	numbered(b, JUMBO, COUNT - 400);
+	numbered(b, JUMBO, COUNT - 100);
 	assert_true(ea_dedup_frame(d, &f, NULL));
-	numbered(b, JUMBO, COUNT - 470);
+	numbered(b, JUMBO, COUNT - 120);
 	assert_false(ea_dedup_frame(d, &f, NULL));
 	numbered(b, JUMBO, 0);
 	assert_false(ea_dedup_frame(d, &f, NULL));
 
-	/* Frames of the capture maximum still fit (16 of them), mixed
+	/* Frames of the capture maximum still fit (4 of them), mixed
 	 * with small ones, and every one is found again. */
 	static uint8_t big[EA_CAPTURE_MAX_CAPLEN];
 	for (uint32_t k = 0; k < 40; k++) {
