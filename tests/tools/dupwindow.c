@@ -7,15 +7,18 @@
  * One line per capture: frames, then the frames suppressed at each
  * window, then the smallest gap (µs) between a frame and an earlier
  * identical one among the last EA_DEDUP_MAX_FRAMES, within 10 s ("-":
- * none). A last line sums the columns. With DUPWINDOW_VERBOSE set, each
+ * none). The last lines sum the columns, and count among the frames
+ * dropped those that decode (IP packets, which flows count). With DUPWINDOW_VERBOSE set, each
  * frame found a copy (within 10 s) is named on stderr with its gap. */
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "capture/dedup.h"
 #include "capture/source.h"
+#include "decode/decode.h"
 
 static const uint64_t windows[] = {10, 50, 100, 1000, 10000, 100000, 1000000};
 #define NW (sizeof windows / sizeof windows[0])
@@ -23,7 +26,8 @@ static const uint64_t windows[] = {10, 50, 100, 1000, 10000, 100000, 1000000};
 
 /* Frames of path, and for each window the duplicates; *min_gap the
  * smallest gap seen with the widest window (UINT64_MAX: none). */
-static int measure(const char *path, bool verbose, uint64_t *frames, uint64_t dups[NW], uint64_t *min_gap)
+static int measure(const char *path, bool verbose, uint64_t *frames, uint64_t dups[NW], uint64_t in_flow[NW],
+		   uint64_t *min_gap)
 {
 	char err[512];
 	ea_dedup *d[NW + 1];
@@ -32,6 +36,7 @@ static int measure(const char *path, bool verbose, uint64_t *frames, uint64_t du
 	int rc = 0;
 	*frames = 0;
 	*min_gap = UINT64_MAX;
+	memset(in_flow, 0, NW * sizeof *in_flow);
 	for (size_t i = 0; i <= NW; i++)
 		if (ea_dedup_new(i < NW ? windows[i] : WIDEST, 1, &d[i], err, sizeof err) != EA_OK)
 			return -1;
@@ -43,8 +48,12 @@ static int measure(const char *path, bool verbose, uint64_t *frames, uint64_t du
 	while (ea_source_next(src, &f, err, sizeof err) == EA_SOURCE_FRAME) {
 		uint64_t gap;
 		(*frames)++;
+		ea_packet pkt;
+		ea_anomaly note;
+		bool decodes = f.ts_known && ea_decode(&f, &pkt, &note) == EA_DECODE_OK;
 		for (size_t i = 0; i < NW; i++)
-			(void)ea_dedup_frame(d[i], &f, NULL);
+			if (ea_dedup_frame(d[i], &f, NULL) && decodes)
+				in_flow[i]++;
 		if (ea_dedup_frame(d[NW], &f, &gap)) {
 			if (gap < *min_gap)
 				*min_gap = gap;
@@ -65,14 +74,14 @@ out:
 int main(int argc, char **argv)
 {
 	bool verbose = getenv("DUPWINDOW_VERBOSE") != NULL;
-	uint64_t total = 0, total_dups[NW] = {0}, min_all = UINT64_MAX;
+	uint64_t total = 0, total_dups[NW] = {0}, total_in_flow[NW] = {0}, min_all = UINT64_MAX;
 	printf("%-48s %8s", "capture", "frames");
 	for (size_t i = 0; i < NW; i++)
 		printf(" %7" PRIu64 "us", windows[i]);
 	printf(" %10s\n", "min_gap_us");
 	for (int a = 1; a < argc; a++) {
-		uint64_t frames, dups[NW], min_gap;
-		if (measure(argv[a], verbose, &frames, dups, &min_gap) != 0)
+		uint64_t frames, dups[NW], in_flow[NW], min_gap;
+		if (measure(argv[a], verbose, &frames, dups, in_flow, &min_gap) != 0)
 			continue;
 		const char *base = argv[a];
 		for (const char *p = argv[a]; *p; p++)
@@ -82,6 +91,7 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < NW; i++) {
 			printf(" %9" PRIu64, dups[i]);
 			total_dups[i] += dups[i];
+			total_in_flow[i] += in_flow[i];
 		}
 		if (min_gap == UINT64_MAX)
 			printf(" %10s\n", "-");
@@ -98,5 +108,9 @@ int main(int argc, char **argv)
 		printf(" %10s\n", "-");
 	else
 		printf(" %10" PRIu64 "\n", min_all);
+	printf("%-48s %8s", "of them decoded (IP: in a flow)", "");
+	for (size_t i = 0; i < NW; i++)
+		printf(" %9" PRIu64, total_in_flow[i]);
+	printf("\n");
 	return 0;
 }
