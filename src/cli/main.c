@@ -24,6 +24,7 @@
 #include "util/log.h"
 #include "rules/matrix.h"
 #include "rules/portsig.h"
+#include "cli/datadir.h"
 #include "cli/progress.h"
 #include "report/report.h"
 #include "rules/ruleset.h"
@@ -33,8 +34,21 @@
 #include "rules/textparse.h"
 
 #define EA_VERSION "0.1.0"
-#define DEFAULT_MATRIX EA_DATADIR "/lync2013-edge.matrix"
-#define DEFAULT_PORTS EA_DATADIR "/ports.sig"
+/* The default data files, searched for by name (cli/datadir.h) in the
+ * places this build knows: the Makefile bakes EA_DATADIR (the tree's
+ * signatures/ for a build, PREFIX/share/edgeaudit for an installed
+ * binary, which also looks relative to itself: EA_DATADIR_FROM_BIN). */
+#define MATRIX_FILE "lync2013-edge.matrix"
+#define PORTS_FILE "ports.sig"
+#ifdef EA_DATADIR_FROM_BIN
+#define DATADIR_WHERE "$" EA_DATADIR_ENV " if set, else " EA_DATADIR_FROM_BIN " from the binary's\n" \
+	"directory, else " EA_DATADIR
+#else
+#define EA_DATADIR_FROM_BIN NULL
+#define DATADIR_WHERE "$" EA_DATADIR_ENV " if set, else " EA_DATADIR
+#endif
+#define DATADIR_HELP "Data files: --matrix and --ports default to " MATRIX_FILE " and\n" PORTS_FILE " in " \
+	DATADIR_WHERE ".\n"
 #define ERRBUF_SIZE 8192
 /* SHA-256 of no bytes (FIPS 180-2). */
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -69,8 +83,8 @@ static const char usage_read[] =
 	"  --external PCAP   a capture of the external interface (repeatable)\n"
 	"  --internal PCAP   a capture of the internal interface (repeatable)\n"
 	"                    PCAP may be - (standard input, once) or a pipe\n"
-	"  --matrix FILE     port matrix (default " DEFAULT_MATRIX ")\n"
-	"  --ports FILE      port signatures (default " DEFAULT_PORTS ")\n"
+	"  --matrix FILE     port matrix (default " MATRIX_FILE ", see below)\n"
+	"  --ports FILE      port signatures (default " PORTS_FILE ", see below)\n"
 	"  --force           read captures even if the database already has them\n"
 	"  --max-flows N     concurrent flows kept per interface before the least\n"
 	"                    recently active is evicted (default 1000000)\n"
@@ -99,6 +113,8 @@ static const char usage_read[] =
 	"outright is marked interrupted by the next 'read' of the database. The\n"
 	"captures of an interrupted run may be read again without --force, and\n"
 	"'report' never counts an interrupted run with the complete ones.\n"
+	"\n"
+	DATADIR_HELP
 	"\n"
 	"Exit codes: 0 every capture read; 1 a capture missing, unreadable, of which\n"
 	"nothing could be decoded, or already recorded, or a database failure; 2 a\n"
@@ -131,7 +147,9 @@ static const char usage_rules[] =
 	"the accepted protocols; under each row the document's note in English and\n"
 	"as the original has it (Traditional Chinese).\n"
 	"\n"
-	"  --matrix FILE   port matrix (default " DEFAULT_MATRIX ")\n"
+	"  --matrix FILE   port matrix (default " MATRIX_FILE ", see below)\n"
+	"\n"
+	DATADIR_HELP
 	"\n"
 	"Exit codes: 0 listed; 2 a bad option, or the matrix missing or wrong.\n";
 
@@ -142,6 +160,12 @@ static const char usage_check[] =
 	"syntax, unknown roles, tables and protocols, matrix ports the signatures do\n"
 	"not cover, overlapping or empty port ranges, bad or overlapping addresses.\n"
 	"Every problem of every file is listed as file:line: message, in line order.\n"
+	"\n"
+	"  --site FILE     the site file to check (required)\n"
+	"  --matrix FILE   port matrix (default " MATRIX_FILE ", see below)\n"
+	"  --ports FILE    port signatures (default " PORTS_FILE ", see below)\n"
+	"\n"
+	DATADIR_HELP
 	"\n"
 	"Exit codes: 0 all is well; 2 a problem in a file, a file missing or not a\n"
 	"file, or a bad option; 1 only when the check itself cannot run (memory).\n";
@@ -256,6 +280,18 @@ static bool not_a_directory(const char *path, const char *cmd, const char *optio
 	snprintf(before, sizeof before, "--%s ", option);
 	usage_error(cmd, before, path, " is a directory; give a file");
 	return false;
+}
+
+/* The default data file called name into buf (len bytes), searched for
+ * in the places of this build (cli/datadir.h). Returns 0, or the exit
+ * code after saying which paths were tried. */
+static int find_data_file(const char *name, char *buf, size_t len)
+{
+	char exe[4096], err[8192];
+	ea_datadir_places places;
+	ea_datadir_places_init(&places, EA_DATADIR_FROM_BIN, EA_DATADIR, exe, sizeof exe);
+	ea_status st = ea_datadir_find(&places, name, buf, len, err, sizeof err);
+	return st == EA_OK ? EA_EXIT_OK : fail_exit(st, err);
 }
 
 static bool parse_uint(const char *text, unsigned long max, unsigned long *out)
@@ -564,7 +600,8 @@ static int cmd_read(int argc, char **argv)
 		{"keep-duplicates", no_argument, 0, 'K'},
 		{0, 0, 0, 0}};
 	const char *site_path = NULL, *db_path = NULL;
-	const char *matrix_path = DEFAULT_MATRIX, *ports_path = DEFAULT_PORTS;
+	const char *matrix_path = NULL, *ports_path = NULL;
+	char matrix_found[4096], ports_found[4096];
 	bool force = false, quiet = false, keep_duplicates = false;
 	unsigned long max_flows = EA_DEFAULT_MAX_FLOWS;
 	input_file *inputs = calloc((size_t)argc, sizeof *inputs);
@@ -641,6 +678,11 @@ static int cmd_read(int argc, char **argv)
 		rc = EA_EXIT_USAGE;
 		goto out;
 	}
+	if ((!matrix_path && (rc = find_data_file(MATRIX_FILE, matrix_found, sizeof matrix_found)) != 0) ||
+	    (!ports_path && (rc = find_data_file(PORTS_FILE, ports_found, sizeof ports_found)) != 0))
+		goto out;
+	matrix_path = matrix_path ? matrix_path : matrix_found;
+	ports_path = ports_path ? ports_path : ports_found;
 	bool paths_ok = not_a_directory(site_path, "read", "site") && not_a_directory(db_path, "read", "db") &&
 			not_a_directory(matrix_path, "read", "matrix") && not_a_directory(ports_path, "read", "ports");
 	for (unsigned i = 0; i < n_inputs && paths_ok; i++)
@@ -1055,7 +1097,8 @@ static int cmd_rules(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"matrix", required_argument, 0, 'm'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-	const char *matrix_path = DEFAULT_MATRIX;
+	const char *matrix_path = NULL;
+	char matrix_found[4096];
 	bool given_matrix = false;
 	int opt, rc = EA_EXIT_OK;
 	optind = 1;
@@ -1072,6 +1115,9 @@ static int cmd_rules(int argc, char **argv)
 	}
 	if (optind < argc)
 		return usage_error("rules", "unexpected argument ", argv[optind], "");
+	if (!matrix_path && (rc = find_data_file(MATRIX_FILE, matrix_found, sizeof matrix_found)) != 0)
+		return rc;
+	matrix_path = matrix_path ? matrix_path : matrix_found;
 	if (!not_a_directory(matrix_path, "rules", "matrix"))
 		return EA_EXIT_USAGE;
 	char *errbuf = calloc(1, ERRBUF_SIZE);
@@ -1131,7 +1177,8 @@ static int cmd_check(int argc, char **argv)
 	static const struct option opts[] = {
 		{"site", required_argument, 0, 's'}, {"matrix", required_argument, 0, 'm'},
 		{"ports", required_argument, 0, 'p'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-	const char *site_path = NULL, *matrix_path = DEFAULT_MATRIX, *ports_path = DEFAULT_PORTS;
+	const char *site_path = NULL, *matrix_path = NULL, *ports_path = NULL;
+	char matrix_found[4096], ports_found[4096];
 	bool given_site = false, given_matrix = false, given_ports = false, once = true;
 	int opt;
 	optind = 1;
@@ -1153,6 +1200,12 @@ static int cmd_check(int argc, char **argv)
 		fprintf(stderr, "edgeaudit check: --site is required\n\n%s", usage_check);
 		return EA_EXIT_USAGE;
 	}
+	int found;
+	if ((!matrix_path && (found = find_data_file(MATRIX_FILE, matrix_found, sizeof matrix_found)) != 0) ||
+	    (!ports_path && (found = find_data_file(PORTS_FILE, ports_found, sizeof ports_found)) != 0))
+		return found;
+	matrix_path = matrix_path ? matrix_path : matrix_found;
+	ports_path = ports_path ? ports_path : ports_found;
 	char *errbuf = calloc(1, ERRBUF_SIZE);
 	const ea_ruleset *ruleset = NULL;
 	int rc;
