@@ -11,7 +11,7 @@
 
 .DEFAULT_GOAL := all
 
-PKGS      := libpcap libndpi sqlite3 libcrypto
+PKGS      := libpcap libndpi sqlite3 libcrypto libcap
 TEST_PKGS := cmocka
 BUILD     ?= build
 CC        ?= cc
@@ -165,7 +165,8 @@ fuzz: $(FUZZ_BINS)
 # capture module (capture files are read by capture/capfile.c).
 lint:
 	@bad=0; \
-	for pair in pcap.h:src/capture/source_pcap.c ndpi_api.h:src/engine/classify.c sqlite3.h:src/store/store.c; do \
+	for pair in pcap.h:src/capture/source_pcap.c ndpi_api.h:src/engine/classify.c sqlite3.h:src/store/store.c \
+	            sys/capability.h:src/cli/privdrop.c; do \
 	  h=$${pair%%:*}; own=$${pair#*:}; \
 	  for f in $$(grep -rl "include *<.*$$h>" src 2>/dev/null); do \
 	    [ "$$f" = "$$own" ] || { echo "lint: $$f includes <$$h> (only $$own may)"; bad=1; }; \

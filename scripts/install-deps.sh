@@ -6,8 +6,10 @@ set -euo pipefail
 # wireshark-common: the tests cut a lab capture to a snap length (editcap),
 # write a multi-interface pcapng, dumpcap's own format (mergecap), and count
 # its packets (capinfos).
+# libcap-dev: the sensor gives up its capabilities after opening the
+# interfaces (src/cli/privdrop.c).
 build_pkgs=(build-essential pkg-config libpcap-dev libndpi-dev libsqlite3-dev
-            libcmocka-dev libssl-dev sqlite3 wireshark-common)
+            libcmocka-dev libssl-dev sqlite3 wireshark-common libcap-dev)
 # The sanitizer build wants clang's runtime only when CC=clang; gcc's
 # libasan/libubsan come with build-essential.
 extra_pkgs=()

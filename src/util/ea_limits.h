@@ -156,4 +156,11 @@
 #define EA_LOG_DEFAULT_INTERVAL_US (60ull * 1000000ull) /* a minute: a SIEM sees a repeating
                                       fault once a minute with its count */
 
+/* Privileges (privdrop.c). */
+#define EA_DEFAULT_USER "edgeaudit" /* the sensor's own system user (make install creates it):
+				       nobody is shared with other daemons, which could then
+				       signal or trace the sensor and read its database */
+#define EA_FALLBACK_USER "nobody"   /* when edgeaudit was never installed: every Debian system
+				       has it, and it owns no file */
+
 #endif
