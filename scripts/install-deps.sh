@@ -7,9 +7,10 @@ set -euo pipefail
 # write a multi-interface pcapng, dumpcap's own format (mergecap), and count
 # its packets (capinfos).
 # libcap-dev: the sensor gives up its capabilities after opening the
-# interfaces (src/cli/privdrop.c).
+# interfaces (src/cli/privdrop.c). groff-base: the test of the manual page
+# renders it with every warning on (tests/e2e/manpage.sh).
 build_pkgs=(build-essential pkg-config libpcap-dev libndpi-dev libsqlite3-dev
-            libcmocka-dev libssl-dev sqlite3 wireshark-common libcap-dev)
+            libcmocka-dev libssl-dev sqlite3 wireshark-common libcap-dev groff-base)
 # The sanitizer build wants clang's runtime only when CC=clang; gcc's
 # libasan/libubsan come with build-essential.
 extra_pkgs=()

@@ -49,6 +49,7 @@
 #endif
 #define DATADIR_HELP "Data files: --matrix and --ports default to " MATRIX_FILE " and\n" PORTS_FILE " in " \
 	DATADIR_WHERE ".\n"
+#define MATRIX_DATADIR_HELP "The matrix: --matrix defaults to " MATRIX_FILE " in\n" DATADIR_WHERE ".\n"
 #define ERRBUF_SIZE 8192
 /* SHA-256 of no bytes (FIPS 180-2). */
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -149,7 +150,7 @@ static const char usage_rules[] =
 	"\n"
 	"  --matrix FILE   port matrix (default " MATRIX_FILE ", see below)\n"
 	"\n"
-	DATADIR_HELP
+	MATRIX_DATADIR_HELP
 	"\n"
 	"Exit codes: 0 listed; 2 a bad option, or the matrix missing or wrong.\n";
 
