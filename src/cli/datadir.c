@@ -43,11 +43,24 @@ ea_status ea_datadir_find(const ea_datadir_places *places, const char *name, cha
 		if (!join(cand[n++], sizeof cand[0], places->override, strlen(places->override), name))
 			return ea_fail(EA_ERR_USAGE, errbuf, errlen, "$%s is too long", EA_DATADIR_ENV);
 	} else {
-		if (places->exe_path && places->from_bin) {
-			const char *slash = strrchr(places->exe_path, '/');
+		const char *slash = places->exe_path ? strrchr(places->exe_path, '/') : NULL;
+		if (slash && places->from_bin) {
+			/* The binary's directory, one level up for each
+			 * leading "../", so the path recorded and shown is
+			 * /usr/share/edgeaudit/…, not /usr/bin/../share/…
+			 * (/proc/self/exe has no symbolic link left to
+			 * make ".." mean anything else). */
+			size_t len = (size_t)(slash - places->exe_path);
+			const char *rel = places->from_bin;
+			while (strncmp(rel, "../", 3) == 0 && len > 0) {
+				while (len > 0 && places->exe_path[len - 1] != '/')
+					len--;
+				if (len > 0)
+					len--; /* the slash */
+				rel += 3;
+			}
 			char dir[4096];
-			if (slash && join(dir, sizeof dir, places->exe_path, (size_t)(slash - places->exe_path),
-					  places->from_bin) &&
+			if (join(dir, sizeof dir, places->exe_path, len, rel) &&
 			    join(cand[n], sizeof cand[0], dir, strlen(dir), name))
 				n++;
 		}

@@ -66,7 +66,7 @@ static void test_search_order(void **state)
 	 * uses its own files, not an older installation's). */
 	touch(t.share, "m.matrix");
 	assert_int_equal(ea_datadir_find(&pl, "m.matrix", out, sizeof out, err, sizeof err), EA_OK);
-	snprintf(want, sizeof want, "%s/bin/../share/edgeaudit/m.matrix", t.top);
+	snprintf(want, sizeof want, "%s/share/edgeaudit/m.matrix", t.top);
 	assert_string_equal(out, want);
 
 	/* The override is the only place: set but without the file, the
@@ -95,10 +95,16 @@ static void test_missing_names_every_path_tried(void **state)
 	ea_datadir_places pl = {.exe_path = t.exe, .from_bin = "../share/edgeaudit", .baked = t.baked};
 	char out[512], err[1024], want[512];
 	assert_int_equal(ea_datadir_find(&pl, "ports.sig", out, sizeof out, err, sizeof err), EA_ERR_CONFIG);
-	snprintf(want, sizeof want, "tried %s/bin/../share/edgeaudit/ports.sig, %s/ports.sig)", t.top, t.baked);
+	snprintf(want, sizeof want, "tried %s/share/edgeaudit/ports.sig, %s/ports.sig)", t.top, t.baked);
 	assert_non_null(strstr(err, want));
 	assert_non_null(strstr(err, "ports.sig not found"));
 	assert_non_null(strstr(err, EA_DATADIR_ENV));
+
+	/* A relative place that is not "../": joined as it is. */
+	pl.from_bin = "data";
+	assert_int_equal(ea_datadir_find(&pl, "ports.sig", out, sizeof out, err, sizeof err), EA_ERR_CONFIG);
+	snprintf(want, sizeof want, "tried %s/bin/data/ports.sig, ", t.top);
+	assert_non_null(strstr(err, want));
 
 	/* A build without the binary-relative place (the tree's build) tries
 	 * the baked directory alone. */
