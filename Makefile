@@ -6,6 +6,8 @@
 #   make bench    throughput and memory against ndpiReader on a synthetic corpus
 #   make pcaps    rebuild the lab captures in pcaps/ (needs root)
 #   make lint     include boundaries (one library per module)
+#   make install  binary, data files, man page, systemd unit under PREFIX
+#                 (default /usr/local; DESTDIR stages); make uninstall
 #   make fuzz     libFuzzer harnesses (tests/fuzz/), FUZZ_SECONDS each (clang);
 #                 FUZZ_ONLY="source" runs only the harnesses named
 
@@ -34,9 +36,12 @@ $(CONFIG): scripts/install-deps.sh
 
 WARN     := -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
+# Where the binary finds its data files (src/cli/datadir.h): a build
+# uses the tree's signatures/; the installed binary (make install) is
+# linked from its own main.o that knows PKGDATADIR instead.
+DATA_DEFS = -DEA_DATADIR='"$(CURDIR)/signatures"'
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) -MMD -MP \
-             -Isrc -I$(BUILD) $(DEP_CFLAGS) \
-             -DEA_DATADIR='"$(CURDIR)/signatures"'
+             -Isrc -I$(BUILD) $(DEP_CFLAGS) $(DATA_DEFS)
 LDLIBS_ALL = $(DEP_LIBS)
 
 LIB_SRCS  := $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
@@ -46,7 +51,7 @@ TEST_SRCS := $(wildcard tests/unit/test_*.c)
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BIN       := $(if $(filter build,$(BUILD)),edgeaudit,$(BUILD)/edgeaudit)
 
-.PHONY: all check unit e2e demo asan bench pcaps lint clean deps fuzz
+.PHONY: all check unit e2e demo asan bench pcaps lint clean deps fuzz install uninstall FORCE
 all: $(BIN)
 
 deps: $(CONFIG)
@@ -161,6 +166,99 @@ fuzz: $(FUZZ_BINS)
 	    -artifact_prefix=$(FUZZ)/artifacts/$$h- $(FUZZ)/corpus/$$h || fail=1; \
 	done; exit $$fail
 
+# Installation, Linux conventions (FHS 3.0): the binary in BINDIR, its
+# data in PKGDATADIR (which the installed binary is built to find, also
+# relative to itself, so a DESTDIR-staged or moved tree finds its own),
+# edgeaudit(1), the systemd unit and its system user, the site's files in
+# SYSCONFDIR/edgeaudit (examples installed only where none exist: an
+# operator's files are never overwritten) and the database in
+# LOCALSTATEDIR/lib/edgeaudit. With DESTDIR (a package being staged) no
+# user is created: the package's postinst runs
+#   systemd-sysusers edgeaudit.conf   (or: useradd --system --user-group
+#   --home-dir /var/lib/edgeaudit --shell /usr/sbin/nologin edgeaudit)
+PREFIX        ?= /usr/local
+BINDIR        ?= $(PREFIX)/bin
+PKGDATADIR    ?= $(PREFIX)/share/edgeaudit
+MANDIR        ?= $(PREFIX)/share/man
+UNITDIR       ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR   ?= $(PREFIX)/lib/sysusers.d
+SYSCONFDIR    ?= /etc
+LOCALSTATEDIR ?= /var
+DESTDIR       ?=
+INSTALL       ?= install
+DATA_FILES    := signatures/lync2013-edge.matrix signatures/ports.sig signatures/README.md
+INST          := $(BUILD)/install
+# The data directory as seen from the binary's own directory.
+DATA_FROM_BIN  = $(shell realpath -m --relative-to='$(BINDIR)' '$(PKGDATADIR)')
+
+# The installed binary: the command line (src/cli/, where the data
+# directory is used) compiled again with the installation's paths, linked
+# before the library so that its objects are the ones used; rebuilt when
+# the paths change.
+INST_CLI_OBJS := $(patsubst src/%.c,$(INST)/obj/%.o,$(wildcard src/cli/*.c))
+$(INST)/paths: FORCE
+	@mkdir -p $(@D)
+	@echo '$(PKGDATADIR) $(DATA_FROM_BIN)' | cmp -s - $@ || echo '$(PKGDATADIR) $(DATA_FROM_BIN)' > $@
+$(INST_CLI_OBJS): DATA_DEFS = -DEA_DATADIR='"$(PKGDATADIR)"' -DEA_DATADIR_FROM_BIN='"$(DATA_FROM_BIN)"'
+$(INST_CLI_OBJS): $(INST)/obj/%.o: src/%.c $(CONFIG) $(INST)/paths
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+$(INST)/edgeaudit: $(INST_CLI_OBJS) $(LIB)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS_ALL)
+# Text files with the installation's paths in them.
+$(INST)/%: dist/%.in $(INST)/paths
+	@mkdir -p $(@D)
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@PKGDATADIR@|$(PKGDATADIR)|g' \
+	    -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@LOCALSTATEDIR@|$(LOCALSTATEDIR)|g' $< > $@
+$(INST)/%: dist/% $(INST)/paths
+	@mkdir -p $(@D)
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@PKGDATADIR@|$(PKGDATADIR)|g' \
+	    -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@LOCALSTATEDIR@|$(LOCALSTATEDIR)|g' $< > $@
+
+install: $(INST)/edgeaudit $(INST)/edgeaudit-monitor.service $(INST)/monitor.env $(INST)/sysusers.conf \
+	 $(INST)/logrotate.conf
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGDATADIR) $(DESTDIR)$(MANDIR)/man1 \
+	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/edgeaudit \
+	  $(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	$(INSTALL) -m 755 $(INST)/edgeaudit $(DESTDIR)$(BINDIR)/edgeaudit
+	$(INSTALL) -m 644 $(DATA_FILES) $(DESTDIR)$(PKGDATADIR)/
+	$(INSTALL) -m 644 pcaps/site.ini $(DESTDIR)$(PKGDATADIR)/site.ini.example
+	$(INSTALL) -m 644 man/edgeaudit.1 $(DESTDIR)$(MANDIR)/man1/edgeaudit.1
+	$(INSTALL) -m 644 $(INST)/edgeaudit-monitor.service $(DESTDIR)$(UNITDIR)/edgeaudit-monitor.service
+	$(INSTALL) -m 644 $(INST)/sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/edgeaudit.conf
+	@[ -e $(DESTDIR)$(SYSCONFDIR)/edgeaudit/monitor.env ] || \
+	  { echo "$(INSTALL) -m 640 monitor.env $(DESTDIR)$(SYSCONFDIR)/edgeaudit/monitor.env"; \
+	    $(INSTALL) -m 640 $(INST)/monitor.env $(DESTDIR)$(SYSCONFDIR)/edgeaudit/monitor.env; }
+	@[ -e $(DESTDIR)$(SYSCONFDIR)/logrotate.d/edgeaudit ] || \
+	  { echo "$(INSTALL) -m 644 logrotate.conf $(DESTDIR)$(SYSCONFDIR)/logrotate.d/edgeaudit"; \
+	    $(INSTALL) -m 644 $(INST)/logrotate.conf $(DESTDIR)$(SYSCONFDIR)/logrotate.d/edgeaudit; }
+ifeq ($(DESTDIR),)
+	@if [ "$$(id -u)" -ne 0 ]; then \
+	  echo "install: not root: no system user created (as root: useradd --system --user-group" \
+	       "--home-dir $(LOCALSTATEDIR)/lib/edgeaudit --shell /usr/sbin/nologin edgeaudit)"; \
+	elif ! getent passwd edgeaudit >/dev/null; then \
+	  echo "useradd --system --user-group edgeaudit"; \
+	  useradd --system --user-group --home-dir $(LOCALSTATEDIR)/lib/edgeaudit --no-create-home \
+	    --shell /usr/sbin/nologin --comment "edgeaudit sensor" edgeaudit; \
+	fi
+	@if [ "$$(id -u)" -eq 0 ]; then \
+	  $(INSTALL) -d -m 750 -o edgeaudit -g edgeaudit $(LOCALSTATEDIR)/lib/edgeaudit $(LOCALSTATEDIR)/log/edgeaudit; \
+	  chgrp edgeaudit $(SYSCONFDIR)/edgeaudit/monitor.env; \
+	  if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
+	fi
+endif
+
+# The binary, data, man page, unit and user files; the site's files in
+# SYSCONFDIR, the database in LOCALSTATEDIR and the user stay (evidence
+# and configuration are never deleted by an uninstall).
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/edgeaudit $(DESTDIR)$(MANDIR)/man1/edgeaudit.1 \
+	  $(DESTDIR)$(UNITDIR)/edgeaudit-monitor.service $(DESTDIR)$(SYSUSERSDIR)/edgeaudit.conf \
+	  $(addprefix $(DESTDIR)$(PKGDATADIR)/,$(notdir $(DATA_FILES)) site.ini.example)
+	-rmdir $(DESTDIR)$(PKGDATADIR)
+	@echo "uninstall: kept $(SYSCONFDIR)/edgeaudit, $(SYSCONFDIR)/logrotate.d/edgeaudit," \
+	      "$(LOCALSTATEDIR)/lib/edgeaudit and the user edgeaudit (remove them by hand: userdel edgeaudit)"
+
 # Each external library stays behind one module. libpcap's is the live
 # capture module (capture files are read by capture/capfile.c).
 lint:
@@ -176,4 +274,5 @@ lint:
 clean:
 	rm -rf build edgeaudit
 
--include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/*/*.d $(BUILD)/tests/*.d $(FUZZ)/obj/*.d $(FUZZ)/obj/*/*.d)
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/*/*.d $(BUILD)/tests/*.d $(FUZZ)/obj/*.d $(FUZZ)/obj/*/*.d \
+  $(INST)/obj/*/*.d)

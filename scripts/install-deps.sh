@@ -8,9 +8,12 @@ set -euo pipefail
 # its packets (capinfos).
 # libcap-dev: the sensor gives up its capabilities after opening the
 # interfaces (src/cli/privdrop.c). groff-base: the test of the manual page
-# renders it with every warning on (tests/e2e/manpage.sh).
+# renders it with every warning on (tests/e2e/manpage.sh). systemd: its
+# systemd-analyze verifies the installed unit (tests/e2e/install.sh); a
+# container image lacks it.
 build_pkgs=(build-essential pkg-config libpcap-dev libndpi-dev libsqlite3-dev
-            libcmocka-dev libssl-dev sqlite3 wireshark-common libcap-dev groff-base)
+            libcmocka-dev libssl-dev sqlite3 wireshark-common libcap-dev groff-base
+            systemd)
 # The sanitizer build wants clang's runtime only when CC=clang; gcc's
 # libasan/libubsan come with build-essential.
 extra_pkgs=()
