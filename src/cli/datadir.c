@@ -11,6 +11,14 @@
 
 #include "util/escape.h"
 
+/* The build's directories (Makefile: DATA_DEFS). */
+#ifndef EA_DATADIR
+#define EA_DATADIR NULL
+#endif
+#ifndef EA_DATADIR_FROM_BIN
+#define EA_DATADIR_FROM_BIN NULL
+#endif
+
 void ea_datadir_places_init(ea_datadir_places *places, const char *from_bin, const char *baked, char *exebuf,
 			    size_t exelen)
 {
@@ -95,4 +103,12 @@ ea_status ea_datadir_find(const ea_datadir_places *places, const char *name, cha
 		       "data file %s not found (tried %s); install edgeaudit's data files (make install), "
 		       "set %s to their directory, or give the file's path as an option",
 		       name, n ? tried : "no place: this build knows no data directory", EA_DATADIR_ENV);
+}
+
+ea_status ea_datadir_default(const char *name, char *out, size_t outlen, char *errbuf, size_t errlen)
+{
+	char exe[4096];
+	ea_datadir_places places;
+	ea_datadir_places_init(&places, EA_DATADIR_FROM_BIN, EA_DATADIR, exe, sizeof exe);
+	return ea_datadir_find(&places, name, out, outlen, errbuf, errlen);
 }

@@ -47,4 +47,12 @@ void ea_datadir_places_init(ea_datadir_places *places, const char *from_bin, con
 ea_status ea_datadir_find(const ea_datadir_places *places, const char *name, char *out, size_t outlen,
 			  char *errbuf, size_t errlen);
 
+/* The default data file called name for this binary: the places of this
+ * process (ea_datadir_places_init) with the directories this build was
+ * compiled for (EA_DATADIR, and EA_DATADIR_FROM_BIN for an installed
+ * build: the Makefile compiles src/cli/ once per kind of binary), then
+ * ea_datadir_find. What a command calls when --matrix or --ports is not
+ * given. Errors as ea_datadir_find. */
+ea_status ea_datadir_default(const char *name, char *out, size_t outlen, char *errbuf, size_t errlen);
+
 #endif

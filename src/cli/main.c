@@ -44,7 +44,6 @@
 #define DATADIR_WHERE "$" EA_DATADIR_ENV " if set, else " EA_DATADIR_FROM_BIN " from the binary's\n" \
 	"directory, else " EA_DATADIR
 #else
-#define EA_DATADIR_FROM_BIN NULL
 #define DATADIR_WHERE "$" EA_DATADIR_ENV " if set, else " EA_DATADIR
 #endif
 #define DATADIR_HELP "Data files: --matrix and --ports default to " MATRIX_FILE " and\n" PORTS_FILE " in " \
@@ -288,10 +287,8 @@ static bool not_a_directory(const char *path, const char *cmd, const char *optio
  * code after saying which paths were tried. */
 static int find_data_file(const char *name, char *buf, size_t len)
 {
-	char exe[4096], err[8192];
-	ea_datadir_places places;
-	ea_datadir_places_init(&places, EA_DATADIR_FROM_BIN, EA_DATADIR, exe, sizeof exe);
-	ea_status st = ea_datadir_find(&places, name, buf, len, err, sizeof err);
+	char err[8192];
+	ea_status st = ea_datadir_default(name, buf, len, err, sizeof err);
 	return st == EA_OK ? EA_EXIT_OK : fail_exit(st, err);
 }
 

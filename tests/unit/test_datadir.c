@@ -140,12 +140,26 @@ static void test_places_of_this_process(void **state)
 	assert_null(pl.exe_path); /* no binary-relative place: not looked up */
 }
 
+/* This build's own default: the library is compiled for the tree, so
+ * the matrix is the tree's; the override still rules. */
+static void test_default_of_this_build(void **state)
+{
+	char out[4096], err[1024];
+	assert_int_equal(ea_datadir_default("lync2013-edge.matrix", out, sizeof out, err, sizeof err), EA_OK);
+	assert_string_equal(out, EA_TOPDIR "/signatures/lync2013-edge.matrix");
+	assert_int_equal(setenv(EA_DATADIR_ENV, "/nonexistent-ea", 1), 0);
+	assert_int_equal(ea_datadir_default("lync2013-edge.matrix", out, sizeof out, err, sizeof err), EA_ERR_CONFIG);
+	assert_non_null(strstr(err, "/nonexistent-ea/lync2013-edge.matrix"));
+	assert_int_equal(unsetenv(EA_DATADIR_ENV), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_search_order),
 		cmocka_unit_test(test_missing_names_every_path_tried),
 		cmocka_unit_test(test_places_of_this_process),
+		cmocka_unit_test(test_default_of_this_build),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
