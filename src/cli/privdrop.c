@@ -223,7 +223,8 @@ ea_status ea_privdrop(const ea_privdrop_config *cfg, ea_privdrop_result *out, ch
 		return ea_fail(EA_ERR_NOMEM, errbuf, errlen, "out of memory");
 	char name[128];
 	ea_status st = EA_OK;
-	const char *want_user = cfg->user;
+	const char *want_user = cfg ? cfg->user : NULL;
+	unsigned keep = cfg ? cfg->keep : 0;
 
 	/* Who to become: the user named, or the default, or the fallback. */
 	if (want_user) {
@@ -271,7 +272,7 @@ ea_status ea_privdrop(const ea_privdrop_config *cfg, ea_privdrop_result *out, ch
 		snprintf(r->user, sizeof r->user, "root");
 		goto done;
 	}
-	if (!started_root && cfg->user && u->pw.pw_uid != ru) {
+	if (!started_root && cfg && cfg->user && u->pw.pw_uid != ru) {
 		st = ea_fail(EA_ERR_USAGE, errbuf, errlen,
 			     "--user %s: edgeaudit runs as uid %u and has no right to change user; start it as root "
 			     "or as %s",
@@ -287,11 +288,11 @@ ea_status ea_privdrop(const ea_privdrop_config *cfg, ea_privdrop_result *out, ch
 		goto done;
 	}
 	if (started_root) {
-		st = drop_root(&u->pw, cfg->keep, r, errbuf, errlen);
+		st = drop_root(&u->pw, keep, r, errbuf, errlen);
 		if (st == EA_OK)
 			ea_escape(u->pw.pw_name, r->user, sizeof r->user);
 	} else {
-		st = drop_caps_only(cfg->keep, r, errbuf, errlen);
+		st = drop_caps_only(keep, r, errbuf, errlen);
 		if (st == EA_OK) {
 			/* Not started as root, the default user is not ours
 			 * to become: say who we are. */

@@ -63,7 +63,8 @@ typedef struct {
 	char summary[160];
 } ea_privdrop_result;
 
-/* Drops privileges as described above and fills *out (may be NULL).
+/* Drops privileges as described above and fills *out (may be NULL);
+ * cfg NULL is the default user, nothing kept.
  * Errors, with nothing changed unless said:
  *   EA_ERR_USAGE   the user named does not exist, has uid 0 but is not
  *                  "root", or differs from the current user when not

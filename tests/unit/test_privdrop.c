@@ -129,7 +129,8 @@ static report *run_child(pre_step pre, const char *user, unsigned keep)
 			break;
 		}
 		ea_privdrop_config cfg = {.user = user, .keep = keep};
-		r->status = (int)ea_privdrop(&cfg, &r->res, r->err, sizeof r->err);
+		/* No user and nothing kept: the defaults, as a NULL config. */
+		r->status = (int)ea_privdrop(user || keep ? &cfg : NULL, &r->res, r->err, sizeof r->err);
 		FILE *f = fopen("/proc/self/status", "r");
 		if (f) {
 			size_t n = fread(r->proc, 1, sizeof r->proc - 1, f);
