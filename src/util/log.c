@@ -49,6 +49,10 @@ ea_status ea_log_new(const ea_log_options *opt, ea_log **out, char *errbuf, size
 		lg->opt.interval_us = EA_LOG_DEFAULT_INTERVAL_US;
 	if (!lg->opt.clock_us)
 		lg->opt.clock_us = monotonic_us;
+	if (lg->opt.sink == EA_LOG_TO_WRITER && !lg->opt.writer) {
+		free(lg);
+		return ea_fail(EA_ERR_INTERNAL, errbuf, errlen, "a writer log needs its writer");
+	}
 	if (!lg->opt.facility)
 		lg->opt.facility = LOG_DAEMON;
 	if (lg->opt.sink == EA_LOG_TO_SYSLOG) {
@@ -75,10 +79,14 @@ static const char *level_word(ea_log_level level)
 
 /* One line out, escaped: a newline or an escape in the text prints in
  * wire form, so nothing from a file or the wire shapes the log. */
-static void emit(ea_log *lg, ea_log_level level, const char *text)
+static void emit(ea_log *lg, ea_log_level level, const char *key, uint64_t suppressed, const char *text)
 {
 	char line[4 * EA_LOG_LINE_MAX + 1];
 	const char *safe = ea_doc_text(text, line, sizeof line);
+	if (lg->opt.sink == EA_LOG_TO_WRITER) {
+		lg->opt.writer(lg->opt.writer_arg, level, key, suppressed, safe);
+		return;
+	}
 	if (lg->opt.sink == EA_LOG_TO_SYSLOG) {
 		syslog(level, "%s%s", level_word(level), safe);
 		return;
@@ -97,7 +105,7 @@ static void emit_suppressed(ea_log *lg, key_state *k, uint64_t now)
 	double secs = (double)(now - k->window_start) / 1e6;
 	snprintf(text, sizeof text, "%s: %llu more like it suppressed in %.0f s", k->key,
 		 (unsigned long long)k->suppressed, secs);
-	emit(lg, k->level, text);
+	emit(lg, k->level, k->key, k->suppressed, text);
 	k->suppressed = 0;
 }
 
@@ -140,7 +148,7 @@ bool ea_log_msg(ea_log *lg, ea_log_level level, const char *key, const char *fmt
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
 	if (!key) {
-		emit(lg, level, text);
+		emit(lg, level, NULL, 0, text);
 		return true;
 	}
 	uint64_t now = lg->opt.clock_us(lg->opt.clock_arg);
@@ -158,7 +166,7 @@ bool ea_log_msg(ea_log *lg, ea_log_level level, const char *key, const char *fmt
 		return false;
 	}
 	k->passed++;
-	emit(lg, level, text);
+	emit(lg, level, key, 0, text);
 	return true;
 }
 

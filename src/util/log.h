@@ -15,7 +15,9 @@
  *
  * Severities are RFC 5424's (§6.2.1): error 3, warning 4, notice 5, info 6,
  * debug 7. The syslog sink goes through syslog(3) with the configured
- * facility. Not thread-safe: one ea_log per thread, or the caller's lock.
+ * facility; the writer sink hands each line to the caller (the findings
+ * log formats RFC 5424 itself and sends it where --syslog says, and so
+ * shares this rate limiter). Not thread-safe: one ea_log per thread, or the caller's lock.
  * Pipeline position: beside every stage, owned by the program's entry. */
 #ifndef EA_LOG_H
 #define EA_LOG_H
@@ -34,7 +36,13 @@ typedef enum {
 	EA_LOG_DEBUG = 7,
 } ea_log_level;
 
-typedef enum { EA_LOG_TO_STREAM = 0, EA_LOG_TO_SYSLOG } ea_log_sink;
+typedef enum { EA_LOG_TO_STREAM = 0, EA_LOG_TO_SYSLOG, EA_LOG_TO_WRITER } ea_log_sink;
+
+/* EA_LOG_TO_WRITER's output: one escaped line. key is the message's key
+ * (NULL for unkeyed messages); suppressed is 0 for a message, N for the
+ * line that reports N messages of that key held back. */
+typedef void (*ea_log_writer)(void *arg, ea_log_level level, const char *key, uint64_t suppressed,
+			      const char *line);
 
 typedef struct {
 	ea_log_sink sink;
@@ -48,11 +56,13 @@ typedef struct {
 	/* Monotonic clock in µs; NULL = CLOCK_MONOTONIC (tests inject one). */
 	uint64_t (*clock_us)(void *arg);
 	void *clock_arg;
+	ea_log_writer writer;   /* EA_LOG_TO_WRITER: required */
+	void *writer_arg;
 } ea_log_options;
 
 typedef struct ea_log ea_log;
 
-/* EA_ERR_NOMEM only. opt is copied; its strings and stream are borrowed. */
+/* EA_ERR_NOMEM; EA_ERR_INTERNAL for a writer sink without a writer. opt is copied; its strings and stream are borrowed. */
 ea_status ea_log_new(const ea_log_options *opt, ea_log **out, char *errbuf, size_t errlen);
 
 /* Logs one message at level. key NULL: never rate-limited; else limited

@@ -20,6 +20,11 @@ static uint64_t fake_clock(void *arg)
 	return ((fixture *)arg)->now;
 }
 
+static uint64_t fake_clock_u64(void *arg)
+{
+	return *(uint64_t *)arg;
+}
+
 static fixture *open_log(unsigned burst, uint64_t interval_us, ea_log_level max)
 {
 	fixture *fx = calloc(1, sizeof *fx);
@@ -171,6 +176,56 @@ static void test_syslog_sink_opens(void **state)
 	ea_log_free(lg);
 }
 
+/* The writer sink: each line with its key, and the held-back count on the
+ * line that reports it (the findings log builds its RFC 5424 lines so). */
+typedef struct {
+	unsigned lines, summaries;
+	uint64_t held;
+	char last_key[EA_LOG_KEY_MAX + 1];
+	char last_line[256];
+} writer_seen;
+
+static void writer(void *arg, ea_log_level level, const char *key, uint64_t suppressed, const char *line)
+{
+	writer_seen *w = arg;
+	(void)level;
+	w->lines++;
+	if (suppressed) {
+		w->summaries++;
+		w->held += suppressed;
+	}
+	snprintf(w->last_key, sizeof w->last_key, "%s", key ? key : "");
+	snprintf(w->last_line, sizeof w->last_line, "%s", line);
+}
+
+static void test_writer_sink_gets_keys_and_counts(void **state)
+{
+	(void)state;
+	writer_seen w = {0};
+	uint64_t now = 0;
+	ea_log *lg = NULL;
+	char err[128];
+	ea_log_options bad = {.sink = EA_LOG_TO_WRITER};
+	assert_int_equal(ea_log_new(&bad, &lg, err, sizeof err), EA_ERR_INTERNAL);
+	ea_log_options opt = {.sink = EA_LOG_TO_WRITER, .writer = writer, .writer_arg = &w, .burst = 2,
+			      .interval_us = 1000, .clock_us = fake_clock_u64, .clock_arg = &now};
+	assert_int_equal(ea_log_new(&opt, &lg, err, sizeof err), EA_OK);
+	for (int i = 0; i < 7; i++)
+		ea_log_msg(lg, EA_LOG_WARNING, "grp", "finding %d", i);
+	assert_int_equal(w.lines, 2);
+	assert_string_equal(w.last_key, "grp");
+	assert_string_equal(w.last_line, "finding 1");
+	now = 5000;
+	ea_log_msg(lg, EA_LOG_WARNING, "grp", "finding 7");
+	assert_int_equal(w.summaries, 1);
+	assert_int_equal(w.held, 5);
+	assert_int_equal(w.lines, 4);
+	assert_string_equal(w.last_line, "finding 7");
+	ea_log_msg(lg, EA_LOG_ERROR, NULL, "no key");
+	assert_string_equal(w.last_key, "");
+	ea_log_free(lg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -182,6 +237,7 @@ int main(void)
 		cmocka_unit_test(test_key_table_full),
 		cmocka_unit_test(test_long_message_cut),
 		cmocka_unit_test(test_syslog_sink_opens),
+		cmocka_unit_test(test_writer_sink_gets_keys_and_counts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
