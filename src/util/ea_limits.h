@@ -163,4 +163,21 @@
 #define EA_FALLBACK_USER "nobody"   /* when edgeaudit was never installed: every Debian system
 				       has it, and it owns no file */
 
+/* Findings to syslog (report/syslog5424.h). */
+#define EA_SYSLOG_MSG_MAX 2048          /* bytes of one message, header included: RFC 5426
+					   §3.2 says receivers should take 2048 over UDP; a
+					   finding line is a few hundred */
+#define EA_SYSLOG_CONNECT_TIMEOUT_MS 1000 /* a TCP collector on the LAN answers in
+					   milliseconds; longer would stall a read */
+#define EA_SYSLOG_SEND_TIMEOUT_MS 200   /* a collector that cannot take one line in this
+					   long is stalled: drop the connection, count */
+#define EA_SYSLOG_RETRY_MIN_MS 1000     /* first reconnect after a failure ... */
+#define EA_SYSLOG_RETRY_MAX_MS 60000    /* ... doubling up to a minute, so a dead collector
+					   costs one bounded connect a minute */
+#define EA_SYSLOG_DEFAULT_PORT "514"    /* RFC 5426's UDP port; TCP collectors (rsyslog
+					   imtcp) listen there by common practice */
+#define EA_FINDINGS_BURST 10            /* finding lines per group in each window: a scan
+					   of one port still shows its first peers */
+#define EA_FINDINGS_INTERVAL_US (60ull * 1000000ull) /* then a minute's count per group */
+
 #endif
