@@ -1,0 +1,186 @@
+/* findings.c — one RFC 5424 line per finding, rate-limited per group;
+ * see findings.h. */
+#include "report/findings.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/addr.h"
+#include "util/ea_limits.h"
+#include "util/escape.h"
+#include "util/ipproto.h"
+#include "util/log.h"
+
+struct ea_findings {
+	ea_syslog *out;
+	ea_log *limiter;
+	ea_findings_stats stats;
+	const char *msgid;       /* of the finding being logged */
+	int severity;
+	uint64_t interval_us;
+	uint64_t (*clock_us)(void *arg);
+	void *clock_arg;
+};
+
+/* escape.h's wire form in quotes, the quote itself as \x22: a value that
+ * a key=value parser reads back whole, whatever bytes it had. */
+static const char *quoted(const char *s, char *buf, size_t size)
+{
+	char wire[4 * EA_SERVER_NAME_MAX + 8];
+	ea_escape(s, wire, sizeof wire);
+	size_t n = 0;
+	buf[n++] = '"';
+	for (const char *p = wire; *p && n + 6 < size; p++) {
+		if (*p == '"') {
+			memcpy(buf + n, "\\x22", 4);
+			n += 4;
+		} else {
+			buf[n++] = *p;
+		}
+	}
+	buf[n++] = '"';
+	buf[n] = '\0';
+	return buf;
+}
+
+static const char *app_protocol(const ea_flow_record *rec)
+{
+	return rec->app_proto[0] ? rec->app_proto : rec->master_proto[0] ? rec->master_proto : "Unknown";
+}
+
+void ea_findings_message(const ea_flow_record *rec, const ea_match_result *mr, const ea_matrix *m,
+			 ea_finding kind, char *buf, size_t size, char *key, size_t key_size)
+{
+	char tbuf[4], init[EA_ADDR_STRLEN], resp[EA_ADDR_STRLEN], start[EA_TIME_TEXT_MAX],
+		end[EA_TIME_TEXT_MAX], rules[EA_MAX_RULES * 8], proto[4 * EA_PROTO_NAME_MAX];
+	char sports[32] = "", dports[32] = "", icmp[24] = "", name[4 * EA_SERVER_NAME_MAX + 32] = "";
+	const char *transport = ea_flow_transport_name(rec->transport, tbuf);
+	ea_addr_str(&rec->init_addr, init);
+	ea_addr_str(&rec->resp_addr, resp);
+	ea_rule_ids_text(mr, m, rules, sizeof rules);
+	ea_escape(app_protocol(rec), proto, sizeof proto);
+	if (ea_ipproto_has_ports(rec->transport)) {
+		snprintf(sports, sizeof sports, " source.port=%u", (unsigned)rec->init_port);
+		snprintf(dports, sizeof dports, " destination.port=%u", (unsigned)rec->resp_port);
+	} else if (ea_ipproto_is_icmp(rec->transport)) {
+		snprintf(icmp, sizeof icmp, " icmp_type=%u", (unsigned)rec->init_port);
+	}
+	if (rec->server_name[0]) {
+		char q[4 * EA_SERVER_NAME_MAX + 16];
+		snprintf(name, sizeof name, " server_name=%s", quoted(rec->server_name, q, sizeof q));
+	}
+	snprintf(buf, size,
+		 "finding=%s verdict=%s iface=%s transport=%s source.ip=%s%s destination.ip=%s%s%s"
+		 " app_protocol=%s proto_source=%s rule.id=%s conn_state=%s end_reason=%s"
+		 " source.bytes=%llu destination.bytes=%llu source.packets=%llu destination.packets=%llu"
+		 " event.start=%s event.end=%s network.community_id=%s%s",
+		 ea_finding_name(kind), ea_verdict_name(mr->verdict), ea_iface_name(rec->iface), transport, init,
+		 sports, resp, dports, icmp, proto, ea_proto_source_name(rec->proto_source),
+		 rules[0] ? rules : "-", ea_conn_state(rec), ea_end_reason_name(rec->end_reason),
+		 (unsigned long long)rec->bytes[0], (unsigned long long)rec->bytes[1],
+		 (unsigned long long)rec->pkts[0], (unsigned long long)rec->pkts[1],
+		 ea_time_text(rec->first_us, start), ea_time_text(rec->last_us, end),
+		 rec->community_id[0] ? rec->community_id : "-", name);
+	/* The report's groups: a scan of one port is one group, whoever
+	 * does it; an unanswered row is one group, whichever peer tried. */
+	if (kind == EA_FINDING_ATTEMPT) {
+		char first[EA_NAME_MAX] = "?";
+		if (mr->n_rules > 0 && m && mr->rules[0] < m->n_rules)
+			snprintf(first, sizeof first, "%s", m->rules[mr->rules[0]].id);
+		snprintf(key, key_size, "attempt %s", first);
+	} else {
+		snprintf(key, key_size, "%s %s %s/%u %s%s", ea_finding_name(kind), ea_iface_name(rec->iface),
+			 transport, (unsigned)rec->resp_port, proto,
+			 rec->proto_source == EA_PROTO_SRC_PORT ? "(port)" : "");
+	}
+}
+
+/* The limiter's output: a finding's line, or a group's count. */
+static void write_line(void *arg, ea_log_level level, const char *key, uint64_t suppressed, const char *line)
+{
+	ea_findings *f = arg;
+	bool sent;
+	if (suppressed) {
+		char msg[EA_LOG_KEY_MAX * 4 + 128], q[EA_LOG_KEY_MAX * 4 + 16];
+		snprintf(msg, sizeof msg, "finding_group=%s suppressed=%llu interval_s=%llu",
+			 quoted(key ? key : "", q, sizeof q), (unsigned long long)suppressed,
+			 (unsigned long long)(f->interval_us / 1000000u));
+		sent = ea_syslog_send(f->out, (int)level, "suppressed", msg);
+	} else {
+		sent = ea_syslog_send(f->out, f->severity, f->msgid, line);
+		f->stats.logged++;
+	}
+	f->stats.unsent += !sent;
+}
+
+ea_status ea_findings_open(const ea_findings_options *opt, ea_findings **out, char *errbuf, size_t errlen)
+{
+	ea_findings *f = calloc(1, sizeof *f);
+	if (!f)
+		return ea_fail(EA_ERR_NOMEM, errbuf, errlen, "out of memory");
+	f->interval_us = opt->interval_us ? opt->interval_us : EA_FINDINGS_INTERVAL_US;
+	ea_syslog_options so = {.facility = opt->facility, .app_name = "edgeaudit", .hostname = opt->hostname,
+				.stream = opt->stream, .clock_us = opt->wall_clock_us, .clock_arg = opt->clock_arg};
+	ea_status st = ea_syslog_open(&opt->target, &so, &f->out, errbuf, errlen);
+	if (st != EA_OK)
+		goto fail;
+	ea_log_options lo = {.sink = EA_LOG_TO_WRITER, .writer = write_line, .writer_arg = f,
+			     .max_level = EA_LOG_DEBUG,
+			     .burst = opt->burst ? opt->burst : EA_FINDINGS_BURST, .interval_us = f->interval_us,
+			     .clock_us = opt->clock_us, .clock_arg = opt->clock_arg};
+	st = ea_log_new(&lo, &f->limiter, errbuf, errlen);
+	if (st != EA_OK)
+		goto fail;
+	*out = f;
+	return EA_OK;
+fail:
+	ea_findings_close(f);
+	return st;
+}
+
+ea_finding ea_findings_flow(ea_findings *f, const ea_flow_record *rec, const ea_match_result *mr,
+			    const ea_matrix *m)
+{
+	ea_finding kind = ea_finding_of(rec, mr);
+	if (!f || kind == EA_FINDING_NONE)
+		return kind;
+	char msg[EA_LOG_LINE_MAX], key[EA_LOG_KEY_MAX + 1];
+	ea_findings_message(rec, mr, m, kind, msg, sizeof msg, key, sizeof key);
+	f->stats.findings++;
+	/* A flow outside the documented matrix is a warning; a documented
+	 * row nobody answers is a notice (a peer's problem as often as ours). */
+	f->severity = kind == EA_FINDING_ATTEMPT ? EA_LOG_NOTICE : EA_LOG_WARNING;
+	f->msgid = ea_finding_name(kind);
+	ea_log_msg(f->limiter, (ea_log_level)f->severity, key, "%s", msg);
+	return kind;
+}
+
+void ea_findings_flush(ea_findings *f)
+{
+	if (f)
+		ea_log_flush(f->limiter);
+}
+
+ea_findings_stats ea_findings_get_stats(const ea_findings *f)
+{
+	ea_findings_stats s = {0};
+	if (!f)
+		return s;
+	s = f->stats;
+	s.suppressed = ea_log_suppressed(f->limiter);
+	return s;
+}
+
+const char *ea_findings_warning(const ea_findings *f)
+{
+	return f && !ea_syslog_connected(f->out) ? ea_syslog_last_error(f->out) : "";
+}
+
+void ea_findings_close(ea_findings *f)
+{
+	if (!f)
+		return;
+	ea_log_free(f->limiter); /* flushes: the last counts go out first */
+	ea_syslog_close(f->out);
+	free(f);
+}
