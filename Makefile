@@ -13,7 +13,7 @@
 
 .DEFAULT_GOAL := all
 
-PKGS      := libpcap libndpi sqlite3 libcrypto libcap
+PKGS      := libpcap libndpi sqlite3 libcrypto libcap jansson
 TEST_PKGS := cmocka
 BUILD     ?= build
 CC        ?= cc
@@ -28,7 +28,8 @@ endif
 $(CONFIG): scripts/install-deps.sh
 	@mkdir -p $(@D)
 	@{ pkg-config --exists $(PKGS) $(TEST_PKGS) && command -v sqlite3 >/dev/null && \
-	   command -v editcap >/dev/null && command -v mergecap >/dev/null; } || scripts/install-deps.sh
+	   command -v editcap >/dev/null && command -v mergecap >/dev/null && command -v jq >/dev/null && \
+	   test -x /usr/sbin/rsyslogd; } || scripts/install-deps.sh
 	@{ echo "DEP_CFLAGS := $$(pkg-config --cflags $(PKGS))"; \
 	   echo "DEP_LIBS := $$(pkg-config --libs $(PKGS))"; \
 	   echo "TEST_CFLAGS := $$(pkg-config --cflags $(TEST_PKGS))"; \
@@ -264,7 +265,7 @@ uninstall:
 lint:
 	@bad=0; \
 	for pair in pcap.h:src/capture/source_pcap.c ndpi_api.h:src/engine/classify.c sqlite3.h:src/store/store.c \
-	            sys/capability.h:src/cli/privdrop.c; do \
+	            sys/capability.h:src/cli/privdrop.c jansson.h:src/report/eve.c; do \
 	  h=$${pair%%:*}; own=$${pair#*:}; \
 	  for f in $$(grep -rl "include *<.*$$h>" src 2>/dev/null); do \
 	    [ "$$f" = "$$own" ] || { echo "lint: $$f includes <$$h> (only $$own may)"; bad=1; }; \

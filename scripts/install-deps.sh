@@ -11,9 +11,12 @@ set -euo pipefail
 # renders it with every warning on (tests/e2e/manpage.sh). systemd: its
 # systemd-analyze verifies the installed unit (tests/e2e/install.sh); a
 # container image lacks it.
+# libjansson-dev: the EVE JSON writer (src/report/eve.c). jq: the EVE test
+# parses every line. rsyslog and iproute2: the findings test runs a real
+# rsyslogd in a network namespace of its own and sends to it over UDP and TCP.
 build_pkgs=(build-essential pkg-config libpcap-dev libndpi-dev libsqlite3-dev
             libcmocka-dev libssl-dev sqlite3 wireshark-common libcap-dev groff-base
-            systemd)
+            systemd libjansson-dev jq rsyslog iproute2)
 # The sanitizer build wants clang's runtime only when CC=clang; gcc's
 # libasan/libubsan come with build-essential.
 extra_pkgs=()
