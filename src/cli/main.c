@@ -26,6 +26,7 @@
 #include "rules/portsig.h"
 #include "cli/datadir.h"
 #include "cli/progress.h"
+#include "report/outputs.h"
 #include "report/report.h"
 #include "rules/ruleset.h"
 #include "store/runlock.h"
@@ -73,6 +74,7 @@ static const char usage_read[] =
 	"usage: edgeaudit read --site FILE --db FILE [--external PCAP]... [--internal PCAP]...\n"
 	"                      [--matrix FILE] [--ports FILE] [--force] [--max-flows N] [--quiet]\n"
 	"                      [--keep-duplicates]\n"
+	"                      [--eve FILE] [--syslog TARGET] [--syslog-facility NAME]\n"
 	"\n"
 	"Reads pcap/pcapng captures of the Edge's external and internal NICs, builds\n"
 	"flows, classifies them (nDPI, payload checks, port signatures), matches each\n"
@@ -93,6 +95,13 @@ static const char usage_read[] =
 	"                    of its interface within 1 ms, byte for byte (the outer\n"
 	"                    VLAN tag aside), is a SPAN copy: counted per capture\n"
 	"                    as a duplicate, in no flow\n"
+	"  --eve FILE        also append one JSON line per flow to FILE (Suricata EVE /\n"
+	"                    Elastic Common Schema names; README, \"EVE JSON\")\n"
+	"  --syslog TARGET   log each finding as it is decided, one RFC 5424 line, to\n"
+	"                    stderr, unix:PATH (e.g. unix:/dev/log), udp:HOST[:PORT]\n"
+	"                    (RFC 5426) or tcp:HOST[:PORT] (RFC 6587 octet counting);\n"
+	"                    at most 10 lines per finding group a minute, then a count\n"
+	"  --syslog-facility NAME  facility of those lines (default local0)\n"
 	"\n"
 	"Files of one interface are read oldest first (by their first record);\n"
 	"flows continue across them. Every capture is opened and hashed before\n"
@@ -117,8 +126,11 @@ static const char usage_read[] =
 	DATADIR_HELP
 	"\n"
 	"Exit codes: 0 every capture read; 1 a capture missing, unreadable, of which\n"
-	"nothing could be decoded, or already recorded, or a database failure; 2 a\n"
-	"bad option, or a data file (matrix, signatures, site) missing or wrong:\n"
+	"nothing could be decoded, or already recorded, a database failure, or EVE\n"
+	"lines that could not be written (a syslog collector that cannot be reached\n"
+	"is a warning: its lines are counted); 2 a bad option, an EVE file that\n"
+	"cannot be opened, a syslog host that does not resolve, or a data file\n"
+	"(matrix, signatures, site) missing or wrong:\n"
 	"nothing is written; 130 or 143 stopped by SIGINT or SIGTERM.\n";
 
 static const char usage_report[] =
@@ -430,7 +442,14 @@ typedef struct {
 	uint64_t total_bytes;        /* every capture's size, summed */
 	uint64_t done_bytes;         /* sizes of the captures already read */
 	const ea_source *current;    /* the capture being read, or NULL */
+	ea_outputs *outputs;         /* --eve, --syslog; NULL when neither */
 } progress_ctx;
+
+/* The flow hook shares the progress hook's context. */
+static void flow_to_outputs(void *ctx, const ea_flow_record *rec, const ea_match_result *mr)
+{
+	ea_outputs_flow(((progress_ctx *)ctx)->outputs, rec, mr);
+}
 
 static void show_progress(void *ctx, const ea_audit_totals *t)
 {
@@ -596,11 +615,16 @@ static int cmd_read(int argc, char **argv)
 		{"force", no_argument, 0, 'f'},        {"max-flows", required_argument, 0, 'n'},
 		{"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
 		{"keep-duplicates", no_argument, 0, 'K'},
+		{"eve", required_argument, 0, 'E'},    {"syslog", required_argument, 0, 'S'},
+		{"syslog-facility", required_argument, 0, 'F'},
 		{0, 0, 0, 0}};
 	const char *site_path = NULL, *db_path = NULL;
 	const char *matrix_path = NULL, *ports_path = NULL;
 	char matrix_found[4096], ports_found[4096];
 	bool force = false, quiet = false, keep_duplicates = false;
+	const char *eve_path = NULL, *syslog_target = NULL, *syslog_facility = NULL;
+	bool given_eve = false, given_syslog = false, given_facility = false;
+	ea_outputs *outputs = NULL;
 	unsigned long max_flows = EA_DEFAULT_MAX_FLOWS;
 	input_file *inputs = calloc((size_t)argc, sizeof *inputs);
 	ea_input_info *claimed = calloc((size_t)argc, sizeof *claimed);
@@ -644,6 +668,9 @@ static int cmd_read(int argc, char **argv)
 		case 'f': force = true; break;
 		case 'q': quiet = true; break;
 		case 'K': keep_duplicates = true; break;
+		case 'E': once = set_once(&eve_path, &given_eve, optarg, "read", "eve"); break;
+		case 'S': once = set_once(&syslog_target, &given_syslog, optarg, "read", "syslog"); break;
+		case 'F': once = set_once(&syslog_facility, &given_facility, optarg, "read", "syslog-facility"); break;
 		case 'n':
 			if (given_max) {
 				rc = usage_error("read", "--max-flows is given twice; give it once", NULL, "");
@@ -676,12 +703,17 @@ static int cmd_read(int argc, char **argv)
 		rc = EA_EXIT_USAGE;
 		goto out;
 	}
+	if (syslog_facility && !syslog_target) {
+		rc = usage_error("read", "--syslog-facility needs --syslog", NULL, "");
+		goto out;
+	}
 	if ((!matrix_path && (rc = find_data_file(MATRIX_FILE, matrix_found, sizeof matrix_found)) != 0) ||
 	    (!ports_path && (rc = find_data_file(PORTS_FILE, ports_found, sizeof ports_found)) != 0))
 		goto out;
 	matrix_path = matrix_path ? matrix_path : matrix_found;
 	ports_path = ports_path ? ports_path : ports_found;
 	bool paths_ok = not_a_directory(site_path, "read", "site") && not_a_directory(db_path, "read", "db") &&
+			(!eve_path || not_a_directory(eve_path, "read", "eve")) &&
 			not_a_directory(matrix_path, "read", "matrix") && not_a_directory(ports_path, "read", "ports");
 	for (unsigned i = 0; i < n_inputs && paths_ok; i++)
 		paths_ok = not_a_directory(inputs[i].path, "read",
@@ -696,6 +728,20 @@ static int cmd_read(int argc, char **argv)
 	if (st != EA_OK) {
 		rc = fail_exit(st, errbuf);
 		goto out;
+	}
+	/* The SIEM outputs are checked before anything is written: a typo in
+	 * a target is a usage error, not a run without its findings. */
+	if (eve_path || syslog_target) {
+		ea_outputs_config ocfg = {.eve_path = eve_path, .syslog_target = syslog_target,
+					  .syslog_facility = syslog_facility, .ruleset = ruleset};
+		st = ea_outputs_open(&ocfg, &outputs, errbuf, ERRBUF_SIZE);
+		if (st != EA_OK) {
+			rc = fail_exit(st == EA_ERR_IO ? EA_ERR_USAGE : st, errbuf);
+			goto out;
+		}
+		if (*ea_outputs_warning(outputs))
+			ea_log_msg(program_log, EA_LOG_WARNING, NULL, "%s; findings are counted as not sent "
+				   "until it answers", ea_outputs_warning(outputs));
 	}
 
 	/* Hash every capture before anything is written: a duplicate or a
@@ -789,7 +835,8 @@ static int cmd_read(int argc, char **argv)
 		goto out;
 	}
 
-	progress_ctx progress = {.started = now_seconds(), .tty = !quiet && isatty(STDERR_FILENO)};
+	progress_ctx progress = {.started = now_seconds(), .tty = !quiet && isatty(STDERR_FILENO),
+				 .outputs = outputs};
 	/* A stream's size is known only once it has been read: with one among
 	 * the inputs there is no total to show a share or a time left of. */
 	bool size_known = true;
@@ -803,7 +850,8 @@ static int cmd_read(int argc, char **argv)
 		.ruleset = ruleset,
 		.store = store, .run_id = run_id, .max_flows = (unsigned)max_flows,
 		.hash_seed = random_seed(), .keep_duplicates = keep_duplicates,
-		.on_progress = show_progress, .hook_ctx = &progress,
+		.on_progress = show_progress, .on_flow = outputs ? flow_to_outputs : NULL,
+		.hook_ctx = &progress,
 		.stop = &stop_signal,
 	};
 	st = ea_audit_new(&acfg, &audit, errbuf, ERRBUF_SIZE);
@@ -939,9 +987,15 @@ static int cmd_read(int argc, char **argv)
 		goto out;
 	}
 	run_finished = true;
-	if (!quiet)
+	ea_outputs_flush(outputs);
+	if (!quiet) {
 		print_summary(ea_audit_get_totals(audit), keep_duplicates, n_inputs, n_failed, now_seconds() - progress.started,
 			      db_path, run_id);
+		char line[1024];
+		ea_outputs_summary(outputs, line, sizeof line);
+		if (line[0])
+			printf("%s.\n", line);
+	}
 	rc = n_failed ? EA_EXIT_RUNTIME : EA_EXIT_OK;
 out:
 	if (run_id && !run_finished) {
@@ -954,6 +1008,28 @@ out:
 			   sizeof ignored_err);
 	}
 	ea_audit_free(audit);
+	if (outputs) {
+		/* A SIEM's copy that lost lines is a failed output; a syslog
+		 * collector away is not (its lines are counted, above). */
+		const char *why = "";
+		uint64_t lost = ea_outputs_eve_failed(outputs, &why);
+		char close_err[512];
+		if (lost) {
+			snprintf(close_err, sizeof close_err, "%llu EVE lines could not be written: %s",
+				 (unsigned long long)lost, why);
+			print_capture_error(EA_LOG_ERROR, close_err);
+			if (rc == EA_EXIT_OK)
+				rc = EA_EXIT_RUNTIME;
+		}
+		uint64_t unsent = ea_outputs_syslog_unsent(outputs, &why);
+		if (unsent) {
+			snprintf(close_err, sizeof close_err, "%llu syslog lines not sent (last failure: %s)",
+				 (unsigned long long)unsent, why);
+			print_capture_error(EA_LOG_WARNING, close_err);
+		}
+		if (ea_outputs_close(outputs, close_err, sizeof close_err) != EA_OK && rc == EA_EXIT_OK)
+			rc = fail_capture_exit(EA_ERR_IO, close_err);
+	}
 	if (store) {
 		char close_err[512];
 		if (ea_store_close(store, close_err, sizeof close_err) != EA_OK && rc == EA_EXIT_OK)

@@ -176,6 +176,11 @@ const char *ea_findings_warning(const ea_findings *f)
 	return f && !ea_syslog_connected(f->out) ? ea_syslog_last_error(f->out) : "";
 }
 
+const char *ea_findings_last_error(const ea_findings *f)
+{
+	return f ? ea_syslog_last_error(f->out) : "";
+}
+
 void ea_findings_close(ea_findings *f)
 {
 	if (!f)

@@ -72,6 +72,9 @@ ea_findings_stats ea_findings_get_stats(const ea_findings *f);
 /* Why the collector is not reached now ("" when it is). Owned by f. */
 const char *ea_findings_warning(const ea_findings *f);
 
+/* The last transport failure, "" when none. Owned by f. */
+const char *ea_findings_last_error(const ea_findings *f);
+
 /* Builds the MSG of one finding into buf (size bytes); its group key
  * into key (EA_LOG_KEY_MAX + 1 bytes). For tests and the limiter. */
 void ea_findings_message(const ea_flow_record *rec, const ea_match_result *mr, const ea_matrix *m,

@@ -1,0 +1,67 @@
+/* outputs.h — the per-flow outputs for a SIEM, as one sink for the
+ * pipeline's flow hook (ea_audit_config.on_flow, the engine's emit): the
+ * EVE JSON file (eve.h) and the findings log (findings.h), both given
+ * the matrix of the ruleset that judged the flow, for its rule ids.
+ * `read` and `monitor` open it from their options alike.
+ * Not thread-safe: called from the one thread that emits flow records.
+ * Pipeline position: output, after match. */
+#ifndef EA_OUTPUTS_H
+#define EA_OUTPUTS_H
+
+#include <stddef.h>
+
+#include "engine/flowrec.h"
+#include "report/eve.h"
+#include "report/findings.h"
+#include "rules/match.h"
+#include "rules/ruleset.h"
+#include "util/error.h"
+
+typedef struct {
+	const char *eve_path;        /* --eve FILE; NULL: none */
+	const char *syslog_target;   /* --syslog TARGET; NULL: no findings log */
+	const char *syslog_facility; /* --syslog-facility NAME; NULL: local0 */
+	const ea_ruleset *ruleset;   /* borrowed for the call; the outputs take a reference */
+} ea_outputs_config;
+
+typedef struct ea_outputs ea_outputs;
+
+/* Opens what cfg names (nothing: a sink that does nothing). EA_ERR_USAGE
+ * for a bad target or facility, or a host that does not resolve;
+ * EA_ERR_IO for an EVE file that cannot be opened; EA_ERR_NOMEM. */
+ea_status ea_outputs_open(const ea_outputs_config *cfg, ea_outputs **out, char *errbuf, size_t errlen);
+
+/* The flow hook: ctx is the ea_outputs. */
+void ea_outputs_flow(void *ctx, const ea_flow_record *rec, const ea_match_result *mr);
+
+/* Flows judged from now on were judged by rs (a reload). */
+void ea_outputs_set_ruleset(ea_outputs *o, const ea_ruleset *rs);
+
+/* Reopens the EVE file (SIGHUP, after logrotate). EA_ERR_IO: the old one
+ * stays in use. */
+ea_status ea_outputs_reopen(ea_outputs *o, char *errbuf, size_t errlen);
+
+/* Writes the findings' pending suppressed counts (end of run, SIGUSR1). */
+void ea_outputs_flush(ea_outputs *o);
+
+/* Why the syslog collector is not reached now; "" when it is, or none. */
+const char *ea_outputs_warning(const ea_outputs *o);
+
+/* One line for the run's summary, e.g. "EVE: 61 lines to eve.json;
+ * findings: 22 (22 logged to udp:10.0.0.5:514, 0 held back by the rate
+ * limit); 0 syslog lines not sent"; "" when no output was asked for. */
+void ea_outputs_summary(const ea_outputs *o, char *buf, size_t size);
+
+/* EVE lines that could not be written (with the first reason in
+ * *why, owned by o), 0 when all were. */
+uint64_t ea_outputs_eve_failed(const ea_outputs *o, const char **why);
+
+/* Syslog lines the collector did not take (with the last transport
+ * failure in *why, owned by o), 0 when all were sent. */
+uint64_t ea_outputs_syslog_unsent(const ea_outputs *o, const char **why);
+
+/* Flushes, closes, frees. EA_ERR_IO when the EVE file's close failed.
+ * NULL is fine. */
+ea_status ea_outputs_close(ea_outputs *o, char *errbuf, size_t errlen);
+
+#endif
