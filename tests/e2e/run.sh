@@ -9,7 +9,8 @@ pass=0 fail=0
 for t in "$here"/golden.sh "$here"/cli.sh "$here"/portable.sh "$here"/runs.sh "$here"/snaplen.sh \
          "$here"/duplicates.sh \
          "$here"/manpage.sh \
-         "$here"/install.sh; do
+         "$here"/install.sh \
+         "$here"/eve.sh "$here"/syslog.sh; do
   out=$(bash "$t" "$bin" 2>&1)
   printf '%s\n' "$out" | grep -v '^RESULT '
   p=$(printf '%s\n' "$out" | sed -n 's/^RESULT \([0-9]*\) \([0-9]*\)$/\1/p')
