@@ -3,8 +3,10 @@
  * EVE JSON file (eve.h) and the findings log (findings.h), both given
  * the matrix of the ruleset that judged the flow, for its rule ids.
  * `read` and `monitor` open it from their options alike.
- * Not thread-safe: called from the one thread that emits flow records.
- * Pipeline position: output, after match. */
+ * Thread-safe: one lock around each call, so the engines of both NICs
+ * may emit from their own threads (the lock is held for one flow's line,
+ * a few µs; a syslog collector that stalls holds it at most
+ * EA_SYSLOG_SEND_TIMEOUT_MS). Pipeline position: output, after match. */
 #ifndef EA_OUTPUTS_H
 #define EA_OUTPUTS_H
 
@@ -44,7 +46,8 @@ ea_status ea_outputs_reopen(ea_outputs *o, char *errbuf, size_t errlen);
 /* Writes the findings' pending suppressed counts (end of run, SIGUSR1). */
 void ea_outputs_flush(ea_outputs *o);
 
-/* Why the syslog collector is not reached now; "" when it is, or none. */
+/* Why the syslog collector is not reached now; "" when it is, or none.
+ * The strings these getters give stay valid until the next flow. */
 const char *ea_outputs_warning(const ea_outputs *o);
 
 /* One line for the run's summary, e.g. "EVE: 61 lines to eve.json;
