@@ -13,7 +13,8 @@
 
 struct ea_findings {
 	ea_syslog *out;
-	ea_log *limiter;
+	ea_log *limiter;         /* per finding group */
+	ea_log *overall;         /* all groups together, behind the first */
 	ea_findings_stats stats;
 	const char *msgid;       /* of the finding being logged */
 	int severity;
@@ -95,22 +96,36 @@ void ea_findings_message(const ea_flow_record *rec, const ea_match_result *mr, c
 	}
 }
 
-/* The limiter's output: a finding's line, or a group's count. */
-static void write_line(void *arg, ea_log_level level, const char *key, uint64_t suppressed, const char *line)
+static void send_count(ea_findings *f, ea_log_level level, const char *group, uint64_t suppressed)
+{
+	char msg[EA_LOG_KEY_MAX * 4 + 128], q[EA_LOG_KEY_MAX * 4 + 16];
+	snprintf(msg, sizeof msg, "finding_group=%s suppressed=%llu interval_s=%llu", quoted(group, q, sizeof q),
+		 (unsigned long long)suppressed, (unsigned long long)(f->interval_us / 1000000u));
+	f->stats.unsent += !ea_syslog_send(f->out, (int)level, "suppressed", msg);
+}
+
+/* The overall limiter's output: a finding's line goes out, or the count
+ * of lines it held back. */
+static void write_out(void *arg, ea_log_level level, const char *key, uint64_t suppressed, const char *line)
 {
 	ea_findings *f = arg;
-	bool sent;
 	if (suppressed) {
-		char msg[EA_LOG_KEY_MAX * 4 + 128], q[EA_LOG_KEY_MAX * 4 + 16];
-		snprintf(msg, sizeof msg, "finding_group=%s suppressed=%llu interval_s=%llu",
-			 quoted(key ? key : "", q, sizeof q), (unsigned long long)suppressed,
-			 (unsigned long long)(f->interval_us / 1000000u));
-		sent = ea_syslog_send(f->out, (int)level, "suppressed", msg);
-	} else {
-		sent = ea_syslog_send(f->out, f->severity, f->msgid, line);
-		f->stats.logged++;
+		send_count(f, level, key ? key : "", suppressed);
+		return;
 	}
-	f->stats.unsent += !sent;
+	f->stats.logged++;
+	f->stats.unsent += !ea_syslog_send(f->out, f->severity, f->msgid, line);
+}
+
+/* The group limiter's output: a group's count goes out; a finding's line
+ * goes on to the overall limit. */
+static void write_group(void *arg, ea_log_level level, const char *key, uint64_t suppressed, const char *line)
+{
+	ea_findings *f = arg;
+	if (suppressed)
+		send_count(f, level, key ? key : "", suppressed);
+	else
+		ea_log_msg(f->overall, level, EA_FINDINGS_ALL_GROUPS, "%s", line);
 }
 
 ea_status ea_findings_open(const ea_findings_options *opt, ea_findings **out, char *errbuf, size_t errlen)
@@ -124,11 +139,18 @@ ea_status ea_findings_open(const ea_findings_options *opt, ea_findings **out, ch
 	ea_status st = ea_syslog_open(&opt->target, &so, &f->out, errbuf, errlen);
 	if (st != EA_OK)
 		goto fail;
-	ea_log_options lo = {.sink = EA_LOG_TO_WRITER, .writer = write_line, .writer_arg = f,
+	ea_log_options lo = {.sink = EA_LOG_TO_WRITER, .writer = write_group, .writer_arg = f,
 			     .max_level = EA_LOG_DEBUG,
 			     .burst = opt->burst ? opt->burst : EA_FINDINGS_BURST, .interval_us = f->interval_us,
 			     .clock_us = opt->clock_us, .clock_arg = opt->clock_arg};
 	st = ea_log_new(&lo, &f->limiter, errbuf, errlen);
+	if (st != EA_OK)
+		goto fail;
+	/* A scan of many ports is many groups of one finding each: the
+	 * overall limit bounds what it sends. */
+	lo.writer = write_out;
+	lo.burst = opt->overall_burst ? opt->overall_burst : EA_FINDINGS_OVERALL_BURST;
+	st = ea_log_new(&lo, &f->overall, errbuf, errlen);
 	if (st != EA_OK)
 		goto fail;
 	*out = f;
@@ -157,8 +179,10 @@ ea_finding ea_findings_flow(ea_findings *f, const ea_flow_record *rec, const ea_
 
 void ea_findings_flush(ea_findings *f)
 {
-	if (f)
-		ea_log_flush(f->limiter);
+	if (!f)
+		return;
+	ea_log_flush(f->limiter);
+	ea_log_flush(f->overall);
 }
 
 ea_findings_stats ea_findings_get_stats(const ea_findings *f)
@@ -167,7 +191,7 @@ ea_findings_stats ea_findings_get_stats(const ea_findings *f)
 	if (!f)
 		return s;
 	s = f->stats;
-	s.suppressed = ea_log_suppressed(f->limiter);
+	s.suppressed = ea_log_suppressed(f->limiter) + ea_log_suppressed(f->overall);
 	return s;
 }
 
@@ -185,7 +209,9 @@ void ea_findings_close(ea_findings *f)
 {
 	if (!f)
 		return;
-	ea_log_free(f->limiter); /* flushes: the last counts go out first */
+	/* Each flushes: the last counts go out first. */
+	ea_log_free(f->limiter);
+	ea_log_free(f->overall);
 	ea_syslog_close(f->out);
 	free(f);
 }

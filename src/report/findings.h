@@ -12,7 +12,10 @@
  * transport, responder port, protocol; an attempt by its first row), at
  * most burst lines per interval; then one "suppressed" line per group
  * with the count, when the group speaks again after its window or at
- * ea_findings_flush (log.h's limiter, which this shares).
+ * ea_findings_flush (log.h's limiter, which this shares). Behind it, all
+ * groups together pass at most overall_burst lines per interval (a scan
+ * of the Edge's external address is one group per port), counted the
+ * same way under the group name EA_FINDINGS_ALL_GROUPS.
  *
  * Fed through ea_audit_config.on_flow. Not thread-safe: one per sink
  * thread. Pipeline position: output, after match. */
@@ -34,6 +37,7 @@ typedef struct {
 	ea_syslog_target target;
 	int facility;                 /* RFC 5424 code; local0 (16) is the README's default */
 	unsigned burst;               /* per group and window; 0 = EA_FINDINGS_BURST */
+	unsigned overall_burst;       /* all groups, per window; 0 = EA_FINDINGS_OVERALL_BURST */
 	uint64_t interval_us;         /* 0 = EA_FINDINGS_INTERVAL_US */
 	/* Tests: the stream for stderr (NULL = stderr), a fixed host name,
 	 * a wall clock (syslog TIMESTAMP) and a monotonic one (the limiter);
@@ -48,11 +52,14 @@ typedef struct {
 typedef struct {
 	uint64_t findings;    /* flows that were findings */
 	uint64_t logged;      /* finding lines written or sent */
-	uint64_t suppressed;  /* finding lines held back by the rate limit */
+	uint64_t suppressed;  /* finding lines held back by the rate limits */
 	uint64_t unsent;      /* lines (findings and counts) the transport could not take */
 } ea_findings_stats;
 
 typedef struct ea_findings ea_findings;
+
+/* The group name of the overall limit's count line. */
+#define EA_FINDINGS_ALL_GROUPS "all groups"
 
 /* Opens the sender (syslog5424.h: a name that does not resolve is
  * EA_ERR_USAGE; a collector not answering yet is not an error, see

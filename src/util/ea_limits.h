@@ -179,5 +179,8 @@
 #define EA_FINDINGS_BURST 10            /* finding lines per group in each window: a scan
 					   of one port still shows its first peers */
 #define EA_FINDINGS_INTERVAL_US (60ull * 1000000ull) /* then a minute's count per group */
+#define EA_FINDINGS_OVERALL_BURST 300   /* finding lines a minute, all groups: a port scan
+					   (one group per port) sends 300 lines and a count,
+					   not 65,535; a real incident's groups fit */
 
 #endif

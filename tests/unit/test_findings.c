@@ -36,7 +36,8 @@ static int setup(void **state)
 	char err[4096];
 	assert_int_equal(ea_matrix_load_path(MATRIX_PATH, &fx->m, err, sizeof err), EA_OK);
 	fx->f = open_memstream(&fx->buf, &fx->len);
-	ea_findings_options opt = {.facility = 16, .burst = 3, .interval_us = 60000000, .stream = fx->f,
+	ea_findings_options opt = {.facility = 16, .burst = 3, .overall_burst = 12, .interval_us = 60000000,
+				   .stream = fx->f,
 				   .hostname = "edge1", .wall_clock_us = wall, .clock_us = mono,
 				   .clock_arg = fx};
 	assert_int_equal(ea_syslog_target_parse("stderr", &opt.target, err, sizeof err), EA_OK);
@@ -226,6 +227,27 @@ static void test_rate_limit_per_group_with_counts(void **state)
 	assert_int_equal(st.unsent, 0);
 }
 
+/* A scan: every port its own group of one finding; the overall limit
+ * (12 here) bounds the lines and counts the rest under "all groups". */
+static void test_overall_limit_bounds_a_scan(void **state)
+{
+	fixture *fx = *state;
+	ea_match_result mr = {.verdict = EA_VERDICT_UNEXPECTED};
+	for (int port = 1; port <= 1000; port++) {
+		ea_flow_record r = flow((uint16_t)port, "");
+		ea_findings_flow(fx->fs, &r, &mr, &fx->m);
+	}
+	ea_findings_stats st = ea_findings_get_stats(fx->fs);
+	assert_int_equal(st.findings, 1000);
+	assert_int_equal(st.logged, 12);
+	assert_int_equal(st.suppressed, 988);
+	assert_int_equal(count(text(fx), "\n"), 12);
+	ea_findings_flush(fx->fs);
+	const char *out = text(fx);
+	assert_int_equal(count(out, "\n"), 13);
+	assert_non_null(strstr(out, " suppressed - finding_group=\"all groups\" suppressed=988 interval_s=60\n"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -233,6 +255,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_line_with_hostile_server_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_documented_is_silent_attempt_is_a_notice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_limit_per_group_with_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overall_limit_bounds_a_scan, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
