@@ -208,3 +208,18 @@ FROM flow_details;
 -- flow. inputs.packets still counts every record of the file; 0 when
 -- suppression was off (--keep-duplicates) or for a run before version 3.
 ALTER TABLE inputs ADD COLUMN duplicates INTEGER NOT NULL DEFAULT 0 CHECK (duplicates >= 0);
+
+-- (monitor) What happened to a live capture's interfaces during a run: an
+-- audit that missed traffic must say when and why. One row when an
+-- interface is lost (deleted, set down, a USB NIC unplugged) and one when
+-- capture on it resumes; the period between them was not captured.
+CREATE TABLE interface_events (
+	id      INTEGER PRIMARY KEY,
+	run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+	iface   TEXT NOT NULL CHECK (iface IN ('external', 'internal')),
+	name    TEXT NOT NULL,               -- the interface as `ip link` names it
+	at_us   INTEGER NOT NULL CHECK (at_us >= 0), -- wall clock, µs since the epoch
+	event   TEXT NOT NULL CHECK (event IN ('lost', 'back')),
+	reason  TEXT NOT NULL
+);
+CREATE INDEX interface_events_run ON interface_events(run_id, at_us);

@@ -44,6 +44,7 @@ enum {
 	S_MARK_INTERRUPTED,
 	S_CLAIM_INPUT,
 	S_FINISH_INPUT,
+	S_INSERT_IFACE_EVENT,
 	S_COUNT
 };
 
@@ -113,6 +114,9 @@ static const char *const stmt_sql[S_COUNT] = {
 		"UPDATE inputs SET packets = ?2, bytes = ?3, first_seen = ?4, last_seen = ?5,"
 		" linktype = ?6, truncated = ?7, error = ?8, sha256 = COALESCE(?9, sha256),"
 		" size = ?10, duplicates = ?11 WHERE id = ?1",
+	[S_INSERT_IFACE_EVENT] =
+		"INSERT INTO interface_events (run_id, iface, name, at_us, event, reason)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 };
 
 /* The error of a claimed capture until its reading ends. */
@@ -1134,6 +1138,36 @@ ea_status ea_store_add_flow(ea_store *st, int64_t run_id, const ea_flow_record *
 fail:
 	tx_abort(st);
 	return e;
+}
+
+/* ---- interface events -------------------------------------------------- */
+
+ea_status ea_store_add_iface_event(ea_store *st, int64_t run_id, const ea_iface_event *ev,
+				   char *errbuf, size_t errlen)
+{
+	if (ev->at_us > EA_MAX_TIME_US)
+		return ea_fail(EA_ERR_INTERNAL, errbuf, errlen, "interface event time %llu µs outside 0..%llu",
+			       (unsigned long long)ev->at_us, (unsigned long long)EA_MAX_TIME_US);
+	ea_status e = tx_begin(st, errbuf, errlen);
+	if (e != EA_OK)
+		return e;
+	sqlite3_stmt *s = st->stmt[S_INSERT_IFACE_EVENT];
+	int rc = SQLITE_OK;
+	bind_i64(s, 1, run_id, &rc);
+	bind_text(s, 2, ea_iface_name(ev->iface), &rc);
+	bind_text(s, 3, ev->name, &rc);
+	bind_u64(s, 4, ev->at_us, &rc);
+	bind_text(s, 5, ev->back ? "back" : "lost", &rc);
+	bind_text(s, 6, ev->reason ? ev->reason : "", &rc);
+	if (rc == SQLITE_OK)
+		rc = run_stmt(s);
+	if (rc != SQLITE_DONE) {
+		e = db_fail(st, rc, "recording an interface event", errbuf, errlen);
+		tx_abort(st);
+		return e;
+	}
+	/* Rare and part of the evidence: committed at once, not batched. */
+	return tx_commit(st, errbuf, errlen);
 }
 
 /* ---- read side --------------------------------------------------------- */

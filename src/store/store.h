@@ -177,6 +177,23 @@ ea_status ea_store_finish_run(ea_store *st, int64_t run_id, const ea_run_totals 
  * are stored when the run finishes). */
 ea_status ea_store_flush(ea_store *st, char *errbuf, size_t errlen);
 
+/* An interface of a live capture lost or back (table interface_events,
+ * schema version 3). */
+typedef struct {
+	ea_iface iface;
+	const char *name;     /* the interface's name (`ip link`) */
+	uint64_t at_us;       /* wall clock, µs since the epoch, ≤ EA_MAX_TIME_US */
+	bool back;            /* false: lost; true: capture resumed */
+	const char *reason;   /* why, one line (libpcap's or the kernel's words); may be NULL */
+} ea_iface_event;
+
+/* Records one interface event of run_id and commits it with whatever is
+ * pending (an event is rare and is evidence of a gap: it is not held back
+ * in a batch). EA_ERR_DB when SQLite refuses; EA_ERR_INTERNAL for a time
+ * out of range. */
+ea_status ea_store_add_iface_event(ea_store *st, int64_t run_id, const ea_iface_event *ev,
+				   char *errbuf, size_t errlen);
+
 /* Read side, for report.c and tests: runs sql (one statement, '?'
  * parameters bound from params as text, NULL for SQL NULL), calling row()
  * with each result row's columns as text (NULL for SQL NULL). row()

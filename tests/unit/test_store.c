@@ -283,7 +283,7 @@ static void test_open_creates_schema(void **state)
 	assert_query(fx->st,
 		     "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
 		     " ORDER BY name",
-		     "anomalies\nflow_details\nflow_rules\nflow_verdicts\nflows\ninputs\nrules\nruns\n");
+		     "anomalies\nflow_details\nflow_rules\nflow_verdicts\nflows\ninputs\ninterface_events\nrules\nruns\n");
 	close_store(fx);
 
 	/* Opening again changes nothing. */
@@ -712,6 +712,36 @@ static void test_times_across_the_whole_range(void **state)
 		     "1970-01-01T00:00:00.000000Z|1970-01-01T00:00:02.500000Z\n"
 		     "2106-01-01T00:00:00.000000Z|2106-01-01T00:00:02.500000Z\n"
 		     "9999-12-31T23:59:59.999998Z|9999-12-31T23:59:59.999999Z\n");
+}
+
+/* ---- interface events (monitor) ------------------------------------------ */
+
+/* A lost interface and its return are committed at once, in order, with
+ * the run they belong to; a time the store cannot hold is refused. */
+static void test_interface_events(void **state)
+{
+	fixture *fx = *state;
+	open_store(fx);
+	int64_t run = begin_run(fx);
+	ea_iface_event lost = {.iface = EA_IFACE_INTERNAL, .name = "veth-in", .at_us = 1700000000000001ull,
+			       .back = false, .reason = "veth-in: interface disappeared"};
+	ea_iface_event back = {.iface = EA_IFACE_INTERNAL, .name = "veth-in", .at_us = 1700000005000000ull,
+			       .back = true, .reason = NULL};
+	assert_int_equal(ea_store_add_iface_event(fx->st, run, &lost, fx->err, sizeof fx->err), EA_OK);
+	assert_int_equal(ea_store_add_iface_event(fx->st, run, &back, fx->err, sizeof fx->err), EA_OK);
+	/* Committed: another connection sees both without a flush. */
+	assert_int_equal(count_raw(fx->path, "SELECT COUNT(*) FROM interface_events"), 2);
+	char want[256];
+	snprintf(want, sizeof want,
+		 "%lld|internal|veth-in|1700000000000001|lost|veth-in: interface disappeared\n"
+		 "%lld|internal|veth-in|1700000005000000|back|\n",
+		 (long long)run, (long long)run);
+	assert_query(fx->st, "SELECT run_id, iface, name, at_us, event, reason FROM interface_events ORDER BY id",
+		     want);
+	ea_iface_event bad = lost;
+	bad.at_us = EA_MAX_TIME_US + 1;
+	assert_int_equal(ea_store_add_iface_event(fx->st, run, &bad, fx->err, sizeof fx->err), EA_ERR_INTERNAL);
+	close_store(fx);
 }
 
 /* ---- duplicate inputs -------------------------------------------------- */
@@ -1173,6 +1203,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_times_across_the_whole_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_find_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_interface_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_leaves_rollback_journal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_version_1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_newer_schema, setup, teardown),
