@@ -323,6 +323,53 @@ ea_status ea_audit_read(ea_audit *a, ea_source *src, ea_iface iface, ea_input_in
 	return st;
 }
 
+ea_status ea_audit_frame(ea_audit *a, ea_iface iface, const ea_frame *frame, char *errbuf, size_t errlen)
+{
+	a->totals.packets++;
+	a->totals.bytes += frame->wirelen;
+	if (frame->ts_fault == EA_TS_OUT_OF_RANGE)
+		a->totals.anomalies[EA_ANOMALY_TS_OUT_OF_RANGE]++;
+	if (frame->ts_known)
+		handle_frame(a, iface, frame);
+	else
+		a->totals.anomalies[EA_ANOMALY_UNTIMED_FRAME]++;
+	if (a->store_status != EA_OK)
+		return ea_fail(a->store_status, errbuf, errlen, "%s", a->store_err);
+	return EA_OK;
+}
+
+ea_status ea_audit_tick(ea_audit *a, uint64_t now_us, char *errbuf, size_t errlen)
+{
+	for (int i = 0; i < EA_IFACE_COUNT; i++) {
+		/* As flow_packet does, at most once a scan interval: a tick
+		 * every poll timeout must not walk the LRU heads each time. */
+		if (now_us >= a->last_scan_us[i] && now_us - a->last_scan_us[i] < EA_EXPIRY_SCAN_SEC * 1000000ull)
+			continue;
+		ea_frag_expire(a->frags[i], now_us, a->totals.anomalies);
+		drain_fragments(a, (ea_iface)i);
+		ea_flow_table_expire(a->tables[i], now_us);
+		a->last_scan_us[i] = now_us;
+	}
+	note_peak(a);
+	if (a->store_status != EA_OK)
+		return ea_fail(a->store_status, errbuf, errlen, "%s", a->store_err);
+	return EA_OK;
+}
+
+void ea_audit_set_ruleset(ea_audit *a, const ea_ruleset *rs, int64_t run_id)
+{
+	const ea_ruleset *old = a->cfg.ruleset;
+	a->cfg.ruleset = ea_ruleset_ref(rs);
+	a->matrix = ea_ruleset_matrix(rs);
+	a->site = ea_ruleset_site(rs);
+	/* The flow tables and the classifier borrow these: replaced in place,
+	 * between two packets, so no flow sees half of each. */
+	ea_port_ranks_build(a->ranks, a->matrix, ea_ruleset_portsigs(rs));
+	ea_classifier_set_portsigs(a->classifier, ea_ruleset_portsigs(rs));
+	a->cfg.run_id = run_id;
+	ea_ruleset_unref(old);
+}
+
 ea_status ea_audit_finish(ea_audit *a, char *errbuf, size_t errlen)
 {
 	/* Datagrams still incomplete reach their flows before flows end.

@@ -78,6 +78,25 @@ ea_status ea_audit_new(const ea_audit_config *cfg, ea_audit **out, char *errbuf,
  * then not called: an interrupted run records only what was decided). */
 ea_status ea_audit_read(ea_audit *a, ea_source *src, ea_iface iface, ea_input_info *info,
 			char *errbuf, size_t errlen);
+/* Live capture (monitor): one frame of iface, already read. Counted,
+ * decoded and added to its flow as ea_audit_read does; the frame's time
+ * (the kernel's, µs) drives idle expiry like a file's. A frame without a
+ * usable time is counted (untimed_frame), not decoded. EA_ERR_DB (with
+ * the store's message) once a flow could not be stored; the frame is
+ * counted all the same. Until src/engine/engine.h replaces it. */
+ea_status ea_audit_frame(ea_audit *a, ea_iface iface, const ea_frame *frame, char *errbuf, size_t errlen);
+/* The clock tick of a live capture: now_us is the wall clock (µs since
+ * the epoch, the time base of live frames). Ends the flows and fragments
+ * idle longer than their timeout on every interface, so a quiet wire
+ * still closes its flows; does nothing more often than
+ * EA_EXPIRY_SCAN_SEC per interface. EA_ERR_DB as ea_audit_frame. */
+ea_status ea_audit_tick(ea_audit *a, uint64_t now_us, char *errbuf, size_t errlen);
+/* Reload: flows that end from now on are judged by rs (matrix, site,
+ * port signatures and port ranks for new flows) and stored with run_id.
+ * Flows open now stay open and keep their counters. The audit takes its
+ * own reference to rs and drops the old ruleset's; call it between two
+ * frames (the audit is not thread-safe). */
+void ea_audit_set_ruleset(ea_audit *a, const ea_ruleset *rs, int64_t run_id);
 /* Ends every flow still open (end of input) and stores it. */
 ea_status ea_audit_finish(ea_audit *a, char *errbuf, size_t errlen);
 const ea_audit_totals *ea_audit_get_totals(const ea_audit *a);

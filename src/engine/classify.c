@@ -53,6 +53,11 @@ struct ea_classifier {
 	uint8_t view[EA_DPI_VIEW_MAX];       /* dpi_view's copy of a cut packet */
 };
 
+void ea_classifier_set_portsigs(ea_classifier *c, const ea_portsigs *portsigs)
+{
+	c->portsigs = portsigs;
+}
+
 ea_status ea_classifier_new(const ea_portsigs *portsigs, ea_classifier **out,
 			    char *errbuf, size_t errlen)
 {

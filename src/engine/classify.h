@@ -48,6 +48,10 @@ typedef struct ea_classifier ea_classifier;
 /* Sets up nDPI with every protocol enabled. portsigs must outlive it. */
 ea_status ea_classifier_new(const ea_portsigs *portsigs, ea_classifier **out,
 			    char *errbuf, size_t errlen);
+/* Flows classified from now on (and flows still open when they end) name
+ * their port-only protocol from portsigs, which must outlive the
+ * classifier or the next call (a configuration reload). */
+void ea_classifier_set_portsigs(ea_classifier *c, const ea_portsigs *portsigs);
 void ea_classifier_free(ea_classifier *c);
 /* "4.2.0" — the nDPI library actually linked. */
 const char *ea_classifier_ndpi_version(void);

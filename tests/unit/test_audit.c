@@ -479,6 +479,112 @@ static void record_times_that_cannot_be_right(void **state)
 	free(c);
 }
 
+/* Feeds a capture frame by frame as monitor does (ea_audit_frame); returns
+ * the time of its last frame. */
+static uint64_t feed_frames(ea_audit *a, const char *path, ea_iface iface)
+{
+	char err[1024];
+	ea_source *src = NULL;
+	ea_frame frame;
+	uint64_t last = 0;
+	assert_int_equal(ea_source_open_file(path, &src, err, sizeof err), EA_OK);
+	while (ea_source_next(src, &frame, err, sizeof err) == EA_SOURCE_FRAME) {
+		assert_int_equal(ea_audit_frame(a, iface, &frame, err, sizeof err), EA_OK);
+		last = frame.ts_us > last ? frame.ts_us : last;
+	}
+	ea_source_close(src);
+	return last;
+}
+
+/* Live path: frames one at a time, then the clock alone (no packet) ends
+ * every flow once its idle timeout has passed — the same flows and
+ * verdicts as reading the file, with nothing left for the end. A tick
+ * before the timeouts ends nothing that is still fresh. */
+static void clock_tick_ends_flows_on_a_quiet_wire(void **state)
+{
+	fixture *fx = *state;
+	collected *byfile = calloc(1, sizeof *byfile), *live = calloc(1, sizeof *live);
+	assert_non_null(byfile);
+	assert_non_null(live);
+	ea_input_info info;
+	ea_audit_totals t;
+	assert_int_equal(audit_file(fx, EA_TOPDIR "/pcaps/lab-external.pcap", EA_IFACE_EXTERNAL, byfile, &info, &t),
+			 EA_OK);
+
+	char err[1024];
+	ea_audit *a = NULL;
+	ea_audit_config cfg = {.ruleset = fx->ruleset, .max_flows = 10000, .on_flow = collect, .hook_ctx = live};
+	assert_int_equal(ea_audit_new(&cfg, &a, err, sizeof err), EA_OK);
+	uint64_t last = feed_frames(a, EA_TOPDIR "/pcaps/lab-external.pcap", EA_IFACE_EXTERNAL);
+	unsigned before = live->n;
+	assert_int_equal(ea_audit_tick(a, last + 1000000, err, sizeof err), EA_OK);
+	assert_true(live->n < byfile->n);
+	assert_true(live->n >= before);
+	assert_int_equal(ea_audit_tick(a, last + (EA_TCP_IDLE_SEC + 1) * 1000000ull, err, sizeof err), EA_OK);
+	assert_int_equal(live->n, byfile->n);
+	const ea_audit_totals *lt = ea_audit_get_totals(a);
+	assert_int_equal(lt->packets, t.packets);
+	for (int v = 0; v < EA_VERDICT_COUNT; v++)
+		assert_int_equal(lt->verdicts[v], t.verdicts[v]);
+	unsigned ended = live->n;
+	assert_int_equal(ea_audit_finish(a, err, sizeof err), EA_OK);
+	assert_int_equal(live->n, ended);
+	ea_audit_free(a);
+	free(byfile);
+	free(live);
+}
+
+/* Reload: flows still open when the ruleset is swapped are judged, when
+ * they end, by the new one (here a site file that moves the front end to
+ * an address not in the capture, so its flows become unexpected); none is lost. */
+static void reload_judges_open_flows_by_the_new_rules(void **state)
+{
+	fixture *fx = *state;
+	char dir[] = "/tmp/ea_audit_XXXXXX", site[64], err[4096];
+	assert_non_null(mkdtemp(dir));
+	snprintf(site, sizeof site, "%s/site.ini", dir);
+	FILE *f = fopen(site, "w");
+	assert_non_null(f);
+	fputs("[roles]\naccess_edge = 10.0.1.10, 203.0.113.10\nwebconf_edge = 10.0.1.11, 203.0.113.11\n"
+	      "av_edge = 10.0.1.12, 203.0.113.12\nedge_internal = 172.16.0.10, fd00:16::10\n"
+	      "director_pool = 172.16.0.98\nfront_end = 172.16.0.98\nxmpp_gateway = 172.16.0.98\n"
+	      "cms_pool = 172.16.0.21\n", f);
+	fclose(f);
+	ea_ruleset_paths paths = {.matrix = EA_TOPDIR "/signatures/lync2013-edge.matrix",
+				  .portsigs = EA_TOPDIR "/signatures/ports.sig", .site = site};
+	const ea_ruleset *moved = NULL;
+	assert_int_equal(ea_ruleset_load(&paths, fx->ruleset, &moved, err, sizeof err), EA_OK);
+
+	collected *before = calloc(1, sizeof *before), *after = calloc(1, sizeof *after);
+	assert_non_null(before);
+	assert_non_null(after);
+	ea_audit *a = NULL;
+	ea_audit_config cfg = {.ruleset = fx->ruleset, .max_flows = 10000, .on_flow = collect, .hook_ctx = before};
+	assert_int_equal(ea_audit_new(&cfg, &a, err, sizeof err), EA_OK);
+	feed_frames(a, EA_TOPDIR "/pcaps/lab-internal.pcap", EA_IFACE_INTERNAL);
+	unsigned ended_before = before->n;
+	ea_audit_set_ruleset(a, moved, 7);
+	ea_ruleset_unref(moved); /* the audit holds its own reference */
+	assert_int_equal(ea_audit_finish(a, err, sizeof err), EA_OK);
+	ea_audit_totals reloaded = *ea_audit_get_totals(a);
+	const ea_audit_totals *t = &reloaded;
+	ea_audit_free(a);
+
+	/* The same capture judged by the old rules throughout. */
+	ea_input_info info;
+	ea_audit_totals old;
+	assert_int_equal(audit_file(fx, EA_TOPDIR "/pcaps/lab-internal.pcap", EA_IFACE_INTERNAL, after, &info, &old),
+			 EA_OK);
+	assert_int_equal(t->flows, old.flows);
+	assert_true(t->verdicts[EA_VERDICT_WRONG_DIRECTION] < old.verdicts[EA_VERDICT_WRONG_DIRECTION]);
+	assert_true(t->verdicts[EA_VERDICT_UNEXPECTED] > old.verdicts[EA_VERDICT_UNEXPECTED]);
+	assert_true(ended_before < old.flows);
+	free(before);
+	free(after);
+	unlink(site);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -492,6 +598,8 @@ int main(void)
 		cmocka_unit_test(sctp_association_has_ports),
 		cmocka_unit_test(fragmented_syn_is_an_attempt),
 		cmocka_unit_test(fragments_inside_fragments),
+		cmocka_unit_test(clock_tick_ends_flows_on_a_quiet_wire),
+		cmocka_unit_test(reload_judges_open_flows_by_the_new_rules),
 	};
 	return cmocka_run_group_tests_name("audit", tests, setup, teardown);
 }
