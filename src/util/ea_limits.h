@@ -137,6 +137,15 @@
  * (seconds), and a stop request is seen within it. */
 #define EA_LIVE_TIMEOUT_MS 100
 #define EA_LIVE_TIMEOUT_MS_MAX 60000 /* a longer quiet wait would starve the clock tick */
+/* A lost interface (deleted, set down, unplugged) is tried again this
+ * often: each try is one pcap_create/activate, cheap, and an interface
+ * that comes back is captured again within seconds. */
+#define EA_LIVE_RETRY_MS 2000
+/* Frames taken from one interface before the poll loop turns to the
+ * other (livepoll.c): at 1 Gb/s of full-size frames (~81 kpps) 256 frames
+ * are ~3 ms, so neither NIC's ring waits long while the other bursts, and
+ * the batch amortises the poll(2) call. */
+#define EA_LIVE_BURST_FRAMES 256
 #define EA_FILTER_MAX_LINKTYPES 8    /* compiled programs kept per file filter: a pcapng
 					has one link type per interface, rarely more than two */
 
