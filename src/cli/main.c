@@ -25,6 +25,7 @@
 #include "rules/matrix.h"
 #include "rules/portsig.h"
 #include "cli/datadir.h"
+#include "cli/cmd_monitor.h"
 #include "cli/progress.h"
 #include "report/outputs.h"
 #include "report/report.h"
@@ -61,6 +62,7 @@ static const char usage_main[] =
 	"\n"
 	"commands:\n"
 	"  read     audit capture files into a SQLite database\n"
+	"  monitor  audit the Edge's SPAN ports live into a SQLite database\n"
 	"  report   print the compliance report of a database\n"
 	"  rules    list the rows of the port matrix\n"
 	"  check    validate the matrix, the port signatures and a site file\n"
@@ -1334,6 +1336,8 @@ int main(int argc, char **argv)
 	/* Each command parses its own options, argv[0] being the command. */
 	if (!strcmp(cmd, "read"))
 		rc = cmd_read(argc - 1, argv + 1);
+	else if (!strcmp(cmd, "monitor"))
+		rc = ea_cmd_monitor(argc - 1, argv + 1, program_log, EA_VERSION);
 	else if (!strcmp(cmd, "report"))
 		rc = cmd_report(argc - 1, argv + 1);
 	else if (!strcmp(cmd, "rules"))

@@ -153,6 +153,10 @@
 #define EA_DB_BATCH_ROWS 20000     /* rows per transaction: large enough to amortise fsync */
 #define EA_DB_BUSY_TIMEOUT_MS 5000 /* wait for another writer before reporting a lock */
 #define EA_DB_CACHE_KIB 65536       /* page cache: report queries over a million flows stay in RAM */
+/* monitor: flows that ended are committed at least this often (wall
+ * clock), so the database is never more than a second behind the wire
+ * while a batch of EA_DB_BATCH_ROWS still amortises fsync under load. */
+#define EA_MONITOR_COMMIT_MS 1000
 #define EA_DB_WRITE_CACHE_KIB 2048  /* while a run writes: rows are appended, never re-read;
                                        measured: 1 MiB writes as fast as 64 MiB */
 

@@ -1,0 +1,668 @@
+/* cmd_monitor.c — `edgeaudit monitor`: captures the Edge's external and
+ * internal SPAN ports (capture/livepoll.c), audits every frame as `read`
+ * does (engine/audit.c) and stores each flow as it ends, until SIGTERM or
+ * SIGINT. SIGHUP reloads the data files, SIGUSR1 logs the counters.
+ *
+ * Which configuration judged which flows: a run row records the hashes of
+ * the files it was started with. A reload that changes any of them ends
+ * the current run (complete, with the flows that had ended) and begins a
+ * new run with the new hashes and rules; flows still open carry on and
+ * are stored in the new run, judged by the new files when they end. A
+ * reload that changes nothing keeps the run.
+ *
+ * Position: cli/, on top of the pipeline; the only place monitor's exit
+ * codes and messages are decided. */
+#include "cli/cmd_monitor.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture/livepoll.h"
+#include "capture/source.h"
+#include "engine/audit.h"
+#include "engine/classify.h"
+#include "rules/ruleset.h"
+#include "store/runlock.h"
+#include "store/store.h"
+#include "util/ea_limits.h"
+#include "util/error.h"
+
+#define DEFAULT_MATRIX EA_DATADIR "/lync2013-edge.matrix"
+#define DEFAULT_PORTS EA_DATADIR "/ports.sig"
+#define ERRBUF_SIZE 8192
+
+const char ea_monitor_usage[] =
+	"usage: edgeaudit monitor --site FILE --db FILE [--external IFACE] [--internal IFACE]\n"
+	"                         [--matrix FILE] [--ports FILE] [--filter EXPR] [--snaplen N]\n"
+	"                         [--buffer-mib N] [--max-flows N]\n"
+	"\n"
+	"Captures the Edge's SPAN ports live (promiscuous, each frame as it arrives)\n"
+	"and audits them as 'read' audits files: every flow is classified, matched\n"
+	"against the port matrix and stored in the database when it ends (FIN/RST,\n"
+	"idle timeout, eviction, or the sensor stopping); the database is at most\n"
+	"about a second behind the wire. Runs until SIGTERM or SIGINT.\n"
+	"\n"
+	"  --site FILE        who is who: addresses of the matrix's roles (required)\n"
+	"  --db FILE          SQLite database, created if absent (required)\n"
+	"  --external IFACE   the interface receiving the external NIC's mirror\n"
+	"  --internal IFACE   the interface receiving the internal NIC's mirror\n"
+	"                     (at least one of the two; both are captured in one loop)\n"
+	"  --matrix FILE      port matrix (default " DEFAULT_MATRIX ")\n"
+	"  --ports FILE       port signatures (default " DEFAULT_PORTS ")\n"
+	"                     (--portsig is the same option)\n"
+	"  --filter EXPR      BPF filter (pcap-filter(7)), checked at start\n"
+	"  --snaplen N        bytes kept per frame (default and maximum 262144: whole frames)\n"
+	"  --buffer-mib N     kernel capture buffer per interface, MiB (default 64:\n"
+	"                     a quarter second of a 1 Gb/s burst; at most 1024)\n"
+	"  --max-flows N      concurrent flows kept per interface before the least\n"
+	"                     recently active is evicted (default 1000000)\n"
+	"\n"
+	"Interfaces: one missing or down at start is an error (exit 2). One that\n"
+	"disappears or goes down while running is logged once and recorded in the\n"
+	"table interface_events ('lost', then 'back'); the other interface keeps\n"
+	"being captured, and the lost one is opened again every 2 s until it is back.\n"
+	"\n"
+	"Signals: SIGTERM or SIGINT stores every open flow and pending row, marks\n"
+	"the run complete and exits 0. SIGHUP reloads the matrix, the port\n"
+	"signatures and the site file: a file with errors is refused (each error\n"
+	"logged as file:line), the configuration in use is kept and capture goes\n"
+	"on; a good one replaces it without losing a flow or stopping capture: the\n"
+	"current run ends (complete) and a new run with the new files' hashes\n"
+	"begins, holding every flow that ends from then on. SIGUSR1 logs the\n"
+	"counters of each interface (frames, flows, libpcap's received and\n"
+	"dropped). Messages go to standard error.\n"
+	"\n"
+	"Exit codes: 0 stopped by SIGTERM or SIGINT, every flow stored; 1 a\n"
+	"database failure (the run is marked failed); 2 a bad option or filter, a\n"
+	"data file missing or wrong, or an interface missing or down at start.\n";
+
+/* The signal flags of this command, and the only thing its handlers
+ * touch (OpenBSD pflogd's way): the loop reads and clears them between
+ * two rounds. Process-wide by nature, like main's stop flag for read. */
+static volatile sig_atomic_t got_stop, got_hup, got_usr1;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else if (sig == SIGUSR1)
+		got_usr1 = 1;
+	else
+		got_stop = sig;
+}
+
+/* No SA_RESTART: poll(2) returns at once with EINTR, so a signal is seen
+ * without waiting for the next frame or timeout. Each handler runs with
+ * the others blocked. */
+static void catch_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGINT);
+	sigaddset(&sa.sa_mask, SIGTERM);
+	sigaddset(&sa.sa_mask, SIGHUP);
+	sigaddset(&sa.sa_mask, SIGUSR1);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+}
+
+typedef struct {
+	ea_log *log;
+	const char *tool_version;
+	const char *db_path;
+	char cmdline[2048];
+	ea_ruleset_paths paths;
+	const ea_ruleset *ruleset;   /* the configuration in use (one reference) */
+	ea_store *store;
+	ea_runlock *runlock;
+	ea_audit *audit;
+	ea_livepoll *poll;
+	int64_t run_id;
+	ea_audit_totals run_start;   /* the audit's totals when the run began */
+	uint64_t flows[EA_IFACE_COUNT]; /* flows ended per interface, since start */
+	ea_status failed;            /* first database failure seen in a callback */
+	char err[ERRBUF_SIZE];
+} monitor;
+
+static void say(monitor *m, ea_log_level level, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void say(monitor *m, ea_log_level level, const char *key, const char *fmt, ...)
+{
+	char line[EA_LOG_LINE_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	ea_log_msg(m->log, level, key, "%s", line);
+}
+
+/* A message of several lines (a data file's errors): one log line each. */
+static void say_lines(monitor *m, ea_log_level level, const char *prefix, const char *msg)
+{
+	const char *p = msg;
+	do {
+		const char *nl = strchr(p, '\n');
+		int n = nl ? (int)(nl - p) : (int)strlen(p);
+		say(m, level, NULL, "%s%.*s", prefix, n, p);
+		p = nl ? nl + 1 : NULL;
+	} while (p && *p);
+}
+
+static uint64_t wall_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ---- callbacks from the capture loop and the audit ---- */
+
+static void on_frame(void *ctx, ea_iface iface, const ea_frame *frame)
+{
+	monitor *m = ctx;
+	if (m->failed != EA_OK)
+		return;
+	char err[512];
+	ea_status st = ea_audit_frame(m->audit, iface, frame, err, sizeof err);
+	if (st != EA_OK) {
+		m->failed = st;
+		snprintf(m->err, sizeof m->err, "%s", err);
+	}
+}
+
+static void on_flow(void *ctx, const ea_flow_record *rec, const ea_match_result *mr)
+{
+	monitor *m = ctx;
+	m->flows[rec->iface]++;
+	/* HOOK (wt-eve): EVE JSON and syslog findings are fed from here. */
+}
+
+static void on_change(void *ctx, ea_iface iface, const char *name, bool up, const char *reason)
+{
+	monitor *m = ctx;
+	char key[EA_LOG_KEY_MAX];
+	snprintf(key, sizeof key, "iface %s", name);
+	if (up)
+		say(m, EA_LOG_NOTICE, key, "%s interface %s is back: capture resumed", ea_iface_name(iface), name);
+	else
+		say(m, EA_LOG_WARNING, key,
+		    "%s interface lost: %s; capture goes on on the other interface, and this one is "
+		    "opened again every %d s", ea_iface_name(iface), reason, EA_LIVE_RETRY_MS / 1000);
+	ea_iface_event ev = {.iface = iface, .name = name, .at_us = wall_us(), .back = up, .reason = reason};
+	char err[512];
+	if (m->failed == EA_OK && ea_store_add_iface_event(m->store, m->run_id, &ev, err, sizeof err) != EA_OK) {
+		m->failed = EA_ERR_DB;
+		snprintf(m->err, sizeof m->err, "%s", err);
+	}
+}
+
+/* ---- runs ---- */
+
+static bool run_writer_alive(void *ctx, int64_t run_id)
+{
+	return ea_runlock_writer(ctx, run_id) != EA_WRITER_GONE;
+}
+
+static ea_status run_hold(void *ctx, int64_t run_id, char *errbuf, size_t errlen)
+{
+	return ea_runlock_hold(ctx, run_id, errbuf, errlen);
+}
+
+static void run_release(void *ctx, int64_t run_id)
+{
+	ea_runlock_release(ctx, run_id);
+}
+
+/* Starts a run with rs's files and rules (a claim without inputs). */
+static ea_status begin_run(monitor *m, const ea_ruleset *rs, int64_t *run_id)
+{
+	const ea_ruleset_file_info *mf = ea_ruleset_file_get(rs, EA_RULESET_MATRIX),
+				   *pf = ea_ruleset_file_get(rs, EA_RULESET_PORTSIGS),
+				   *sf = ea_ruleset_file_get(rs, EA_RULESET_SITE);
+	ea_run_info info = {
+		.tool_version = m->tool_version, .ndpi_version = ea_classifier_ndpi_version(),
+		.matrix_path = mf->path, .matrix_sha256 = mf->sha256,
+		.portsig_path = pf->path, .portsig_sha256 = pf->sha256,
+		.site_path = sf->path, .site_sha256 = sf->sha256,
+		.command_line = m->cmdline, .started_at = (int64_t)time(NULL),
+	};
+	ea_run_liveness live = {.writer_alive = run_writer_alive, .hold = run_hold,
+				.release = run_release, .ctx = m->runlock};
+	ea_run_claim claim = {.info = &info, .matrix = ea_ruleset_matrix(rs), .liveness = &live};
+	return ea_store_claim_run(m->store, &claim, run_id, NULL, NULL, m->err, sizeof m->err);
+}
+
+/* Finishes the current run with what the audit counted since it began. */
+static ea_status end_run(monitor *m, const char *status, char *errbuf, size_t errlen)
+{
+	const ea_audit_totals *t = m->audit ? ea_audit_get_totals(m->audit) : &m->run_start;
+	const ea_audit_totals *s = &m->run_start;
+	ea_run_totals rt = {
+		.packets = t->packets - s->packets, .bytes = t->bytes - s->bytes,
+		.flows = t->flows - s->flows, .decoded = t->decoded - s->decoded,
+		.evicted = t->evicted - s->evicted, .peak_flows = t->peak_flows,
+		.finished_at = (int64_t)time(NULL), .status = status,
+	};
+	for (int i = 0; i < EA_ANOMALY_COUNT; i++)
+		rt.anomalies[i] = t->anomalies[i] - s->anomalies[i];
+	return ea_store_finish_run(m->store, m->run_id, &rt, errbuf, errlen);
+}
+
+static bool same_files(const ea_ruleset *a, const ea_ruleset *b)
+{
+	for (int f = 0; f < EA_RULESET_FILE_COUNT; f++)
+		if (strcmp(ea_ruleset_file_get(a, (ea_ruleset_file)f)->sha256,
+			   ea_ruleset_file_get(b, (ea_ruleset_file)f)->sha256) != 0)
+			return false;
+	return true;
+}
+
+/* SIGHUP: the files again, validated as one; kept only when all is well. */
+static void reload(monitor *m)
+{
+	const ea_ruleset *next = NULL;
+	char *err = malloc(ERRBUF_SIZE);
+	if (!err) {
+		say(m, EA_LOG_ERROR, NULL, "reload refused: out of memory; the configuration in use is kept");
+		return;
+	}
+	ea_status st = ea_ruleset_load(&m->paths, m->ruleset, &next, err, ERRBUF_SIZE);
+	if (st != EA_OK) {
+		say(m, EA_LOG_ERROR, NULL, "reload refused: the configuration in use (generation %llu, run %lld) "
+		    "is kept; the new files have these errors:",
+		    (unsigned long long)ea_ruleset_generation(m->ruleset), (long long)m->run_id);
+		say_lines(m, EA_LOG_ERROR, "reload: ", err);
+		free(err);
+		return;
+	}
+	if (same_files(next, m->ruleset)) {
+		say(m, EA_LOG_NOTICE, NULL, "reload: matrix, port signatures and site file unchanged; run %lld goes on",
+		    (long long)m->run_id);
+		ea_ruleset_unref(next);
+		free(err);
+		return;
+	}
+	/* The new run first: if the database refuses it, nothing changes. */
+	int64_t next_run = 0;
+	st = ea_store_flush(m->store, err, ERRBUF_SIZE);
+	if (st == EA_OK)
+		st = begin_run(m, next, &next_run);
+	if (st != EA_OK) {
+		say(m, EA_LOG_ERROR, NULL, "reload refused: cannot start a run for the new configuration: %s",
+		    st == EA_ERR_DB ? m->err : err);
+		ea_ruleset_unref(next);
+		free(err);
+		return;
+	}
+	int64_t old_run = m->run_id;
+	st = end_run(m, "complete", err, ERRBUF_SIZE);
+	ea_runlock_release(m->runlock, old_run);
+	if (st != EA_OK)
+		say(m, EA_LOG_ERROR, NULL, "reload: run %lld could not be marked complete: %s", (long long)old_run, err);
+	ea_audit_set_ruleset(m->audit, next, next_run);
+	m->run_id = next_run;
+	m->run_start = *ea_audit_get_totals(m->audit);
+	ea_ruleset_unref(m->ruleset);
+	m->ruleset = next;
+	const ea_ruleset_file_info *sf = ea_ruleset_file_get(next, EA_RULESET_SITE),
+				   *mf = ea_ruleset_file_get(next, EA_RULESET_MATRIX);
+	say(m, EA_LOG_NOTICE, NULL, "reload: configuration generation %llu in use (matrix sha256 %.16s…, "
+	    "site sha256 %.16s…); run %lld is complete, run %lld holds the flows that end from now on",
+	    (unsigned long long)ea_ruleset_generation(next), mf->sha256, sf->sha256, (long long)old_run,
+	    (long long)next_run);
+	/* HOOK (wt-eve): reopen the EVE file and log files here (logrotate).
+	 * Messages go to standard error, which the service manager holds. */
+	ea_log_flush(m->log);
+	free(err);
+}
+
+/* SIGUSR1: one line per interface, one for the flows. */
+static void log_counters(monitor *m)
+{
+	for (int i = 0; i < EA_IFACE_COUNT; i++) {
+		ea_livepoll_stats s;
+		ea_livepoll_get_stats(m->poll, (ea_iface)i, &s);
+		if (!s.captured)
+			continue;
+		say(m, EA_LOG_INFO, NULL,
+		    "counters: %s: %s, %llu frames, %llu flows ended; libpcap: %llu received, %llu dropped, "
+		    "%llu dropped by the interface; lost %llu time%s",
+		    ea_iface_name((ea_iface)i), s.up ? "capturing" : "lost", (unsigned long long)s.frames,
+		    (unsigned long long)m->flows[i], (unsigned long long)s.received,
+		    (unsigned long long)s.dropped, (unsigned long long)s.if_dropped,
+		    (unsigned long long)s.losses, s.losses == 1 ? "" : "s");
+	}
+	const ea_audit_totals *t = ea_audit_get_totals(m->audit);
+	say(m, EA_LOG_INFO, NULL,
+	    "counters: run %lld: %llu packets, %llu flows ended (%llu documented, %llu documented-port-only, "
+	    "%llu mismatch, %llu wrong-direction, %llu unexpected), %llu evicted",
+	    (long long)m->run_id, (unsigned long long)t->packets, (unsigned long long)t->flows,
+	    (unsigned long long)t->verdicts[EA_VERDICT_DOCUMENTED],
+	    (unsigned long long)t->verdicts[EA_VERDICT_PORT_ONLY],
+	    (unsigned long long)t->verdicts[EA_VERDICT_MISMATCH],
+	    (unsigned long long)t->verdicts[EA_VERDICT_WRONG_DIRECTION],
+	    (unsigned long long)t->verdicts[EA_VERDICT_UNEXPECTED], (unsigned long long)t->evicted);
+	ea_log_flush(m->log);
+}
+
+/* ---- options ---- */
+
+static int usage_fail(monitor *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int usage_fail(monitor *m, const char *fmt, ...)
+{
+	char line[EA_LOG_LINE_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	say(m, EA_LOG_ERROR, NULL, "%s", line);
+	fputs("\n", stderr);
+	fputs(ea_monitor_usage, stderr);
+	return EA_EXIT_USAGE;
+}
+
+static bool parse_number(const char *text, unsigned long lo, unsigned long hi, unsigned long *out)
+{
+	char *end;
+	if (!text || *text < '0' || *text > '9')
+		return false;
+	unsigned long v = strtoul(text, &end, 10);
+	if (*end || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+static uint64_t random_seed(void)
+{
+	uint64_t seed = 0;
+	if (getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed)
+		seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	return seed;
+}
+
+typedef struct {
+	const char *site, *db, *matrix, *ports, *filter;
+	const char *ifname[EA_IFACE_COUNT];
+	unsigned long snaplen, buffer_mib, max_flows;
+} monitor_options;
+
+/* Parses argv; returns -1 to go on, else the exit code. */
+static int parse_options(monitor *m, int argc, char **argv, monitor_options *o)
+{
+	static const struct option opts[] = {
+		{"site", required_argument, 0, 's'},     {"db", required_argument, 0, 'd'},
+		{"external", required_argument, 0, 'e'}, {"internal", required_argument, 0, 'i'},
+		{"matrix", required_argument, 0, 'm'},   {"ports", required_argument, 0, 'p'},
+		{"portsig", required_argument, 0, 'p'},  {"filter", required_argument, 0, 'f'},
+		{"snaplen", required_argument, 0, 'S'},  {"buffer-mib", required_argument, 0, 'b'},
+		{"max-flows", required_argument, 0, 'n'}, {"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0}};
+	const char **slot = NULL;
+	unsigned long *num = NULL;
+	unsigned long lo = 1, hi = 0;
+	char seen[128] = {0};
+	int opt;
+	*o = (monitor_options){.matrix = DEFAULT_MATRIX, .ports = DEFAULT_PORTS};
+	optind = 1;
+	opterr = 0;
+	int idx = -1;
+	while ((opt = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
+		if (opt == 'h') {
+			fputs(ea_monitor_usage, stdout);
+			return EA_EXIT_OK;
+		}
+		if (opt == '?' || opt == ':') {
+			const char *arg = argv[optind - 1];
+			if (optopt && strncmp(arg, "--", 2) == 0)
+				return usage_fail(m, "monitor: option '%s' needs a value", arg);
+			return usage_fail(m, "monitor: unknown option '%s'", arg);
+		}
+		const char *name = idx >= 0 ? opts[idx].name : "?";
+		if (seen[opt & 127])
+			return usage_fail(m, "monitor: --%s is given twice; give it once", name);
+		seen[opt & 127] = 1;
+		slot = NULL;
+		num = NULL;
+		switch (opt) {
+		case 's': slot = &o->site; break;
+		case 'd': slot = &o->db; break;
+		case 'e': slot = &o->ifname[EA_IFACE_EXTERNAL]; break;
+		case 'i': slot = &o->ifname[EA_IFACE_INTERNAL]; break;
+		case 'm': slot = &o->matrix; break;
+		case 'p': slot = &o->ports; break;
+		case 'f': slot = &o->filter; break;
+		case 'S': num = &o->snaplen; hi = EA_LIVE_SNAPLEN; break;
+		case 'b': num = &o->buffer_mib; hi = EA_LIVE_BUFFER_MIB_MAX; break;
+		case 'n': num = &o->max_flows; hi = 100000000ul; break;
+		}
+		if (slot)
+			*slot = optarg;
+		if (num && !parse_number(optarg, lo, hi, num))
+			return usage_fail(m, "monitor: --%s takes a number from %lu to %lu, not '%s'", name, lo, hi,
+					  optarg);
+		idx = -1;
+	}
+	if (optind < argc)
+		return usage_fail(m, "monitor: unexpected argument '%s'", argv[optind]);
+	if (!o->site)
+		return usage_fail(m, "monitor: --site is required");
+	if (!o->db)
+		return usage_fail(m, "monitor: --db is required");
+	if (!o->ifname[EA_IFACE_EXTERNAL] && !o->ifname[EA_IFACE_INTERNAL])
+		return usage_fail(m, "monitor: give --external IFACE, --internal IFACE or both");
+	if (o->ifname[EA_IFACE_EXTERNAL] && o->ifname[EA_IFACE_INTERNAL] &&
+	    strcmp(o->ifname[EA_IFACE_EXTERNAL], o->ifname[EA_IFACE_INTERNAL]) == 0)
+		return usage_fail(m, "monitor: '%s' is given as both the external and the internal interface",
+				  o->ifname[EA_IFACE_EXTERNAL]);
+	struct stat sb;
+	if (stat(o->db, &sb) == 0 && S_ISDIR(sb.st_mode))
+		return usage_fail(m, "monitor: --db '%s' is a directory; give a file", o->db);
+	return -1;
+}
+
+/* ---- the command ---- */
+
+static void build_command_line(int argc, char **argv, char *out, size_t outlen)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (int i = 0; i < argc && used < outlen; i++)
+		used += (size_t)snprintf(out + used, outlen - used, "%s%s", i ? " " : "", argv[i]);
+}
+
+int ea_cmd_monitor(int argc, char **argv, ea_log *log, const char *tool_version)
+{
+	monitor *m = calloc(1, sizeof *m);
+	ea_log *own_log = NULL;
+	if (!m) {
+		fputs("edgeaudit: out of memory\n", stderr);
+		return EA_EXIT_RUNTIME;
+	}
+	if (!log) {
+		ea_log_options lo = {.stream = stderr, .prefix = "edgeaudit", .max_level = EA_LOG_INFO};
+		char lerr[128];
+		if (ea_log_new(&lo, &own_log, lerr, sizeof lerr) != EA_OK) {
+			fputs("edgeaudit: out of memory\n", stderr);
+			free(m);
+			return EA_EXIT_RUNTIME;
+		}
+		log = own_log;
+	}
+	m->log = log;
+	m->tool_version = tool_version;
+	m->failed = EA_OK;
+	int rc = EA_EXIT_OK;
+	bool run_finished = false;
+	ea_status st;
+	monitor_options o;
+
+	rc = parse_options(m, argc, argv, &o);
+	if (rc >= 0)
+		goto out;
+	rc = EA_EXIT_OK;
+	m->db_path = o.db;
+	build_command_line(argc + 1, argv - 1, m->cmdline, sizeof m->cmdline);
+
+	/* The filter first: a typo is a usage error even when an interface
+	 * is missing too. */
+	if (o.filter) {
+		ea_filter *f = NULL;
+		st = ea_filter_new(o.filter, &f, m->err, sizeof m->err);
+		ea_filter_free(f);
+		if (st != EA_OK) {
+			say(m, EA_LOG_ERROR, NULL, "monitor: bad --filter: %s", m->err);
+			rc = EA_EXIT_USAGE;
+			goto out;
+		}
+	}
+	m->paths = (ea_ruleset_paths){.matrix = o.matrix, .portsigs = o.ports, .site = o.site};
+	st = ea_ruleset_load(&m->paths, NULL, &m->ruleset, m->err, sizeof m->err);
+	if (st != EA_OK) {
+		say_lines(m, EA_LOG_ERROR, "", m->err);
+		rc = ea_status_exit_code(st);
+		goto out;
+	}
+
+	/* Interfaces, then the database: both need privileges the sensor
+	 * gives up once they are open. */
+	ea_livepoll_config pc = {
+		.live = {.promiscuous = true, .immediate = true, .snaplen = (uint32_t)o.snaplen,
+			 .buffer_mib = (uint32_t)o.buffer_mib, .filter = o.filter},
+		.ifname = {o.ifname[0], o.ifname[1]},
+		.on_frame = on_frame, .on_change = on_change, .ctx = m,
+	};
+	st = ea_livepoll_open(&pc, &m->poll, m->err, sizeof m->err);
+	if (st != EA_OK) {
+		say(m, EA_LOG_ERROR, NULL, "monitor: %s", m->err);
+		rc = ea_status_exit_code(st);
+		goto out;
+	}
+	st = ea_store_open(o.db, &m->store, m->err, sizeof m->err);
+	if (st == EA_OK)
+		st = ea_store_set_cache(m->store, EA_DB_WRITE_CACHE_KIB, m->err, sizeof m->err);
+	if (st == EA_OK)
+		st = ea_runlock_open(o.db, true, &m->runlock, m->err, sizeof m->err);
+	if (st != EA_OK) {
+		say(m, EA_LOG_ERROR, NULL, "%s", m->err);
+		rc = ea_status_exit_code(st);
+		goto out;
+	}
+
+	/* HOOK (wt-ops): drop privileges here (--user): the interfaces and
+	 * the database are open; nothing below needs root or a capability,
+	 * except re-opening an interface that was lost (which then needs
+	 * CAP_NET_RAW and CAP_NET_ADMIN kept as ambient capabilities). */
+
+	catch_signals();
+	st = begin_run(m, m->ruleset, &m->run_id);
+	if (st != EA_OK) {
+		m->run_id = 0;
+		say(m, EA_LOG_ERROR, NULL, "%s", m->err);
+		rc = ea_status_exit_code(st);
+		goto out;
+	}
+	ea_audit_config acfg = {
+		.ruleset = m->ruleset, .store = m->store, .run_id = m->run_id,
+		.max_flows = (unsigned)o.max_flows, .hash_seed = random_seed(),
+		.on_flow = on_flow, .hook_ctx = m,
+	};
+	st = ea_audit_new(&acfg, &m->audit, m->err, sizeof m->err);
+	if (st != EA_OK) {
+		say(m, EA_LOG_ERROR, NULL, "%s", m->err);
+		rc = ea_status_exit_code(st);
+		goto out;
+	}
+	say(m, EA_LOG_NOTICE, NULL, "monitor: capturing%s%s%s%s into %s as run %lld",
+	    o.ifname[0] ? " external " : "", o.ifname[0] ? o.ifname[0] : "",
+	    o.ifname[1] ? " internal " : "", o.ifname[1] ? o.ifname[1] : "", o.db, (long long)m->run_id);
+
+	uint64_t next_commit = mono_ms() + EA_MONITOR_COMMIT_MS;
+	while (!got_stop && m->failed == EA_OK) {
+		st = ea_livepoll_run(m->poll, EA_LIVE_TIMEOUT_MS, m->err, sizeof m->err);
+		if (st != EA_OK) {
+			m->failed = st;
+			break;
+		}
+		if (m->failed != EA_OK)
+			break;
+		char err[512];
+		st = ea_audit_tick(m->audit, wall_us(), err, sizeof err);
+		if (st == EA_OK && mono_ms() >= next_commit) {
+			st = ea_store_flush(m->store, err, sizeof err);
+			next_commit = mono_ms() + EA_MONITOR_COMMIT_MS;
+		}
+		if (st != EA_OK) {
+			m->failed = st;
+			snprintf(m->err, sizeof m->err, "%s", err);
+			break;
+		}
+		if (got_hup) {
+			got_hup = 0;
+			reload(m);
+		}
+		if (got_usr1) {
+			got_usr1 = 0;
+			log_counters(m);
+		}
+	}
+	if (m->failed != EA_OK) {
+		say(m, EA_LOG_ERROR, NULL, "monitor: %s", m->err);
+		rc = ea_status_exit_code(m->failed);
+		goto out;
+	}
+	/* Stopped on request: every open flow is ended and stored (end
+	 * reason eof until the engine gives 'shutdown'), then the run. */
+	st = ea_audit_finish(m->audit, m->err, sizeof m->err);
+	if (st == EA_OK)
+		st = end_run(m, "complete", m->err, sizeof m->err);
+	if (st != EA_OK) {
+		say(m, EA_LOG_ERROR, NULL, "monitor: %s", m->err);
+		rc = ea_status_exit_code(st);
+		goto out;
+	}
+	run_finished = true;
+	log_counters(m);
+	say(m, EA_LOG_NOTICE, NULL, "monitor: stopped by %s; run %lld in %s is complete",
+	    got_stop == SIGINT ? "SIGINT" : "SIGTERM", (long long)m->run_id, o.db);
+out:
+	if (m->run_id && !run_finished) {
+		char failed[600], ignored[256];
+		snprintf(failed, sizeof failed, "failed: %.500s", m->err);
+		end_run(m, failed, ignored, sizeof ignored);
+	}
+	ea_audit_free(m->audit);
+	ea_livepoll_close(m->poll);
+	if (m->store) {
+		char close_err[512];
+		if (ea_store_close(m->store, close_err, sizeof close_err) != EA_OK && rc == EA_EXIT_OK) {
+			say(m, EA_LOG_ERROR, NULL, "%s", close_err);
+			rc = EA_EXIT_RUNTIME;
+		}
+	}
+	ea_runlock_close(m->runlock);
+	ea_ruleset_unref(m->ruleset);
+	ea_log_free(own_log);
+	free(m);
+	return rc;
+}
