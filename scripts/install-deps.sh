@@ -14,9 +14,11 @@ set -euo pipefail
 # libjansson-dev: the EVE JSON writer (src/report/eve.c). jq: the EVE test
 # parses every line. rsyslog and iproute2: the findings test runs a real
 # rsyslogd in a network namespace of its own and sends to it over UDP and TCP.
+# tcpreplay: the monitor test replays the lab captures onto veth pairs in a
+# network namespace of its own (tests/e2e/monitor.sh).
 build_pkgs=(build-essential pkg-config libpcap-dev libndpi-dev libsqlite3-dev
             libcmocka-dev libssl-dev sqlite3 wireshark-common libcap-dev groff-base
-            systemd libjansson-dev jq rsyslog iproute2)
+            systemd libjansson-dev jq rsyslog iproute2 tcpreplay)
 # The sanitizer build wants clang's runtime only when CC=clang; gcc's
 # libasan/libubsan come with build-essential.
 extra_pkgs=()

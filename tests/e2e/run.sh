@@ -10,7 +10,8 @@ for t in "$here"/golden.sh "$here"/cli.sh "$here"/portable.sh "$here"/runs.sh "$
          "$here"/duplicates.sh \
          "$here"/manpage.sh \
          "$here"/install.sh \
-         "$here"/eve.sh "$here"/syslog.sh; do
+         "$here"/eve.sh "$here"/syslog.sh \
+         "$here"/monitor.sh; do
   out=$(bash "$t" "$bin" 2>&1)
   printf '%s\n' "$out" | grep -v '^RESULT '
   p=$(printf '%s\n' "$out" | sed -n 's/^RESULT \([0-9]*\) \([0-9]*\)$/\1/p')
