@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/datadir.h"
+#include "cli/privdrop.h"
 #include "capture/livepoll.h"
 #include "capture/source.h"
 #include "engine/audit.h"
@@ -36,14 +38,15 @@
 #include "util/ea_limits.h"
 #include "util/error.h"
 
-#define DEFAULT_MATRIX EA_DATADIR "/lync2013-edge.matrix"
-#define DEFAULT_PORTS EA_DATADIR "/ports.sig"
+#define MATRIX_FILE "lync2013-edge.matrix"
+#define PORTS_FILE "ports.sig"
 #define ERRBUF_SIZE 8192
 
 const char ea_monitor_usage[] =
 	"usage: edgeaudit monitor --site FILE --db FILE [--external IFACE] [--internal IFACE]\n"
 	"                         [--matrix FILE] [--ports FILE] [--filter EXPR] [--snaplen N]\n"
-	"                         [--buffer-mib N] [--max-flows N]\n"
+	"                         [--buffer-mib N] [--max-flows N] [--keep-duplicates]\n"
+	"                         [--user NAME]\n"
 	"\n"
 	"Captures the Edge's SPAN ports live (promiscuous, each frame as it arrives)\n"
 	"and audits them as 'read' audits files: every flow is classified, matched\n"
@@ -56,8 +59,8 @@ const char ea_monitor_usage[] =
 	"  --external IFACE   the interface receiving the external NIC's mirror\n"
 	"  --internal IFACE   the interface receiving the internal NIC's mirror\n"
 	"                     (at least one of the two; both are captured in one loop)\n"
-	"  --matrix FILE      port matrix (default " DEFAULT_MATRIX ")\n"
-	"  --ports FILE       port signatures (default " DEFAULT_PORTS ")\n"
+	"  --matrix FILE      port matrix (default " MATRIX_FILE ", found as 'read' finds it)\n"
+	"  --ports FILE       port signatures (default " PORTS_FILE ", likewise)\n"
 	"                     (--portsig is the same option)\n"
 	"  --filter EXPR      BPF filter (pcap-filter(7)), checked at start\n"
 	"  --snaplen N        bytes kept per frame (default and maximum 262144: whole frames)\n"
@@ -65,6 +68,11 @@ const char ea_monitor_usage[] =
 	"                     a quarter second of a 1 Gb/s burst; at most 1024)\n"
 	"  --max-flows N      concurrent flows kept per interface before the least\n"
 	"                     recently active is evicted (default 1000000)\n"
+	"  --keep-duplicates  audit every frame: no suppression of SPAN duplicates\n"
+	"  --user NAME        the user to become once the interfaces and the database\n"
+	"                     are open (default edgeaudit, else nobody); 'root' is the\n"
+	"                     only way to stay root. Only CAP_NET_RAW is kept, to\n"
+	"                     reopen an interface that comes back after a loss.\n"
 	"\n"
 	"Interfaces: one missing or down at start is an error (exit 2). One that\n"
 	"disappears or goes down while running is logged once and recorded in the\n"
@@ -402,7 +410,8 @@ static uint64_t random_seed(void)
 }
 
 typedef struct {
-	const char *site, *db, *matrix, *ports, *filter;
+	const char *site, *db, *matrix, *ports, *filter, *user;
+	bool keep_duplicates;
 	const char *ifname[EA_IFACE_COUNT];
 	unsigned long snaplen, buffer_mib, max_flows;
 } monitor_options;
@@ -417,13 +426,14 @@ static int parse_options(monitor *m, int argc, char **argv, monitor_options *o)
 		{"portsig", required_argument, 0, 'p'},  {"filter", required_argument, 0, 'f'},
 		{"snaplen", required_argument, 0, 'S'},  {"buffer-mib", required_argument, 0, 'b'},
 		{"max-flows", required_argument, 0, 'n'}, {"help", no_argument, 0, 'h'},
+		{"keep-duplicates", no_argument, 0, 'k'}, {"user", required_argument, 0, 'u'},
 		{0, 0, 0, 0}};
 	const char **slot = NULL;
 	unsigned long *num = NULL;
 	unsigned long lo = 1, hi = 0;
 	char seen[128] = {0};
 	int opt;
-	*o = (monitor_options){.matrix = DEFAULT_MATRIX, .ports = DEFAULT_PORTS};
+	*o = (monitor_options){0};
 	optind = 1;
 	opterr = 0;
 	int idx = -1;
@@ -452,6 +462,8 @@ static int parse_options(monitor *m, int argc, char **argv, monitor_options *o)
 		case 'm': slot = &o->matrix; break;
 		case 'p': slot = &o->ports; break;
 		case 'f': slot = &o->filter; break;
+		case 'u': slot = &o->user; break;
+		case 'k': o->keep_duplicates = true; break;
 		case 'S': num = &o->snaplen; hi = EA_LIVE_SNAPLEN; break;
 		case 'b': num = &o->buffer_mib; hi = EA_LIVE_BUFFER_MIB_MAX; break;
 		case 'n': num = &o->max_flows; hi = 100000000ul; break;
@@ -536,6 +548,19 @@ int ea_cmd_monitor(int argc, char **argv, ea_log *log, const char *tool_version)
 			goto out;
 		}
 	}
+	char matrix_found[4096], ports_found[4096];
+	if (!o.matrix || !o.ports) {
+		st = o.matrix ? EA_OK : ea_datadir_default(MATRIX_FILE, matrix_found, sizeof matrix_found, m->err, sizeof m->err);
+		if (st == EA_OK && !o.ports)
+			st = ea_datadir_default(PORTS_FILE, ports_found, sizeof ports_found, m->err, sizeof m->err);
+		if (st != EA_OK) {
+			say_lines(m, EA_LOG_ERROR, "", m->err);
+			rc = ea_status_exit_code(st);
+			goto out;
+		}
+		o.matrix = o.matrix ? o.matrix : matrix_found;
+		o.ports = o.ports ? o.ports : ports_found;
+	}
 	m->paths = (ea_ruleset_paths){.matrix = o.matrix, .portsigs = o.ports, .site = o.site};
 	st = ea_ruleset_load(&m->paths, NULL, &m->ruleset, m->err, sizeof m->err);
 	if (st != EA_OK) {
@@ -569,11 +594,6 @@ int ea_cmd_monitor(int argc, char **argv, ea_log *log, const char *tool_version)
 		goto out;
 	}
 
-	/* HOOK (wt-ops): drop privileges here (--user): the interfaces and
-	 * the database are open; nothing below needs root or a capability,
-	 * except re-opening an interface that was lost (which then needs
-	 * CAP_NET_RAW and CAP_NET_ADMIN kept as ambient capabilities). */
-
 	catch_signals();
 	st = begin_run(m, m->ruleset, &m->run_id);
 	if (st != EA_OK) {
@@ -582,10 +602,27 @@ int ea_cmd_monitor(int argc, char **argv, ea_log *log, const char *tool_version)
 		rc = ea_status_exit_code(st);
 		goto out;
 	}
+	/* The interfaces and the database are open, the run begun (its
+	 * journal files exist: SQLite could not create them in a directory
+	 * only root may write) — pflogd's order: give up
+	 * root and every capability but CAP_NET_RAW, which reopening a lost
+	 * interface needs (a packet socket; promiscuous membership of a
+	 * packet socket needs nothing more). One thread only, as the drop
+	 * requires: nothing has started one. */
+	ea_privdrop_config pd = {.user = o.user, .keep = EA_PRIVDROP_KEEP_NET_RAW};
+	ea_privdrop_result pr;
+	st = ea_privdrop(&pd, &pr, m->err, sizeof m->err);
+	if (st != EA_OK) {
+		say(m, EA_LOG_ERROR, NULL, "monitor: %s", m->err);
+		rc = ea_status_exit_code(st);
+		goto out;
+	}
+	say(m, EA_LOG_NOTICE, NULL, "monitor: %s", pr.summary);
+
 	ea_audit_config acfg = {
 		.ruleset = m->ruleset, .store = m->store, .run_id = m->run_id,
 		.max_flows = (unsigned)o.max_flows, .hash_seed = random_seed(),
-		.on_flow = on_flow, .hook_ctx = m,
+		.on_flow = on_flow, .hook_ctx = m, .keep_duplicates = o.keep_duplicates,
 	};
 	st = ea_audit_new(&acfg, &m->audit, m->err, sizeof m->err);
 	if (st != EA_OK) {

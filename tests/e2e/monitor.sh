@@ -18,6 +18,10 @@ ext_pcap=$top/pcaps/lab-external.pcap
 int_pcap=$top/pcaps/lab-internal.pcap
 site=$top/pcaps/site.ini
 tmp=$(mktemp -d)
+# The sensor gives up root once its interfaces and database are open
+# (default user edgeaudit, else nobody): the site file it reloads on
+# SIGHUP must stay readable to it.
+chmod 755 "$tmp"
 ns=eamon$$
 # Interface names unique to this run (IFNAMSIZ: at most 15 characters).
 id=$(( $$ % 100000 ))
@@ -141,6 +145,8 @@ wait_frames() {
 # ---- 1. equivalence: both interfaces at once, SIGTERM -------------------
 db=$tmp/live.db log=$tmp/live.log
 if start_monitor "$log" --site "$site" --db "$db" --external "$xr" --internal "$ir"; then
+  uid_seen=$(awk '$1 == "Uid:" { print $3 }' /proc/"$mon_pid"/status 2>/dev/null)
+  capeff_seen=$(awk '$1 == "CapEff:" { print $2 }' /proc/"$mon_pid"/status 2>/dev/null)
   replay "$xs" "$ext_pcap" & r1=$!
   replay "$is" "$int_pcap" & r2=$!
   wait $r1 $r2
@@ -157,6 +163,10 @@ if start_monitor "$log" --site "$site" --db "$db" --external "$xr" --internal "$
     || bad run-complete "run status $(q "$db" "SELECT status FROM runs")"
   [ "$(q "$db" "SELECT count(*) FROM flows WHERE end_reason = 'eof'")" -gt 0 ] && ok open-flows-stored-at-stop \
     || bad open-flows-stored-at-stop "no flow was flushed at SIGTERM"
+  # Privileges given up, as /proc says: not root, CAP_NET_RAW (bit 13)
+  # the only capability left (to reopen an interface that comes back).
+  if [ -n "$uid_seen" ] && [ "$uid_seen" != 0 ] && [ "$capeff_seen" = 0000000000002000 ]; then ok privileges-dropped
+  else bad privileges-dropped "Uid '$uid_seen', CapEff '$capeff_seen'" "$log"; fi
   [ "$(q "$db" "SELECT command_line LIKE '%monitor%' AND site_sha256 = '$(sha256sum "$site" | cut -c1-64)' FROM runs")" = 1 ] \
     && ok run-records-configuration || bad run-records-configuration "command line or site hash not recorded"
 else
