@@ -313,11 +313,10 @@ static void reload(monitor *m)
 	/* The new run first: if the database refuses it, nothing changes. */
 	int64_t next_run = 0;
 	st = ea_store_flush(m->store, err, ERRBUF_SIZE);
-	if (st == EA_OK)
-		st = begin_run(m, next, &next_run);
+	if (st == EA_OK && (st = begin_run(m, next, &next_run)) != EA_OK)
+		snprintf(err, ERRBUF_SIZE, "%s", m->err); /* begin_run's message */
 	if (st != EA_OK) {
-		say(m, EA_LOG_ERROR, NULL, "reload refused: cannot start a run for the new configuration: %s",
-		    st == EA_ERR_DB ? m->err : err);
+		say(m, EA_LOG_ERROR, NULL, "reload refused: cannot start a run for the new configuration: %s", err);
 		ea_ruleset_unref(next);
 		free(err);
 		return;
