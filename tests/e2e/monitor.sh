@@ -240,4 +240,20 @@ else
   bad start-hup "monitor did not start" "$log"
 fi
 
+# ---- 4. SIGINT ends it as SIGTERM does; SIGUSR1 logs the counters -----------
+db=$tmp/int.db log=$tmp/int.log
+if start_monitor "$log" --site "$site" --db "$db" --internal "$ir"; then
+  replay "$is" "$int_pcap"
+  wait_frames "$log" internal 351 && grep -q "counters: internal: capturing, 351 frames.*0 dropped" "$log" \
+    && ok sigusr1-counters || bad sigusr1-counters "no counters line with 351 frames" "$log"
+  kill -INT "$mon_pid"
+  for ((i = 0; i < 200; i++)); do kill -0 "$mon_pid" 2>/dev/null || break; sleep 0.05; done
+  { wait "$mon_pid"; rc=$?; } 2>/dev/null
+  [ "$rc" -eq 0 ] && grep -q "stopped by SIGINT" "$log" && ok sigint-exit-0 || bad sigint-exit-0 "exit $rc" "$log"
+  [ "$(rows "$db")" = "$(rows "$tmp/read.db" "WHERE iface = 'internal'")" ] && ok sigint-every-flow-stored \
+    || bad sigint-every-flow-stored "flow_verdicts differ from read's" "$log"
+else
+  bad start-int "monitor did not start" "$log"
+fi
+
 echo "RESULT $pass $fail"
