@@ -208,7 +208,11 @@ sed 's/172\.16\.0\.20$/172.16.0.98/' "$site" >"$tmp/site-moved.ini"
 if [ "$(rows "$tmp/read-moved.db")" = "$(rows "$tmp/read.db" "WHERE iface = 'internal'")" ]; then
   bad moved-site "the changed site file changes no verdict: the test would prove nothing"
 fi
-if start_monitor "$log" --site "$tmp/site.ini" --db "$db" --external "$xr" --internal "$ir"; then
+# Every data file is read again on SIGHUP, by then as the unprivileged
+# user: copies it can read wherever the clone lives.
+cp "$top/signatures/lync2013-edge.matrix" "$top/signatures/ports.sig" "$tmp/"
+if start_monitor "$log" --site "$tmp/site.ini" --matrix "$tmp/lync2013-edge.matrix" --ports "$tmp/ports.sig" \
+     --db "$db" --external "$xr" --internal "$ir"; then
   replay "$xs" "$ext_pcap"
   wait_frames "$log" external 692 || bad hup-frames "external frames not captured" "$log"
   printf '[roles]\nfront_end = 172.16.0.300\n' >"$tmp/site.ini"
