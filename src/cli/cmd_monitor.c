@@ -32,6 +32,7 @@
 #include "capture/source.h"
 #include "engine/audit.h"
 #include "engine/classify.h"
+#include "report/outputs.h"
 #include "rules/ruleset.h"
 #include "store/runlock.h"
 #include "store/store.h"
@@ -46,6 +47,7 @@ const char ea_monitor_usage[] =
 	"usage: edgeaudit monitor --site FILE --db FILE [--external IFACE] [--internal IFACE]\n"
 	"                         [--matrix FILE] [--ports FILE] [--filter EXPR] [--snaplen N]\n"
 	"                         [--buffer-mib N] [--max-flows N] [--keep-duplicates]\n"
+	"                         [--eve FILE] [--syslog TARGET] [--syslog-facility NAME]\n"
 	"                         [--user NAME]\n"
 	"\n"
 	"Captures the Edge's SPAN ports live (promiscuous, each frame as it arrives)\n"
@@ -69,6 +71,10 @@ const char ea_monitor_usage[] =
 	"  --max-flows N      concurrent flows kept per interface before the least\n"
 	"                     recently active is evicted (default 1000000)\n"
 	"  --keep-duplicates  audit every frame: no suppression of SPAN duplicates\n"
+	"  --eve FILE         append one JSON line per flow to FILE, as for 'read';\n"
+	"                     reopened on SIGHUP (logrotate)\n"
+	"  --syslog TARGET    log each finding as it is decided, as for 'read'\n"
+	"  --syslog-facility NAME  facility of those lines (default local0)\n"
 	"  --user NAME        the user to become once the interfaces and the database\n"
 	"                     are open (default edgeaudit, else nobody); 'root' is the\n"
 	"                     only way to stay root. Only CAP_NET_RAW is kept, to\n"
@@ -85,13 +91,16 @@ const char ea_monitor_usage[] =
 	"logged as file:line), the configuration in use is kept and capture goes\n"
 	"on; a good one replaces it without losing a flow or stopping capture: the\n"
 	"current run ends (complete) and a new run with the new files' hashes\n"
-	"begins, holding every flow that ends from then on. SIGUSR1 logs the\n"
+	"begins, holding every flow that ends from then on. SIGHUP also reopens\n"
+	"the --eve file, whatever becomes of the data files. SIGUSR1 logs the\n"
 	"counters of each interface (frames, flows, libpcap's received and\n"
 	"dropped). Messages go to standard error.\n"
 	"\n"
 	"Exit codes: 0 stopped by SIGTERM or SIGINT, every flow stored; 1 a\n"
-	"database failure (the run is marked failed); 2 a bad option or filter, a\n"
-	"data file missing or wrong, or an interface missing or down at start.\n";
+	"database failure (the run is marked failed), or EVE lines that could not\n"
+	"be written; 2 a bad option or filter, a data file missing or wrong, an\n"
+	"--eve file that cannot be opened or a bad --syslog target, or an\n"
+	"interface missing or down at start.\n";
 
 /* The signal flags of this command, and the only thing its handlers
  * touch (OpenBSD pflogd's way): the loop reads and clears them between
@@ -138,6 +147,7 @@ typedef struct {
 	ea_runlock *runlock;
 	ea_audit *audit;
 	ea_livepoll *poll;
+	ea_outputs *outputs;         /* --eve, --syslog; NULL when neither */
 	int64_t run_id;
 	ea_audit_totals run_start;   /* the audit's totals when the run began */
 	uint64_t flows[EA_IFACE_COUNT]; /* flows ended per interface, since start */
@@ -202,7 +212,8 @@ static void on_flow(void *ctx, const ea_flow_record *rec, const ea_match_result 
 {
 	monitor *m = ctx;
 	m->flows[rec->iface]++;
-	/* HOOK (wt-eve): EVE JSON and syslog findings are fed from here. */
+	if (m->outputs)
+		ea_outputs_flow(m->outputs, rec, mr);
 }
 
 static void on_change(void *ctx, ea_iface iface, const char *name, bool up, const char *reason)
@@ -290,6 +301,11 @@ static void reload(monitor *m)
 {
 	const ea_ruleset *next = NULL;
 	char *err = malloc(ERRBUF_SIZE);
+	/* logrotate's postrotate sends SIGHUP for the EVE file: it is
+	 * reopened whatever becomes of the data files. */
+	char rerr[512];
+	if (m->outputs && ea_outputs_reopen(m->outputs, rerr, sizeof rerr) != EA_OK)
+		say(m, EA_LOG_ERROR, NULL, "reload: %s; the EVE file in use is kept", rerr);
 	if (!err) {
 		say(m, EA_LOG_ERROR, NULL, "reload refused: out of memory; the configuration in use is kept");
 		return;
@@ -327,6 +343,8 @@ static void reload(monitor *m)
 	if (st != EA_OK)
 		say(m, EA_LOG_ERROR, NULL, "reload: run %lld could not be marked complete: %s", (long long)old_run, err);
 	ea_audit_set_ruleset(m->audit, next, next_run);
+	if (m->outputs)
+		ea_outputs_set_ruleset(m->outputs, next);
 	m->run_id = next_run;
 	m->run_start = *ea_audit_get_totals(m->audit);
 	ea_ruleset_unref(m->ruleset);
@@ -337,8 +355,8 @@ static void reload(monitor *m)
 	    "site sha256 %.16s…); run %lld is complete, run %lld holds the flows that end from now on",
 	    (unsigned long long)ea_ruleset_generation(next), mf->sha256, sf->sha256, (long long)old_run,
 	    (long long)next_run);
-	/* HOOK (wt-eve): reopen the EVE file and log files here (logrotate).
-	 * Messages go to standard error, which the service manager holds. */
+	/* Messages go to standard error, which the service manager holds:
+	 * nothing of ours to reopen but the EVE file (above). */
 	ea_log_flush(m->log);
 	free(err);
 }
@@ -369,6 +387,13 @@ static void log_counters(monitor *m)
 	    (unsigned long long)t->verdicts[EA_VERDICT_MISMATCH],
 	    (unsigned long long)t->verdicts[EA_VERDICT_WRONG_DIRECTION],
 	    (unsigned long long)t->verdicts[EA_VERDICT_UNEXPECTED], (unsigned long long)t->evicted);
+	if (m->outputs) {
+		char line[1024];
+		ea_outputs_flush(m->outputs);
+		ea_outputs_summary(m->outputs, line, sizeof line);
+		if (line[0])
+			say(m, EA_LOG_INFO, NULL, "counters: %s", line);
+	}
 	ea_log_flush(m->log);
 }
 
@@ -410,6 +435,7 @@ static uint64_t random_seed(void)
 
 typedef struct {
 	const char *site, *db, *matrix, *ports, *filter, *user;
+	const char *eve, *syslog_target, *syslog_facility;
 	bool keep_duplicates;
 	const char *ifname[EA_IFACE_COUNT];
 	unsigned long snaplen, buffer_mib, max_flows;
@@ -426,6 +452,8 @@ static int parse_options(monitor *m, int argc, char **argv, monitor_options *o)
 		{"snaplen", required_argument, 0, 'S'},  {"buffer-mib", required_argument, 0, 'b'},
 		{"max-flows", required_argument, 0, 'n'}, {"help", no_argument, 0, 'h'},
 		{"keep-duplicates", no_argument, 0, 'k'}, {"user", required_argument, 0, 'u'},
+		{"eve", required_argument, 0, 'E'},      {"syslog", required_argument, 0, 'L'},
+		{"syslog-facility", required_argument, 0, 'F'},
 		{0, 0, 0, 0}};
 	const char **slot = NULL;
 	unsigned long *num = NULL;
@@ -462,6 +490,9 @@ static int parse_options(monitor *m, int argc, char **argv, monitor_options *o)
 		case 'p': slot = &o->ports; break;
 		case 'f': slot = &o->filter; break;
 		case 'u': slot = &o->user; break;
+		case 'E': slot = &o->eve; break;
+		case 'L': slot = &o->syslog_target; break;
+		case 'F': slot = &o->syslog_facility; break;
 		case 'k': o->keep_duplicates = true; break;
 		case 'S': num = &o->snaplen; hi = EA_LIVE_SNAPLEN; break;
 		case 'b': num = &o->buffer_mib; hi = EA_LIVE_BUFFER_MIB_MAX; break;
@@ -486,9 +517,13 @@ static int parse_options(monitor *m, int argc, char **argv, monitor_options *o)
 	    strcmp(o->ifname[EA_IFACE_EXTERNAL], o->ifname[EA_IFACE_INTERNAL]) == 0)
 		return usage_fail(m, "monitor: '%s' is given as both the external and the internal interface",
 				  o->ifname[EA_IFACE_EXTERNAL]);
+	if (o->syslog_facility && !o->syslog_target)
+		return usage_fail(m, "monitor: --syslog-facility needs --syslog");
 	struct stat sb;
 	if (stat(o->db, &sb) == 0 && S_ISDIR(sb.st_mode))
 		return usage_fail(m, "monitor: --db '%s' is a directory; give a file", o->db);
+	if (o->eve && stat(o->eve, &sb) == 0 && S_ISDIR(sb.st_mode))
+		return usage_fail(m, "monitor: --eve '%s' is a directory; give a file", o->eve);
 	return -1;
 }
 
@@ -566,6 +601,22 @@ int ea_cmd_monitor(int argc, char **argv, ea_log *log, const char *tool_version)
 		say_lines(m, EA_LOG_ERROR, "", m->err);
 		rc = ea_status_exit_code(st);
 		goto out;
+	}
+
+	/* The SIEM outputs before anything is captured: a typo in a target is
+	 * a usage error, not a sensor without its findings. */
+	if (o.eve || o.syslog_target) {
+		ea_outputs_config ocfg = {.eve_path = o.eve, .syslog_target = o.syslog_target,
+					  .syslog_facility = o.syslog_facility, .ruleset = m->ruleset};
+		st = ea_outputs_open(&ocfg, &m->outputs, m->err, sizeof m->err);
+		if (st != EA_OK) {
+			say(m, EA_LOG_ERROR, NULL, "monitor: %s", m->err);
+			rc = ea_status_exit_code(st == EA_ERR_IO ? EA_ERR_USAGE : st);
+			goto out;
+		}
+		if (*ea_outputs_warning(m->outputs))
+			say(m, EA_LOG_WARNING, NULL, "%s; findings are counted as not sent until it answers",
+			    ea_outputs_warning(m->outputs));
 	}
 
 	/* Interfaces, then the database: both need privileges the sensor
@@ -689,6 +740,26 @@ out:
 	}
 	ea_audit_free(m->audit);
 	ea_livepoll_close(m->poll);
+	if (m->outputs) {
+		/* A SIEM's copy that lost lines is a failed output; a syslog
+		 * collector away is not (its lines are counted). */
+		const char *why = "";
+		uint64_t lost = ea_outputs_eve_failed(m->outputs, &why);
+		if (lost) {
+			say(m, EA_LOG_ERROR, NULL, "%llu EVE lines could not be written: %s", (unsigned long long)lost, why);
+			if (rc == EA_EXIT_OK)
+				rc = EA_EXIT_RUNTIME;
+		}
+		uint64_t unsent = ea_outputs_syslog_unsent(m->outputs, &why);
+		if (unsent)
+			say(m, EA_LOG_WARNING, NULL, "%llu syslog lines not sent (last failure: %s)",
+			    (unsigned long long)unsent, why);
+		char close_err[512];
+		if (ea_outputs_close(m->outputs, close_err, sizeof close_err) != EA_OK && rc == EA_EXIT_OK) {
+			say(m, EA_LOG_ERROR, NULL, "%s", close_err);
+			rc = EA_EXIT_RUNTIME;
+		}
+	}
 	if (m->store) {
 		char close_err[512];
 		if (ea_store_close(m->store, close_err, sizeof close_err) != EA_OK && rc == EA_EXIT_OK) {

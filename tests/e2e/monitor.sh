@@ -22,6 +22,8 @@ tmp=$(mktemp -d)
 # (default user edgeaudit, else nobody): the site file it reloads on
 # SIGHUP must stay readable to it.
 chmod 755 "$tmp"
+# EVE files are reopened on SIGHUP by then: a folder it may write.
+mkdir -m 1777 "$tmp/eve"
 ns=eamon$$
 # Interface names unique to this run (IFNAMSIZ: at most 15 characters).
 id=$(( $$ % 100000 ))
@@ -144,7 +146,7 @@ wait_frames() {
 
 # ---- 1. equivalence: both interfaces at once, SIGTERM -------------------
 db=$tmp/live.db log=$tmp/live.log
-if start_monitor "$log" --site "$site" --db "$db" --external "$xr" --internal "$ir"; then
+if start_monitor "$log" --site "$site" --db "$db" --external "$xr" --internal "$ir" --eve "$tmp/eve/live.json"; then
   uid_seen=$(awk '$1 == "Uid:" { print $3 }' /proc/"$mon_pid"/status 2>/dev/null)
   capeff_seen=$(awk '$1 == "CapEff:" { print $2 }' /proc/"$mon_pid"/status 2>/dev/null)
   replay "$xs" "$ext_pcap" & r1=$!
@@ -159,6 +161,11 @@ if start_monitor "$log" --site "$site" --db "$db" --external "$xr" --internal "$
   if [ -s "$tmp/want" ] && cmp -s "$tmp/want" "$tmp/got"; then ok live-equals-read
   else bad live-equals-read "flow_verdicts differ from read's ($(wc -l <"$tmp/got") rows, want $(wc -l <"$tmp/want"))" "$log"
        diff "$tmp/want" "$tmp/got" | head -10 | sed 's/^/  /'; fi
+  # The EVE output (report/outputs.c) fed from the same flows: one JSON
+  # object per stored flow.
+  if [ "$(wc -l <"$tmp/eve/live.json")" = "$(q "$db" "SELECT count(*) FROM flows")" ] &&
+     jq -e . "$tmp/eve/live.json" >/dev/null 2>&1; then ok eve-line-per-flow
+  else bad eve-line-per-flow "$(wc -l <"$tmp/eve/live.json") EVE lines for $(q "$db" "SELECT count(*) FROM flows") flows"; fi
   [ "$(q "$db" "SELECT status FROM runs")" = complete ] && ok run-complete \
     || bad run-complete "run status $(q "$db" "SELECT status FROM runs")"
   [ "$(q "$db" "SELECT count(*) FROM flows WHERE end_reason = 'eof'")" -gt 0 ] && ok open-flows-stored-at-stop \
@@ -212,14 +219,16 @@ fi
 # user: copies it can read wherever the clone lives.
 cp "$top/signatures/lync2013-edge.matrix" "$top/signatures/ports.sig" "$tmp/"
 if start_monitor "$log" --site "$tmp/site.ini" --matrix "$tmp/lync2013-edge.matrix" --ports "$tmp/ports.sig" \
-     --db "$db" --external "$xr" --internal "$ir"; then
+     --db "$db" --external "$xr" --internal "$ir" --eve "$tmp/eve/hup.json"; then
   replay "$xs" "$ext_pcap"
   wait_frames "$log" external 692 || bad hup-frames "external frames not captured" "$log"
   printf '[roles]\nfront_end = 172.16.0.300\n' >"$tmp/site.ini"
+  mv "$tmp/eve/hup.json" "$tmp/eve/hup.json.1"   # as logrotate does, then SIGHUP
   kill -HUP "$mon_pid"
   wait_log "$log" "reload refused" 5 && grep -q "site.ini:2:" "$log" && ok broken-reload-refused-with-line \
     || bad broken-reload-refused-with-line "no refusal naming site.ini:2" "$log"
   sleep 0.3
+  [ -f "$tmp/eve/hup.json" ] && ok sighup-reopens-eve || bad sighup-reopens-eve "no new EVE file after SIGHUP" "$log"
   kill -0 "$mon_pid" 2>/dev/null && ok broken-reload-keeps-running || bad broken-reload-keeps-running "monitor ended" "$log"
   [ "$(q "$db" "SELECT count(*) FROM runs")" = 1 ] && ok broken-reload-keeps-run || bad broken-reload-keeps-run "a new run began"
   cp "$tmp/site-moved.ini" "$tmp/site.ini"
@@ -237,6 +246,8 @@ if start_monitor "$log" --site "$tmp/site.ini" --matrix "$tmp/lync2013-edge.matr
   last=$(q "$db" "SELECT max(id) FROM runs")
   [ "$(q "$db" "SELECT count(*) FROM flows WHERE iface = 'internal' AND run_id <> $last")" = 0 ] \
     && ok flows-in-the-new-run || bad flows-in-the-new-run "internal flows stored in the old run"
+  [ "$(cat "$tmp/eve/hup.json.1" "$tmp/eve/hup.json" | wc -l)" = "$(q "$db" "SELECT count(*) FROM flows")" ] \
+    && ok eve-rotation-loses-no-line || bad eve-rotation-loses-no-line "EVE lines and flows differ"
   [ "$(q "$db" "SELECT count(*) FROM flows")" = "$(q "$tmp/read.db" "SELECT count(*) FROM flows")" ] \
     && ok reload-loses-no-flow \
     || bad reload-loses-no-flow "$(q "$db" "SELECT count(*) FROM flows") flows, read has $(q "$tmp/read.db" "SELECT count(*) FROM flows")"
