@@ -41,9 +41,9 @@ CFLAGS   ?= -O2 -g
 # uses the tree's signatures/; the installed binary (make install) is
 # linked from its own main.o that knows PKGDATADIR instead.
 DATA_DEFS = -DEA_DATADIR='"$(CURDIR)/signatures"'
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) -MMD -MP \
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS) $(SAN) -MMD -MP \
              -Isrc -I$(BUILD) $(DEP_CFLAGS) $(DATA_DEFS)
-LDLIBS_ALL = $(DEP_LIBS)
+LDLIBS_ALL = $(DEP_LIBS) -pthread
 
 LIB_SRCS  := $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/schema_sql.o

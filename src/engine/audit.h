@@ -1,11 +1,12 @@
-/* audit.h — the offline/online pipeline in one place:
- * source → decode → frag → flow → classify → match → store.
+/* audit.h — a run over capture files: one engine per interface
+ * (engine.h) fed frame by frame from any ea_source, their flow records
+ * handed to the store's writer thread (store/writer.h) and to a hook.
  *
- * One ea_audit per run. Frames are read from any ea_source; flows of the
- * external and internal interfaces live in separate tables with their own
- * packet clocks (the two NICs' captures are read one after the other, and
- * each has its own timeline). A flow is classified while its packets
- * arrive and matched and stored when it ends. */
+ * Flows of the external and internal interfaces live in separate engines
+ * with their own packet clocks (the two NICs' captures are read one after
+ * the other, and each has its own timeline). A flow is classified while
+ * its packets arrive and matched and stored when it ends (and, with an
+ * active timeout, updated while it lives). */
 #ifndef EA_AUDIT_H
 #define EA_AUDIT_H
 
@@ -13,6 +14,7 @@
 #include <stdint.h>
 
 #include "decode/decode.h"
+#include "engine/engine.h"
 #include "util/error.h"
 #include "engine/flowrec.h"
 #include "rules/match.h"
@@ -20,21 +22,12 @@
 #include "capture/source.h"
 #include "store/store.h"
 
-typedef struct {
-	uint64_t packets, bytes;      /* frames read, bytes on the wire */
-	uint64_t decoded;             /* frames that became flow packets */
-	uint64_t anomalies[EA_ANOMALY_COUNT];
-	uint64_t flows;
-	uint64_t verdicts[EA_VERDICT_COUNT];
-	uint64_t attempts;
-	uint64_t evicted;
-	uint64_t peak_flows;          /* most flows alive at once: the interfaces' peaks summed */
-	/* SPAN copies suppressed per interface (capture/dedup.h): counted in
-	 * packets and bytes (frames read), in no flow and not in decoded. */
-	uint64_t duplicates[EA_IFACE_COUNT];
-} ea_audit_totals;
+/* The interfaces' engines' totals summed; peak_flows is the sum of their
+ * peaks (their captures are read one after the other). */
+typedef ea_totals ea_audit_totals;
 
-/* Called for every finished flow, after matching (tests, tools). */
+/* Called for every flow record (ended, or an active-timeout update), after
+ * matching (tests, tools, outputs). */
 typedef void (*ea_flow_hook)(void *ctx, const ea_flow_record *rec, const ea_match_result *mr);
 /* Called every few tens of thousands of packets. */
 typedef void (*ea_progress_hook)(void *ctx, const ea_audit_totals *t);
@@ -43,15 +36,15 @@ typedef struct {
 	/* Matrix, signatures and site (it must have a site file). The audit
 	 * takes its own reference for its lifetime (ruleset.h). */
 	const ea_ruleset *ruleset;
-	ea_store *store;              /* NULL: match and count only */
+	/* NULL: match and count only. Else the audit's writer thread owns the
+	 * store's connection from ea_audit_new until ea_audit_read or
+	 * ea_audit_finish returns, and again from the next ea_audit_read. */
+	ea_store *store;
 	int64_t run_id;
 	unsigned max_flows;           /* per interface; 0 = EA_DEFAULT_MAX_FLOWS */
 	uint64_t hash_seed;
-	/* false (the default): a frame that repeats one of the same
-	 * interface within EA_DEDUP_WINDOW_US (a SPAN session mirroring
-	 * ingress and egress) is counted as a duplicate and goes no further;
-	 * true: every frame is audited (--keep-duplicates). */
-	bool keep_duplicates;
+	uint64_t active_timeout_us;   /* engine.h; 0 = a flow is recorded once, when it ends */
+	bool keep_duplicates;         /* engine.h: false = SPAN copies suppressed */
 	ea_flow_hook on_flow;
 	ea_progress_hook on_progress;
 	void *hook_ctx;
@@ -62,8 +55,8 @@ typedef struct {
 
 typedef struct ea_audit ea_audit;
 
-/* EA_ERR_INTERNAL when the ruleset has no site file; EA_ERR_NOMEM; the
- * classifier's errors. */
+/* EA_ERR_INTERNAL when the ruleset has no site file or the writer thread
+ * cannot start; EA_ERR_NOMEM; the classifier's errors. */
 ea_status ea_audit_new(const ea_audit_config *cfg, ea_audit **out, char *errbuf, size_t errlen);
 /* Reads every frame of src as traffic of iface. info->packets, bytes,
  * first_us, last_us (µs, over the frames with a time), untimed,
@@ -74,8 +67,10 @@ ea_status ea_audit_new(const ea_audit_config *cfg, ea_audit **out, char *errbuf,
  * and not decoded. A source error ends the file with EA_ERR_FORMAT
  * (frames read so far are kept); a store error returns EA_ERR_DB;
  * *cfg.stop set returns EA_ERR_INTERRUPTED with the flows that ended so
- * far queued for the store and the others still open (ea_audit_finish is
- * then not called: an interrupted run records only what was decided). */
+ * far stored and the others still open (ea_audit_finish is then not
+ * called: an interrupted run records only what was decided). On return
+ * every flow that ended is committed (the writer is idle): the caller
+ * may write its input row. */
 ea_status ea_audit_read(ea_audit *a, ea_source *src, ea_iface iface, ea_input_info *info,
 			char *errbuf, size_t errlen);
 /* Live capture (monitor): one frame of iface, already read. Counted,
@@ -83,23 +78,31 @@ ea_status ea_audit_read(ea_audit *a, ea_source *src, ea_iface iface, ea_input_in
  * (the kernel's, µs) drives idle expiry like a file's. A frame without a
  * usable time is counted (untimed_frame), not decoded. EA_ERR_DB (with
  * the store's message) once a flow could not be stored; the frame is
- * counted all the same. Until src/engine/engine.h replaces it. */
+ * counted all the same. The flows it ended are committed on return (the
+ * writer is idle again), as before the writer thread: monitor writes its
+ * own rows (interface events, runs) between two frames. A sensor that
+ * drives engine.h and the writer itself need not wait so. */
 ea_status ea_audit_frame(ea_audit *a, ea_iface iface, const ea_frame *frame, char *errbuf, size_t errlen);
 /* The clock tick of a live capture: now_us is the wall clock (µs since
  * the epoch, the time base of live frames). Ends the flows and fragments
  * idle longer than their timeout on every interface, so a quiet wire
  * still closes its flows; does nothing more often than
- * EA_EXPIRY_SCAN_SEC per interface. EA_ERR_DB as ea_audit_frame. */
+ * EA_EXPIRY_SCAN_SEC per interface. EA_ERR_DB and the commit as
+ * ea_audit_frame. */
 ea_status ea_audit_tick(ea_audit *a, uint64_t now_us, char *errbuf, size_t errlen);
 /* Reload: flows that end from now on are judged by rs (matrix, site,
  * port signatures and port ranks for new flows) and stored with run_id.
  * Flows open now stay open and keep their counters. The audit takes its
  * own reference to rs and drops the old ruleset's; call it between two
- * frames (the audit is not thread-safe). */
+ * frames (the audit is not thread-safe). What the writer holds is
+ * committed to the old run first. */
 void ea_audit_set_ruleset(ea_audit *a, const ea_ruleset *rs, int64_t run_id);
-/* Ends every flow still open (end of input) and stores it. */
+/* Ends every flow still open (end of input) and stores it; on return
+ * everything is committed. */
 ea_status ea_audit_finish(ea_audit *a, char *errbuf, size_t errlen);
-const ea_audit_totals *ea_audit_get_totals(const ea_audit *a);
+/* The engines' totals summed, as of now; valid until the next call. */
+const ea_audit_totals *ea_audit_get_totals(ea_audit *a);
+/* Stops the writer thread (after writing what it holds) and frees. */
 void ea_audit_free(ea_audit *a);
 
 #endif

@@ -53,11 +53,6 @@ struct ea_classifier {
 	uint8_t view[EA_DPI_VIEW_MAX];       /* dpi_view's copy of a cut packet */
 };
 
-void ea_classifier_set_portsigs(ea_classifier *c, const ea_portsigs *portsigs)
-{
-	c->portsigs = portsigs;
-}
-
 ea_status ea_classifier_new(const ea_portsigs *portsigs, ea_classifier **out,
 			    char *errbuf, size_t errlen)
 {
@@ -388,4 +383,19 @@ void ea_classify_finish(ea_classifier *c, ea_class_state *s, uint8_t transport,
 	bool confirmed = s->source == EA_PROTO_SRC_DPI || s->source == EA_PROTO_SRC_PAYLOAD;
 	rec->proto_unexpected_on_port = confirmed && sig && !ea_port_sig_has(sig, rec->master_proto) &&
 					!ea_port_sig_has(sig, rec->app_proto);
+}
+
+void ea_classify_peek(ea_classifier *c, const ea_class_state *s, uint8_t transport, uint16_t resp_port,
+		      ea_flow_record *rec)
+{
+	/* A copy without the nDPI state: finishing it ends nothing of the
+	 * flow's own detection. server_name stays the flow's (only read). */
+	ea_class_state copy = *s;
+	copy.dpi = NULL;
+	ea_classify_finish(c, &copy, transport, resp_port, rec);
+}
+
+void ea_classifier_set_portsigs(ea_classifier *c, const ea_portsigs *portsigs)
+{
+	c->portsigs = portsigs;
 }

@@ -69,6 +69,12 @@ void ea_classify_packet(ea_classifier *c, ea_class_state *s, const ea_packet *pk
  * proto_unexpected_on_port. */
 void ea_classify_finish(ea_classifier *c, ea_class_state *s, uint8_t transport,
 			uint16_t resp_port, ea_flow_record *rec);
+/* What ea_classify_finish would fill in now, for a flow still open (an
+ * active-timeout update): the state is not changed and detection goes
+ * on; an undecided flow shows what is known so far, without nDPI's
+ * give-up guess. */
+void ea_classify_peek(ea_classifier *c, const ea_class_state *s, uint8_t transport, uint16_t resp_port,
+		      ea_flow_record *rec);
 /* Frees whatever the state still owns. */
 void ea_class_state_release(ea_class_state *s);
 

@@ -17,6 +17,10 @@ struct ea_flow_table {
 	ea_flow_end_fn on_end;
 	void *ctx;
 	ea_flow *lru_head[EA_LRU_COUNT], *lru_tail[EA_LRU_COUNT];
+	/* Every flow in order of its last active-timeout update: the ones
+	 * due are at the head, so a sweep looks at no flow that is not due. */
+	ea_flow *age_head, *age_tail;
+	uint64_t next_uid;
 	ea_flow_stats stats;
 };
 
@@ -89,6 +93,30 @@ static void lru_append(ea_flow_table *t, ea_flow *f, ea_lru_class c)
 	t->lru_tail[c] = f;
 }
 
+static void age_unlink(ea_flow_table *t, ea_flow *f)
+{
+	if (f->aprev)
+		f->aprev->anext = f->anext;
+	else
+		t->age_head = f->anext;
+	if (f->anext)
+		f->anext->aprev = f->aprev;
+	else
+		t->age_tail = f->aprev;
+	f->aprev = f->anext = NULL;
+}
+
+static void age_append(ea_flow_table *t, ea_flow *f)
+{
+	f->anext = NULL;
+	f->aprev = t->age_tail;
+	if (f->aprev)
+		f->aprev->anext = f;
+	else
+		t->age_head = f;
+	t->age_tail = f;
+}
+
 static void hash_unlink(ea_flow_table *t, ea_flow *f)
 {
 	ea_flow **pp = &t->buckets[f->hash & (t->nbuckets - 1)];
@@ -102,6 +130,7 @@ static void end_flow(ea_flow_table *t, ea_flow *f, ea_end_reason why)
 {
 	hash_unlink(t, f);
 	lru_unlink(t, f);
+	age_unlink(t, f);
 	t->n--;
 	if (t->on_end)
 		t->on_end(t->ctx, f, why);
@@ -203,12 +232,15 @@ static ea_flow *create_flow(ea_flow_table *t, const ea_packet *p, uint32_t hash,
 	f->hash = hash;
 	f->first_us = p->ts_us;
 	f->last_us = p->ts_us;
+	f->reported_us = p->ts_us;
+	f->uid = ++t->next_uid;
 	*from_initiator = sender_is_init;
 
 	ea_flow **bucket = &t->buckets[hash & (t->nbuckets - 1)];
 	f->hnext = *bucket;
 	*bucket = f;
 	lru_append(t, f, class_of(f));
+	age_append(t, f);
 	t->n++;
 	t->stats.flows_created++;
 	if (t->n > t->stats.flows_active_peak)
@@ -282,6 +314,24 @@ void ea_flow_table_expire(ea_flow_table *t, uint64_t now_us)
 		ea_flow *f;
 		while ((f = t->lru_head[c]) && f->last_us + lru_timeout_us[c] < now_us)
 			end_flow(t, f, ea_flow_end_reason(f, EA_END_IDLE));
+	}
+}
+
+void ea_flow_table_report_due(ea_flow_table *t, uint64_t now_us, uint64_t interval_us, ea_flow_update_fn fn,
+			      void *ctx)
+{
+	/* Each flow reported moves to the tail with now_us, so the walk ends
+	 * at the first flow not due, or at the first one it already moved. */
+	ea_flow *stop = NULL;
+	ea_flow *f;
+	while ((f = t->age_head) && f != stop && now_us >= f->reported_us &&
+	       now_us - f->reported_us >= interval_us) {
+		fn(ctx, f);
+		f->reported_us = now_us;
+		age_unlink(t, f);
+		age_append(t, f);
+		if (!stop)
+			stop = f;
 	}
 }
 

@@ -39,6 +39,10 @@ typedef struct ea_flow {
 	uint8_t fin_seen;               /* bit d: a FIN from direction d */
 	bool icmp_oneway;
 	uint32_t hash;
+	uint64_t uid;                   /* 1, 2, … in order of creation within the table */
+	uint64_t reported_us;           /* packet/clock time of its last active-timeout
+					   update (first_us until the first) */
+	struct ea_flow *aprev, *anext;  /* the table's list in order of reported_us */
 	uint64_t first_us, last_us;
 	uint64_t pkts[2], bytes[2];     /* [0] from the initiator */
 	ea_class_state cls;
@@ -71,6 +75,13 @@ ea_flow *ea_flow_table_packet(ea_flow_table *t, const ea_packet *p, bool *from_i
 
 /* Ends flows idle longer than their class's timeout at packet time now. */
 void ea_flow_table_expire(ea_flow_table *t, uint64_t now_us);
+/* Active timeout: calls fn for every flow whose last update (or start)
+ * is interval_us or more before now_us (µs, the clock that drives the
+ * table), oldest first, and marks it reported at now_us. The flow stays
+ * open. fn must not end flows. */
+typedef void (*ea_flow_update_fn)(void *ctx, ea_flow *f);
+void ea_flow_table_report_due(ea_flow_table *t, uint64_t now_us, uint64_t interval_us, ea_flow_update_fn fn,
+			      void *ctx);
 /* Ends every flow with the given reason (end of input). */
 void ea_flow_table_flush(ea_flow_table *t, ea_end_reason why);
 

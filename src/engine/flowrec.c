@@ -39,6 +39,8 @@ const char *ea_end_reason_name(ea_end_reason e)
 	case EA_END_IDLE: return "idle";
 	case EA_END_EOF: return "eof";
 	case EA_END_EVICTED: return "evicted";
+	case EA_END_ACTIVE: return "active";
+	case EA_END_SHUTDOWN: return "shutdown";
 	}
 	return "?";
 }

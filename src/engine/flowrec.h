@@ -33,6 +33,9 @@ typedef enum {
 	EA_END_IDLE,      /* idle timeout */
 	EA_END_EOF,       /* flushed at the end of input */
 	EA_END_EVICTED,   /* pushed out because the flow table was full */
+	EA_END_ACTIVE,    /* not an end: the flow is still open, this is its
+			     periodic active-timeout update */
+	EA_END_SHUTDOWN,  /* flushed when the sensor stopped (SIGTERM, SIGINT) */
 } ea_end_reason;
 
 typedef enum {
@@ -44,7 +47,8 @@ typedef enum {
 
 const char *ea_direction_source_name(ea_direction_source d); /* "syn", "first-packet", "port" */
 const char *ea_handshake_name(ea_handshake h);  /* "", "established", "rejected", "no-answer", "midstream" */
-const char *ea_end_reason_name(ea_end_reason e); /* "fin", "rst", "idle", "eof", "evicted" */
+/* "fin", "rst", "idle", "eof", "evicted", "active", "shutdown" */
+const char *ea_end_reason_name(ea_end_reason e);
 const char *ea_proto_source_name(ea_proto_source s); /* "none", "dpi", "payload", "port" */
 
 /* Lengths of the text fields below, NUL included. */
@@ -53,6 +57,11 @@ const char *ea_proto_source_name(ea_proto_source s); /* "none", "dpi", "payload"
 #define EA_RISKS_TEXT_MAX 512
 
 typedef struct {
+	/* Unique within a run and stable for the life of the flow: an
+	 * active-timeout update and the flow's end carry the same uid, so the
+	 * store rewrites one row. 0: none (the store then always inserts). */
+	uint64_t uid;
+	uint32_t generation;             /* of the ruleset that judged it (ruleset.h) */
 	ea_iface iface;
 	uint8_t transport;               /* IP protocol number */
 	ea_addr init_addr, resp_addr;

@@ -1170,6 +1170,11 @@ ea_status ea_store_add_iface_event(ea_store *st, int64_t run_id, const ea_iface_
 	return tx_commit(st, errbuf, errlen);
 }
 
+unsigned ea_store_pending(const ea_store *st)
+{
+	return in_transaction(st) ? st->pending : 0;
+}
+
 /* ---- read side --------------------------------------------------------- */
 
 ea_status ea_store_query(ea_store *st, const char *sql, const char *const *params,

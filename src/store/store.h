@@ -194,6 +194,10 @@ typedef struct {
 ea_status ea_store_add_iface_event(ea_store *st, int64_t run_id, const ea_iface_event *ev,
 				   char *errbuf, size_t errlen);
 
+/* Flows written in the open transaction, not yet committed (0 when none
+ * is open: a failure rolled it back, or it committed). */
+unsigned ea_store_pending(const ea_store *st);
+
 /* Read side, for report.c and tests: runs sql (one statement, '?'
  * parameters bound from params as text, NULL for SQL NULL), calling row()
  * with each result row's columns as text (NULL for SQL NULL). row()

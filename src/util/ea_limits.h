@@ -159,6 +159,19 @@
 #define EA_MONITOR_COMMIT_MS 1000
 #define EA_DB_WRITE_CACHE_KIB 2048  /* while a run writes: rows are appended, never re-read;
                                        measured: 1 MiB writes as fast as 64 MiB */
+/* The writer thread's queue (store/writer.h): a record with its verdict is
+ * ~1.9 KB. A file's reader waits for room, so a small queue only needs to
+ * keep the thread busy; a sensor's must hold what ends while the database
+ * cannot be written: 65536 records (~120 MiB) are a minute at 1,000 flows/s,
+ * far above a busy Edge's rate of finished flows. */
+#define EA_WRITER_QUEUE_RECORDS 1024u
+#define EA_WRITER_LIVE_QUEUE_RECORDS 65536u
+#define EA_WRITER_WAKE_RECORDS 512u  /* a batch that wakes the thread: fewer wake-ups than flows */
+#define EA_WRITER_FLUSH_US 1000000ull /* a transaction's longest life: a report sees flows within 1 s */
+#define EA_WRITER_RETRY_MIN_US 100000ull   /* first back-off after a failed write */
+#define EA_WRITER_RETRY_MAX_US 5000000ull  /* longest back-off: a freed database is used within 5 s */
+#define EA_WRITER_CLOSE_WAIT_US 30000000ull /* at stop, retry an unwritable database this long:
+                                       within systemd's default 90 s stop timeout */
 
 /* Logging. */
 #define EA_LOG_KEYS 128            /* rate-limited keys tracked at once: finding groups and

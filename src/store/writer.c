@@ -1,0 +1,399 @@
+/* writer.c — bounded queue + one writer thread (writer.h).
+ *
+ * The queue is a ring of records addressed by counters that only grow:
+ * slots [head, tail) are held, [next, tail) wait to be written, and every
+ * record before done is committed. In retry mode (a sensor) a record
+ * leaves the ring only when the transaction that holds it commits (head
+ * follows done); a failed transaction is rolled back by the store, so
+ * next goes back to head and the same records are written again on the
+ * next attempt. In wait mode (a file) a record leaves once written (head
+ * follows next): the first failure ends that run's writing anyway. The
+ * thread reads the slots in [next, tail) without the lock: submitters only
+ * ever fill slots from tail on, and only after checking that tail - head
+ * leaves room. */
+#include "store/writer.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/ea_limits.h"
+
+typedef struct {
+	ea_flow_record rec;
+	ea_match_result mr;
+} entry;
+
+struct ea_writer {
+	ea_store *st;
+	int64_t run_id;
+	ea_writer_config cfg;
+	entry *ring;
+	pthread_t thread;
+	bool started;
+
+	pthread_mutex_t lock;
+	pthread_cond_t work;          /* the thread waits here: records, sync, stop */
+	pthread_cond_t room;          /* submitters and syncs wait here */
+	uint64_t head, next, tail;    /* see the file comment; slot = counter % capacity */
+	uint64_t done;                /* records before it are committed */
+	uint64_t sync_wanted;         /* a sync waits for done to reach this */
+	bool stopping;
+	uint64_t stop_deadline_us;    /* retry mode: when closing gives up */
+	bool failed;                  /* wait mode: writing stopped at a failure */
+	uint64_t wake_records;        /* records waiting that wake the thread */
+	ea_status status;
+	char err[512];
+	ea_writer_stats stats;
+};
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ull + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Waits on c until the monotonic time deadline_us (the conds use
+ * CLOCK_MONOTONIC: a wall-clock step must not stall the writer). */
+static void wait_until(pthread_cond_t *c, pthread_mutex_t *m, uint64_t deadline_us)
+{
+	struct timespec ts = {.tv_sec = (time_t)(deadline_us / 1000000u),
+			      .tv_nsec = (long)(deadline_us % 1000000u) * 1000};
+	pthread_cond_timedwait(c, m, &ts);
+}
+
+static void *writer_main(void *arg);
+
+ea_status ea_writer_new(ea_store *st, int64_t run_id, const ea_writer_config *cfg, ea_writer **out,
+			char *errbuf, size_t errlen)
+{
+	ea_writer *w = calloc(1, sizeof *w);
+	if (!w)
+		return ea_fail(EA_ERR_NOMEM, errbuf, errlen, "out of memory");
+	w->st = st;
+	w->run_id = run_id;
+	w->cfg = *cfg;
+	if (!w->cfg.capacity)
+		w->cfg.capacity = EA_WRITER_QUEUE_RECORDS;
+	if (!w->cfg.flush_interval_us)
+		w->cfg.flush_interval_us = EA_WRITER_FLUSH_US;
+	if (!w->cfg.batch_rows)
+		w->cfg.batch_rows = EA_DB_BATCH_ROWS;
+	if (!w->cfg.retry_min_us)
+		w->cfg.retry_min_us = EA_WRITER_RETRY_MIN_US;
+	if (!w->cfg.retry_max_us)
+		w->cfg.retry_max_us = EA_WRITER_RETRY_MAX_US;
+	if (!w->cfg.close_wait_us)
+		w->cfg.close_wait_us = EA_WRITER_CLOSE_WAIT_US;
+	w->wake_records = w->cfg.capacity / 8 ? w->cfg.capacity / 8 : 1;
+	if (w->wake_records > EA_WRITER_WAKE_RECORDS)
+		w->wake_records = EA_WRITER_WAKE_RECORDS;
+	w->ring = calloc(w->cfg.capacity, sizeof *w->ring);
+	if (!w->ring) {
+		unsigned capacity = w->cfg.capacity;
+		free(w);
+		return ea_fail(EA_ERR_NOMEM, errbuf, errlen, "out of memory for the write queue (%u records)",
+			       capacity);
+	}
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->work, &ca);
+	pthread_cond_init(&w->room, &ca);
+	pthread_condattr_destroy(&ca);
+	int rc = pthread_create(&w->thread, NULL, writer_main, w);
+	if (rc != 0) {
+		ea_status e = ea_fail(EA_ERR_INTERNAL, errbuf, errlen, "cannot start the writer thread: %s",
+				      strerror(rc));
+		ea_writer_close(w, NULL, 0);
+		return e;
+	}
+	w->started = true;
+	*out = w;
+	return EA_OK;
+}
+
+bool ea_writer_submit(ea_writer *w, const ea_flow_record *rec, const ea_match_result *mr)
+{
+	unsigned iface = (unsigned)rec->iface < EA_IFACE_COUNT ? (unsigned)rec->iface : 0;
+	pthread_mutex_lock(&w->lock);
+	while (!w->failed && w->tail - w->head >= w->cfg.capacity) {
+		if (!w->cfg.wait_when_full) {
+			w->stats.dropped[iface]++;
+			pthread_mutex_unlock(&w->lock);
+			return false;
+		}
+		pthread_cond_signal(&w->work);
+		pthread_cond_wait(&w->room, &w->lock);
+	}
+	if (w->failed) {
+		w->stats.lost++;
+		pthread_mutex_unlock(&w->lock);
+		return false;
+	}
+	entry *slot = &w->ring[w->tail % w->cfg.capacity];
+	slot->rec = *rec;
+	slot->mr = *mr;
+	w->tail++;
+	w->stats.submitted++;
+	if (w->tail - w->head > w->stats.queued_peak)
+		w->stats.queued_peak = w->tail - w->head;
+	/* The thread is woken by a batch, not by each record (a wake-up per
+	 * flow would cost more than writing it): by the first record it finds
+	 * (then it waits at most a flush interval for more) and by a full
+	 * batch. */
+	bool wake = w->tail - w->next >= w->wake_records || w->tail - w->next == 1;
+	pthread_mutex_unlock(&w->lock);
+	if (wake)
+		pthread_cond_signal(&w->work);
+	return true;
+}
+
+/* ---- the thread -------------------------------------------------------- */
+
+/* Everything before upto is committed. Retry mode frees those slots only
+ * now (a failure would have to write them again); wait mode freed them
+ * once written, since its first failure ends the writing anyway. */
+static void committed(ea_writer *w, uint64_t upto)
+{
+	pthread_mutex_lock(&w->lock);
+	w->stats.written += upto - w->done;
+	w->done = upto;
+	if (!w->cfg.wait_when_full)
+		w->head = upto;
+	pthread_mutex_unlock(&w->lock);
+	pthread_cond_broadcast(&w->room);
+}
+
+/* A write or commit failed. Wait mode: writing ends here, everything not
+ * committed is lost and the failure is kept for sync/close. Retry mode:
+ * the store rolled the transaction back, so its records are written again
+ * from the oldest held, after the back-off. */
+static void failed_write(ea_writer *w, ea_status st, const char *msg, uint64_t *backoff_us)
+{
+	pthread_mutex_lock(&w->lock);
+	w->stats.failures++;
+	if (w->status == EA_OK) {
+		w->status = st;
+		snprintf(w->err, sizeof w->err, "%s", msg);
+	}
+	if (w->cfg.wait_when_full) {
+		w->failed = true;
+		w->stats.lost += w->tail - w->done;
+		w->head = w->next = w->done = w->tail;
+	} else {
+		w->next = w->head;
+	}
+	uint64_t failures = w->stats.failures;
+	pthread_mutex_unlock(&w->lock);
+	pthread_cond_broadcast(&w->room);
+	if (w->cfg.wait_when_full)
+		return;
+	if (w->cfg.log)
+		ea_log_msg(w->cfg.log, EA_LOG_ERROR, "db-write",
+			   "cannot write flows (attempt %llu; retrying, flows are held in memory): %s",
+			   (unsigned long long)failures, msg);
+	/* Sleep, but no longer than a close's deadline. */
+	pthread_mutex_lock(&w->lock);
+	uint64_t until = mono_us() + *backoff_us;
+	if (w->stopping && w->stop_deadline_us < until)
+		until = w->stop_deadline_us;
+	while (mono_us() < until && !(w->stopping && w->stop_deadline_us <= mono_us()))
+		wait_until(&w->work, &w->lock, until);
+	pthread_mutex_unlock(&w->lock);
+	*backoff_us = *backoff_us * 2 > w->cfg.retry_max_us ? w->cfg.retry_max_us : *backoff_us * 2;
+}
+
+/* Whether the thread should end now (lock held): writing failed (wait
+ * mode), or a close finds everything committed, or its wait ran out while
+ * the database still fails (what is held is then lost, and said). */
+static bool time_to_end(ea_writer *w, bool failing)
+{
+	if (w->failed)
+		return true;
+	if (!w->stopping)
+		return false;
+	if (w->done == w->tail)
+		return true;
+	if (!failing || mono_us() < w->stop_deadline_us)
+		return false;
+	uint64_t left = w->tail - w->done;
+	w->stats.lost += left;
+	if (w->status == EA_OK)
+		w->status = EA_ERR_DB;
+	size_t used = strlen(w->err);
+	snprintf(w->err + used, sizeof w->err - used, "%s%llu flows not written", used ? "; " : "",
+		 (unsigned long long)left);
+	w->head = w->next = w->done = w->tail;
+	return true;
+}
+
+static void *writer_main(void *arg)
+{
+	ea_writer *w = arg;
+	char err[512];
+	uint64_t backoff = w->cfg.retry_min_us;
+	uint64_t tx_started = 0;      /* monotonic µs of the open transaction's first row */
+	bool in_tx = false;
+	bool failing = false;         /* retry mode: the last attempt failed */
+
+	for (;;) {
+		pthread_mutex_lock(&w->lock);
+		uint64_t wait_started = mono_us();
+		bool hurry = false;
+		for (;;) {
+			if (time_to_end(w, failing))
+				break;
+			uint64_t waiting = w->tail - w->next;
+			/* Commit soon: a sync or a close waits, or the queue is half
+			 * full (retry mode frees slots only at a commit). */
+			hurry = w->sync_wanted > w->done || w->stopping ||
+				w->tail - w->head >= w->cfg.capacity / 2;
+			if (waiting >= w->wake_records || (hurry && (waiting || in_tx)))
+				break;
+			if (failing && w->done < w->tail)
+				break; /* a retry is due: the back-off already waited */
+			if (!waiting && !in_tx) {
+				pthread_cond_wait(&w->work, &w->lock);
+				continue;
+			}
+			uint64_t due = (in_tx ? tx_started : wait_started) + w->cfg.flush_interval_us;
+			if (mono_us() >= due)
+				break;
+			wait_until(&w->work, &w->lock, due);
+		}
+		if (time_to_end(w, failing)) {
+			pthread_mutex_unlock(&w->lock);
+			pthread_cond_broadcast(&w->room);
+			break;
+		}
+		uint64_t from = w->next, to = w->tail;
+		int64_t run_id = w->run_id;
+		pthread_mutex_unlock(&w->lock);
+
+		ea_status st = EA_OK;
+		uint64_t i = from;
+		for (; i < to && st == EA_OK; i++) {
+			const entry *e = &w->ring[i % w->cfg.capacity];
+			if (!in_tx) {
+				in_tx = true;
+				tx_started = mono_us();
+			}
+			st = ea_store_add_flow(w->st, run_id, &e->rec, &e->mr, NULL, err, sizeof err);
+			if (st == EA_ERR_INTERNAL && !w->cfg.wait_when_full) {
+				/* A record the store refuses (a bug upstream) would
+				 * fail every retry: it alone is lost, and said. */
+				if (w->cfg.log)
+					ea_log_msg(w->cfg.log, EA_LOG_ERROR, "db-refused", "flow not written: %s", err);
+				pthread_mutex_lock(&w->lock);
+				w->stats.lost++;
+				pthread_mutex_unlock(&w->lock);
+				st = EA_OK;
+			}
+			if (st == EA_OK && ea_store_pending(w->st) >= w->cfg.batch_rows)
+				st = ea_store_flush(w->st, err, sizeof err);
+			if (st == EA_OK && ea_store_pending(w->st) == 0) {
+				/* committed here or by the store's own batch */
+				committed(w, i + 1);
+				in_tx = false;
+			}
+		}
+		if (st == EA_OK) {
+			pthread_mutex_lock(&w->lock);
+			w->next = i;
+			if (w->cfg.wait_when_full)
+				w->head = i;
+			hurry = w->sync_wanted > w->done || w->stopping || w->tail - w->head >= w->cfg.capacity / 2;
+			pthread_mutex_unlock(&w->lock);
+			pthread_cond_broadcast(&w->room);
+			if (in_tx && (hurry || mono_us() - tx_started >= w->cfg.flush_interval_us)) {
+				st = ea_store_flush(w->st, err, sizeof err);
+				if (st == EA_OK) {
+					committed(w, i);
+					in_tx = false;
+				}
+			}
+		}
+		if (st != EA_OK) {
+			in_tx = false;
+			failing = !w->cfg.wait_when_full;
+			failed_write(w, st, err, &backoff);
+			continue;
+		}
+		if (failing && !in_tx) {
+			if (w->cfg.log)
+				ea_log_msg(w->cfg.log, EA_LOG_NOTICE, NULL,
+					   "flows are written again after %llu failed attempts",
+					   (unsigned long long)ea_writer_get_stats(w).failures);
+			failing = false;
+			backoff = w->cfg.retry_min_us;
+		}
+	}
+	return NULL;
+}
+
+/* ---- the caller's side -------------------------------------------------- */
+
+ea_status ea_writer_sync(ea_writer *w, char *errbuf, size_t errlen)
+{
+	pthread_mutex_lock(&w->lock);
+	uint64_t target = w->tail;
+	if (target > w->sync_wanted)
+		w->sync_wanted = target;
+	pthread_cond_signal(&w->work);
+	while (!w->failed && w->done < target)
+		pthread_cond_wait(&w->room, &w->lock);
+	ea_status st = w->failed ? w->status : EA_OK;
+	if (st != EA_OK)
+		ea_fail(st, errbuf, errlen, "%s", w->err);
+	pthread_mutex_unlock(&w->lock);
+	return st;
+}
+
+void ea_writer_set_run(ea_writer *w, int64_t run_id)
+{
+	/* The thread takes run_id with the records it writes, under the lock:
+	 * after a sync nothing queued belongs to the old run. */
+	pthread_mutex_lock(&w->lock);
+	w->run_id = run_id;
+	pthread_mutex_unlock(&w->lock);
+}
+
+ea_writer_stats ea_writer_get_stats(ea_writer *w)
+{
+	pthread_mutex_lock(&w->lock);
+	ea_writer_stats s = w->stats;
+	s.queued = w->tail - w->done;
+	pthread_mutex_unlock(&w->lock);
+	return s;
+}
+
+ea_status ea_writer_close(ea_writer *w, char *errbuf, size_t errlen)
+{
+	if (!w)
+		return EA_OK;
+	if (w->started) {
+		pthread_mutex_lock(&w->lock);
+		w->stopping = true;
+		w->stop_deadline_us = mono_us() + w->cfg.close_wait_us;
+		pthread_cond_signal(&w->work);
+		pthread_mutex_unlock(&w->lock);
+		pthread_join(w->thread, NULL);
+	}
+	ea_status st = w->status;
+	if (w->stats.lost == 0 && !w->failed)
+		st = EA_OK; /* failures that a retry made good */
+	if (st != EA_OK && errbuf)
+		ea_fail(st, errbuf, errlen, "%s", w->err);
+	pthread_cond_destroy(&w->work);
+	pthread_cond_destroy(&w->room);
+	pthread_mutex_destroy(&w->lock);
+	free(w->ring);
+	free(w);
+	return st;
+}

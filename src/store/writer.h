@@ -1,0 +1,96 @@
+/* writer.h — the one thread that writes flows to the database during a run.
+ *
+ * Engines hand their flow records (with verdicts) to ea_writer_submit,
+ * which copies them into a bounded queue and returns; one thread takes
+ * them from the queue and writes them through the store, committing one
+ * transaction per flush interval (or per batch of rows, whichever comes
+ * first). So a slow disk, a report reading the database, or a database
+ * that cannot be written for a while never holds up a capture loop.
+ *
+ * Two modes:
+ *   - wait_when_full (read): the submitter waits for room, so a file never
+ *     loses a flow; the first database failure stops the writing and is
+ *     reported (the run then fails, as it always has);
+ *   - otherwise (monitor): submit never blocks; a record that finds the
+ *     queue full is dropped and counted per interface; a failed write
+ *     (locked, read-only, disk full) is logged once, then counted, and
+ *     retried with back-off, and nothing held is lost: every record not yet
+ *     committed stays in the queue and is written again once the database
+ *     works (an active-timeout update rewrites its flow's row, so writing
+ *     one twice is harmless).
+ *
+ * While the thread runs it is the only user of the store's connection;
+ * after ea_writer_sync returns (and until the next submit) the caller may
+ * use the store itself (a run's input and run rows).
+ * Pipeline position: engine → [writer] → store. */
+#ifndef EA_WRITER_H
+#define EA_WRITER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "decode/packet.h"
+#include "engine/flowrec.h"
+#include "rules/match.h"
+#include "store/store.h"
+#include "util/error.h"
+#include "util/log.h"
+
+typedef struct {
+	unsigned capacity;          /* records held at most; 0 = EA_WRITER_QUEUE_RECORDS */
+	bool wait_when_full;        /* read: wait for room and stop at the first failure */
+	uint64_t flush_interval_us; /* a transaction's longest life; 0 = EA_WRITER_FLUSH_US */
+	unsigned batch_rows;        /* rows that commit at once; 0 = EA_DB_BATCH_ROWS */
+	/* Retry mode's back-off between failed attempts (µs): from min,
+	 * doubling up to max; 0 = EA_WRITER_RETRY_MIN_US / _MAX_US. */
+	uint64_t retry_min_us, retry_max_us;
+	/* How long ea_writer_close keeps retrying what is still held when the
+	 * database does not work (µs); 0 = EA_WRITER_CLOSE_WAIT_US. */
+	uint64_t close_wait_us;
+	/* Where retry mode says that writing fails and when it works again;
+	 * used only by the writer's thread (log.h is one thread's). NULL:
+	 * silent. Borrowed until ea_writer_close returns. */
+	ea_log *log;
+} ea_writer_config;
+
+typedef struct {
+	uint64_t submitted;           /* records accepted into the queue */
+	uint64_t written;             /* records committed */
+	uint64_t dropped[EA_IFACE_COUNT]; /* queue full (never in wait mode), per interface */
+	uint64_t lost;                /* held but never written: a failure in wait mode, or
+				         still unwritable when the close wait ran out */
+	uint64_t failures;            /* write attempts that failed */
+	uint64_t queued;              /* held now, not yet committed */
+	uint64_t queued_peak;
+} ea_writer_stats;
+
+typedef struct ea_writer ea_writer;
+
+/* Starts the thread writing run_id's flows through st (borrowed: it must
+ * outlive ea_writer_close). EA_ERR_NOMEM, EA_ERR_INTERNAL when the thread
+ * cannot be started. */
+ea_status ea_writer_new(ea_store *st, int64_t run_id, const ea_writer_config *cfg, ea_writer **out,
+			char *errbuf, size_t errlen);
+/* Copies rec and mr into the queue. Thread-safe (any number of
+ * submitters). Returns false when the record was not taken: the queue was
+ * full (not in wait mode; counted in dropped) or, in wait mode, writing
+ * has failed (ea_writer_sync says why). */
+bool ea_writer_submit(ea_writer *w, const ea_flow_record *rec, const ea_match_result *mr);
+/* Waits until every record submitted before the call is committed. In
+ * wait mode, returns the failure that stopped the writing (EA_ERR_DB with
+ * the store's message) if any; in retry mode, waits as long as the
+ * database does not work. */
+ea_status ea_writer_sync(ea_writer *w, char *errbuf, size_t errlen);
+/* Flows submitted from now on belong to run_id (a sensor's reload that
+ * begins a new run). Call it after ea_writer_sync, with no submit at the
+ * same time: what was held before is written to the old run. */
+void ea_writer_set_run(ea_writer *w, int64_t run_id);
+/* Counters so far; thread-safe. */
+ea_writer_stats ea_writer_get_stats(ea_writer *w);
+/* Writes what is held (retry mode: for at most close_wait_us while the
+ * database does not work; what is left then is counted as lost), stops and
+ * joins the thread, frees. Returns the failure, if writing failed or
+ * records were lost. NULL is fine. */
+ea_status ea_writer_close(ea_writer *w, char *errbuf, size_t errlen);
+
+#endif

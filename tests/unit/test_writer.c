@@ -1,0 +1,121 @@
+/* test_writer.c — the writer thread: what is submitted reaches the
+ * database, in wait mode with more records than the queue holds.
+ * Tests may include <sqlite3.h>: a second, raw connection is how we look
+ * at the file from outside and hold locks on it. */
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "store/writer.h"
+
+typedef struct {
+	char dir[64];
+	char path[128];
+	ea_store *st;
+	int64_t run;
+	char err[512];
+} fixture;
+
+static int setup(void **state)
+{
+	static fixture fx;
+	memset(&fx, 0, sizeof fx);
+	snprintf(fx.dir, sizeof fx.dir, "/tmp/ea_writer_XXXXXX");
+	if (!mkdtemp(fx.dir))
+		return -1;
+	snprintf(fx.path, sizeof fx.path, "%s/w.db", fx.dir);
+	if (ea_store_open(fx.path, &fx.st, fx.err, sizeof fx.err) != EA_OK)
+		return -1;
+	ea_run_info info = {.tool_version = "test", .ndpi_version = "4.2", .matrix_path = "m",
+			    .matrix_sha256 = "0", .command_line = "test", .started_at = 1700000000};
+	if (ea_store_begin_run(fx.st, &info, NULL, &fx.run, fx.err, sizeof fx.err) != EA_OK)
+		return -1;
+	*state = &fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture *fx = *state;
+	char cmd[128];
+	ea_store_close(fx->st, fx->err, sizeof fx->err);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx->dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void make_flow(ea_flow_record *f, ea_match_result *mr, uint64_t uid, uint64_t pkts, ea_end_reason why)
+{
+	memset(f, 0, sizeof *f);
+	memset(mr, 0, sizeof *mr);
+	f->uid = uid;
+	f->generation = 1;
+	f->iface = EA_IFACE_EXTERNAL;
+	f->transport = 17;
+	f->init_addr.b[10] = f->init_addr.b[11] = 0xff;
+	f->init_addr.b[12] = 10;
+	f->init_addr.b[15] = 1;
+	f->resp_addr = f->init_addr;
+	f->resp_addr.b[15] = 2;
+	f->init_port = (uint16_t)(1024 + uid % 60000);
+	f->resp_port = 3478;
+	f->first_us = 1700000000000000ull;
+	f->last_us = f->first_us + pkts;
+	f->pkts[0] = pkts;
+	f->bytes[0] = pkts * 100;
+	f->end_reason = why;
+	snprintf(f->master_proto, sizeof f->master_proto, "STUN");
+	snprintf(f->app_proto, sizeof f->app_proto, "STUN");
+	mr->verdict = EA_VERDICT_UNEXPECTED;
+}
+
+/* A number from a second connection, as another process sees the file. */
+static long long outside_count(const fixture *fx, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	long long n = -1;
+	assert_int_equal(sqlite3_open_v2(fx->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+/* Wait mode (read): ten times the queue's records, none lost, all
+ * committed when sync returns. */
+static void wait_mode_writes_everything(void **state)
+{
+	fixture *fx = *state;
+	ea_writer *w = NULL;
+	ea_writer_config cfg = {.capacity = 64, .wait_when_full = true};
+	ea_flow_record f;
+	ea_match_result mr;
+	long long before = outside_count(fx, "SELECT count(*) FROM flows");
+	assert_int_equal(ea_writer_new(fx->st, fx->run, &cfg, &w, fx->err, sizeof fx->err), EA_OK);
+	for (uint64_t i = 1; i <= 640; i++) {
+		make_flow(&f, &mr, 0, i, EA_END_IDLE);
+		assert_true(ea_writer_submit(w, &f, &mr));
+	}
+	assert_int_equal(ea_writer_sync(w, fx->err, sizeof fx->err), EA_OK);
+	assert_int_equal(outside_count(fx, "SELECT count(*) FROM flows") - before, 640);
+	ea_writer_stats s = ea_writer_get_stats(w);
+	assert_int_equal(s.written, 640);
+	assert_int_equal(s.queued, 0);
+	assert_true(s.queued_peak <= 64);
+	assert_int_equal(ea_writer_close(w, fx->err, sizeof fx->err), EA_OK);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(wait_mode_writes_everything),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
