@@ -43,16 +43,6 @@ ea_status ea_audit_new(const ea_audit_config *cfg, ea_audit **out, char *errbuf,
 		return ea_fail(EA_ERR_NOMEM, errbuf, errlen, "out of memory");
 	a->cfg = *cfg;
 	a->cfg.ruleset = ea_ruleset_ref(cfg->ruleset);
-	for (int i = 0; i < EA_IFACE_COUNT; i++) {
-		ea_engine_config ec = {
-			.ruleset = cfg->ruleset, .iface = (ea_iface)i, .max_flows = cfg->max_flows,
-			.hash_seed = cfg->hash_seed + (uint64_t)i, .active_timeout_us = cfg->active_timeout_us,
-			.keep_duplicates = cfg->keep_duplicates, .emit = flow_record, .ctx = a,
-		};
-		st = ea_engine_new(&ec, &a->engines[i], errbuf, errlen);
-		if (st != EA_OK)
-			goto fail;
-	}
 	if (cfg->store) {
 		/* A file must never lose a flow: the reader waits for the
 		 * writer, and the first database failure ends the run. */
@@ -77,6 +67,26 @@ void ea_audit_free(ea_audit *a)
 		ea_engine_free(a->engines[i]);
 	ea_ruleset_unref(a->cfg.ruleset);
 	free(a);
+}
+
+/* An interface's engine is made when its first capture is read: a run of
+ * one interface's captures does not pay for a second classifier (nDPI's
+ * set-up is milliseconds and megabytes). */
+static ea_status engine_for(ea_audit *a, ea_iface iface, ea_engine **out, char *errbuf, size_t errlen)
+{
+	unsigned i = (unsigned)iface < EA_IFACE_COUNT ? (unsigned)iface : 0;
+	if (!a->engines[i]) {
+		ea_engine_config ec = {
+			.ruleset = a->cfg.ruleset, .iface = (ea_iface)i, .max_flows = a->cfg.max_flows,
+			.hash_seed = a->cfg.hash_seed + i, .active_timeout_us = a->cfg.active_timeout_us,
+			.keep_duplicates = a->cfg.keep_duplicates, .emit = flow_record, .ctx = a,
+		};
+		ea_status st = ea_engine_new(&ec, &a->engines[i], errbuf, errlen);
+		if (st != EA_OK)
+			return st;
+	}
+	*out = a->engines[i];
+	return EA_OK;
 }
 
 /* Counts a frame the decoder refused for its link type, per link type (a
@@ -113,9 +123,12 @@ ea_status ea_audit_read(ea_audit *a, ea_source *src, ea_iface iface, ea_input_in
 	ea_status st = EA_OK;
 	bool interrupted = false;
 	bool timed = false;
-	unsigned idx = (unsigned)iface < EA_IFACE_COUNT ? (unsigned)iface : 0;
-	ea_engine *e = a->engines[idx];
+	ea_engine *e = NULL;
+	st = engine_for(a, iface, &e, errbuf, errlen);
+	if (st != EA_OK)
+		return st;
 	/* The engine's totals only grow: this file's share is the difference. */
+	unsigned idx = (unsigned)iface < EA_IFACE_COUNT ? (unsigned)iface : 0;
 	uint64_t decoded_before = ea_engine_totals(e)->decoded;
 	uint64_t duplicates_before = ea_engine_totals(e)->duplicates[idx];
 	uint64_t frames = 0;
@@ -181,7 +194,11 @@ static uint64_t submitted(ea_audit *a)
 ea_status ea_audit_frame(ea_audit *a, ea_iface iface, const ea_frame *frame, char *errbuf, size_t errlen)
 {
 	uint64_t before = submitted(a);
-	ea_engine_frame(a->engines[(unsigned)iface < EA_IFACE_COUNT ? (unsigned)iface : 0], frame);
+	ea_engine *e = NULL;
+	ea_status st = engine_for(a, iface, &e, errbuf, errlen);
+	if (st != EA_OK)
+		return st;
+	ea_engine_frame(e, frame);
 	return live_done(a, before, errbuf, errlen);
 }
 
@@ -212,7 +229,8 @@ void ea_audit_set_ruleset(ea_audit *a, const ea_ruleset *rs, int64_t run_id)
 ea_status ea_audit_finish(ea_audit *a, char *errbuf, size_t errlen)
 {
 	for (int i = 0; i < EA_IFACE_COUNT; i++)
-		ea_engine_flush(a->engines[i], EA_END_EOF);
+		if (a->engines[i])
+			ea_engine_flush(a->engines[i], EA_END_EOF);
 	sync_writer(a);
 	if (a->store_status != EA_OK)
 		return ea_fail(a->store_status, errbuf, errlen, "%s", a->store_err);
@@ -223,6 +241,8 @@ const ea_audit_totals *ea_audit_get_totals(ea_audit *a)
 {
 	memset(&a->totals, 0, sizeof a->totals);
 	for (int i = 0; i < EA_IFACE_COUNT; i++) {
+		if (!a->engines[i])
+			continue;
 		ea_totals t = *ea_engine_totals(a->engines[i]);
 		a->totals.packets += t.packets;
 		a->totals.bytes += t.bytes;

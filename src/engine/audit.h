@@ -56,7 +56,8 @@ typedef struct {
 typedef struct ea_audit ea_audit;
 
 /* EA_ERR_INTERNAL when the ruleset has no site file or the writer thread
- * cannot start; EA_ERR_NOMEM; the classifier's errors. */
+ * cannot start; EA_ERR_NOMEM. An interface's engine is made at its first
+ * ea_audit_read, which may then fail with the classifier's errors. */
 ea_status ea_audit_new(const ea_audit_config *cfg, ea_audit **out, char *errbuf, size_t errlen);
 /* Reads every frame of src as traffic of iface. info->packets, bytes,
  * first_us, last_us (µs, over the frames with a time), untimed,
