@@ -223,3 +223,132 @@ CREATE TABLE interface_events (
 	reason  TEXT NOT NULL
 );
 CREATE INDEX interface_events_run ON interface_events(run_id, at_us);
+
+-- flows (wt-engine): a flow that lives long is written while it lives, as
+-- an active-timeout update that rewrites its row, so the table gains
+--   uid         the flow's id within its run (engine.h), the same for its
+--               updates and its end: the key an update rewrites; NULL for
+--               flows written before version 3
+--   generation  of the ruleset (matrix, signatures, site) that judged it:
+--               a sensor reloads them on SIGHUP; NULL before version 3
+--   updates     how many times the row was rewritten
+-- and two end reasons: 'active' (the flow is still open: the row is its
+-- latest update) and 'shutdown' (open when the sensor stopped).
+-- SQLite cannot change a CHECK, so flows is rebuilt, every row kept with
+-- its id. Dropping a table deletes its rows first, and with foreign keys
+-- on that would cascade to flow_rules: flow_rules is set aside and
+-- rebuilt too. The views name flows, so they go first and come back
+-- unchanged.
+DROP VIEW flow_verdicts;
+DROP VIEW flow_details;
+CREATE TEMP TABLE flow_rules_v2 AS SELECT * FROM flow_rules;
+DROP TABLE flow_rules;
+ALTER TABLE flows RENAME TO flows_v2;
+CREATE TABLE flows (
+	id                       INTEGER PRIMARY KEY,
+	run_id                   INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+	iface                    TEXT NOT NULL CHECK (iface IN ('external', 'internal')),
+	transport                INTEGER NOT NULL CHECK (transport BETWEEN 0 AND 255),
+	initiator_ip             TEXT NOT NULL,
+	initiator_port           INTEGER NOT NULL CHECK (initiator_port BETWEEN 0 AND 65535),
+	responder_ip             TEXT NOT NULL,
+	responder_port           INTEGER NOT NULL CHECK (responder_port BETWEEN 0 AND 65535),
+	first_us                 INTEGER NOT NULL CHECK (first_us >= 0),
+	last_us                  INTEGER NOT NULL CHECK (last_us >= first_us),
+	pkts_out                 INTEGER NOT NULL CHECK (pkts_out >= 0),
+	pkts_in                  INTEGER NOT NULL CHECK (pkts_in >= 0),
+	bytes_out                INTEGER NOT NULL CHECK (bytes_out >= 0),
+	bytes_in                 INTEGER NOT NULL CHECK (bytes_in >= 0),
+	direction_source         TEXT NOT NULL
+	                         CHECK (direction_source = 'syn' OR direction_source = 'first-packet'
+	                                OR direction_source = 'port'),
+	handshake                TEXT NOT NULL
+	                         CHECK (handshake = '' OR handshake = 'established'
+	                                OR handshake = 'rejected' OR handshake = 'no-answer'
+	                                OR handshake = 'midstream'),
+	end_reason               TEXT NOT NULL
+	                         CHECK (end_reason = 'fin' OR end_reason = 'rst' OR end_reason = 'idle'
+	                                OR end_reason = 'eof' OR end_reason = 'evicted'
+	                                OR end_reason = 'active' OR end_reason = 'shutdown'),
+	attempt                  INTEGER NOT NULL CHECK (attempt IN (0, 1)),
+	master_proto             TEXT NOT NULL,
+	app_proto                TEXT NOT NULL,
+	category                 TEXT NOT NULL,
+	confidence               TEXT NOT NULL,
+	proto_source             TEXT NOT NULL
+	                         CHECK (proto_source = 'none' OR proto_source = 'dpi'
+	                                OR proto_source = 'payload' OR proto_source = 'port'),
+	proto_unexpected_on_port INTEGER NOT NULL CHECK (proto_unexpected_on_port IN (0, 1)),
+	risks                    TEXT NOT NULL,
+	server_name              TEXT NOT NULL,  -- raw bytes off the wire
+	community_id             TEXT NOT NULL,
+	verdict                  TEXT NOT NULL
+	                         CHECK (verdict = 'documented' OR verdict = 'documented-port-only'
+	                                OR verdict = 'mismatch' OR verdict = 'wrong-direction'
+	                                OR verdict = 'unexpected'),
+	uid                      INTEGER CHECK (uid > 0),
+	generation               INTEGER CHECK (generation > 0),
+	updates                  INTEGER NOT NULL DEFAULT 0 CHECK (updates >= 0)
+);
+INSERT INTO flows (id, run_id, iface, transport, initiator_ip, initiator_port, responder_ip,
+	responder_port, first_us, last_us, pkts_out, pkts_in, bytes_out, bytes_in,
+	direction_source, handshake, end_reason, attempt, master_proto, app_proto, category,
+	confidence, proto_source, proto_unexpected_on_port, risks, server_name, community_id,
+	verdict)
+SELECT id, run_id, iface, transport, initiator_ip, initiator_port, responder_ip,
+	responder_port, first_us, last_us, pkts_out, pkts_in, bytes_out, bytes_in,
+	direction_source, handshake, end_reason, attempt, master_proto, app_proto, category,
+	confidence, proto_source, proto_unexpected_on_port, risks, server_name, community_id,
+	verdict
+FROM flows_v2 ORDER BY id;
+DROP TABLE flows_v2;
+CREATE TABLE flow_rules (
+	flow_id INTEGER NOT NULL REFERENCES flows(id) ON DELETE CASCADE,
+	run_id  INTEGER NOT NULL,
+	ord     INTEGER NOT NULL,
+	PRIMARY KEY (flow_id, ord),
+	FOREIGN KEY (run_id, ord) REFERENCES rules(run_id, ord) ON DELETE CASCADE
+);
+INSERT INTO flow_rules (flow_id, run_id, ord) SELECT flow_id, run_id, ord FROM flow_rules_v2;
+DROP TABLE flow_rules_v2;
+CREATE INDEX flows_verdict_run ON flows(verdict, run_id);
+CREATE INDEX flow_rules_rule ON flow_rules(run_id, ord);
+-- The row an update rewrites: one per flow and run.
+CREATE UNIQUE INDEX flows_run_uid ON flows(run_id, uid) WHERE uid IS NOT NULL;
+CREATE VIEW flow_details AS
+SELECT
+	f.*,
+	CASE f.transport
+		WHEN 6 THEN 'tcp'
+		WHEN 17 THEN 'udp'
+		WHEN 1 THEN 'icmp'
+		WHEN 58 THEN 'icmpv6'
+		WHEN 47 THEN 'gre'
+		WHEN 50 THEN 'esp'
+		WHEN 51 THEN 'ah'
+		WHEN 132 THEN 'sctp'
+		ELSE CAST(f.transport AS TEXT)
+	END AS transport_name,
+	COALESCE(NULLIF(f.app_proto, ''), NULLIF(f.master_proto, ''), 'Unknown') AS app_protocol,
+	-- group_concat keeps the order of an ordered subquery: document order.
+	COALESCE((SELECT group_concat(o.rule_id, ',')
+		  FROM (SELECT r.rule_id AS rule_id
+			FROM flow_rules fr
+			JOIN rules r ON r.run_id = fr.run_id AND r.ord = fr.ord
+			WHERE fr.flow_id = f.id
+			ORDER BY fr.ord) AS o), '') AS rule_ids,
+	f.pkts_out + f.pkts_in AS packets,
+	f.bytes_out + f.bytes_in AS bytes,
+	-- Integer arithmetic, so every row has exactly six fraction digits.
+	strftime('%Y-%m-%dT%H:%M:%S', f.first_us / 1000000, 'unixepoch')
+		|| '.' || substr('000000' || (f.first_us % 1000000), -6) || 'Z' AS first_seen,
+	strftime('%Y-%m-%dT%H:%M:%S', f.last_us / 1000000, 'unixepoch')
+		|| '.' || substr('000000' || (f.last_us % 1000000), -6) || 'Z' AS last_seen
+FROM flows f;
+-- The public view, its columns unchanged.
+CREATE VIEW flow_verdicts AS
+SELECT
+	run_id, iface, transport_name AS transport, initiator_ip, initiator_port,
+	responder_ip, responder_port, app_protocol, verdict, rule_ids, direction_source,
+	packets, bytes, first_seen, last_seen, server_name, community_id
+FROM flow_details;

@@ -77,7 +77,7 @@ static const char usage_main[] =
 static const char usage_read[] =
 	"usage: edgeaudit read --site FILE --db FILE [--external PCAP]... [--internal PCAP]...\n"
 	"                      [--matrix FILE] [--ports FILE] [--force] [--max-flows N] [--quiet]\n"
-	"                      [--keep-duplicates]\n"
+	"                      [--keep-duplicates] [--active-timeout SECONDS]\n"
 	"                      [--eve FILE] [--syslog TARGET] [--syslog-facility NAME]\n"
 	"\n"
 	"Reads pcap/pcapng captures of the Edge's external and internal NICs, builds\n"
@@ -108,6 +108,10 @@ static const char usage_read[] =
 	"                    at most 10 lines per finding group a minute (300 for all\n"
 	"                    groups together), then a count of what was held back\n"
 	"  --syslog-facility NAME  facility of those lines (default local0)\n"
+	"  --active-timeout SECONDS\n"
+	"                    write a flow still open every SECONDS of packet time\n"
+	"                    (its row is rewritten, never duplicated: end_reason\n"
+	"                    'active' until it ends); default off: written once\n"
 	"\n"
 	"Files of one interface are read oldest first (by their first record);\n"
 	"flows continue across them. Every capture is opened and hashed before\n"
@@ -331,6 +335,7 @@ static int cmd_read(int argc, char **argv)
 		{"keep-duplicates", no_argument, 0, 'K'},
 		{"eve", required_argument, 0, 'E'},    {"syslog", required_argument, 0, 'S'},
 		{"syslog-facility", required_argument, 0, 'F'},
+		{"active-timeout", required_argument, 0, 'A'},
 		{0, 0, 0, 0}};
 	const char *site_path = NULL, *db_path = NULL;
 	const char *matrix_path = NULL, *ports_path = NULL;
@@ -349,7 +354,8 @@ static int cmd_read(int argc, char **argv)
 		return EA_EXIT_RUNTIME;
 	}
 	bool given_site = false, given_db = false, given_matrix = false, given_ports = false;
-	bool given_max = false;
+	bool given_max = false, given_active = false;
+	unsigned long active_s = 0;
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -379,6 +385,17 @@ static int cmd_read(int argc, char **argv)
 			given_max = true;
 			if (!parse_uint(optarg, 100000000ul, &max_flows) || max_flows == 0) {
 				rc = fail_exit(EA_ERR_USAGE, "--max-flows takes a number from 1 to 100000000");
+				goto out;
+			}
+			break;
+		case 'A':
+			if (given_active) {
+				rc = usage_error("read", "--active-timeout is given twice; give it once", NULL, "");
+				goto out;
+			}
+			given_active = true;
+			if (!parse_uint(optarg, EA_ACTIVE_TIMEOUT_MAX_SEC, &active_s) || active_s == 0) {
+				rc = fail_exit(EA_ERR_USAGE, "--active-timeout takes seconds from 1 to 86400");
 				goto out;
 			}
 			break;
@@ -429,6 +446,7 @@ static int cmd_read(int argc, char **argv)
 		.captures = inputs, .n_captures = n_inputs, .force = force, .quiet = quiet,
 		.keep_duplicates = keep_duplicates, .max_flows = (unsigned)max_flows,
 		.eve_path = eve_path, .syslog_target = syslog_target, .syslog_facility = syslog_facility,
+		.active_timeout_us = (uint64_t)active_s * 1000000u,
 		.tool_version = EA_VERSION, .command_line = cmdline,
 		.log = program_log, .stop = &stop_signal, .catch_signals = catch_stop_signals,
 	};

@@ -38,6 +38,7 @@ enum {
 	S_INSERT_INPUT,
 	S_INSERT_FLOW,
 	S_INSERT_FLOW_RULE,
+	S_DELETE_FLOW_RULES,
 	S_FINISH_RUN,
 	S_INSERT_ANOMALY,
 	S_LIST_RUNNING,
@@ -79,16 +80,35 @@ static const char *const stmt_sql[S_COUNT] = {
 		"INSERT INTO inputs (run_id, iface, path, file_name, sha256, size,"
 		" packets, bytes, first_seen, last_seen, linktype, truncated, error, duplicates)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	/* A record whose uid this run already has (an active-timeout update,
+	 * or the end of a flow that had some) rewrites that row: one row per
+	 * flow, never a duplicate. updates says whether it was a rewrite, so
+	 * only then are the row's old rules deleted. */
 	[S_INSERT_FLOW] =
 		"INSERT INTO flows (run_id, iface, transport, initiator_ip,"
 		" initiator_port, responder_ip, responder_port, first_us, last_us,"
 		" pkts_out, pkts_in, bytes_out, bytes_in, direction_source,"
 		" handshake, end_reason, attempt, master_proto, app_proto, category,"
 		" confidence, proto_source, proto_unexpected_on_port, risks,"
-		" server_name, community_id, verdict)"
+		" server_name, community_id, verdict, uid, generation)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
 		" ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26,"
-		" ?27)",
+		" ?27, ?28, ?29)"
+		" ON CONFLICT (run_id, uid) WHERE uid IS NOT NULL DO UPDATE SET"
+		" first_us = excluded.first_us, last_us = excluded.last_us,"
+		" pkts_out = excluded.pkts_out, pkts_in = excluded.pkts_in,"
+		" bytes_out = excluded.bytes_out, bytes_in = excluded.bytes_in,"
+		" direction_source = excluded.direction_source, handshake = excluded.handshake,"
+		" end_reason = excluded.end_reason, attempt = excluded.attempt,"
+		" master_proto = excluded.master_proto, app_proto = excluded.app_proto,"
+		" category = excluded.category, confidence = excluded.confidence,"
+		" proto_source = excluded.proto_source,"
+		" proto_unexpected_on_port = excluded.proto_unexpected_on_port,"
+		" risks = excluded.risks, server_name = excluded.server_name,"
+		" community_id = excluded.community_id, verdict = excluded.verdict,"
+		" generation = excluded.generation, updates = updates + 1"
+		" RETURNING id, updates",
+	[S_DELETE_FLOW_RULES] = "DELETE FROM flow_rules WHERE flow_id = ?1",
 	[S_INSERT_FLOW_RULE] =
 		"INSERT INTO flow_rules (flow_id, run_id, ord) VALUES (?1, ?2, ?3)",
 	[S_FINISH_RUN] =
@@ -1110,13 +1130,41 @@ ea_status ea_store_add_flow(ea_store *st, int64_t run_id, const ea_flow_record *
 	bind_field(s, 25, f->server_name, sizeof f->server_name, &rc);
 	bind_field(s, 26, f->community_id, sizeof f->community_id, &rc);
 	bind_text(s, 27, ea_verdict_name(mr->verdict), &rc);
-	if (rc == SQLITE_OK)
-		rc = run_stmt(s);
-	if (rc != SQLITE_DONE) {
-		e = db_fail(st, rc, "writing a flow", errbuf, errlen);
+	if (f->uid)
+		bind_u64(s, 28, f->uid, &rc);
+	else
+		bind_null(s, 28, &rc);
+	if (f->generation)
+		bind_i64(s, 29, f->generation, &rc);
+	else
+		bind_null(s, 29, &rc);
+	int64_t flow_id = 0, updates = 0;
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			flow_id = sqlite3_column_int64(s, 0);
+			updates = sqlite3_column_int64(s, 1);
+			rc = sqlite3_step(s);
+		}
+		int rrc = sqlite3_reset(s);
+		if (rc == SQLITE_DONE && rrc != SQLITE_OK)
+			rc = rrc;
+	}
+	if (rc != SQLITE_DONE || flow_id == 0) {
+		e = db_fail(st, rc == SQLITE_DONE ? SQLITE_ERROR : rc, "writing a flow", errbuf, errlen);
 		goto fail;
 	}
-	int64_t flow_id = sqlite3_last_insert_rowid(st->db);
+	if (updates > 0) {
+		/* A rewrite: the rules it was matched against may have changed. */
+		rc = SQLITE_OK;
+		bind_i64(st->stmt[S_DELETE_FLOW_RULES], 1, flow_id, &rc);
+		if (rc == SQLITE_OK)
+			rc = run_stmt(st->stmt[S_DELETE_FLOW_RULES]);
+		if (rc != SQLITE_DONE) {
+			e = db_fail(st, rc, "rewriting a flow's rules", errbuf, errlen);
+			goto fail;
+		}
+	}
 
 	s = st->stmt[S_INSERT_FLOW_RULE];
 	for (unsigned i = 0; i < mr->n_rules; i++) {

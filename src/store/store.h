@@ -165,7 +165,9 @@ ea_status ea_store_finish_input(ea_store *st, int64_t input_id, const ea_input_i
 /* Records an input that was not claimed (tools, tests). */
 ea_status ea_store_add_input(ea_store *st, int64_t run_id, const ea_input_info *in,
 			     char *errbuf, size_t errlen);
-/* Queues one flow with its verdict; written in batches. */
+/* Queues one flow with its verdict; written in batches. A record whose
+ * uid (non-zero) run_id already has rewrites that row (an active-timeout
+ * update, then the flow's end): one row per flow. */
 ea_status ea_store_add_flow(ea_store *st, int64_t run_id, const ea_flow_record *f,
 			    const ea_match_result *mr, const ea_matrix *m,
 			    char *errbuf, size_t errlen);

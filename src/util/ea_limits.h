@@ -159,6 +159,12 @@
 #define EA_MONITOR_COMMIT_MS 1000
 #define EA_DB_WRITE_CACHE_KIB 2048  /* while a run writes: rows are appended, never re-read;
                                        measured: 1 MiB writes as fast as 64 MiB */
+/* --active-timeout: a day at most; a flow updated less often than that
+ * is as good as written only at its end. Monitor's default is a minute:
+ * flow_verdicts then shows a live flow's counts a minute old at worst. */
+#define EA_ACTIVE_TIMEOUT_MAX_SEC 86400ul
+#define EA_ACTIVE_TIMEOUT_DEFAULT_SEC 60u
+
 /* The writer thread's queue (store/writer.h): a record with its verdict is
  * ~1.9 KB. A file's reader waits for room, so a small queue only needs to
  * keep the thread busy; a sensor's must hold what ends while the database

@@ -9,8 +9,13 @@
  * header (the frames stay Ethernet): a capture edgeaudit cannot decode.
  * -t SECONDS starts the capture that much later (files of one interface
  * are read oldest first).
+ * -L SECONDS writes N long flows instead, for the active timeout: each a
+ * TCP handshake, then one ACK from the client every 10 s of packet time
+ * for SECONDS, then FIN, FIN, ACK; flow i's packets i ms after the tick.
+ * Each flow has 3 + SECONDS/10 + 3 packets, 2 + SECONDS/10 + 2 of them
+ * from the client.
  *
- * usage: mkflows [-s SEED] [-l LINKTYPE] [-t SECONDS] N OUT.pcap */
+ * usage: mkflows [-s SEED] [-l LINKTYPE] [-t SECONDS] [-L SECONDS] N OUT.pcap */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,14 +90,15 @@ static int record(FILE *out, uint64_t ts_us, const uint8_t *f)
 
 int main(int argc, char **argv)
 {
-	unsigned long seed = 0, linktype = 1, later = 0, n;
+	unsigned long seed = 0, linktype = 1, later = 0, n, longer = 0;
 	int opt;
 	char *end;
-	while ((opt = getopt(argc, argv, "s:l:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:l:t:L:")) != -1) {
 		switch (opt) {
 		case 's': seed = strtoul(optarg, &end, 10); if (*end || seed > 63) goto usage; break;
 		case 't': later = strtoul(optarg, &end, 10); if (*end || later > 86400ul * 365) goto usage; break;
 		case 'l': linktype = strtoul(optarg, &end, 10); if (*end || linktype > 65535) goto usage; break;
+		case 'L': longer = strtoul(optarg, &end, 10); if (*end || longer > 86400ul * 30) goto usage; break;
 		default: goto usage;
 		}
 	}
@@ -116,6 +122,38 @@ int main(int argc, char **argv)
 	const uint32_t server = 0xcb00710a; /* 203.0.113.10 */
 	const uint64_t t0 = (1709542800ull + later) * 1000000; /* 2024-03-04 09:00:00 UTC */
 	uint8_t f[FRAME_LEN];
+	if (longer) {
+		/* n long flows, interleaved in time: step k is at k * 10 s,
+		 * flow i's packet of that step i ms later. */
+		unsigned long ticks = longer / 10;
+		for (unsigned long k = 0; k <= ticks + 1 && !bad; k++) {
+			for (unsigned long i = 0; i < n && !bad; i++) {
+				uint32_t client = 0x64400000u | (uint32_t)seed << 16 | (uint32_t)(i / 60000 + 1);
+				uint16_t port = (uint16_t)(1024 + i % 60000);
+				uint32_t cs = (uint32_t)i * 7919u, ss = 1000u;
+				uint64_t ts = t0 + k * 10000000ull + i * 1000;
+				if (k == 0) {
+					frame(f, client, server, port, 443, 0x02, cs, 0, 1);
+					bad |= record(out, ts, f);
+					frame(f, server, client, 443, port, 0x12, ss, cs + 1, 1);
+					bad |= record(out, ts + 100, f);
+					frame(f, client, server, port, 443, 0x10, cs + 1, ss + 1, 2);
+					bad |= record(out, ts + 200, f);
+				} else if (k <= ticks) {
+					frame(f, client, server, port, 443, 0x10, cs + 1, ss + 1, (uint16_t)(k + 2));
+					bad |= record(out, ts, f);
+				} else {
+					frame(f, client, server, port, 443, 0x11, cs + 1, ss + 1, 0);
+					bad |= record(out, ts, f);
+					frame(f, server, client, 443, port, 0x11, ss + 1, cs + 2, 0);
+					bad |= record(out, ts + 100, f);
+					frame(f, client, server, port, 443, 0x10, cs + 2, ss + 2, 1);
+					bad |= record(out, ts + 200, f);
+				}
+			}
+		}
+		n = 0;
+	}
 	for (unsigned long i = 0; i < n && !bad; i++) {
 		uint32_t client = 0x64400000u | (uint32_t)seed << 16 | (uint32_t)(i / 60000 + 1);
 		uint16_t port = (uint16_t)(1024 + i % 60000);
@@ -132,6 +170,6 @@ int main(int argc, char **argv)
 	}
 	return 0;
 usage:
-	fprintf(stderr, "usage: mkflows [-s SEED 0-63] [-l LINKTYPE] [-t SECONDS] N OUT.pcap\n");
+	fprintf(stderr, "usage: mkflows [-s SEED 0-63] [-l LINKTYPE] [-t SECONDS] [-L SECONDS] N OUT.pcap\n");
 	return 2;
 }

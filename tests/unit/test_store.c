@@ -1033,9 +1033,48 @@ static void test_upgrade_from_version_1(void **state)
 		     "udp|TLS|ext-01|3|7|1970-01-01T00:00:02.000000Z|old.example\n");
 	assert_query(fx->st, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'flows_verdict_run'",
 		     "1\n");
+	/* Version 3 rebuilt flows: the old row keeps its id and rules, with
+	 * no uid or generation, never rewritten. */
+	assert_query(fx->st, "SELECT id, uid IS NULL, generation IS NULL, updates FROM flows", "1|1|1|0\n");
 	/* And the upgraded database takes new runs. */
 	int64_t run = begin_run(fx);
 	assert_int_equal(run, 2);
+}
+
+/* An active-timeout update and the flow's end share a uid: the end
+ * rewrites the row (counts, end reason, verdict and rules), never adds
+ * one; another uid, or none, is a row of its own. */
+static void test_same_uid_rewrites_row(void **state)
+{
+	fixture *fx = *state;
+	open_store(fx);
+	int64_t run = begin_run(fx);
+	ea_flow_record f;
+	make_flow(&f, 6, 443, 1700000000000000ull);
+	f.uid = 42;
+	f.generation = 1;
+	f.end_reason = EA_END_ACTIVE;
+	f.pkts[0] = 3;
+	uint16_t first[] = {0, 3};
+	add_flow(fx, run, &f, EA_VERDICT_DOCUMENTED, first, 2);
+	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
+	assert_query(fx->st, "SELECT end_reason, packets, rule_ids FROM flow_details", "active|11|ext-01,ext-03\n");
+	f.end_reason = EA_END_FIN;
+	f.pkts[0] = 30;
+	f.last_us += 60000000;
+	f.generation = 2;
+	uint16_t last[] = {3};
+	add_flow(fx, run, &f, EA_VERDICT_MISMATCH, last, 1);
+	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
+	assert_query(fx->st, "SELECT uid, generation, updates, end_reason, packets, verdict, rule_ids FROM flow_details",
+		     "42|2|1|fin|38|mismatch|ext-03\n");
+	f.uid = 43;
+	add_flow(fx, run, &f, EA_VERDICT_MISMATCH, last, 1);
+	f.uid = 0;
+	add_flow(fx, run, &f, EA_VERDICT_MISMATCH, last, 1);
+	add_flow(fx, run, &f, EA_VERDICT_MISMATCH, last, 1);
+	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
+	assert_query(fx->st, "SELECT COUNT(*), COUNT(uid) FROM flows", "4|2\n");
 }
 
 static void test_refuses_newer_schema(void **state)
@@ -1206,6 +1245,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_interface_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_leaves_rollback_journal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_version_1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_same_uid_rewrites_row, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_newer_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_foreign_database, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_non_database, setup, teardown),

@@ -112,10 +112,45 @@ static void wait_mode_writes_everything(void **state)
 	assert_int_equal(ea_writer_close(w, fx->err, sizeof fx->err), EA_OK);
 }
 
+/* Active timeout through the writer (monitor mode): each update of a
+ * flow still open is visible from outside, with growing counts, in one
+ * row, within a flush interval; the end rewrites that row. */
+static void updates_visible_with_growing_counts(void **state)
+{
+	fixture *fx = *state;
+	ea_writer *w = NULL;
+	ea_writer_config cfg = {.capacity = 64, .flush_interval_us = 50000};
+	ea_flow_record f;
+	ea_match_result mr;
+	assert_int_equal(ea_writer_new(fx->st, fx->run, &cfg, &w, fx->err, sizeof fx->err), EA_OK);
+	long long last = 0;
+	for (uint64_t pkts = 5; pkts <= 25; pkts += 10) {
+		make_flow(&f, &mr, 77, pkts, EA_END_ACTIVE);
+		assert_true(ea_writer_submit(w, &f, &mr));
+		/* No sync: the writer commits on its own within its interval. */
+		long long seen = -1;
+		for (int i = 0; i < 200 && seen != (long long)pkts; i++) {
+			usleep(10000);
+			seen = outside_count(fx, "SELECT coalesce(max(pkts_out), -1) FROM flows WHERE uid = 77"
+						 " AND end_reason = 'active'");
+		}
+		assert_int_equal(seen, (long long)pkts);
+		assert_true(seen > last);
+		last = seen;
+		assert_int_equal(outside_count(fx, "SELECT count(*) FROM flows WHERE uid = 77"), 1);
+	}
+	make_flow(&f, &mr, 77, 30, EA_END_FIN);
+	assert_true(ea_writer_submit(w, &f, &mr));
+	assert_int_equal(ea_writer_close(w, fx->err, sizeof fx->err), EA_OK);
+	assert_int_equal(outside_count(fx, "SELECT count(*) FROM flows WHERE uid = 77"), 1);
+	assert_int_equal(outside_count(fx, "SELECT pkts_out FROM flows WHERE uid = 77 AND end_reason = 'fin'"), 30);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(wait_mode_writes_everything),
+		cmocka_unit_test(updates_visible_with_growing_counts),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
