@@ -44,7 +44,7 @@ unsigned ea_ini_error_count(const ea_ini *ini);
 /* All messages, one per line, into errbuf (truncated to errlen). */
 void ea_ini_errors(const ea_ini *ini, char *errbuf, size_t errlen);
 
-/* Opens a data file for reading, for the loaders' *_load_path wrappers.
+/* Opens a data file for reading (the ruleset's loader; tests).
  * On failure *f is NULL and errbuf says "path: cannot open: reason";
  * returns EA_ERR_IO. The caller closes *f. */
 ea_status ea_open_data_file(const char *path, FILE **f, char *errbuf, size_t errlen);

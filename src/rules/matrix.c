@@ -468,18 +468,6 @@ out:
 	return st;
 }
 
-ea_status ea_matrix_load_path(const char *path, ea_matrix *m, char *errbuf, size_t errlen)
-{
-	memset(m, 0, sizeof *m);
-	FILE *f;
-	ea_status st = ea_open_data_file(path, &f, errbuf, errlen);
-	if (st != EA_OK)
-		return st;
-	st = ea_matrix_load(f, path, m, errbuf, errlen);
-	fclose(f);
-	return st;
-}
-
 void ea_matrix_free(ea_matrix *m)
 {
 	for (unsigned i = 0; i < m->n_roles; i++)

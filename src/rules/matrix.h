@@ -60,7 +60,6 @@ typedef struct {
  * EA_ERR_CONFIG is returned; *m is left empty. */
 ea_status ea_matrix_load(FILE *f, const char *file_name, ea_matrix *m,
 			 char *errbuf, size_t errlen);
-ea_status ea_matrix_load_path(const char *path, ea_matrix *m, char *errbuf, size_t errlen);
 /* ea_matrix_load, with the checks that need more than the file
  * (textparse.h); checks may be NULL. */
 ea_status ea_matrix_load_checked(FILE *f, const char *file_name, const ea_load_checks *checks,

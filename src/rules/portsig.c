@@ -157,18 +157,6 @@ out:
 	return st;
 }
 
-ea_status ea_portsigs_load_path(const char *path, ea_portsigs *ps, char *errbuf, size_t errlen)
-{
-	memset(ps, 0, sizeof *ps);
-	FILE *f;
-	ea_status st = ea_open_data_file(path, &f, errbuf, errlen);
-	if (st != EA_OK)
-		return st;
-	st = ea_portsigs_load(f, path, ps, errbuf, errlen);
-	fclose(f);
-	return st;
-}
-
 void ea_portsigs_free(ea_portsigs *ps)
 {
 	free(ps->sigs);

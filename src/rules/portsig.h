@@ -35,7 +35,6 @@ typedef struct {
 
 ea_status ea_portsigs_load(FILE *f, const char *file_name, ea_portsigs *ps,
 			   char *errbuf, size_t errlen);
-ea_status ea_portsigs_load_path(const char *path, ea_portsigs *ps, char *errbuf, size_t errlen);
 /* ea_portsigs_load, with protocol names checked (textparse.h); checks may
  * be NULL. */
 ea_status ea_portsigs_load_checked(FILE *f, const char *file_name, const ea_load_checks *checks,

@@ -156,18 +156,6 @@ out:
 	return st;
 }
 
-ea_status ea_site_load_path(const char *path, const ea_matrix *m, ea_site *s, char *errbuf, size_t errlen)
-{
-	memset(s, 0, sizeof *s);
-	FILE *f;
-	ea_status st = ea_open_data_file(path, &f, errbuf, errlen);
-	if (st != EA_OK)
-		return st;
-	st = ea_site_load(f, path, m, s, errbuf, errlen);
-	fclose(f);
-	return st;
-}
-
 void ea_site_free(ea_site *s)
 {
 	for (unsigned i = 0; i < EA_MAX_ROLES; i++)

@@ -34,8 +34,6 @@ typedef struct {
  * returns EA_ERR_CONFIG on any. */
 ea_status ea_site_load(FILE *f, const char *file_name, const ea_matrix *m, ea_site *s,
 		       char *errbuf, size_t errlen);
-ea_status ea_site_load_path(const char *path, const ea_matrix *m, ea_site *s,
-			    char *errbuf, size_t errlen);
 void ea_site_free(ea_site *s);
 
 /* True when addr belongs to the role (an unset role contains nothing:

@@ -7,6 +7,7 @@
  * once, so role names resolve as they do in a run; the matrix and the
  * signatures are loaded with the cross-file checks (protocol names, the
  * matrix's ports against the real ports.sig). Built by `make fuzz`. */
+#include "../unit/dataload.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,7 +33,7 @@ static ea_matrix *real_matrix(void)
 	static int loaded;
 	if (!loaded) {
 		char err[4096];
-		if (ea_matrix_load_path(EA_TOPDIR "/signatures/lync2013-edge.matrix", &m, err, sizeof err) != EA_OK) {
+		if (ea_test_load_path(EA_DATA_MATRIX, EA_TOPDIR "/signatures/lync2013-edge.matrix", &m, NULL, err, sizeof err) != EA_OK) {
 			fprintf(stderr, "fuzz_config: %s\n", err);
 			abort();
 		}
@@ -47,7 +48,7 @@ static const ea_portsigs *real_portsigs(void)
 	static int loaded;
 	if (!loaded) {
 		char err[4096];
-		if (ea_portsigs_load_path(EA_TOPDIR "/signatures/ports.sig", &ps, err, sizeof err) != EA_OK) {
+		if (ea_test_load_path(EA_DATA_PORTSIGS, EA_TOPDIR "/signatures/ports.sig", &ps, NULL, err, sizeof err) != EA_OK) {
 			fprintf(stderr, "fuzz_config: %s\n", err);
 			abort();
 		}

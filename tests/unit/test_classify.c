@@ -2,6 +2,7 @@
  * freed then; its guesses by port never confirm a protocol; our payload
  * checks and the port signature fill in, each recorded as such. */
 #include "testutil.h"
+#include "dataload.h"
 
 #include "engine/classify.h"
 #include "decode/decode.h"
@@ -13,7 +14,7 @@ static ea_classifier *cls;
 static int setup(void **state)
 {
 	char err[4096];
-	assert_int_equal(ea_portsigs_load_path(EA_TOPDIR "/signatures/ports.sig", &sigs, err, sizeof err), EA_OK);
+	assert_int_equal(ea_test_load_path(EA_DATA_PORTSIGS, EA_TOPDIR "/signatures/ports.sig", &sigs, NULL, err, sizeof err), EA_OK);
 	assert_int_equal(ea_classifier_new(&sigs, &cls, err, sizeof err), EA_OK);
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* test_direction.c — port ranks from the shipped matrix and signatures,
  * and initiator inference without a handshake. */
 #include "testutil.h"
+#include "dataload.h"
 
 #include <arpa/inet.h>
 
@@ -13,8 +14,8 @@ static int setup(void **state)
 {
 	ea_matrix m;
 	char err[4096];
-	assert_int_equal(ea_matrix_load_path(EA_TOPDIR "/signatures/lync2013-edge.matrix", &m, err, sizeof err), EA_OK);
-	assert_int_equal(ea_portsigs_load_path(EA_TOPDIR "/signatures/ports.sig", &sigs, err, sizeof err), EA_OK);
+	assert_int_equal(ea_test_load_path(EA_DATA_MATRIX, EA_TOPDIR "/signatures/lync2013-edge.matrix", &m, NULL, err, sizeof err), EA_OK);
+	assert_int_equal(ea_test_load_path(EA_DATA_PORTSIGS, EA_TOPDIR "/signatures/ports.sig", &sigs, NULL, err, sizeof err), EA_OK);
 	ea_port_ranks_build(&ranks, &m, &sigs);
 	ea_matrix_free(&m);
 	return 0;

@@ -3,6 +3,7 @@
  * characters, invalid UTF-8) that parse back with jansson and round-trip,
  * and the file: appended one line per flow, reopened after a rotation. */
 #include "testutil.h"
+#include "dataload.h"
 
 #include <jansson.h>
 #include <unistd.h>
@@ -74,7 +75,7 @@ static void test_fields_where_siems_look(void **state)
 	(void)state;
 	ea_matrix m;
 	char err[4096];
-	assert_int_equal(ea_matrix_load_path(MATRIX_PATH, &m, err, sizeof err), EA_OK);
+	assert_int_equal(ea_test_load_path(EA_DATA_MATRIX, MATRIX_PATH, &m, NULL, err, sizeof err), EA_OK);
 	assert_true(m.n_rules >= 2);
 	ea_flow_record r = flow("TLS", "Skype_Teams", "sip.example.com");
 	ea_match_result mr = {.verdict = EA_VERDICT_DOCUMENTED, .n_rules = 2, .rules = {0, 1}};

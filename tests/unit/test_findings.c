@@ -2,6 +2,7 @@
  * (hostile server names escaped), and the per-group rate limit with its
  * counts, on a memory stream with injected clocks. */
 #include "testutil.h"
+#include "dataload.h"
 
 #include "report/findings.h"
 #include "util/ea_limits.h"
@@ -34,7 +35,7 @@ static int setup(void **state)
 	fixture *fx = calloc(1, sizeof *fx);
 	assert_non_null(fx);
 	char err[4096];
-	assert_int_equal(ea_matrix_load_path(MATRIX_PATH, &fx->m, err, sizeof err), EA_OK);
+	assert_int_equal(ea_test_load_path(EA_DATA_MATRIX, MATRIX_PATH, &fx->m, NULL, err, sizeof err), EA_OK);
 	fx->f = open_memstream(&fx->buf, &fx->len);
 	ea_findings_options opt = {.facility = 16, .burst = 3, .overall_burst = 12, .interval_us = 60000000,
 				   .stream = fx->f,

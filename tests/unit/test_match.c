@@ -6,6 +6,7 @@
  * from the code's output. The reasoning for the less obvious ones is in
  * the comments next to them. */
 #include "testutil.h"
+#include "dataload.h"
 
 #include <arpa/inet.h>
 #include <strings.h>
@@ -37,9 +38,9 @@ static int load_world(void **state)
 	world *w = calloc(1, sizeof *w);
 	char err[4096];
 	assert_non_null(w);
-	if (ea_matrix_load_path(MATRIX_PATH, &w->m, err, sizeof err) != EA_OK)
+	if (ea_test_load_path(EA_DATA_MATRIX, MATRIX_PATH, &w->m, NULL, err, sizeof err) != EA_OK)
 		fail_msg("%s", err);
-	if (ea_site_load_path(SITE_PATH, &w->m, &w->s, err, sizeof err) != EA_OK)
+	if (ea_test_load_path(EA_DATA_SITE, SITE_PATH, &w->s, &w->m, err, sizeof err) != EA_OK)
 		fail_msg("%s", err);
 	*state = w;
 	return 0;

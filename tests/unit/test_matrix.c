@@ -1,6 +1,7 @@
 /* test_matrix.c — the real Lync 2013 Edge matrix against the document, and
  * one test per loader error, each with its file:line. */
 #include "testutil.h"
+#include "dataload.h"
 
 #include <errno.h>
 
@@ -15,7 +16,7 @@ static int load_real(void **state)
 	ea_matrix *m = calloc(1, sizeof *m);
 	char err[4096];
 	assert_non_null(m);
-	ea_status st = ea_matrix_load_path(MATRIX_PATH, m, err, sizeof err);
+	ea_status st = ea_test_load_path(EA_DATA_MATRIX, MATRIX_PATH, m, NULL, err, sizeof err);
 	if (st != EA_OK)
 		fail_msg("%s", err);
 	*state = m;
@@ -211,7 +212,7 @@ static void test_load_path_missing(void **state)
 {
 	ea_matrix m;
 	char err[256];
-	assert_int_equal(ea_matrix_load_path("/nonexistent/x.matrix", &m, err, sizeof err), EA_ERR_IO);
+	assert_int_equal(ea_test_load_path(EA_DATA_MATRIX, "/nonexistent/x.matrix", &m, NULL, err, sizeof err), EA_ERR_IO);
 	char want[256];
 	snprintf(want, sizeof want, "/nonexistent/x.matrix: cannot open: %s", strerror(ENOENT));
 	assert_string_equal(err, want);

@@ -1,6 +1,7 @@
 /* test_portsig.c — port signatures: the real file, lookups at range
  * boundaries, and loader errors with their lines. */
 #include "testutil.h"
+#include "dataload.h"
 
 #include "rules/matrix.h"
 #include "rules/portsig.h"
@@ -13,7 +14,7 @@ static int load_real(void **state)
 	ea_portsigs *ps = calloc(1, sizeof *ps);
 	char err[4096];
 	assert_non_null(ps);
-	if (ea_portsigs_load_path(PORTS_PATH, ps, err, sizeof err) != EA_OK)
+	if (ea_test_load_path(EA_DATA_PORTSIGS, PORTS_PATH, ps, NULL, err, sizeof err) != EA_OK)
 		fail_msg("%s", err);
 	*state = ps;
 	return 0;
@@ -74,7 +75,7 @@ static void test_covers_matrix(void **state)
 	const ea_portsigs *ps = *state;
 	ea_matrix m;
 	char err[4096];
-	if (ea_matrix_load_path(MATRIX_PATH, &m, err, sizeof err) != EA_OK)
+	if (ea_test_load_path(EA_DATA_MATRIX, MATRIX_PATH, &m, NULL, err, sizeof err) != EA_OK)
 		fail_msg("%s", err);
 	for (unsigned i = 0; i < m.n_rules; i++) {
 		const ea_rule *r = &m.rules[i];
@@ -263,7 +264,7 @@ static void test_load_path_missing(void **state)
 {
 	ea_portsigs ps;
 	char err[256];
-	assert_int_equal(ea_portsigs_load_path("/nonexistent.sig", &ps, err, sizeof err), EA_ERR_IO);
+	assert_int_equal(ea_test_load_path(EA_DATA_PORTSIGS, "/nonexistent.sig", &ps, NULL, err, sizeof err), EA_ERR_IO);
 	assert_non_null(strstr(err, "/nonexistent.sig: cannot open: "));
 	assert_int_equal(ps.n, 0);
 }

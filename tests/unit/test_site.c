@@ -1,6 +1,7 @@
 /* test_site.c — site files: the lab's example against the real matrix, and
  * every validation error with its line. */
 #include "testutil.h"
+#include "dataload.h"
 
 #include <arpa/inet.h>
 
@@ -15,7 +16,7 @@ static int load_matrix(void **state)
 	ea_matrix *m = calloc(1, sizeof *m);
 	char err[4096];
 	assert_non_null(m);
-	if (ea_matrix_load_path(MATRIX_PATH, m, err, sizeof err) != EA_OK)
+	if (ea_test_load_path(EA_DATA_MATRIX, MATRIX_PATH, m, NULL, err, sizeof err) != EA_OK)
 		fail_msg("%s", err);
 	*state = m;
 	return 0;
@@ -61,7 +62,7 @@ static void test_example_site(void **state)
 	const ea_matrix *m = *state;
 	ea_site s;
 	char err[4096];
-	if (ea_site_load_path(SITE_PATH, m, &s, err, sizeof err) != EA_OK)
+	if (ea_test_load_path(EA_DATA_SITE, SITE_PATH, &s, m, err, sizeof err) != EA_OK)
 		fail_msg("%s", err);
 	assert_int_equal(s.n_roles, m->n_roles);
 
@@ -264,7 +265,7 @@ static void test_load_path_missing(void **state)
 {
 	ea_site s;
 	char err[256];
-	assert_int_equal(ea_site_load_path("/nonexistent/site.ini", *state, &s, err, sizeof err), EA_ERR_IO);
+	assert_int_equal(ea_test_load_path(EA_DATA_SITE, "/nonexistent/site.ini", &s, *state, err, sizeof err), EA_ERR_IO);
 	assert_non_null(strstr(err, "/nonexistent/site.ini: cannot open: "));
 }
 

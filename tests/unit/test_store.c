@@ -3,6 +3,7 @@
  * Tests may include <sqlite3.h>: a second, raw connection is how we look
  * at the file from outside and hold locks on it. */
 #include "testutil.h"
+#include "dataload.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -548,7 +549,7 @@ static void test_real_matrix_rules(void **state)
 	fixture *fx = *state;
 	ea_matrix real;
 	memset(&real, 0, sizeof real);
-	if (ea_matrix_load_path(EA_TOPDIR "/signatures/lync2013-edge.matrix", &real, fx->err,
+	if (ea_test_load_path(EA_DATA_MATRIX, EA_TOPDIR "/signatures/lync2013-edge.matrix", &real, NULL, fx->err,
 				sizeof fx->err) != EA_OK)
 		fail_msg("matrix: %s", fx->err);
 	assert_true(real.n_rules > 0);
