@@ -223,12 +223,57 @@ static void locked_database_loses_nothing_held(void **state)
 	free(logbuf);
 }
 
+static int ignore_row(void *ctx, int ncols, const char *const *cols)
+{
+	(void)ctx;
+	(void)ncols;
+	(void)cols;
+	return 0;
+}
+
+/* A full disk (SQLite's max_page_count reached: SQLITE_FULL, as when the
+ * file system is full): the writer keeps every record, retries, and
+ * writes them all once there is room again. */
+static void full_database_writes_everything_later(void **state)
+{
+	fixture *fx = *state;
+	char err[256];
+	/* The test's own thread sets the limit: the connection is SQLite's
+	 * serialized kind, and the writer is idle before the first submit. */
+	assert_int_equal(ea_store_query(fx->st, "PRAGMA max_page_count = 1", NULL, 0, ignore_row, NULL, err,
+					sizeof err), EA_OK);
+	ea_writer *w = NULL;
+	ea_writer_config cfg = {.capacity = 400, .flush_interval_us = 20000, .retry_min_us = 20000,
+				.retry_max_us = 50000};
+	assert_int_equal(ea_writer_new(fx->st, fx->run, &cfg, &w, fx->err, sizeof fx->err), EA_OK);
+	ea_flow_record f;
+	ea_match_result mr;
+	for (uint64_t i = 1; i <= 300; i++) {
+		make_flow(&f, &mr, 5000 + i, i, EA_END_IDLE);
+		memset(f.server_name, 'x', 200); /* rows big enough to need new pages */
+		assert_true(ea_writer_submit(w, &f, &mr));
+	}
+	for (int i = 0; i < 300 && ea_writer_get_stats(w).failures < 2; i++)
+		usleep(10000);
+	assert_true(ea_writer_get_stats(w).failures >= 2);
+	assert_int_equal(ea_writer_get_stats(w).written, 0);
+	assert_int_equal(ea_store_query(fx->st, "PRAGMA max_page_count = 1000000", NULL, 0, ignore_row, NULL,
+					err, sizeof err), EA_OK);
+	assert_int_equal(ea_writer_sync(w, fx->err, sizeof fx->err), EA_OK);
+	ea_writer_stats st = ea_writer_get_stats(w);
+	assert_int_equal(st.written, 300);
+	assert_int_equal(st.lost, 0);
+	assert_int_equal(ea_writer_close(w, fx->err, sizeof fx->err), EA_OK);
+	assert_int_equal(outside_count(fx, "SELECT count(DISTINCT uid) FROM flows WHERE uid > 5000"), 300);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(wait_mode_writes_everything),
 		cmocka_unit_test(updates_visible_with_growing_counts),
 		cmocka_unit_test(locked_database_loses_nothing_held),
+		cmocka_unit_test(full_database_writes_everything_later),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
