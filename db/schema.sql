@@ -228,7 +228,8 @@ CREATE INDEX interface_events_run ON interface_events(run_id, at_us);
 -- an active-timeout update that rewrites its row, so the table gains
 --   uid         the flow's id within its run (engine.h), the same for its
 --               updates and its end: the key an update rewrites; NULL for
---               flows written before version 3
+--               a flow written once (never updated: nothing rewrites it,
+--               and it costs the index nothing) and before version 3
 --   generation  of the ruleset (matrix, signatures, site) that judged it:
 --               a sensor reloads them on SIGHUP; NULL before version 3
 --   updates     how many times the row was rewritten

@@ -327,6 +327,7 @@ void ea_flow_table_report_due(ea_flow_table *t, uint64_t now_us, uint64_t interv
 	while ((f = t->age_head) && f != stop && now_us >= f->reported_us &&
 	       now_us - f->reported_us >= interval_us) {
 		fn(ctx, f);
+		f->reported = true;
 		f->reported_us = now_us;
 		age_unlink(t, f);
 		age_append(t, f);

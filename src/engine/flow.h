@@ -38,6 +38,7 @@ typedef struct ea_flow {
 	uint8_t tcp_flags[2];           /* TCP flags seen, per direction */
 	uint8_t fin_seen;               /* bit d: a FIN from direction d */
 	bool icmp_oneway;
+	bool reported;                  /* an active-timeout update was emitted */
 	uint32_t hash;
 	uint64_t uid;                   /* 1, 2, … in order of creation within the table */
 	uint64_t reported_us;           /* packet/clock time of its last active-timeout

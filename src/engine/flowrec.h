@@ -62,6 +62,10 @@ typedef struct {
 	 * store rewrites one row. 0: none (the store then always inserts). */
 	uint64_t uid;
 	uint32_t generation;             /* of the ruleset that judged it (ruleset.h) */
+	/* An earlier record of this flow may be stored (it is an active-timeout
+	 * update, or one came before it): the store rewrites by uid rather than
+	 * insert. */
+	bool rewrite;
 	ea_iface iface;
 	uint8_t transport;               /* IP protocol number */
 	ea_addr init_addr, resp_addr;

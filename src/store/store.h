@@ -165,9 +165,11 @@ ea_status ea_store_finish_input(ea_store *st, int64_t input_id, const ea_input_i
 /* Records an input that was not claimed (tools, tests). */
 ea_status ea_store_add_input(ea_store *st, int64_t run_id, const ea_input_info *in,
 			     char *errbuf, size_t errlen);
-/* Queues one flow with its verdict; written in batches. A record whose
- * uid (non-zero) run_id already has rewrites that row (an active-timeout
- * update, then the flow's end): one row per flow. */
+/* Queues one flow with its verdict; written in batches. A record marked
+ * rewrite whose uid (non-zero) run_id already has rewrites that row (an
+ * active-timeout update, then the flow's end): one row per flow, which
+ * keeps the uid. Without rewrite the row is inserted, its uid not stored
+ * (flows.uid NULL: nothing will rewrite it). */
 ea_status ea_store_add_flow(ea_store *st, int64_t run_id, const ea_flow_record *f,
 			    const ea_match_result *mr, const ea_matrix *m,
 			    char *errbuf, size_t errlen);

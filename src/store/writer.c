@@ -233,6 +233,17 @@ static bool time_to_end(ea_writer *w, bool failing)
 	return true;
 }
 
+/* Whether to commit now rather than at the flush interval (lock held): a
+ * sync or a close waits, or, in retry mode, the queue is half full (its
+ * slots free only at a commit). Wait mode frees slots as it writes, so a
+ * full queue there is no reason to commit: small transactions would only
+ * rewrite the same index pages again and again. */
+static bool must_hurry(const ea_writer *w)
+{
+	return w->sync_wanted > w->done || w->stopping ||
+	       (!w->cfg.wait_when_full && w->tail - w->head >= w->cfg.capacity / 2);
+}
+
 static void *writer_main(void *arg)
 {
 	ea_writer *w = arg;
@@ -250,10 +261,7 @@ static void *writer_main(void *arg)
 			if (time_to_end(w, failing))
 				break;
 			uint64_t waiting = w->tail - w->next;
-			/* Commit soon: a sync or a close waits, or the queue is half
-			 * full (retry mode frees slots only at a commit). */
-			hurry = w->sync_wanted > w->done || w->stopping ||
-				w->tail - w->head >= w->cfg.capacity / 2;
+			hurry = must_hurry(w);
 			if (waiting >= w->wake_records || (hurry && (waiting || in_tx)))
 				break;
 			if (failing && w->done < w->tail)
@@ -308,7 +316,7 @@ static void *writer_main(void *arg)
 			w->next = i;
 			if (w->cfg.wait_when_full)
 				w->head = i;
-			hurry = w->sync_wanted > w->done || w->stopping || w->tail - w->head >= w->cfg.capacity / 2;
+			hurry = must_hurry(w);
 			pthread_mutex_unlock(&w->lock);
 			pthread_cond_broadcast(&w->room);
 			if (in_tx && (hurry || mono_us() - tx_started >= w->cfg.flush_interval_us)) {

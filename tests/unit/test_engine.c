@@ -67,6 +67,7 @@ static void tick_ends_idle_flows(void **state)
 	assert_int_equal(s.recs[0].end_reason, EA_END_IDLE);
 	assert_int_equal(s.recs[0].pkts[0], 1);
 	assert_true(s.recs[0].uid != 0);
+	assert_false(s.recs[0].rewrite); /* never updated: the store inserts it */
 	assert_int_equal(s.recs[0].generation, 1);
 	assert_int_equal(ea_engine_totals(e)->flows, 1);
 	assert_int_equal(ea_engine_open_flows(e), 0);
@@ -84,6 +85,7 @@ static void active_timeout_updates_one_uid(void **state)
 	assert_int_equal(s.n, 3);
 	for (unsigned i = 0; i < 3; i++) {
 		assert_int_equal(s.recs[i].end_reason, EA_END_ACTIVE);
+		assert_true(s.recs[i].rewrite);
 		assert_true(s.recs[i].uid == s.recs[0].uid);
 		if (i)
 			assert_true(s.recs[i].pkts[0] > s.recs[i - 1].pkts[0]);
@@ -93,6 +95,7 @@ static void active_timeout_updates_one_uid(void **state)
 	ea_engine_flush(e, EA_END_SHUTDOWN);
 	assert_int_equal(s.n, 4);
 	assert_int_equal(s.recs[3].end_reason, EA_END_SHUTDOWN);
+	assert_true(s.recs[3].rewrite); /* its row exists: rewritten */
 	assert_true(s.recs[3].uid == s.recs[0].uid);
 	assert_int_equal(s.recs[3].pkts[0], 36);
 	assert_int_equal(ea_engine_totals(e)->flows, 1);

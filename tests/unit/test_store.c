@@ -1055,6 +1055,7 @@ static void test_same_uid_rewrites_row(void **state)
 	f.uid = 42;
 	f.generation = 1;
 	f.end_reason = EA_END_ACTIVE;
+	f.rewrite = true;
 	f.pkts[0] = 3;
 	uint16_t first[] = {0, 3};
 	add_flow(fx, run, &f, EA_VERDICT_DOCUMENTED, first, 2);
@@ -1070,12 +1071,14 @@ static void test_same_uid_rewrites_row(void **state)
 	assert_query(fx->st, "SELECT uid, generation, updates, end_reason, packets, verdict, rule_ids FROM flow_details",
 		     "42|2|1|fin|38|mismatch|ext-03\n");
 	f.uid = 43;
+	f.rewrite = false; /* a flow never updated: a plain insert */
 	add_flow(fx, run, &f, EA_VERDICT_MISMATCH, last, 1);
 	f.uid = 0;
 	add_flow(fx, run, &f, EA_VERDICT_MISMATCH, last, 1);
 	add_flow(fx, run, &f, EA_VERDICT_MISMATCH, last, 1);
 	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
-	assert_query(fx->st, "SELECT COUNT(*), COUNT(uid) FROM flows", "4|2\n");
+	/* Only the rewritten flow keeps its uid. */
+	assert_query(fx->st, "SELECT COUNT(*), COUNT(uid) FROM flows", "4|1\n");
 }
 
 static void test_refuses_newer_schema(void **state)
