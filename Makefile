@@ -4,6 +4,7 @@
 #   make demo     audit the bundled example captures and print the report
 #   make asan     build and test with AddressSanitizer + UBSan (in build/asan)
 #   make bench    throughput and memory against ndpiReader on a synthetic corpus
+#   make bench-live  monitor's zero-drop rate beside tcpdump, memory over 1 M flows (root)
 #   make pcaps    rebuild the lab captures in pcaps/ (needs root)
 #   make lint     include boundaries (one library per module)
 #   make install  binary, data files, man page, systemd unit under PREFIX
@@ -52,7 +53,7 @@ TEST_SRCS := $(wildcard tests/unit/test_*.c)
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BIN       := $(if $(filter build,$(BUILD)),edgeaudit,$(BUILD)/edgeaudit)
 
-.PHONY: all check unit e2e demo asan bench pcaps lint clean deps fuzz install uninstall FORCE
+.PHONY: all check unit e2e demo asan bench bench-live pcaps lint clean deps fuzz install uninstall FORCE
 all: $(BIN)
 
 deps: $(CONFIG)
@@ -120,6 +121,12 @@ asan:
 bench: $(BIN)
 	@scripts/install-deps.sh --bench
 	@bench/run.sh $(CURDIR)/$(BIN)
+
+# Live capture: monitor on two veth pairs fed by tcpreplay at rising rates,
+# beside tcpdump in the same run; memory over a million flows (root).
+bench-live: $(BIN) $(BUILD)/tests/mkflows
+	@scripts/install-deps.sh --bench
+	@bench/live.sh $(CURDIR)/$(BIN)
 
 pcaps:
 	@scripts/install-deps.sh --lab
