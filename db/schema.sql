@@ -353,3 +353,101 @@ SELECT
 	responder_ip, responder_port, app_protocol, verdict, rule_ids, direction_source,
 	packets, bytes, first_seen, last_seen, server_name, community_id
 FROM flow_details;
+
+-- Issue 7: what a long capture must also record — its losses, the
+-- filter it read through, and daily totals that outlive the flows that
+-- retention deletes.
+
+-- The BPF expression a run read its captures through (pcap-filter(7)),
+-- as given; NULL: every frame. A capture read with a filter holds it
+-- only against a read with the same filter (see ea_store_claim_run).
+ALTER TABLE runs ADD COLUMN filter TEXT;
+
+-- Loss and the sensor's own drops, per interface per interval. start_us
+-- and end_us are µs since the epoch: the wall clock for a live capture
+-- (the monitor's interval), the first and last frame's time of the
+-- capture for `read` (input_id names it). Counts are for the interval
+-- alone, never running totals. kernel_* are libpcap's pcap_stats
+-- (received: frames the filter passed; dropped: lost because the ring
+-- was full; if_dropped: dropped by the interface or its driver), NULL
+-- when there is no kernel capture (a file). queue_dropped: flow records
+-- the database writer had no room for; evicted: flows ended early
+-- because the flow table was full; duplicates: SPAN duplicate frames
+-- suppressed (not a loss).
+CREATE TABLE capture_stats (
+	id              INTEGER PRIMARY KEY,
+	run_id          INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+	iface           TEXT NOT NULL CHECK (iface IN ('external', 'internal')),
+	input_id        INTEGER REFERENCES inputs(id) ON DELETE CASCADE,
+	start_us        INTEGER NOT NULL CHECK (start_us >= 0),
+	end_us          INTEGER NOT NULL CHECK (end_us >= start_us),
+	kernel_received INTEGER CHECK (kernel_received >= 0),
+	kernel_dropped  INTEGER CHECK (kernel_dropped >= 0),
+	if_dropped      INTEGER CHECK (if_dropped >= 0),
+	queue_dropped   INTEGER NOT NULL DEFAULT 0 CHECK (queue_dropped >= 0),
+	evicted         INTEGER NOT NULL DEFAULT 0 CHECK (evicted >= 0),
+	duplicates      INTEGER NOT NULL DEFAULT 0 CHECK (duplicates >= 0)
+);
+CREATE INDEX capture_stats_run ON capture_stats(run_id, iface, start_us);
+
+-- Retention (ea_store_retain) deletes old flows a UTC day at a time and
+-- first keeps their totals here, per run and day (day: days since the
+-- epoch of the flows' last_us). Rule usage: the flows a row allowed
+-- (documented and documented-port-only), with their unanswered attempts.
+CREATE TABLE rollup_rules (
+	run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+	day        INTEGER NOT NULL CHECK (day >= 0),
+	rule_id    TEXT NOT NULL,
+	flows      INTEGER NOT NULL CHECK (flows >= 0),
+	port_only  INTEGER NOT NULL CHECK (port_only >= 0),
+	packets    INTEGER NOT NULL CHECK (packets >= 0),
+	bytes      INTEGER NOT NULL CHECK (bytes >= 0),
+	no_answer  INTEGER NOT NULL CHECK (no_answer >= 0),
+	rejected   INTEGER NOT NULL CHECK (rejected >= 0),
+	initiators INTEGER NOT NULL CHECK (initiators >= 0),  -- distinct that day
+	responders INTEGER NOT NULL CHECK (responders >= 0),
+	first_us   INTEGER NOT NULL,
+	last_us    INTEGER NOT NULL,
+	PRIMARY KEY (run_id, day, rule_id)
+);
+
+-- Every flow by the group a report shows findings in: interface,
+-- verdict, transport, responder port (the ICMP type apart), protocol
+-- and whether only the port named it.
+CREATE TABLE rollup_groups (
+	run_id         INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+	day            INTEGER NOT NULL CHECK (day >= 0),
+	iface          TEXT NOT NULL,
+	verdict        TEXT NOT NULL,
+	transport      INTEGER NOT NULL,
+	responder_port INTEGER NOT NULL,
+	icmp_type      INTEGER NOT NULL,               -- -1: not ICMP
+	app_protocol   TEXT NOT NULL,
+	by_port        INTEGER NOT NULL CHECK (by_port IN (0, 1)),
+	flows          INTEGER NOT NULL CHECK (flows >= 0),
+	packets        INTEGER NOT NULL CHECK (packets >= 0),
+	bytes          INTEGER NOT NULL CHECK (bytes >= 0),
+	attempts       INTEGER NOT NULL CHECK (attempts >= 0),
+	no_answer      INTEGER NOT NULL CHECK (no_answer >= 0),
+	rejected       INTEGER NOT NULL CHECK (rejected >= 0),
+	initiators     INTEGER NOT NULL CHECK (initiators >= 0),
+	responders     INTEGER NOT NULL CHECK (responders >= 0),
+	first_us       INTEGER NOT NULL,
+	last_us        INTEGER NOT NULL,
+	PRIMARY KEY (run_id, day, iface, verdict, transport, responder_port, icmp_type,
+		     app_protocol, by_port)
+);
+
+-- Which (run, day) retention has rolled up, and up to which flow id: a
+-- retention stopped half way deletes the rest without counting it
+-- twice; a flow of that day stored later (a higher id) is rolled up on
+-- its own.
+CREATE TABLE rollup_days (
+	run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+	day         INTEGER NOT NULL,
+	upto_id     INTEGER NOT NULL,
+	PRIMARY KEY (run_id, day)
+);
+
+-- Retention finds the oldest flows by their end.
+CREATE INDEX flows_last ON flows(last_us);

@@ -47,6 +47,7 @@ enum {
 	S_CLAIM_INPUT,
 	S_FINISH_INPUT,
 	S_INSERT_IFACE_EVENT,
+	S_INSERT_CAPTURE_STATS,
 	S_COUNT
 };
 
@@ -60,8 +61,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_INSERT_RUN] =
 		"INSERT INTO runs (started_at, status, tool_version, ndpi_version,"
 		" matrix_path, matrix_sha256, portsig_path, portsig_sha256,"
-		" site_path, site_sha256, command_line)"
-		" VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+		" site_path, site_sha256, command_line, filter)"
+		" VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[S_INSERT_RULE] =
 		"INSERT INTO rules (run_id, ord, rule_id, table_name, iface, text,"
 		" transport, port_lo, port_hi, source, destination, source_text,"
@@ -71,11 +72,17 @@ static const char *const stmt_sql[S_COUNT] = {
 	/* A capture is in the database when a finished run (complete or
 	 * partial) read it without error, or when a run that is still being
 	 * written claimed it: its writer will store it. Failed and interrupted
-	 * runs do not hold their captures, so those can be read again. */
+	 * runs do not hold their captures, so those can be read again.
+	 * A capture read through a filter (?2, NULL for none) is held by a
+	 * run that read it whole or through the very same filter: the first
+	 * has every flow the new read would store, the second the same ones.
+	 * A filtered read holds nothing against a whole one, nor against
+	 * another filter (their flows differ). */
 	[S_FIND_INPUT] =
 		"SELECT i.run_id, r.status = 'running' FROM inputs i JOIN runs r ON r.id = i.run_id"
 		" WHERE i.sha256 = ?1 AND (r.status = 'running' OR (i.error IS NULL"
 		"  AND (r.status = 'complete' OR r.status LIKE 'partial%')))"
+		" AND (r.filter IS NULL OR r.filter IS ?2)"
 		" ORDER BY i.run_id, i.id LIMIT 1",
 	[S_INSERT_INPUT] =
 		"INSERT INTO inputs (run_id, iface, path, file_name, sha256, size,"
@@ -149,6 +156,10 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_INSERT_IFACE_EVENT] =
 		"INSERT INTO interface_events (run_id, iface, name, at_us, event, reason)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_INSERT_CAPTURE_STATS] =
+		"INSERT INTO capture_stats (run_id, iface, input_id, start_us, end_us,"
+		" kernel_received, kernel_dropped, if_dropped, queue_dropped, evicted, duplicates)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 };
 
 /* The error of a claimed capture until its reading ends. */
@@ -757,6 +768,7 @@ static ea_status insert_run(ea_store *st, const ea_run_info *info, const ea_matr
 	bind_text(s, 8, info->site_path, &rc);
 	bind_text(s, 9, info->site_sha256, &rc);
 	bind_text(s, 10, info->command_line, &rc);
+	bind_text(s, 11, info->filter && *info->filter ? info->filter : NULL, &rc);
 	if (rc == SQLITE_OK)
 		rc = run_stmt(s);
 	if (rc != SQLITE_DONE)
@@ -816,13 +828,14 @@ static ea_status sweep_running(ea_store *st, const ea_run_liveness *live, char *
 	return e;
 }
 
-static ea_status find_input(ea_store *st, const char *sha256, bool *found, int64_t *run_id, bool *running,
-			    char *errbuf, size_t errlen)
+static ea_status find_input(ea_store *st, const char *sha256, const char *filter, bool *found, int64_t *run_id,
+			    bool *running, char *errbuf, size_t errlen)
 {
 	sqlite3_stmt *s = st->stmt[S_FIND_INPUT];
 	int rc = SQLITE_OK;
 	*found = false;
 	bind_text(s, 1, sha256, &rc);
+	bind_text(s, 2, filter && *filter ? filter : NULL, &rc);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
@@ -849,7 +862,8 @@ static ea_status check_duplicates(ea_store *st, const ea_run_claim *c, ea_duplic
 		int64_t prev = 0;
 		if (!c->inputs[i].sha256)
 			continue; /* a stream: its hash is known only once read */
-		ea_status e = find_input(st, c->inputs[i].sha256, &found, &prev, &running, errbuf, errlen);
+		ea_status e = find_input(st, c->inputs[i].sha256, c->info->filter, &found, &prev, &running,
+					 errbuf, errlen);
 		if (e != EA_OK)
 			return e;
 		if (found) {
@@ -1000,7 +1014,13 @@ fail:
 ea_status ea_store_find_input(ea_store *st, const char *sha256, bool *found, int64_t *run_id,
 			      char *errbuf, size_t errlen)
 {
-	return find_input(st, sha256, found, run_id, NULL, errbuf, errlen);
+	return find_input(st, sha256, NULL, found, run_id, NULL, errbuf, errlen);
+}
+
+ea_status ea_store_find_capture(ea_store *st, const char *sha256, const char *filter, bool *found,
+				int64_t *run_id, char *errbuf, size_t errlen)
+{
+	return find_input(st, sha256, filter, found, run_id, NULL, errbuf, errlen);
 }
 
 ea_status ea_store_add_input(ea_store *st, int64_t run_id, const ea_input_info *in,
@@ -1076,6 +1096,52 @@ ea_status ea_store_finish_input(ea_store *st, int64_t input_id, const ea_input_i
 			       st->path, (long long)input_id);
 	if (rc != SQLITE_DONE) {
 		e = db_fail(st, rc, "recording an input file", errbuf, errlen);
+		tx_abort(st);
+		return e;
+	}
+	return EA_OK;
+}
+
+/* ---- capture statistics (losses) -------------------------------------- */
+
+ea_status ea_store_add_capture_stats(ea_store *st, int64_t run_id, const ea_capture_stats *cs,
+				     char *errbuf, size_t errlen)
+{
+	if (cs->start_us > EA_MAX_TIME_US || cs->end_us > EA_MAX_TIME_US || cs->start_us > cs->end_us)
+		return ea_fail(EA_ERR_INTERNAL, errbuf, errlen, "capture interval %llu..%llu µs outside 0..%llu",
+			       (unsigned long long)cs->start_us, (unsigned long long)cs->end_us,
+			       (unsigned long long)EA_MAX_TIME_US);
+	/* Joins the open batch, like an input row: a sensor's interval
+	 * figures are committed with the flows of that interval. */
+	ea_status e = tx_begin(st, errbuf, errlen);
+	if (e != EA_OK)
+		return e;
+	sqlite3_stmt *s = st->stmt[S_INSERT_CAPTURE_STATS];
+	int rc = SQLITE_OK;
+	bind_i64(s, 1, run_id, &rc);
+	bind_text(s, 2, ea_iface_name(cs->iface), &rc);
+	if (cs->input_id > 0)
+		bind_i64(s, 3, cs->input_id, &rc);
+	else
+		bind_null(s, 3, &rc);
+	bind_u64(s, 4, cs->start_us, &rc);
+	bind_u64(s, 5, cs->end_us, &rc);
+	if (cs->kernel) {
+		bind_u64(s, 6, cs->kernel_received, &rc);
+		bind_u64(s, 7, cs->kernel_dropped, &rc);
+		bind_u64(s, 8, cs->if_dropped, &rc);
+	} else {
+		bind_null(s, 6, &rc);
+		bind_null(s, 7, &rc);
+		bind_null(s, 8, &rc);
+	}
+	bind_u64(s, 9, cs->queue_dropped, &rc);
+	bind_u64(s, 10, cs->evicted, &rc);
+	bind_u64(s, 11, cs->duplicates, &rc);
+	if (rc == SQLITE_OK)
+		rc = run_stmt(s);
+	if (rc != SQLITE_DONE) {
+		e = db_fail(st, rc, "recording capture statistics", errbuf, errlen);
 		tx_abort(st);
 		return e;
 	}
@@ -1240,6 +1306,220 @@ ea_status ea_store_add_iface_event(ea_store *st, int64_t run_id, const ea_iface_
 unsigned ea_store_pending(const ea_store *st)
 {
 	return in_transaction(st) ? st->pending : 0;
+}
+
+/* ---- retention ---------------------------------------------------------- */
+
+#define DAY_US 86400000000ull
+
+/* Rule usage of one (run, day)'s flows with ids in (?4, ?5]: the flows
+ * each row allowed, merged into what an earlier pass kept. A distinct
+ * count cannot be merged exactly; the larger one is kept (a lower bound,
+ * and exact for the usual single pass of a day). */
+static const char retain_rules_sql[] =
+	"INSERT INTO rollup_rules (run_id, day, rule_id, flows, port_only, packets, bytes,"
+	" no_answer, rejected, initiators, responders, first_us, last_us)"
+	" SELECT f.run_id, ?6, r.rule_id, COUNT(*), SUM(f.verdict = 'documented-port-only'),"
+	"  SUM(f.pkts_out + f.pkts_in), SUM(f.bytes_out + f.bytes_in),"
+	"  SUM(f.handshake = 'no-answer'), SUM(f.handshake = 'rejected'),"
+	"  COUNT(DISTINCT f.initiator_ip), COUNT(DISTINCT f.responder_ip),"
+	"  MIN(f.first_us), MAX(f.last_us)"
+	" FROM flows f JOIN flow_rules fr ON fr.flow_id = f.id"
+	" JOIN rules r ON r.run_id = fr.run_id AND r.ord = fr.ord"
+	" WHERE f.run_id = ?1 AND f.last_us >= ?2 AND f.last_us < ?3 AND f.id > ?4 AND f.id <= ?5"
+	" AND f.verdict IN ('documented', 'documented-port-only')"
+	" GROUP BY f.run_id, r.rule_id"
+	" ON CONFLICT (run_id, day, rule_id) DO UPDATE SET"
+	" flows = flows + excluded.flows, port_only = port_only + excluded.port_only,"
+	" packets = packets + excluded.packets, bytes = bytes + excluded.bytes,"
+	" no_answer = no_answer + excluded.no_answer, rejected = rejected + excluded.rejected,"
+	" initiators = MAX(initiators, excluded.initiators),"
+	" responders = MAX(responders, excluded.responders),"
+	" first_us = MIN(first_us, excluded.first_us), last_us = MAX(last_us, excluded.last_us)";
+
+/* Every flow of the same slice by report group (flow_details' protocol
+ * name; the ICMP type is the initiator's "port", icmp.h). */
+static const char retain_groups_sql[] =
+	"INSERT INTO rollup_groups (run_id, day, iface, verdict, transport, responder_port,"
+	" icmp_type, app_protocol, by_port, flows, packets, bytes, attempts, no_answer, rejected,"
+	" initiators, responders, first_us, last_us)"
+	" SELECT run_id, ?6, iface, verdict, transport, responder_port,"
+	"  CASE WHEN transport IN (1, 58) THEN initiator_port ELSE -1 END,"
+	"  COALESCE(NULLIF(app_proto, ''), NULLIF(master_proto, ''), 'Unknown'),"
+	"  proto_source = 'port', COUNT(*), SUM(pkts_out + pkts_in), SUM(bytes_out + bytes_in),"
+	"  SUM(attempt), SUM(handshake = 'no-answer'), SUM(handshake = 'rejected'),"
+	"  COUNT(DISTINCT initiator_ip), COUNT(DISTINCT responder_ip), MIN(first_us), MAX(last_us)"
+	" FROM flows"
+	" WHERE run_id = ?1 AND last_us >= ?2 AND last_us < ?3 AND id > ?4 AND id <= ?5"
+	" GROUP BY run_id, iface, verdict, transport, responder_port, 7, 8, 9"
+	" ON CONFLICT (run_id, day, iface, verdict, transport, responder_port, icmp_type,"
+	"  app_protocol, by_port) DO UPDATE SET"
+	" flows = flows + excluded.flows, packets = packets + excluded.packets,"
+	" bytes = bytes + excluded.bytes, attempts = attempts + excluded.attempts,"
+	" no_answer = no_answer + excluded.no_answer, rejected = rejected + excluded.rejected,"
+	" initiators = MAX(initiators, excluded.initiators),"
+	" responders = MAX(responders, excluded.responders),"
+	" first_us = MIN(first_us, excluded.first_us), last_us = MAX(last_us, excluded.last_us)";
+
+enum { R_OLDEST, R_UPTO, R_MAXID, R_RULES, R_GROUPS, R_MARK, R_DELETE, R_COUNT };
+
+static const char *const retain_sql[R_COUNT] = {
+	/* The oldest flow ending before the cut: the next (run, day) to do. */
+	[R_OLDEST] = "SELECT run_id, last_us FROM flows WHERE last_us < ?1 ORDER BY last_us LIMIT 1",
+	[R_UPTO] = "SELECT upto_id FROM rollup_days WHERE run_id = ?1 AND day = ?2",
+	[R_MAXID] = "SELECT COALESCE(MAX(id), 0) FROM flows WHERE run_id = ?1 AND last_us >= ?2 AND last_us < ?3",
+	[R_RULES] = retain_rules_sql,
+	[R_GROUPS] = retain_groups_sql,
+	[R_MARK] =
+		"INSERT INTO rollup_days (run_id, day, upto_id) VALUES (?1, ?2, ?3)"
+		" ON CONFLICT (run_id, day) DO UPDATE SET upto_id = MAX(upto_id, excluded.upto_id)",
+	/* flow_rules go with their flows (ON DELETE CASCADE). */
+	[R_DELETE] =
+		"DELETE FROM flows WHERE id IN (SELECT id FROM flows WHERE run_id = ?1"
+		" AND last_us >= ?2 AND last_us < ?3 AND id <= ?4 LIMIT ?5)",
+};
+
+/* Steps s for one integer (0 when there is no row). */
+static int step_int(sqlite3_stmt *s, int64_t *out)
+{
+	int rc = sqlite3_step(s);
+	*out = 0;
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(s, 0);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* Rolls up what is new of (run, day) in one transaction: returns the
+ * highest flow id it covers in *upto. */
+static ea_status retain_rollup(ea_store *st, sqlite3_stmt **q, int64_t run, int64_t day, int64_t *upto,
+			       bool *rolled, char *errbuf, size_t errlen)
+{
+	ea_status e = tx_begin(st, errbuf, errlen);
+	if (e != EA_OK)
+		return e;
+	int64_t lo = day * (int64_t)DAY_US, hi = lo + (int64_t)DAY_US, done = 0, max = 0;
+	int rc = SQLITE_OK;
+	bind_i64(q[R_UPTO], 1, run, &rc);
+	bind_i64(q[R_UPTO], 2, day, &rc);
+	if (rc == SQLITE_OK)
+		rc = step_int(q[R_UPTO], &done);
+	if (rc == SQLITE_DONE)
+		rc = SQLITE_OK;
+	bind_i64(q[R_MAXID], 1, run, &rc);
+	bind_i64(q[R_MAXID], 2, lo, &rc);
+	bind_i64(q[R_MAXID], 3, hi, &rc);
+	if (rc == SQLITE_OK)
+		rc = step_int(q[R_MAXID], &max);
+	*rolled = false;
+	for (int k = R_RULES; k <= R_GROUPS && rc == SQLITE_DONE && max > done; k++) {
+		rc = SQLITE_OK;
+		bind_i64(q[k], 1, run, &rc);
+		bind_i64(q[k], 2, lo, &rc);
+		bind_i64(q[k], 3, hi, &rc);
+		bind_i64(q[k], 4, done, &rc);
+		bind_i64(q[k], 5, max, &rc);
+		bind_i64(q[k], 6, day, &rc);
+		if (rc == SQLITE_OK)
+			rc = run_stmt(q[k]);
+		*rolled = true;
+	}
+	if (rc == SQLITE_DONE && max > done) {
+		rc = SQLITE_OK;
+		bind_i64(q[R_MARK], 1, run, &rc);
+		bind_i64(q[R_MARK], 2, day, &rc);
+		bind_i64(q[R_MARK], 3, max, &rc);
+		if (rc == SQLITE_OK)
+			rc = run_stmt(q[R_MARK]);
+	}
+	if (rc != SQLITE_DONE) {
+		e = db_fail(st, rc, "rolling up a day of flows", errbuf, errlen);
+		tx_abort(st);
+		return e;
+	}
+	*upto = max > done ? max : done;
+	return tx_commit(st, errbuf, errlen);
+}
+
+ea_status ea_store_retain(ea_store *st, unsigned days, uint64_t now_us, unsigned batch, ea_retain_result *res,
+			  char *errbuf, size_t errlen)
+{
+	sqlite3_stmt *q[R_COUNT] = {0};
+	ea_retain_result r = {0};
+	if (days == 0 || days > EA_RETAIN_DAYS_MAX || now_us > EA_MAX_TIME_US)
+		return ea_fail(EA_ERR_USAGE, errbuf, errlen, "retention takes 1 to %u days", EA_RETAIN_DAYS_MAX);
+	if (batch == 0)
+		batch = EA_RETAIN_BATCH_FLOWS;
+	/* Whole UTC days only, so a day's totals are one row: a day is
+	 * rolled up once every flow of it ended more than `days` days ago. */
+	uint64_t keep_us = (uint64_t)days * DAY_US;
+	int64_t cut_day = now_us > keep_us ? (int64_t)((now_us - keep_us) / DAY_US) : 0;
+	r.cut_us = (uint64_t)cut_day * DAY_US;
+	/* Whatever was pending is someone else's batch: commit it first. */
+	ea_status e = tx_commit(st, errbuf, errlen);
+	for (int i = 0; i < R_COUNT && e == EA_OK; i++) {
+		int rc = sqlite3_prepare_v2(st->db, retain_sql[i], -1, &q[i], NULL);
+		if (rc != SQLITE_OK)
+			e = db_fail(st, rc, "preparing retention", errbuf, errlen);
+	}
+	while (e == EA_OK) {
+		int rc = SQLITE_OK;
+		bind_i64(q[R_OLDEST], 1, (int64_t)r.cut_us, &rc);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(q[R_OLDEST]);
+		if (rc == SQLITE_DONE) {
+			sqlite3_reset(q[R_OLDEST]);
+			break;
+		}
+		if (rc != SQLITE_ROW) {
+			sqlite3_reset(q[R_OLDEST]);
+			e = db_fail(st, rc, "finding flows to retire", errbuf, errlen);
+			break;
+		}
+		int64_t run = sqlite3_column_int64(q[R_OLDEST], 0);
+		int64_t day = sqlite3_column_int64(q[R_OLDEST], 1) / (int64_t)DAY_US;
+		sqlite3_reset(q[R_OLDEST]);
+
+		int64_t upto = 0;
+		bool rolled = false;
+		e = retain_rollup(st, q, run, day, &upto, &rolled, errbuf, errlen);
+		if (e != EA_OK)
+			break;
+		r.days += rolled;
+		/* Deleted a batch per transaction: the write lock is held
+		 * briefly, so a sensor's writer (and, outside WAL, a reader)
+		 * waits at most one batch. */
+		for (;;) {
+			e = tx_begin(st, errbuf, errlen);
+			if (e != EA_OK)
+				break;
+			rc = SQLITE_OK;
+			bind_i64(q[R_DELETE], 1, run, &rc);
+			bind_i64(q[R_DELETE], 2, day * (int64_t)DAY_US, &rc);
+			bind_i64(q[R_DELETE], 3, (day + 1) * (int64_t)DAY_US, &rc);
+			bind_i64(q[R_DELETE], 4, upto, &rc);
+			bind_i64(q[R_DELETE], 5, batch, &rc);
+			if (rc == SQLITE_OK)
+				rc = run_stmt(q[R_DELETE]);
+			if (rc != SQLITE_DONE) {
+				e = db_fail(st, rc, "deleting retired flows", errbuf, errlen);
+				tx_abort(st);
+				break;
+			}
+			int n = sqlite3_changes(st->db);
+			e = tx_commit(st, errbuf, errlen);
+			if (e != EA_OK || n == 0)
+				break;
+			r.flows += (uint64_t)n;
+		}
+	}
+	for (int i = 0; i < R_COUNT; i++)
+		sqlite3_finalize(q[i]);
+	if (res)
+		*res = r;
+	return e;
 }
 
 /* ---- read side --------------------------------------------------------- */

@@ -51,6 +51,8 @@ typedef struct {
 	const char *site_path, *site_sha256;
 	const char *command_line;
 	int64_t started_at;           /* wall clock, seconds since the epoch */
+	const char *filter;           /* BPF expression the captures were read
+					 through (runs.filter); NULL or "" = none */
 } ea_run_info;
 
 typedef struct {
@@ -156,6 +158,12 @@ ea_status ea_store_begin_run(ea_store *st, const ea_run_info *info, const ea_mat
  * without --force. */
 ea_status ea_store_find_input(ea_store *st, const char *sha256, bool *found, int64_t *run_id,
 			      char *errbuf, size_t errlen);
+/* ea_store_find_input for a read through filter (NULL or "": none): a
+ * capture is held by a run that read it whole or through the same
+ * filter, compared as written (ea_store_claim_run applies the same rule
+ * with its info->filter). */
+ea_status ea_store_find_capture(ea_store *st, const char *sha256, const char *filter, bool *found,
+				int64_t *run_id, char *errbuf, size_t errlen);
 /* Records how the reading of a claimed input ended (packets, bytes,
  * times, linktype, truncated, error, size, duplicates, and sha256 unless
  * NULL); joins
@@ -201,6 +209,52 @@ ea_status ea_store_add_iface_event(ea_store *st, int64_t run_id, const ea_iface_
 /* Flows written in the open transaction, not yet committed (0 when none
  * is open: a failure rolled it back, or it committed). */
 unsigned ea_store_pending(const ea_store *st);
+
+/* Losses and the sensor's own drops over one interval of one interface
+ * (table capture_stats). Counts are for the interval alone (a caller
+ * holding libpcap's running totals passes the difference). */
+typedef struct {
+	ea_iface iface;
+	int64_t input_id;             /* the capture `read` read (its row), 0 for live */
+	uint64_t start_us, end_us;    /* µs since the epoch: wall clock for a live
+					 interval, first/last frame time for a file */
+	bool kernel;                  /* kernel_* are known (a live capture) */
+	uint64_t kernel_received;     /* pcap_stats ps_recv: frames the filter passed */
+	uint64_t kernel_dropped;      /* ps_drop: lost, the ring was full */
+	uint64_t if_dropped;          /* ps_ifdrop: dropped by the interface/driver */
+	uint64_t queue_dropped;       /* flow records the writer queue had no room for */
+	uint64_t evicted;             /* flows ended early: the flow table was full */
+	uint64_t duplicates;          /* SPAN duplicate frames suppressed (not a loss) */
+} ea_capture_stats;
+
+/* Records cs for run_id; joins the pending batch (committed with it by
+ * ea_store_flush or the next commit). EA_ERR_INTERNAL for an interval
+ * outside 0 … EA_MAX_TIME_US or ending before it starts; EA_ERR_DB. */
+ea_status ea_store_add_capture_stats(ea_store *st, int64_t run_id, const ea_capture_stats *cs,
+				     char *errbuf, size_t errlen);
+
+typedef struct {
+	uint64_t cut_us;              /* flows that ended before this were retired
+					 (µs, a UTC midnight) */
+	uint64_t days;                /* (run, day) slices rolled up by this call */
+	uint64_t flows;               /* flows deleted by this call */
+} ea_retain_result;
+
+/* Retention: deletes every flow (and its flow_rules) that ended
+ * (last_us) before the UTC midnight at or before now_us - days × 24 h,
+ * a whole UTC day of one run at a time, after adding that day's totals
+ * to rollup_rules (per matrix row: flows, port-only, packets, bytes,
+ * unanswered, distinct initiators/responders, first/last seen) and
+ * rollup_groups (per verdict and finding group), so rule usage over a
+ * year stays reportable. now_us: wall clock, µs since the epoch. Each
+ * day's rollup is one transaction; deletion runs in transactions of
+ * batch flows (0 = EA_RETAIN_BATCH_FLOWS), so the write lock is never
+ * held long. Safe to stop at any point and to run again: rollup_days
+ * records what was counted, so nothing is counted twice (re-running
+ * changes nothing). days: 1 … EA_RETAIN_DAYS_MAX, else EA_ERR_USAGE;
+ * EA_ERR_DB (what was committed stays). res may be NULL. */
+ea_status ea_store_retain(ea_store *st, unsigned days, uint64_t now_us, unsigned batch, ea_retain_result *res,
+			  char *errbuf, size_t errlen);
 
 /* Read side, for report.c and tests: runs sql (one statement, '?'
  * parameters bound from params as text, NULL for SQL NULL), calling row()

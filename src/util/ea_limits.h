@@ -157,6 +157,10 @@
  * clock), so the database is never more than a second behind the wire
  * while a batch of EA_DB_BATCH_ROWS still amortises fsync under load. */
 #define EA_MONITOR_COMMIT_MS 1000
+#define EA_RETAIN_BATCH_FLOWS 2000u /* flows deleted per transaction by retention: a few
+				       ms of write lock, so a sensor's writer queue never
+				       waits long behind it */
+#define EA_RETAIN_DAYS_MAX 36500u   /* a hundred years: beyond it, keep everything */
 #define EA_DB_WRITE_CACHE_KIB 2048  /* while a run writes: rows are appended, never re-read;
                                        measured: 1 MiB writes as fast as 64 MiB */
 /* --active-timeout: a day at most; a flow updated less often than that

@@ -284,7 +284,8 @@ static void test_open_creates_schema(void **state)
 	assert_query(fx->st,
 		     "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
 		     " ORDER BY name",
-		     "anomalies\nflow_details\nflow_rules\nflow_verdicts\nflows\ninputs\ninterface_events\nrules\nruns\n");
+		     "anomalies\ncapture_stats\nflow_details\nflow_rules\nflow_verdicts\nflows\ninputs\n"
+		     "interface_events\nrollup_days\nrollup_groups\nrollup_rules\nrules\nruns\n");
 	close_store(fx);
 
 	/* Opening again changes nothing. */
@@ -1081,6 +1082,269 @@ static void test_same_uid_rewrites_row(void **state)
 	assert_query(fx->st, "SELECT COUNT(*), COUNT(uid) FROM flows", "4|1\n");
 }
 
+/* ---- issue 7: read filters, capture loss, retention -------------------- */
+
+static int64_t begin_filtered_run(fixture *fx, const char *filter, const char *sha, bool force,
+				  ea_status want)
+{
+	ea_run_info info = {.tool_version = "t", .started_at = 1, .filter = filter};
+	ea_input_info in = {.iface = EA_IFACE_EXTERNAL, .path = "lab.pcap", .sha256 = sha, .size = 10};
+	ea_run_claim claim = {.info = &info, .matrix = &fx->m, .inputs = &in, .n_inputs = 1, .force = force};
+	int64_t run = 0, input = 0;
+	ea_status e = ea_store_claim_run(fx->st, &claim, &run, &input, NULL, fx->err, sizeof fx->err);
+	if (e != want)
+		fail_msg("claim with filter %s: %s (%s)", filter ? filter : "(none)", ea_status_name(e), fx->err);
+	if (e != EA_OK)
+		return 0;
+	in.packets = 1;
+	assert_int_equal(ea_store_finish_input(fx->st, input, &in, fx->err, sizeof fx->err), EA_OK);
+	ea_run_totals done = {.finished_at = 2, .status = "complete"};
+	assert_int_equal(ea_store_finish_run(fx->st, run, &done, fx->err, sizeof fx->err), EA_OK);
+	return run;
+}
+
+/* A capture read through a filter holds it only against the same filter;
+ * a whole read holds it against every filter. */
+static void test_filter_holds_only_its_own_read(void **state)
+{
+	fixture *fx = *state;
+	open_store(fx);
+	static const char sha[] = "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
+	int64_t r1 = begin_filtered_run(fx, "tcp port 443", sha, false, EA_OK);
+	assert_query(fx->st, "SELECT filter FROM runs", "tcp port 443\n");
+	bool found = false;
+	int64_t by = 0;
+	assert_int_equal(ea_store_find_capture(fx->st, sha, "tcp port 443", &found, &by, fx->err, sizeof fx->err),
+			 EA_OK);
+	assert_true(found);
+	assert_int_equal(by, r1);
+	assert_int_equal(ea_store_find_capture(fx->st, sha, NULL, &found, &by, fx->err, sizeof fx->err), EA_OK);
+	assert_false(found);
+	/* The same filter again: a duplicate; another filter, or none: not. */
+	begin_filtered_run(fx, "tcp port 443", sha, false, EA_ERR_DUPLICATE);
+	begin_filtered_run(fx, "udp", sha, false, EA_OK);
+	begin_filtered_run(fx, "", sha, false, EA_OK); /* "" is no filter */
+	assert_query(fx->st, "SELECT id, COALESCE(filter, 'NULL') FROM runs ORDER BY id",
+		     "1|tcp port 443\n2|udp\n3|NULL\n");
+	/* After a whole read, any filter's read is a duplicate. */
+	begin_filtered_run(fx, "tcp port 443", sha, false, EA_ERR_DUPLICATE);
+	begin_filtered_run(fx, "icmp", sha, false, EA_ERR_DUPLICATE);
+	begin_filtered_run(fx, NULL, sha, false, EA_ERR_DUPLICATE);
+	begin_filtered_run(fx, "icmp", sha, true, EA_OK);
+}
+
+static void test_capture_stats_round_trip(void **state)
+{
+	fixture *fx = *state;
+	open_store(fx);
+	int64_t run = begin_run(fx);
+	ea_capture_stats live = {.iface = EA_IFACE_INTERNAL, .start_us = 1700000000000000,
+				 .end_us = 1700000060000000, .kernel = true, .kernel_received = 1000000,
+				 .kernel_dropped = 1234, .if_dropped = 5, .queue_dropped = 7, .evicted = 3,
+				 .duplicates = 999};
+	assert_int_equal(ea_store_add_capture_stats(fx->st, run, &live, fx->err, sizeof fx->err), EA_OK);
+	ea_input_info in = {.iface = EA_IFACE_EXTERNAL, .path = "a.pcap",
+			    .sha256 = "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"};
+	assert_int_equal(ea_store_add_input(fx->st, run, &in, fx->err, sizeof fx->err), EA_OK);
+	ea_capture_stats file = {.iface = EA_IFACE_EXTERNAL, .input_id = 1, .start_us = 5, .end_us = 9,
+				 .evicted = 2};
+	assert_int_equal(ea_store_add_capture_stats(fx->st, run, &file, fx->err, sizeof fx->err), EA_OK);
+	/* An interval ending before it starts is a caller's bug. */
+	ea_capture_stats bad = {.start_us = 10, .end_us = 9};
+	assert_int_equal(ea_store_add_capture_stats(fx->st, run, &bad, fx->err, sizeof fx->err),
+			 EA_ERR_INTERNAL);
+	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
+	close_store(fx);
+	open_store(fx);
+	assert_query(fx->st,
+		     "SELECT run_id, iface, COALESCE(input_id, 'NULL'), start_us, end_us,"
+		     " COALESCE(kernel_received, 'NULL'), COALESCE(kernel_dropped, 'NULL'),"
+		     " COALESCE(if_dropped, 'NULL'), queue_dropped, evicted, duplicates"
+		     " FROM capture_stats ORDER BY id",
+		     "1|internal|NULL|1700000000000000|1700000060000000|1000000|1234|5|7|3|999\n"
+		     "1|external|1|5|9|NULL|NULL|NULL|0|2|0\n");
+}
+
+/* A version-2 database (as the previous release left it) is upgraded in
+ * place: its runs, inputs and flows stay, and it takes the new tables. */
+static void test_upgrade_from_version_2(void **state)
+{
+	fixture *fx = *state;
+	const char *v3 = strstr(ea_schema_sql, "\n-- version 3\n");
+	assert_non_null(v3);
+	char *upto2 = strndup(ea_schema_sql, (size_t)(v3 - ea_schema_sql));
+	assert_non_null(upto2);
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	exec_raw(db, upto2);
+	free(upto2);
+	exec_raw(db, "PRAGMA user_version = 2");
+	exec_raw(db, "INSERT INTO runs (id, started_at, status, tool_version) VALUES (1, 1, 'complete', 'old')");
+	exec_raw(db, "INSERT INTO inputs VALUES (1, 1, 'external', '/x/a.pcap', 'a.pcap',"
+		     " 'eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee', 10, 1, 60, 5, 5, 1, 0, NULL)");
+	exec_raw(db, "INSERT INTO rules (run_id, ord, rule_id, table_name, iface, transport,"
+		     " port_lo, port_hi, source, destination, protocols)"
+		     " VALUES (1, 0, 'ext-01', 'external', 'external', 6, 443, 443, 'any', 'any', 'TLS')");
+	exec_raw(db, "INSERT INTO flows VALUES (1, 1, 'external', 6, '192.0.2.1', 1000,"
+		     " '192.0.2.2', 443, 2000000, 3000000, 1, 2, 3, 4, 'syn', '', 'fin', 0,"
+		     " 'TLS', '', '', '', 'dpi', 0, '', 'old.example', '1:x', 'documented')");
+	exec_raw(db, "INSERT INTO flow_rules VALUES (1, 1, 0)");
+	sqlite3_close(db);
+
+	open_store(fx);
+	char want[16];
+	snprintf(want, sizeof want, "%d\n", ea_store_schema_version());
+	assert_query(fx->st, "PRAGMA user_version", want);
+	assert_query(fx->st, "SELECT run_id, transport, rule_ids, packets, bytes, server_name FROM flow_verdicts",
+		     "1|tcp|ext-01|3|7|old.example\n");
+	assert_query(fx->st, "SELECT id, status, COALESCE(filter, 'NULL') FROM runs", "1|complete|NULL\n");
+	assert_query(fx->st, "SELECT file_name, packets FROM inputs", "a.pcap|1\n");
+	assert_query(fx->st, "SELECT COUNT(*) FROM capture_stats", "0\n");
+	/* The old whole read still holds its capture. */
+	bool found = false;
+	int64_t by = 0;
+	assert_int_equal(ea_store_find_input(fx->st, "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee",
+					     &found, &by, fx->err, sizeof fx->err), EA_OK);
+	assert_true(found);
+	close_store(fx);
+	assert_int_equal(count_raw(fx->path, "SELECT COUNT(*) FROM flows"), 1);
+}
+
+#define DAY_US 86400000000ull
+/* 2026-01-01T00:00:00Z: day 20454 since the epoch. */
+#define T0_US (20454ull * DAY_US)
+
+/* Per row: flows, port-only, bytes, first and last seen over the stored
+ * flows and the rolled-up days together — what the report shows. */
+static const char usage_sql[] =
+	"SELECT rule_id, SUM(n), SUM(po), SUM(b), MIN(fu), MAX(lu) FROM"
+	" (SELECT r.rule_id, COUNT(*) AS n, SUM(f.verdict = 'documented-port-only') AS po,"
+	"  SUM(f.bytes_out + f.bytes_in) AS b, MIN(f.first_us) AS fu, MAX(f.last_us) AS lu"
+	"  FROM flows f JOIN flow_rules fr ON fr.flow_id = f.id"
+	"  JOIN rules r ON r.run_id = fr.run_id AND r.ord = fr.ord"
+	"  WHERE f.verdict IN ('documented', 'documented-port-only') GROUP BY r.rule_id"
+	"  UNION ALL SELECT rule_id, SUM(flows), SUM(port_only), SUM(bytes), MIN(first_us), MAX(last_us)"
+	"  FROM rollup_rules GROUP BY rule_id)"
+	" GROUP BY rule_id ORDER BY rule_id";
+static const char verdicts_sql[] =
+	"SELECT verdict, SUM(n), SUM(b) FROM"
+	" (SELECT verdict, COUNT(*) AS n, SUM(bytes_out + bytes_in) AS b FROM flows GROUP BY verdict"
+	"  UNION ALL SELECT verdict, SUM(flows), SUM(bytes) FROM rollup_groups GROUP BY verdict)"
+	" GROUP BY verdict ORDER BY verdict";
+
+/* Flows over 40 days: every day ext-01 (documented, three clients),
+ * every third day ext-02 (port-only), an unexpected flow per day; int-01
+ * only on day 2 (a row used long ago must stay used). */
+static void fill_forty_days(fixture *fx, int64_t run)
+{
+	static const uint16_t r0[] = {0}, r1[] = {1}, r2[] = {2};
+	ea_flow_record f;
+	for (unsigned d = 0; d < 40; d++) {
+		uint64_t t = T0_US + d * DAY_US + 3600000000ull;
+		for (unsigned k = 0; k < 6; k++) {
+			make_flow(&f, 6, 443, t + k * 60000000ull);
+			v4(&f.init_addr, 198, 51, 100, (uint8_t)(1 + k % 3));
+			f.bytes[0] = 1000 + d * 10 + k;
+			add_flow(fx, run, &f, EA_VERDICT_DOCUMENTED, r0, 1);
+		}
+		if (d % 3 == 0) {
+			make_flow(&f, 17, 50000 + (uint16_t)d, t);
+			add_flow(fx, run, &f, EA_VERDICT_PORT_ONLY, r1, 1);
+		}
+		make_flow(&f, 6, 8080, t + 7200000000ull);
+		f.handshake = EA_HS_NO_ANSWER;
+		f.attempt = true;
+		add_flow(fx, run, &f, EA_VERDICT_UNEXPECTED, NULL, 0);
+		if (d == 2) {
+			make_flow(&f, 6, 5061, t);
+			f.iface = EA_IFACE_INTERNAL;
+			add_flow(fx, run, &f, EA_VERDICT_DOCUMENTED, r2, 1);
+		}
+	}
+	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
+}
+
+static void test_retention_rolls_up_then_deletes(void **state)
+{
+	fixture *fx = *state;
+	open_store(fx);
+	int64_t run = begin_run(fx);
+	fill_forty_days(fx, run);
+	char *usage_before = query(fx->st, usage_sql, NULL, 0);
+	char *verdicts_before = query(fx->st, verdicts_sql, NULL, 0);
+	/* int-01 was used (on day 2 only); ext-03 never. */
+	assert_non_null(strstr(usage_before, "int-01|1|"));
+	assert_null(strstr(usage_before, "ext-03"));
+
+	/* Now: day 40, noon. Keep 30 days: days 0-9 go (each ended before
+	 * day 10's midnight), day 10 onwards stays. */
+	uint64_t now = T0_US + 40 * DAY_US + DAY_US / 2;
+	ea_retain_result res;
+	/* Small batches: several transactions per day. */
+	assert_int_equal(ea_store_retain(fx->st, 30, now, 3, &res, fx->err, sizeof fx->err), EA_OK);
+	assert_int_equal(res.cut_us, T0_US + 10 * DAY_US);
+	assert_int_equal(res.days, 10);
+	/* 6 ext-01 + 1 unexpected a day, ext-02 on days 0, 3, 6, 9, int-01 on day 2. */
+	assert_int_equal(res.flows, 10 * 7 + 4 + 1);
+	char cut[32];
+	snprintf(cut, sizeof cut, "%llu", (unsigned long long)res.cut_us);
+	const char *pc[] = {cut};
+	char *left = query(fx->st, "SELECT COUNT(*), MIN(last_us) >= CAST(?1 AS INTEGER) FROM flows", pc, 1);
+	assert_string_equal(left, "220|1\n"); /* days 10-39: 30 × 7, and ext-02 on days 12, 15 … 39 */
+	free(left);
+	assert_query(fx->st, "SELECT COUNT(*) FROM flow_rules WHERE flow_id NOT IN (SELECT id FROM flows)", "0\n");
+	assert_query(fx->st, "SELECT COUNT(DISTINCT day), MIN(day), MAX(day) FROM rollup_groups",
+		     "10|20454|20463\n");
+	assert_query(fx->st, "SELECT day, flows, initiators, responders, port_only FROM rollup_rules"
+			     " WHERE rule_id = 'ext-01' AND day = 20455",
+		     "20455|6|3|1|0\n");
+	assert_query(fx->st, "SELECT flows, no_answer FROM rollup_groups WHERE verdict = 'unexpected' AND day = 20454",
+		     "1|1\n");
+
+	/* Rule usage and verdict totals are what they were. */
+	char *usage_after = query(fx->st, usage_sql, NULL, 0);
+	char *verdicts_after = query(fx->st, verdicts_sql, NULL, 0);
+	assert_string_equal(usage_after, usage_before);
+	assert_string_equal(verdicts_after, verdicts_before);
+	char *rollups = query(fx->st, "SELECT * FROM rollup_rules ORDER BY run_id, day, rule_id", NULL, 0);
+	char *groups = query(fx->st, "SELECT * FROM rollup_groups ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9", NULL, 0);
+
+	/* Again: nothing to do, nothing changes. */
+	assert_int_equal(ea_store_retain(fx->st, 30, now, 0, &res, fx->err, sizeof fx->err), EA_OK);
+	assert_int_equal(res.flows, 0);
+	assert_int_equal(res.days, 0);
+	char *rollups2 = query(fx->st, "SELECT * FROM rollup_rules ORDER BY run_id, day, rule_id", NULL, 0);
+	char *groups2 = query(fx->st, "SELECT * FROM rollup_groups ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9", NULL, 0);
+	assert_string_equal(rollups2, rollups);
+	assert_string_equal(groups2, groups);
+	char *usage_again = query(fx->st, usage_sql, NULL, 0);
+	assert_string_equal(usage_again, usage_before);
+
+	/* A flow of a day already rolled up, stored later (a late capture
+	 * read into the same run), is added once, on its own. */
+	static const uint16_t r0[] = {0};
+	ea_flow_record f;
+	make_flow(&f, 6, 443, T0_US + 4 * DAY_US);
+	add_flow(fx, run, &f, EA_VERDICT_DOCUMENTED, r0, 1);
+	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
+	assert_int_equal(ea_store_retain(fx->st, 30, now, 0, &res, fx->err, sizeof fx->err), EA_OK);
+	assert_int_equal(res.flows, 1);
+	assert_query(fx->st, "SELECT flows FROM rollup_rules WHERE rule_id = 'ext-01' AND day = 20458", "7\n");
+
+	assert_query(fx->st, "PRAGMA integrity_check", "ok\n");
+	assert_query(fx->st, "PRAGMA foreign_key_check", "");
+	assert_int_equal(ea_store_retain(fx->st, 0, now, 0, &res, fx->err, sizeof fx->err), EA_ERR_USAGE);
+	free(usage_before);
+	free(verdicts_before);
+	free(usage_after);
+	free(verdicts_after);
+	free(rollups);
+	free(groups);
+	free(rollups2);
+	free(groups2);
+	free(usage_again);
+}
+
 static void test_refuses_newer_schema(void **state)
 {
 	fixture *fx = *state;
@@ -1256,6 +1520,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_locked_database, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked_for_writing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_interface, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_filter_holds_only_its_own_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_capture_stats_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_from_version_2, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention_rolls_up_then_deletes, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
