@@ -30,8 +30,9 @@
 
 /* The runs the default report counts: finished runs, each capture once.
  * A capture read again (with --force) by a later finished run belongs to
- * the later one, so a run all of whose captures were read again is
- * superseded; a run with no capture read without error still counts (it
+ * the later one — when that run read it whole or through the same BPF
+ * filter (a read through another filter holds other flows) — so a run
+ * all of whose captures were read again is superseded; a run with no capture read without error still counts (it
  * has no flows, but its anomalies and errors are facts). Runs still
  * running, interrupted or failed never count: their flows are a part of
  * what their captures hold. */
@@ -41,7 +42,8 @@
 	"  OR EXISTS (SELECT 1 FROM inputs ci WHERE ci.run_id = cr.id AND ci.error IS NULL" \
 	"   AND NOT EXISTS (SELECT 1 FROM inputs cj JOIN runs cs ON cs.id = cj.run_id"    \
 	"    WHERE cj.sha256 = ci.sha256 AND cj.run_id > cr.id AND cj.error IS NULL"       \
-	"    AND " FINISHED("cs.status") ")))"
+	"    AND " FINISHED("cs.status")                                                   \
+	"    AND (cs.filter IS NULL OR cs.filter IS cr.filter))))"
 
 /* The run scope: parameter ?1 is the run id, "0" for the counted runs.
  * Text parameters must be cast: '0' = 0 is false in SQLite. The subquery
@@ -202,6 +204,11 @@ static int run_row(void *ctx, int ncols, const char *const *c)
 		}
 		fputc('\n', out);
 	}
+	if (c[14]) {
+		fputs("  filter   ", out);
+		put(out, c[14]);
+		fputs("  (only frames matching it were audited)\n", out);
+	}
 	fprintf(out, "  totals   ");
 	put(out, c[10]);
 	fputs(" packets, ", out);
@@ -285,7 +292,7 @@ static ea_status section_runs(report *r, char *errbuf, size_t errlen)
 	ea_status e = query(r,
 		"SELECT id, status, tool_version, ndpi_version, matrix_path, matrix_sha256,"
 		" portsig_path, portsig_sha256, site_path, site_sha256, packets, decoded,"
-		" flows, evicted FROM runs WHERE " IN_SCOPE("id") " ORDER BY id",
+		" flows, evicted, filter FROM runs WHERE " IN_SCOPE("id") " ORDER BY id",
 		p, 1, run_row, r, errbuf, errlen);
 	if (e != EA_OK)
 		return e;
@@ -348,6 +355,68 @@ static ea_status section_not_counted(report *r, char *errbuf, size_t errlen)
 	return e;
 }
 
+/* ---- 1b. capture loss --------------------------------------------------- */
+
+/* One line per run and interface that lost something: the period from
+ * the first to the last interval with a loss, and what was lost. */
+static int loss_row(void *ctx, int ncols, const char *const *c)
+{
+	report *r = ctx;
+	FILE *out = r->out;
+	if (r->rows++ == 0)
+		heading(out, "Capture loss: this audit did not see all the traffic");
+	fputs("  run ", out);
+	put(out, c[0]);
+	fputs(", ", out);
+	put(out, c[1]);
+	fputs(" interface: between ", out);
+	put(out, c[2]);
+	fputs(" and ", out);
+	put(out, c[3]);
+	const char *sep = " ";
+	if (c[4]) { /* a live capture: the kernel's figures */
+		fputs(" lost ", out);
+		put(out, c[5]);
+		fputs(" of ", out);
+		put(out, c[4]);
+		fputs(" packets (kernel: capture ring full)", out);
+		sep = ", ";
+		if (num(c[6]) > 0) {
+			fputs(", ", out);
+			put(out, c[6]);
+			fputs(" dropped by the interface", out);
+		}
+	}
+	if (num(c[7]) > 0) {
+		fputs(sep, out);
+		put(out, c[7]);
+		fputs(" flow records dropped (database writer queue full)", out);
+		sep = ", ";
+	}
+	if (num(c[8]) > 0) {
+		fputs(sep, out);
+		put(out, c[8]);
+		fputs(num(c[8]) == 1 ? " flow evicted" : " flows evicted", out);
+		fputs(" (flow table full: stored in pieces)", out);
+	}
+	fputs(" (", out);
+	put(out, c[9]);
+	fputs(num(c[9]) == 1 ? " interval with loss)\n" : " intervals with loss)\n", out);
+	return 0;
+}
+
+static ea_status section_loss(report *r, char *errbuf, size_t errlen)
+{
+	const char *p[] = {r->run};
+	return query(r,
+		"SELECT run_id, iface, " ISO("MIN(start_us)") ", " ISO("MAX(end_us)") ","
+		" SUM(kernel_received), SUM(kernel_dropped), SUM(if_dropped), SUM(queue_dropped),"
+		" SUM(evicted), COUNT(*) FROM capture_stats WHERE " IN_SCOPE("run_id")
+		" AND COALESCE(kernel_dropped, 0) + COALESCE(if_dropped, 0) + queue_dropped + evicted > 0"
+		" GROUP BY run_id, iface ORDER BY run_id, iface",
+		p, 1, loss_row, r, errbuf, errlen);
+}
+
 /* ---- 2. totals per verdict --------------------------------------------- */
 
 typedef struct {
@@ -386,17 +455,26 @@ static ea_status section_totals(report *r, char *errbuf, size_t errlen)
 	const char *p[] = {r->run};
 	verdict_totals t;
 	memset(&t, 0, sizeof t);
+	/* Rolled-up days (retention) count with the stored flows. */
 	ea_status e = query(r,
-		"SELECT verdict, COUNT(*), SUM(pkts_out + pkts_in), SUM(bytes_out + bytes_in)"
-		" FROM flows WHERE " IN_SCOPE("run_id") " GROUP BY verdict ORDER BY verdict",
+		"SELECT verdict, SUM(n), SUM(p), SUM(b) FROM"
+		" (SELECT verdict, COUNT(*) AS n, SUM(pkts_out + pkts_in) AS p,"
+		"  SUM(bytes_out + bytes_in) AS b FROM flows WHERE " IN_SCOPE("run_id")
+		"  GROUP BY verdict"
+		"  UNION ALL SELECT verdict, SUM(flows), SUM(packets), SUM(bytes) FROM rollup_groups"
+		"  WHERE " IN_SCOPE("run_id") " GROUP BY verdict)"
+		" GROUP BY verdict ORDER BY verdict",
 		p, 1, verdict_row, &t, errbuf, errlen);
 	if (e != EA_OK)
 		return e;
 	uint64_t att[3] = {0, 0, 0};
 	e = query(r,
-		"SELECT COUNT(*), COALESCE(SUM(handshake = 'no-answer'), 0),"
-		" COALESCE(SUM(handshake = 'rejected'), 0)"
-		" FROM flows WHERE " IN_SCOPE("run_id") " AND attempt = 1",
+		"SELECT SUM(n), SUM(na), SUM(rj) FROM"
+		" (SELECT COUNT(*) AS n, COALESCE(SUM(handshake = 'no-answer'), 0) AS na,"
+		"  COALESCE(SUM(handshake = 'rejected'), 0) AS rj"
+		"  FROM flows WHERE " IN_SCOPE("run_id") " AND attempt = 1"
+		"  UNION ALL SELECT COALESCE(SUM(attempts), 0), COALESCE(SUM(no_answer), 0),"
+		"  COALESCE(SUM(rejected), 0) FROM rollup_groups WHERE " IN_SCOPE("run_id") ")",
 		p, 1, numbers_row, &(numbers){att, 3}, errbuf, errlen);
 	if (e != EA_OK)
 		return e;
@@ -425,15 +503,25 @@ static ea_status section_totals(report *r, char *errbuf, size_t errlen)
  * the flows it allowed: documented and port-only verdicts. The flows are
  * aggregated first, in one pass over the verdict index, then joined to
  * the rows, so that a row without flows still gets its line. */
+/* Days that retention rolled up (rollup_rules) count with the flows
+ * still stored: a row used a year ago stays used. Their distinct
+ * initiators are known per day only, so across such days the count is
+ * the largest day's (a lower bound; exact when the flows are stored). */
 static const char rule_usage_sql[] =
-	"WITH u AS (SELECT r.rule_id AS rule_id, COUNT(*) AS flows,"
+	"WITH s AS (SELECT r.rule_id AS rule_id, COUNT(*) AS flows,"
 	"  SUM(f.verdict = 'documented-port-only') AS port_only,"
 	"  SUM(f.bytes_out + f.bytes_in) AS bytes, MIN(f.first_us) AS first_us,"
 	"  MAX(f.last_us) AS last_us, COUNT(DISTINCT f.initiator_ip) AS initiators"
 	"  FROM flows f JOIN flow_rules fr ON fr.flow_id = f.id"
 	"  JOIN rules r ON r.run_id = fr.run_id AND r.ord = fr.ord"
 	"  WHERE f.verdict IN ('documented', 'documented-port-only')"
-	"  AND " IN_SCOPE("f.run_id") " GROUP BY r.rule_id)"
+	"  AND " IN_SCOPE("f.run_id") " GROUP BY r.rule_id"
+	"  UNION ALL SELECT rule_id, SUM(flows), SUM(port_only), SUM(bytes), MIN(first_us),"
+	"  MAX(last_us), MAX(initiators) FROM rollup_rules WHERE " IN_SCOPE("run_id")
+	"  GROUP BY rule_id),"
+	" u AS (SELECT rule_id, SUM(flows) AS flows, SUM(port_only) AS port_only,"
+	"  SUM(bytes) AS bytes, MIN(first_us) AS first_us, MAX(last_us) AS last_us,"
+	"  MAX(initiators) AS initiators FROM s GROUP BY rule_id)"
 	" SELECT lr.rule_id, lr.iface, lr.transport, lr.port_lo, lr.port_hi,"
 	"  COALESCE(u.flows, 0), COALESCE(u.port_only, 0), COALESCE(u.bytes, 0),"
 	"  " ISO("u.first_us") ", " ISO("u.last_us") ", COALESCE(u.initiators, 0), lr.text"
@@ -631,6 +719,66 @@ static ea_status section_findings(report *r, unsigned top_n, char *errbuf, size_
 	return EA_OK;
 }
 
+/* Findings on days whose flows retention deleted: their groups' daily
+ * totals (talkers are not kept), so a finding of last year is still
+ * shown. Printed only when there are such days in the scope. */
+static int rolled_finding_row(void *ctx, int ncols, const char *const *c)
+{
+	report *r = ctx;
+	FILE *out = r->out;
+	if (r->rows++ == 0) {
+		heading(out, "Findings on days rolled up by retention (daily totals; their flows were deleted)");
+		fputs("  (the flows and talkers of these days are no longer stored)\n", out);
+	}
+	fputs("  ", out);
+	cell(out, c[0], -16, "?");
+	fputc(' ', out);
+	cell(out, c[1], -9, "?");
+	fputc(' ', out);
+	put(out, c[2]);
+	if (c[3] && strcmp(c[3], "-1") != 0) {
+		char what[96];
+		fputc(' ', out);
+		put(out, ea_icmp_describe(strcmp(c[2] ? c[2] : "", "icmpv6") == 0 ? 58 : 1, (unsigned)num(c[3]),
+					  (unsigned)num(c[4]), what, sizeof what));
+	} else {
+		fputc('/', out);
+		put(out, c[4]);
+	}
+	fputs("  ", out);
+	put(out, c[5]);
+	if (c[6] && strcmp(c[6], "1") == 0)
+		fputs(" (by port, not confirmed)", out);
+	fputs("  flows ", out);
+	put(out, c[7]);
+	fputs("  bytes ", out);
+	put(out, c[8]);
+	fputs("  days ", out);
+	put(out, c[9]);
+	fputs("  ", out);
+	put(out, c[10]);
+	fputs(" .. ", out);
+	put(out, c[11]);
+	fputc('\n', out);
+	return 0;
+}
+
+static ea_status section_rolled_findings(report *r, char *errbuf, size_t errlen)
+{
+	const char *p[] = {r->run};
+	return query(r,
+		"SELECT verdict, iface, CASE transport WHEN 6 THEN 'tcp' WHEN 17 THEN 'udp'"
+		"  WHEN 1 THEN 'icmp' WHEN 58 THEN 'icmpv6' WHEN 132 THEN 'sctp'"
+		"  ELSE CAST(transport AS TEXT) END, icmp_type, responder_port, app_protocol, by_port,"
+		" SUM(flows), SUM(bytes), COUNT(DISTINCT day), " ISO("MIN(first_us)") ", " ISO("MAX(last_us)")
+		" FROM rollup_groups WHERE verdict NOT IN ('documented', 'documented-port-only')"
+		" AND " IN_SCOPE("run_id")
+		" GROUP BY verdict, iface, transport, icmp_type, responder_port, app_protocol, by_port"
+		" ORDER BY verdict, SUM(flows) DESC, iface, transport, responder_port, icmp_type,"
+		" app_protocol, by_port",
+		p, 1, rolled_finding_row, r, errbuf, errlen);
+}
+
 /* ---- 5. unanswered attempts on documented rows ------------------------- */
 
 static const char attempts_sql[] =
@@ -801,6 +949,10 @@ ea_status ea_report_text(ea_store *st, const ea_report_options *opt, FILE *out,
 		goto done;
 	}
 
+	/* First: an audit that missed traffic says so before anything else. */
+	e = section_loss(&r, errbuf, errlen);
+	if (e != EA_OK)
+		return e;
 	heading(out, "Runs");
 	if (nruns == 0)
 		fputs("(no finished run)\n", out);
@@ -813,6 +965,8 @@ ea_status ea_report_text(ea_store *st, const ea_report_options *opt, FILE *out,
 		e = section_rules(&r, rules_run, errbuf, errlen);
 	if (e == EA_OK)
 		e = section_findings(&r, opt->top_n, errbuf, errlen);
+	if (e == EA_OK)
+		e = section_rolled_findings(&r, errbuf, errlen);
 	if (e == EA_OK)
 		e = section_attempts(&r, opt->top_n, errbuf, errlen);
 	if (e == EA_OK)
