@@ -596,6 +596,107 @@ static void test_unknown_run_and_empty_database(void **state)
 	}
 }
 
+/* ---- issue 7: capture loss, retention, filters -------------------------- */
+
+static void add_stats(fixture *fx, int64_t run, ea_iface iface, uint64_t start_s, uint64_t end_s, bool kernel,
+		      uint64_t received, uint64_t dropped, uint64_t evicted)
+{
+	ea_capture_stats cs = {.iface = iface, .start_us = start_s * 1000000, .end_us = end_s * 1000000,
+			       .kernel = kernel, .kernel_received = received, .kernel_dropped = dropped,
+			       .evicted = evicted, .duplicates = 40};
+	if (ea_store_add_capture_stats(fx->st, run, &cs, fx->err, sizeof fx->err) != EA_OK)
+		fail_msg("add_capture_stats: %s", fx->err);
+	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
+}
+
+/* An audit that missed packets says so first, with the period; one that
+ * missed nothing says nothing about it. */
+static void test_loss_section_only_when_lost(void **state)
+{
+	fixture *fx = *state;
+	char *text = report_text(fx, 0, 3);
+	assert_null(strstr(text, "Capture loss"));
+	free(text);
+	/* Intervals without loss (duplicates suppressed are not a loss). */
+	add_stats(fx, fx->run1, EA_IFACE_EXTERNAL, 1700000000, 1700000060, true, 5000, 0, 0);
+	add_stats(fx, fx->run1, EA_IFACE_INTERNAL, 1700000000, 1700000060, false, 0, 0, 0);
+	text = report_text(fx, 0, 3);
+	assert_null(strstr(text, "Capture loss"));
+	free(text);
+
+	/* The kernel lost packets on the external NIC in two intervals;
+	 * the internal one evicted flows in one. */
+	add_stats(fx, fx->run1, EA_IFACE_EXTERNAL, 1700000060, 1700000120, true, 9000, 12, 0);
+	add_stats(fx, fx->run1, EA_IFACE_EXTERNAL, 1700000120, 1700000180, true, 1000, 0, 0);
+	add_stats(fx, fx->run1, EA_IFACE_EXTERNAL, 1700000180, 1700000240, true, 4000, 30, 2);
+	add_stats(fx, fx->run1, EA_IFACE_INTERNAL, 1700000300, 1700000360, false, 0, 0, 5);
+	text = report_text(fx, 0, 3);
+	const char *loss = strstr(text, "\nCapture loss: this audit did not see all the traffic\n");
+	assert_non_null(loss);
+	assert_true(loss < strstr(text, "\nRuns\n")); /* on the first page, before anything */
+	char *sec = section(text, "Capture loss");
+	assert_non_null(strstr(sec, "  run 1, external interface: between 2023-11-14T22:14:20.000000Z and "
+				    "2023-11-14T22:17:20.000000Z lost 42 of 13000 packets (kernel: capture ring "
+				    "full), 2 flows evicted (flow table full: stored in pieces) (2 intervals with loss)\n"));
+	assert_non_null(strstr(sec, "  run 1, internal interface: between 2023-11-14T22:18:20.000000Z and "
+				    "2023-11-14T22:19:20.000000Z 5 flows evicted (flow table full: stored in pieces) "
+				    "(1 interval with loss)\n"));
+	free(sec);
+	free(text);
+	/* Another run's report does not borrow the loss. */
+	text = report_text(fx, fx->run2, 3);
+	assert_null(strstr(text, "Capture loss"));
+	free(text);
+}
+
+/* Retention deletes the flows of old days but the report's rule usage,
+ * never-used rows and verdict totals stay as they were; the findings of
+ * those days are listed from their daily totals. */
+static void test_retention_keeps_rule_usage(void **state)
+{
+	fixture *fx = *state;
+	char *before = report_text(fx, 0, 3);
+	ea_retain_result res;
+	uint64_t now = (1700001000ull + 40ull * 86400) * 1000000;
+	assert_int_equal(ea_store_retain(fx->st, 30, now, 2, &res, fx->err, sizeof fx->err), EA_OK);
+	assert_int_equal(res.flows, 15); /* every flow of both runs */
+	char *after = report_text(fx, 0, 3);
+	static const char *const same[] = {"Verdicts", "Documented rows", "Rows never used"};
+	for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+		char *a = section(before, same[i]), *b = section(after, same[i]);
+		assert_string_equal(b, a);
+		free(a);
+		free(b);
+	}
+	/* ext-01 is still used, int-01 too; ext-03 still never. */
+	char *unused = section(after, "Rows never used");
+	assert_null(strstr(unused, "ext-01"));
+	assert_non_null(strstr(unused, "ext-03"));
+	free(unused);
+	char *rolled = section(after, "Findings on days rolled up by retention");
+	assert_non_null(strstr(rolled, "unexpected       external  tcp/8080  HTTP  flows 3  bytes "));
+	assert_non_null(strstr(rolled, "tcp/3389  RDP (by port, not confirmed)  flows 1"));
+	free(rolled);
+	/* Before retention there is no such section. */
+	assert_null(strstr(before, "rolled up by retention"));
+	free(before);
+	free(after);
+}
+
+static void test_filter_shown_with_its_run(void **state)
+{
+	fixture *fx = *state;
+	ea_run_info info = {.tool_version = "0.1.0", .started_at = 1, .filter = "tcp port 443\x1b[2J"};
+	int64_t run = 0;
+	assert_int_equal(ea_store_begin_run(fx->st, &info, &fx->m, &run, fx->err, sizeof fx->err), EA_OK);
+	char *text = report_text(fx, run, 3);
+	assert_non_null(strstr(text, "\n  filter   tcp port 443\\x1b[2J  (only frames matching it were audited)\n"));
+	free(text);
+	text = report_text(fx, fx->run1, 3);
+	assert_null(strstr(text, "  filter "));
+	free(text);
+}
+
 static void test_fputs_escaped(void **state)
 {
 	char *buf = NULL;
@@ -793,6 +894,9 @@ int main(void)
 		cmocka_unit_test(test_icmp_describe),
 		cmocka_unit_test_setup_teardown(test_scope_counts_each_capture_once, setup, teardown),
 		cmocka_unit_test(test_fputs_escaped),
+		cmocka_unit_test_setup_teardown(test_loss_section_only_when_lost, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention_keeps_rule_usage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_filter_shown_with_its_run, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
