@@ -789,10 +789,19 @@ static const char attempts_sql[] =
 	"  WHERE " IN_SCOPE("f.run_id")
 	"  AND f.verdict IN ('documented', 'documented-port-only')"
 	"  AND f.handshake IN ('no-answer', 'rejected')),"
-	" g AS (SELECT rule_id, MIN(ord) AS ord, MIN(iface) AS iface, MIN(transport) AS transport,"
+	" g0 AS (SELECT rule_id, MIN(ord) AS ord, MIN(iface) AS iface, MIN(transport) AS transport,"
 	"  MIN(port_lo) AS lo, MAX(port_hi) AS hi, SUM(handshake = 'no-answer') AS noans,"
 	"  SUM(handshake = 'rejected') AS rej, COUNT(DISTINCT initiator_ip) AS inits"
-	"  FROM a GROUP BY rule_id),"
+	"  FROM a GROUP BY rule_id"
+	/* Days rolled up by retention add their counts (not their
+	 * initiators or responders, which are no longer stored). */
+	"  UNION ALL SELECT rr.rule_id, r.ord, r.iface, r.transport, r.port_lo, r.port_hi,"
+	"  rr.no_answer, rr.rejected, NULL FROM rollup_rules rr"
+	"  JOIN rules r ON r.run_id = rr.run_id AND r.rule_id = rr.rule_id"
+	"  WHERE rr.no_answer + rr.rejected > 0 AND " IN_SCOPE("rr.run_id") "),"
+	" g AS (SELECT rule_id, MIN(ord) AS ord, MIN(iface) AS iface, MIN(transport) AS transport,"
+	"  MIN(lo) AS lo, MAX(hi) AS hi, SUM(noans) AS noans, SUM(rej) AS rej, MAX(inits) AS inits"
+	"  FROM g0 GROUP BY rule_id),"
 	" t AS (SELECT rule_id, responder_ip, responder_port, COUNT(*) AS n,"
 	"  ROW_NUMBER() OVER (PARTITION BY rule_id"
 	"   ORDER BY COUNT(*) DESC, responder_ip, responder_port) AS rk"
@@ -819,7 +828,7 @@ static int attempt_row(void *ctx, int ncols, const char *const *c)
 		fputs("  rejected ", out);
 		put(out, c[6]);
 		fputs("  initiators ", out);
-		put(out, c[7]);
+		put(out, c[7] ? c[7] : "- (rolled up: not stored)");
 		fputc('\n', out);
 	}
 	if (!c[11])
