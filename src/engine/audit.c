@@ -135,6 +135,22 @@ ea_status ea_audit_read(ea_audit *a, ea_source *src, ea_iface iface, ea_input_in
 
 	info->linktype = ea_source_linktype(src);
 	while ((r = ea_source_next(src, &frame, errbuf, errlen)) == EA_SOURCE_FRAME) {
+		if (a->cfg.filter) {
+			/* Before anything else, as tcpdump -r applies it. */
+			int pass = ea_filter_test(a->cfg.filter, &frame, errbuf, errlen);
+			if (pass < 0) {
+				r = EA_SOURCE_ERROR;
+				break;
+			}
+			if (pass == 0) {
+				info->filtered_out++;
+				if (a->cfg.stop && *a->cfg.stop) {
+					interrupted = true;
+					break;
+				}
+				continue;
+			}
+		}
 		info->packets++;
 		info->bytes += frame.wirelen;
 		if (frame.ts_known) {

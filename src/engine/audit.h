@@ -51,6 +51,10 @@ typedef struct {
 	/* NULL, or a flag a signal handler sets (main owns it): reading
 	 * stops at the next frame once it is non-zero. */
 	const volatile sig_atomic_t *stop;
+	/* NULL, or a BPF filter (the caller owns it): a frame it does not
+	 * pass is skipped before anything else, counted in the input's
+	 * only, as if the capture had been written through it. */
+	ea_filter *filter;
 } ea_audit_config;
 
 typedef struct ea_audit ea_audit;
@@ -62,7 +66,10 @@ ea_status ea_audit_new(const ea_audit_config *cfg, ea_audit **out, char *errbuf,
 /* Reads every frame of src as traffic of iface. info->packets, bytes,
  * first_us, last_us (µs, over the frames with a time), untimed,
  * truncated, decoded, duplicates and the unsupported link types are
- * filled in. A
+ * filled in. A frame the configured filter does not pass is skipped
+ * (counted in info->filtered_out only); a filter that cannot apply to a frame's
+ * link type ends the file with EA_ERR_FORMAT, as tcpdump refuses such a
+ * file. A
  * frame whose record time was replaced is counted (ts_bad_fraction,
  * ts_out_of_range); one with no time at all is counted (untimed_frame)
  * and not decoded. A source error ends the file with EA_ERR_FORMAT

@@ -81,6 +81,7 @@ typedef struct {
 	 * packets, and frames of link types the decoder does not know,
 	 * counted for the first few such link types. */
 	uint64_t decoded;
+	uint64_t filtered_out;        /* frames the read's filter did not pass */
 	uint64_t unsupported_frames;
 	struct {
 		int linktype;
