@@ -68,6 +68,7 @@ static const char usage_main[] =
 	"  report   print the compliance report of a database\n"
 	"  rules    list the rows of the port matrix\n"
 	"  check    validate the matrix, the port signatures and a site file\n"
+	"  retain   roll up and delete flows older than N days in a database\n"
 	"\n"
 	"'edgeaudit <command> --help' describes each command.\n"
 	"Exit codes: 0 success, 1 runtime failure (a capture or the database),\n"
@@ -76,8 +77,9 @@ static const char usage_main[] =
 
 static const char usage_read[] =
 	"usage: edgeaudit read --site FILE --db FILE [--external PCAP]... [--internal PCAP]...\n"
-	"                      [--matrix FILE] [--ports FILE] [--force] [--max-flows N] [--quiet]\n"
-	"                      [--keep-duplicates] [--active-timeout SECONDS]\n"
+	"                      [--matrix FILE] [--ports FILE] [--filter EXPR] [--force]\n"
+	"                      [--max-flows N] [--quiet] [--keep-duplicates]\n"
+	"                      [--active-timeout SECONDS]\n"
 	"                      [--eve FILE] [--syslog TARGET] [--syslog-facility NAME]\n"
 	"\n"
 	"Reads pcap/pcapng captures of the Edge's external and internal NICs, builds\n"
@@ -91,6 +93,11 @@ static const char usage_read[] =
 	"                    PCAP may be - (standard input, once) or a pipe\n"
 	"  --matrix FILE     port matrix (default " MATRIX_FILE ", see below)\n"
 	"  --ports FILE      port signatures (default " PORTS_FILE ", see below)\n"
+	"  --filter EXPR     audit only the frames this BPF expression passes\n"
+	"                    (pcap-filter(7), as tcpdump -r applies it); a\n"
+	"                    capture read through a filter is held against a\n"
+	"                    later read with the same filter only: a read with\n"
+	"                    no filter (or another one) is still accepted\n"
 	"  --force           read captures even if the database already has them\n"
 	"  --max-flows N     concurrent flows kept per interface before the least\n"
 	"                    recently active is evicted (default 1000000)\n"
@@ -138,9 +145,9 @@ static const char usage_read[] =
 	"Exit codes: 0 every capture read; 1 a capture missing, unreadable, of which\n"
 	"nothing could be decoded, or already recorded, a database failure, or EVE\n"
 	"lines that could not be written (a syslog collector that cannot be reached\n"
-	"is a warning: its lines are counted); 2 a bad option, an EVE file that\n"
-	"cannot be opened, a syslog host that does not resolve, or a data file\n"
-	"(matrix, signatures, site) missing or wrong:\n"
+	"is a warning: its lines are counted); 2 a bad option, a filter libpcap\n"
+	"rejects, an EVE file that cannot be opened, a syslog host that does not\n"
+	"resolve, or a data file (matrix, signatures, site) missing or wrong:\n"
 	"nothing is written; 130 or 143 stopped by SIGINT or SIGTERM.\n";
 
 static const char usage_report[] =
@@ -159,6 +166,24 @@ static const char usage_report[] =
 	"  --top N     talkers listed per finding (default 5)\n"
 	"\n"
 	"Exit codes: 0 report printed; 1 no such database, or it cannot be read;\n"
+	"2 a bad option.\n";
+
+static const char usage_retain[] =
+	"usage: edgeaudit retain --db FILE --days N [--batch N]\n"
+	"\n"
+	"Retention: deletes the flows that ended before the UTC midnight N days ago\n"
+	"(a whole day of a run at a time), after adding that day's totals per matrix\n"
+	"row and per finding group to the rollup tables, so 'report' still counts\n"
+	"them in rule usage and verdict totals. Deletes in small transactions, so a\n"
+	"sensor writing the database waits at most one batch; stopped at any point\n"
+	"and run again, it counts nothing twice. Runs, captures and losses stay.\n"
+	"\n"
+	"  --db FILE    the database (required; it must exist)\n"
+	"  --days N     keep the flows of the last N days (1 to 36500; required)\n"
+	"  --batch N    flows deleted per transaction (default 2000)\n"
+	"\n"
+	"Exit codes: 0 done (also when there was nothing to delete); 1 no such\n"
+	"database, or it is locked, read-only or not an edgeaudit database;\n"
 	"2 a bad option.\n";
 
 static const char usage_rules[] =
@@ -336,8 +361,9 @@ static int cmd_read(int argc, char **argv)
 		{"eve", required_argument, 0, 'E'},    {"syslog", required_argument, 0, 'S'},
 		{"syslog-facility", required_argument, 0, 'F'},
 		{"active-timeout", required_argument, 0, 'A'},
+		{"filter", required_argument, 0, 'X'},
 		{0, 0, 0, 0}};
-	const char *site_path = NULL, *db_path = NULL;
+	const char *site_path = NULL, *db_path = NULL, *filter_expr = NULL;
 	const char *matrix_path = NULL, *ports_path = NULL;
 	char matrix_found[4096], ports_found[4096];
 	bool force = false, quiet = false, keep_duplicates = false;
@@ -354,7 +380,7 @@ static int cmd_read(int argc, char **argv)
 		return EA_EXIT_RUNTIME;
 	}
 	bool given_site = false, given_db = false, given_matrix = false, given_ports = false;
-	bool given_max = false, given_active = false;
+	bool given_max = false, given_active = false, given_filter = false;
 	unsigned long active_s = 0;
 	optind = 1;
 	opterr = 0;
@@ -374,6 +400,7 @@ static int cmd_read(int argc, char **argv)
 		case 'f': force = true; break;
 		case 'q': quiet = true; break;
 		case 'K': keep_duplicates = true; break;
+		case 'X': once = set_once(&filter_expr, &given_filter, optarg, "read", "filter"); break;
 		case 'E': once = set_once(&eve_path, &given_eve, optarg, "read", "eve"); break;
 		case 'S': once = set_once(&syslog_target, &given_syslog, optarg, "read", "syslog"); break;
 		case 'F': once = set_once(&syslog_facility, &given_facility, optarg, "read", "syslog-facility"); break;
@@ -446,7 +473,7 @@ static int cmd_read(int argc, char **argv)
 		.captures = inputs, .n_captures = n_inputs, .force = force, .quiet = quiet,
 		.keep_duplicates = keep_duplicates, .max_flows = (unsigned)max_flows,
 		.eve_path = eve_path, .syslog_target = syslog_target, .syslog_facility = syslog_facility,
-		.active_timeout_us = (uint64_t)active_s * 1000000u,
+		.active_timeout_us = (uint64_t)active_s * 1000000u, .filter = filter_expr,
 		.tool_version = EA_VERSION, .command_line = cmdline,
 		.log = program_log, .stop = &stop_signal, .catch_signals = catch_stop_signals,
 	};
@@ -527,6 +554,75 @@ static int cmd_report(int argc, char **argv)
 	if (st != EA_OK)
 		return fail_exit(st, errbuf);
 	return fflush(stdout) == 0 ? EA_EXIT_OK : fail_exit(EA_ERR_IO, "cannot write the report");
+}
+
+/* ---- retain ---------------------------------------------------------- */
+
+static int cmd_retain(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"db", required_argument, 0, 'd'}, {"days", required_argument, 0, 'n'},
+		{"batch", required_argument, 0, 'b'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+	const char *db_path = NULL, *days_text = NULL, *batch_text = NULL;
+	bool given_db = false, given_days = false, given_batch = false, once = true;
+	unsigned long days = 0, batch = EA_RETAIN_BATCH_FLOWS;
+	char errbuf[2048];
+	int opt;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'd': once = set_once(&db_path, &given_db, optarg, "retain", "db"); break;
+		case 'n': once = set_once(&days_text, &given_days, optarg, "retain", "days"); break;
+		case 'b': once = set_once(&batch_text, &given_batch, optarg, "retain", "batch"); break;
+		case 'h': fputs(usage_retain, stdout); return EA_EXIT_OK;
+		default: return bad_option("retain", argv, usage_retain);
+		}
+		if (!once)
+			return EA_EXIT_USAGE;
+	}
+	if (optind < argc)
+		return usage_error("retain", "unexpected argument ", argv[optind], "");
+	if (!db_path || !days_text) {
+		fprintf(stderr, "edgeaudit retain: %s\n\n%s", db_path ? "--days is required" : "--db is required",
+			usage_retain);
+		return EA_EXIT_USAGE;
+	}
+	if (!parse_uint(days_text, EA_RETAIN_DAYS_MAX, &days) || days == 0)
+		return usage_error("retain", "--days ", days_text, " is not a number of days from 1 to 36500");
+	if (batch_text && (!parse_uint(batch_text, 1000000, &batch) || batch == 0))
+		return usage_error("retain", "--batch ", batch_text, " is not a number from 1 to 1000000");
+	if (!not_a_directory(db_path, "retain", "db"))
+		return EA_EXIT_USAGE;
+	if (access(db_path, F_OK) != 0) {
+		char esc[1024];
+		snprintf(errbuf, sizeof errbuf, "%s: no such database", ea_escape(db_path, esc, sizeof esc));
+		return fail_exit(EA_ERR_IO, errbuf);
+	}
+	ea_store *store = NULL;
+	ea_retain_result res = {0};
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	ea_status st = ea_store_open(db_path, &store, errbuf, sizeof errbuf);
+	if (st == EA_OK)
+		st = ea_store_retain(store, (unsigned)days,
+				     (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u,
+				     (unsigned)batch, &res, errbuf, sizeof errbuf);
+	char close_err[512];
+	if (ea_store_close(store, close_err, sizeof close_err) != EA_OK && st == EA_OK) {
+		st = EA_ERR_DB;
+		snprintf(errbuf, sizeof errbuf, "%s", close_err);
+	}
+	if (st != EA_OK)
+		return fail_exit(st, errbuf);
+	time_t cut = (time_t)(res.cut_us / 1000000u);
+	struct tm tm;
+	char when[32];
+	gmtime_r(&cut, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("Flows that ended before %s: %llu deleted, their totals kept for %llu run-day%s.\n", when,
+	       (unsigned long long)res.flows, (unsigned long long)res.days, res.days == 1 ? "" : "s");
+	return EA_EXIT_OK;
 }
 
 /* ---- rules and check ------------------------------------------------ */
@@ -750,6 +846,8 @@ int main(int argc, char **argv)
 		rc = cmd_rules(argc - 1, argv + 1);
 	else if (!strcmp(cmd, "check"))
 		rc = cmd_check(argc - 1, argv + 1);
+	else if (!strcmp(cmd, "retain"))
+		rc = cmd_retain(argc - 1, argv + 1);
 	else {
 		usage_error("", "unknown command ", cmd, "\n");
 		fputs(usage_main, stderr);

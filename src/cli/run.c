@@ -75,7 +75,8 @@ static bool same_stream(const char *a, const char *b)
 /* A stream's content is known only once read: if it matches an input
  * already read or one in the database, the user is told, and its flows
  * stay (they cannot be taken back without losing the run). */
-static void warn_stream_duplicate(ea_log *lg, ea_store *store, const input_file *inputs, unsigned n, unsigned i)
+static void warn_stream_duplicate(ea_log *lg, ea_store *store, const input_file *inputs, unsigned n, unsigned i,
+				  const char *filter)
 {
 	char err[256], msg[ERRBUF_SIZE];
 	bool found = false;
@@ -88,7 +89,7 @@ static void warn_stream_duplicate(ea_log *lg, ea_store *store, const input_file 
 			return;
 		}
 	}
-	if (ea_store_find_input(store, inputs[i].sha256, &found, &prev, err, sizeof err) == EA_OK && found) {
+	if (ea_store_find_capture(store, inputs[i].sha256, filter, &found, &prev, err, sizeof err) == EA_OK && found) {
 		snprintf(msg, sizeof msg, "%s is already in the database (run %lld, sha256 %.16s…); "
 			 "its flows are counted again", inputs[i].path, (long long)prev, inputs[i].sha256);
 		say_line(lg, EA_LOG_WARNING, msg);
@@ -102,7 +103,8 @@ static void warn_stream_duplicate(ea_log *lg, ea_store *store, const input_file 
  * run counts nowhere; its row keeps the store's "not yet known" hash, as
  * when the rest cannot be read (that makes the capture unreadable). */
 static void finish_stream(ea_log *lg, ea_store *store, ea_source *src, input_file *inputs, unsigned n, unsigned i,
-			  bool force, ea_input_info *in, ea_status *st, char *errbuf, size_t errlen)
+			  bool force, const char *filter, ea_input_info *in, ea_status *st, char *errbuf,
+			  size_t errlen)
 {
 	char herr[512];
 	in->sha256 = NULL;
@@ -121,7 +123,7 @@ static void finish_stream(ea_log *lg, ea_store *store, ea_source *src, input_fil
 	in->sha256 = inputs[i].sha256;
 	in->size = inputs[i].size;
 	if (!force)
-		warn_stream_duplicate(lg, store, inputs, n, i);
+		warn_stream_duplicate(lg, store, inputs, n, i, filter);
 }
 
 static uint64_t first_record_time(const char *path)
@@ -291,6 +293,9 @@ int ea_run_read(const ea_read_options *o)
 	int64_t *input_ids = calloc(n_alloc, sizeof *input_ids);
 	char *errbuf = calloc(1, ERRBUF_SIZE);
 	const ea_ruleset *ruleset = NULL;
+	/* "" is no filter, as for the store. */
+	const char *filter_expr = o->filter && *o->filter ? o->filter : NULL;
+	ea_filter *filter = NULL;
 	ea_store *store = NULL;
 	ea_runlock *runlock = NULL;
 	ea_audit *audit = NULL;
@@ -313,6 +318,10 @@ int ea_run_read(const ea_read_options *o)
 
 	ea_ruleset_paths rpaths = {.matrix = matrix_path, .portsigs = ports_path, .site = site_path};
 	ea_status st = ea_ruleset_load(&rpaths, NULL, &ruleset, errbuf, ERRBUF_SIZE);
+	/* A wrong filter is a usage error found before anything is opened
+	 * or written (exit 2), as a wrong data file is. */
+	if (st == EA_OK && filter_expr)
+		st = ea_filter_new(filter_expr, &filter, errbuf, ERRBUF_SIZE);
 	if (st != EA_OK) {
 		rc = say_fail(lg, st, errbuf);
 		goto out;
@@ -391,6 +400,7 @@ int ea_run_read(const ea_read_options *o)
 		.portsig_path = pf->path, .portsig_sha256 = pf->sha256,
 		.site_path = sf->path, .site_sha256 = sf->sha256,
 		.command_line = o->command_line, .started_at = (int64_t)time(NULL),
+		.filter = filter_expr,
 	};
 	/* A stream's hash is known only once it is read (NULL: claimed
 	 * without the duplicate check, recorded by ea_store_finish_input). */
@@ -415,9 +425,9 @@ int ea_run_read(const ea_read_options *o)
 				 "(sha256 %.16s…); wait for it to finish, or use --force", d->path, db_path,
 				 (long long)dup.run_id, d->sha256);
 		else
-			snprintf(errbuf, ERRBUF_SIZE, "%s is already in %s (run %lld, sha256 %.16s…); "
+			snprintf(errbuf, ERRBUF_SIZE, "%s is already in %s (run %lld, sha256 %.16s…%s); "
 				 "use --force to read it again", d->path, db_path, (long long)dup.run_id,
-				 d->sha256);
+				 d->sha256, filter ? ", read whole or through the same filter" : "");
 	}
 	if (st != EA_OK) {
 		run_id = 0;
@@ -442,7 +452,7 @@ int ea_run_read(const ea_read_options *o)
 		.hash_seed = random_seed(), .keep_duplicates = keep_duplicates,
 		.on_progress = show_progress, .on_flow = outputs ? flow_to_outputs : NULL,
 		.hook_ctx = &progress,
-		.stop = o->stop,
+		.stop = o->stop, .filter = filter,
 	};
 	st = ea_audit_new(&acfg, &audit, errbuf, ERRBUF_SIZE);
 	if (st != EA_OK) {
@@ -451,6 +461,7 @@ int ea_run_read(const ea_read_options *o)
 	}
 
 	int stopped_by = 0;
+	uint64_t filtered_out = 0;
 	for (unsigned i = 0; i < n_inputs && !stopped_by; i++) {
 		ea_input_info in = claimed[i];
 		ea_source *src = NULL;
@@ -467,6 +478,7 @@ int ea_run_read(const ea_read_options *o)
 		else
 			st = ea_source_open_file(inputs[i].path, &src, errbuf, ERRBUF_SIZE);
 		uint64_t untimed_before = ea_audit_get_totals(audit)->anomalies[EA_ANOMALY_UNTIMED_FRAME];
+		uint64_t evicted_before = ea_audit_get_totals(audit)->evicted;
 		if (st == EA_OK) {
 			progress.current = src;
 			st = ea_audit_read(audit, src, inputs[i].iface, &in, errbuf, ERRBUF_SIZE);
@@ -479,7 +491,9 @@ int ea_run_read(const ea_read_options *o)
 			st = EA_ERR_INTERRUPTED;
 		}
 		if (inputs[i].stream)
-			finish_stream(lg, store, src, inputs, n_inputs, i, force, &in, &st, errbuf, ERRBUF_SIZE);
+			finish_stream(lg, store, src, inputs, n_inputs, i, force, filter_expr, &in, &st, errbuf,
+				      ERRBUF_SIZE);
+		filtered_out += in.filtered_out;
 		ea_source_close(src);
 		progress.done_bytes += planned;
 		if (progress.tty)
@@ -494,6 +508,11 @@ int ea_run_read(const ea_read_options *o)
 			rc = say_fail_line(lg, st, errbuf);
 			goto out;
 		} else if (st != EA_OK) {
+			if (filter && strncmp(errbuf, "filter '", 8) == 0) {
+				/* The filter's message does not know the capture. */
+				snprintf(why, sizeof why, "%s: %s", inputs[i].path, errbuf);
+				snprintf(errbuf, ERRBUF_SIZE, "%s", why);
+			}
 			say_line(lg, EA_LOG_ERROR, errbuf);
 			in.error = errbuf;
 			n_failed++;
@@ -534,6 +553,14 @@ int ea_run_read(const ea_read_options *o)
 			}
 		}
 		st = ea_store_finish_input(store, input_ids[i], &in, errbuf, ERRBUF_SIZE);
+		if (st == EA_OK && in.packets > 0 && !in.untimed) {
+			/* The capture's own loss (capture_stats): flows the full
+			 * flow table evicted while it was read, over its time. */
+			ea_capture_stats cs = {.iface = inputs[i].iface, .input_id = input_ids[i],
+					       .start_us = in.first_us, .end_us = in.last_us,
+					       .evicted = ea_audit_get_totals(audit)->evicted - evicted_before};
+			st = ea_store_add_capture_stats(store, run_id, &cs, errbuf, ERRBUF_SIZE);
+		}
 		if (st == EA_OK)
 			st = ea_store_flush(store, errbuf, ERRBUF_SIZE);
 		if (st != EA_OK) {
@@ -585,6 +612,11 @@ int ea_run_read(const ea_read_options *o)
 		ea_outputs_summary(outputs, line, sizeof line);
 		if (line[0])
 			printf("%s.\n", line);
+		if (filter) {
+			char esc[1024];
+			printf("%llu frames did not pass the filter '%s' and were skipped.\n",
+			       (unsigned long long)filtered_out, ea_escape(filter_expr, esc, sizeof esc));
+		}
 	}
 	rc = n_failed ? EA_EXIT_RUNTIME : EA_EXIT_OK;
 out:
@@ -629,6 +661,7 @@ out:
 	 * abandoned while it is still being finished. */
 	ea_runlock_close(runlock);
 	ea_ruleset_unref(ruleset);
+	ea_filter_free(filter);
 	free(inputs);
 	free(claimed);
 	free(input_ids);

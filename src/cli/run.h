@@ -36,6 +36,10 @@ typedef struct {
 	const char *eve_path, *syslog_target, *syslog_facility;
 	unsigned max_flows;              /* per interface */
 	uint64_t active_timeout_us;      /* 0: each flow written once, when it ends */
+	/* A BPF expression (pcap-filter(7)): only the frames it passes are
+	 * audited; checked before anything is written (exit 2), recorded as
+	 * runs.filter. NULL or "": every frame. */
+	const char *filter;
 	const char *tool_version;
 	const char *command_line;        /* recorded in the run row */
 	ea_log *log;                     /* the program's; NULL: stderr */
