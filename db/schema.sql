@@ -411,6 +411,16 @@ CREATE TABLE rollup_rules (
 	PRIMARY KEY (run_id, day, rule_id)
 );
 
+-- The initiators of the flows each row allowed, over every rolled-up
+-- day of a run: a distinct count cannot be summed from daily counts, and
+-- this set is bounded by the peers there are, not by time.
+CREATE TABLE rollup_peers (
+	run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+	rule_id TEXT NOT NULL,
+	ip      TEXT NOT NULL,
+	PRIMARY KEY (run_id, rule_id, ip)
+) WITHOUT ROWID;
+
 -- Every flow by the group a report shows findings in: interface,
 -- verdict, transport, responder port (the ICMP type apart), protocol
 -- and whether only the port named it.

@@ -19,6 +19,8 @@ set -euo pipefail
 build_pkgs=(build-essential pkg-config libpcap-dev libndpi-dev libsqlite3-dev
             libcmocka-dev libssl-dev sqlite3 wireshark-common libcap-dev groff-base
             systemd libjansson-dev jq rsyslog iproute2 tcpreplay)
+# tcpdump: read --filter is checked against tcpdump -r FILE -w - EXPR.
+build_pkgs+=(tcpdump)
 # The sanitizer build wants clang's runtime only when CC=clang; gcc's
 # libasan/libubsan come with build-essential.
 extra_pkgs=()

@@ -373,9 +373,9 @@ static int loss_row(void *ctx, int ncols, const char *const *c)
 	put(out, c[2]);
 	fputs(" and ", out);
 	put(out, c[3]);
-	const char *sep = " ";
+	const char *sep = ": ";
 	if (c[4]) { /* a live capture: the kernel's figures */
-		fputs(" lost ", out);
+		fputs(": lost ", out);
 		put(out, c[5]);
 		fputs(" of ", out);
 		put(out, c[4]);
@@ -503,25 +503,26 @@ static ea_status section_totals(report *r, char *errbuf, size_t errlen)
  * the flows it allowed: documented and port-only verdicts. The flows are
  * aggregated first, in one pass over the verdict index, then joined to
  * the rows, so that a row without flows still gets its line. */
-/* Days that retention rolled up (rollup_rules) count with the flows
- * still stored: a row used a year ago stays used. Their distinct
- * initiators are known per day only, so across such days the count is
- * the largest day's (a lower bound; exact when the flows are stored). */
+/* Days that retention rolled up count with the flows still stored: a
+ * row used a year ago stays used. Their totals come from rollup_rules,
+ * their initiators from rollup_peers, so the distinct count stays exact
+ * across stored and rolled-up days. */
 static const char rule_usage_sql[] =
-	"WITH s AS (SELECT r.rule_id AS rule_id, COUNT(*) AS flows,"
+	"WITH s AS (SELECT r.rule_id AS rule_id, f.initiator_ip AS ip, COUNT(*) AS flows,"
 	"  SUM(f.verdict = 'documented-port-only') AS port_only,"
 	"  SUM(f.bytes_out + f.bytes_in) AS bytes, MIN(f.first_us) AS first_us,"
-	"  MAX(f.last_us) AS last_us, COUNT(DISTINCT f.initiator_ip) AS initiators"
+	"  MAX(f.last_us) AS last_us"
 	"  FROM flows f JOIN flow_rules fr ON fr.flow_id = f.id"
 	"  JOIN rules r ON r.run_id = fr.run_id AND r.ord = fr.ord"
 	"  WHERE f.verdict IN ('documented', 'documented-port-only')"
-	"  AND " IN_SCOPE("f.run_id") " GROUP BY r.rule_id"
-	"  UNION ALL SELECT rule_id, SUM(flows), SUM(port_only), SUM(bytes), MIN(first_us),"
-	"  MAX(last_us), MAX(initiators) FROM rollup_rules WHERE " IN_SCOPE("run_id")
-	"  GROUP BY rule_id),"
+	"  AND " IN_SCOPE("f.run_id") " GROUP BY r.rule_id, f.initiator_ip"
+	"  UNION ALL SELECT rule_id, NULL, SUM(flows), SUM(port_only), SUM(bytes), MIN(first_us),"
+	"  MAX(last_us) FROM rollup_rules WHERE " IN_SCOPE("run_id") " GROUP BY rule_id"
+	"  UNION ALL SELECT rule_id, ip, 0, 0, 0, NULL, NULL FROM rollup_peers"
+	"  WHERE " IN_SCOPE("run_id") "),"
 	" u AS (SELECT rule_id, SUM(flows) AS flows, SUM(port_only) AS port_only,"
 	"  SUM(bytes) AS bytes, MIN(first_us) AS first_us, MAX(last_us) AS last_us,"
-	"  MAX(initiators) AS initiators FROM s GROUP BY rule_id)"
+	"  COUNT(DISTINCT ip) AS initiators FROM s GROUP BY rule_id)"
 	" SELECT lr.rule_id, lr.iface, lr.transport, lr.port_lo, lr.port_hi,"
 	"  COALESCE(u.flows, 0), COALESCE(u.port_only, 0), COALESCE(u.bytes, 0),"
 	"  " ISO("u.first_us") ", " ISO("u.last_us") ", COALESCE(u.initiators, 0), lr.text"

@@ -1361,7 +1361,17 @@ static const char retain_groups_sql[] =
 	" responders = MAX(responders, excluded.responders),"
 	" first_us = MIN(first_us, excluded.first_us), last_us = MAX(last_us, excluded.last_us)";
 
-enum { R_OLDEST, R_UPTO, R_MAXID, R_RULES, R_GROUPS, R_MARK, R_DELETE, R_COUNT };
+/* The initiators of the same slice's rule usage, kept as a set so the
+ * report's distinct count over any span of days stays exact. */
+static const char retain_peers_sql[] =
+	"INSERT OR IGNORE INTO rollup_peers (run_id, rule_id, ip)"
+	" SELECT DISTINCT f.run_id, r.rule_id, f.initiator_ip"
+	" FROM flows f JOIN flow_rules fr ON fr.flow_id = f.id"
+	" JOIN rules r ON r.run_id = fr.run_id AND r.ord = fr.ord"
+	" WHERE f.run_id = ?1 AND f.last_us >= ?2 AND f.last_us < ?3 AND f.id > ?4 AND f.id <= ?5"
+	" AND f.verdict IN ('documented', 'documented-port-only')";
+
+enum { R_OLDEST, R_UPTO, R_MAXID, R_RULES, R_GROUPS, R_PEERS, R_MARK, R_DELETE, R_COUNT };
 
 static const char *const retain_sql[R_COUNT] = {
 	/* The oldest flow ending before the cut: the next (run, day) to do. */
@@ -1370,6 +1380,7 @@ static const char *const retain_sql[R_COUNT] = {
 	[R_MAXID] = "SELECT COALESCE(MAX(id), 0) FROM flows WHERE run_id = ?1 AND last_us >= ?2 AND last_us < ?3",
 	[R_RULES] = retain_rules_sql,
 	[R_GROUPS] = retain_groups_sql,
+	[R_PEERS] = retain_peers_sql,
 	[R_MARK] =
 		"INSERT INTO rollup_days (run_id, day, upto_id) VALUES (?1, ?2, ?3)"
 		" ON CONFLICT (run_id, day) DO UPDATE SET upto_id = MAX(upto_id, excluded.upto_id)",
@@ -1414,14 +1425,15 @@ static ea_status retain_rollup(ea_store *st, sqlite3_stmt **q, int64_t run, int6
 	if (rc == SQLITE_OK)
 		rc = step_int(q[R_MAXID], &max);
 	*rolled = false;
-	for (int k = R_RULES; k <= R_GROUPS && rc == SQLITE_DONE && max > done; k++) {
+	for (int k = R_RULES; k <= R_PEERS && rc == SQLITE_DONE && max > done; k++) {
 		rc = SQLITE_OK;
 		bind_i64(q[k], 1, run, &rc);
 		bind_i64(q[k], 2, lo, &rc);
 		bind_i64(q[k], 3, hi, &rc);
 		bind_i64(q[k], 4, done, &rc);
 		bind_i64(q[k], 5, max, &rc);
-		bind_i64(q[k], 6, day, &rc);
+		if (sqlite3_bind_parameter_count(q[k]) >= 6)
+			bind_i64(q[k], 6, day, &rc);
 		if (rc == SQLITE_OK)
 			rc = run_stmt(q[k]);
 		*rolled = true;

@@ -636,10 +636,10 @@ static void test_loss_section_only_when_lost(void **state)
 	assert_true(loss < strstr(text, "\nRuns\n")); /* on the first page, before anything */
 	char *sec = section(text, "Capture loss");
 	assert_non_null(strstr(sec, "  run 1, external interface: between 2023-11-14T22:14:20.000000Z and "
-				    "2023-11-14T22:17:20.000000Z lost 42 of 13000 packets (kernel: capture ring "
+				    "2023-11-14T22:17:20.000000Z: lost 42 of 13000 packets (kernel: capture ring "
 				    "full), 2 flows evicted (flow table full: stored in pieces) (2 intervals with loss)\n"));
 	assert_non_null(strstr(sec, "  run 1, internal interface: between 2023-11-14T22:18:20.000000Z and "
-				    "2023-11-14T22:19:20.000000Z 5 flows evicted (flow table full: stored in pieces) "
+				    "2023-11-14T22:19:20.000000Z: 5 flows evicted (flow table full: stored in pieces) "
 				    "(1 interval with loss)\n"));
 	free(sec);
 	free(text);

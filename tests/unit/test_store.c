@@ -285,7 +285,7 @@ static void test_open_creates_schema(void **state)
 		     "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
 		     " ORDER BY name",
 		     "anomalies\ncapture_stats\nflow_details\nflow_rules\nflow_verdicts\nflows\ninputs\n"
-		     "interface_events\nrollup_days\nrollup_groups\nrollup_rules\nrules\nruns\n");
+		     "interface_events\nrollup_days\nrollup_groups\nrollup_peers\nrollup_rules\nrules\nruns\n");
 	close_store(fx);
 
 	/* Opening again changes nothing. */
@@ -1300,6 +1300,9 @@ static void test_retention_rolls_up_then_deletes(void **state)
 		     "20455|6|3|1|0\n");
 	assert_query(fx->st, "SELECT flows, no_answer FROM rollup_groups WHERE verdict = 'unexpected' AND day = 20454",
 		     "1|1\n");
+	/* The initiators as a set: distinct over any span of days stays exact. */
+	assert_query(fx->st, "SELECT rule_id, COUNT(*) FROM rollup_peers GROUP BY rule_id ORDER BY rule_id",
+		     "ext-01|3\next-02|1\nint-01|1\n");
 
 	/* Rule usage and verdict totals are what they were. */
 	char *usage_after = query(fx->st, usage_sql, NULL, 0);
