@@ -78,4 +78,14 @@ rc=$?
 "$bin" read --site "$site" --db "$tmp/bad.db" --external "$cap" --filter a --filter b >/dev/null 2>"$tmp/err"
 [ $? -eq 2 ] && ok filter-twice-exit-2 || bad filter-twice-exit-2 "accepted twice"
 
+# A filter that cannot apply to a capture's link type (Ethernet addresses
+# on raw IP): that capture is unreadable, named, the others are read.
+raw="$top/../shared/pcaps/external/tcpdump_LINKTYPE_RAW_ipv4.pcap"
+"$bin" read --quiet --site "$site" --db "$tmp/raw.db" --external "$raw" --external "$cap" \
+  --filter 'ether host 02:00:00:00:00:01' >/dev/null 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 1 ] && grep -q "tcpdump_LINKTYPE_RAW_ipv4.pcap: filter 'ether host 02:00:00:00:00:01': link type RAW" "$tmp/err" \
+  && [ "$(rows "$tmp/raw.db" "SELECT status FROM runs")" = "partial: 1 of 2 captures unreadable or undecodable" ] \
+  && ok filter-not-for-link-type || bad filter-not-for-link-type "exit $rc"
+
 echo "RESULT $pass $fail"
