@@ -1348,6 +1348,61 @@ static void test_retention_rolls_up_then_deletes(void **state)
 	free(usage_again);
 }
 
+/* Retention stopped half way through a day (here by a trigger that
+ * refuses deletes once 40 flows are left of the old days, standing in
+ * for a crash or a full disk) keeps what it committed; run again, it
+ * deletes the rest without counting the day twice. */
+static void test_retention_stopped_then_resumed(void **state)
+{
+	fixture *fx = *state;
+	open_store(fx);
+	int64_t run = begin_run(fx);
+	fill_forty_days(fx, run);
+	char *usage_before = query(fx->st, usage_sql, NULL, 0);
+	char *verdicts_before = query(fx->st, verdicts_sql, NULL, 0);
+	close_store(fx);
+	char trig[256];
+	snprintf(trig, sizeof trig,
+		 "CREATE TRIGGER stop_half BEFORE DELETE ON flows"
+		 " WHEN (SELECT COUNT(*) FROM flows WHERE last_us < %llu) <= 40"
+		 " BEGIN SELECT RAISE(ABORT, 'stopped'); END",
+		 (unsigned long long)(T0_US + 10 * DAY_US));
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	exec_raw(db, trig);
+	sqlite3_close(db);
+
+	open_store(fx);
+	uint64_t now = T0_US + 40 * DAY_US + DAY_US / 2;
+	ea_retain_result res;
+	assert_int_not_equal(ea_store_retain(fx->st, 30, now, 4, &res, fx->err, sizeof fx->err), EA_OK);
+	assert_non_null(strstr(fx->err, "stopped"));
+	close_store(fx);
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	exec_raw(db, "DROP TRIGGER stop_half");
+	sqlite3_close(db);
+
+	open_store(fx);
+	char cut[32];
+	snprintf(cut, sizeof cut, "%llu", (unsigned long long)(T0_US + 10 * DAY_US));
+	const char *pc[] = {cut};
+	char *mid = query(fx->st, "SELECT COUNT(*) > 0 FROM flows WHERE last_us < CAST(?1 AS INTEGER)", pc, 1);
+	assert_string_equal(mid, "1\n"); /* some of the old days' flows were left */
+	free(mid);
+	assert_int_equal(ea_store_retain(fx->st, 30, now, 4, &res, fx->err, sizeof fx->err), EA_OK);
+	assert_true(res.flows > 0 && res.flows <= 40);
+	char *usage_after = query(fx->st, usage_sql, NULL, 0);
+	char *verdicts_after = query(fx->st, verdicts_sql, NULL, 0);
+	assert_string_equal(usage_after, usage_before);
+	assert_string_equal(verdicts_after, verdicts_before);
+	assert_query(fx->st, "SELECT COUNT(*) FROM flows", "220\n");
+	assert_query(fx->st, "PRAGMA integrity_check", "ok\n");
+	free(usage_before);
+	free(verdicts_before);
+	free(usage_after);
+	free(verdicts_after);
+}
+
 static void test_refuses_newer_schema(void **state)
 {
 	fixture *fx = *state;
@@ -1527,6 +1582,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_capture_stats_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_version_2, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_rolls_up_then_deletes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention_stopped_then_resumed, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
