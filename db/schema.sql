@@ -363,6 +363,11 @@ FROM flow_details;
 -- only against a read with the same filter (see ea_store_claim_run).
 ALTER TABLE runs ADD COLUMN filter TEXT;
 
+-- 1: a live capture (`monitor`): its flows are the only record of that
+-- traffic, so the default report counts the run whatever its status.
+-- 0: a run of capture files (`read`).
+ALTER TABLE runs ADD COLUMN live INTEGER NOT NULL DEFAULT 0 CHECK (live IN (0, 1));
+
 -- Loss and the sensor's own drops, per interface per interval. start_us
 -- and end_us are µs since the epoch: the wall clock for a live capture
 -- (the monitor's interval), the first and last frame's time of the

@@ -264,6 +264,7 @@ static ea_status begin_run(monitor *m, const ea_ruleset *rs, int64_t *run_id)
 		.portsig_path = pf->path, .portsig_sha256 = pf->sha256,
 		.site_path = sf->path, .site_sha256 = sf->sha256,
 		.command_line = m->cmdline, .started_at = (int64_t)time(NULL),
+		.live = true,
 	};
 	ea_run_liveness live = {.writer_alive = run_writer_alive, .hold = run_hold,
 				.release = run_release, .ctx = m->runlock};

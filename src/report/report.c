@@ -28,22 +28,28 @@
  * unreadable or undecodable (partial); its flows are all it will have. */
 #define FINISHED(status) "(" status " = 'complete' OR " status " LIKE 'partial%')"
 
-/* The runs the default report counts: finished runs, each capture once.
+
+/* The runs the default report counts: live runs, and finished runs of
+ * capture files, each capture once.
+ * A live run counts whatever its status — running now, stopped, or its
+ * sensor killed: what it stored is the only record of traffic that can
+ * never be read again, and no other run can hold the same frames.
  * A capture read again (with --force) by a later finished run belongs to
  * the later one — when that run read it whole or through the same BPF
  * filter (a read through another filter holds other flows) — so a run
- * all of whose captures were read again is superseded; a run with no capture read without error still counts (it
- * has no flows, but its anomalies and errors are facts). Runs still
- * running, interrupted or failed never count: their flows are a part of
- * what their captures hold. */
+ * all of whose captures were read again is superseded. Runs of files
+ * still running, interrupted or failed never count: their flows are a
+ * part of what their captures hold, and the captures can be read again.
+ * A finished run none of whose captures could be read still counts (it
+ * has no flows, but its anomalies and errors are facts). */
 #define COUNTED_RUNS                                                                   \
-	"SELECT cr.id FROM runs cr WHERE " FINISHED("cr.status")                       \
+	"SELECT cr.id FROM runs cr WHERE cr.live = 1 OR (" FINISHED("cr.status")  \
 	" AND (NOT EXISTS (SELECT 1 FROM inputs ci WHERE ci.run_id = cr.id AND ci.error IS NULL)" \
 	"  OR EXISTS (SELECT 1 FROM inputs ci WHERE ci.run_id = cr.id AND ci.error IS NULL" \
 	"   AND NOT EXISTS (SELECT 1 FROM inputs cj JOIN runs cs ON cs.id = cj.run_id"    \
 	"    WHERE cj.sha256 = ci.sha256 AND cj.run_id > cr.id AND cj.error IS NULL"       \
 	"    AND " FINISHED("cs.status")                                                   \
-	"    AND (cs.filter IS NULL OR cs.filter IS cr.filter))))"
+	"    AND (cs.filter IS NULL OR cs.filter IS cr.filter)))))"
 
 /* The run scope: parameter ?1 is the run id, "0" for the counted runs.
  * Text parameters must be cast: '0' = 0 is false in SQLite. The subquery
@@ -952,7 +958,7 @@ ea_status ea_report_text(ea_store *st, const ea_report_options *opt, FILE *out,
 	if (opt->run_id != 0)
 		fprintf(out, "Scope: run %" PRId64 "\n", opt->run_id);
 	else
-		fprintf(out, "Scope: finished runs, each capture counted once (%" PRId64 " of %" PRId64
+		fprintf(out, "Scope: live runs and finished runs, each capture counted once (%" PRId64 " of %" PRId64
 			" runs)\n", nruns, all_runs);
 	if (all_runs == 0) {
 		fputs("\nNo runs recorded in this database.\n", out);

@@ -53,6 +53,7 @@ typedef struct {
 	int64_t started_at;           /* wall clock, seconds since the epoch */
 	const char *filter;           /* BPF expression the captures were read
 					 through (runs.filter); NULL or "" = none */
+	bool live;                    /* a live capture (monitor), runs.live */
 } ea_run_info;
 
 typedef struct {

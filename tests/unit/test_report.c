@@ -118,9 +118,10 @@ static void add(fixture *fx, int64_t run, const ea_flow_record *f, ea_verdict v,
 	}
 }
 
-static int64_t begin(fixture *fx)
+static int64_t begin_kind(fixture *fx, bool live)
 {
 	ea_run_info info = {
+		.live = live,
 		.tool_version = "0.1.0",
 		.ndpi_version = "4.2.0",
 		.matrix_path = "/x/lync.matrix",
@@ -134,6 +135,11 @@ static int64_t begin(fixture *fx)
 	if (ea_store_begin_run(fx->st, &info, &fx->m, &id, fx->err, sizeof fx->err) != EA_OK)
 		fail_msg("begin_run: %s", fx->err);
 	return id;
+}
+
+static int64_t begin(fixture *fx)
+{
+	return begin_kind(fx, false);
 }
 
 static void finish(fixture *fx, int64_t run, uint64_t truncated_tcp)
@@ -402,7 +408,7 @@ static void test_documented_rows_and_unused(void **state)
 
 	/* Across all runs, the latest run's rows, counting both runs. */
 	text = report_text(fx, 0, 3);
-	assert_non_null(strstr(text, "Scope: finished runs, each capture counted once (2 of 2 runs)"));
+	assert_non_null(strstr(text, "Scope: live runs and finished runs, each capture counted once (2 of 2 runs)"));
 	rows = section(text, "Documented rows");
 	char want[64];
 	snprintf(want, sizeof want, "rows as loaded by run %lld", (long long)fx->run2);
@@ -878,6 +884,50 @@ static void test_scope_counts_each_capture_once(void **state)
 	free(text);
 }
 
+/* A live run (monitor) counts while it is being written, after it
+ * stopped, and when its sensor was killed: its flows are the only record
+ * of that traffic. A run of files in the same states does not. */
+static void test_live_runs_always_count(void **state)
+{
+	fixture *fx = *state;
+	uint64_t run1_flows = 0;
+	for (int v = 0; v < EA_VERDICT_COUNT; v++)
+		run1_flows += fx->flows[v];
+	ea_flow_record f;
+	make_flow(&f, EA_IFACE_EXTERNAL, "198.51.100.7", "203.0.113.10", 443, 1700000000000001, 1000, "TLS");
+
+	int64_t running = begin_kind(fx, true);
+	add(fx, running, &f, EA_VERDICT_DOCUMENTED, 0);
+	int64_t killed = begin_kind(fx, true);
+	for (int i = 0; i < 2; i++)
+		add(fx, killed, &f, EA_VERDICT_DOCUMENTED, 0);
+	int64_t stopped = begin_kind(fx, true);
+	for (int i = 0; i < 4; i++)
+		add(fx, stopped, &f, EA_VERDICT_DOCUMENTED, 0);
+	ea_run_totals t = {.finished_at = 1234567999, .status = "complete"};
+	assert_int_equal(ea_store_finish_run(fx->st, stopped, &t, fx->err, sizeof fx->err), EA_OK);
+	int64_t files = begin_kind(fx, false);
+	for (int i = 0; i < 8; i++)
+		add(fx, files, &f, EA_VERDICT_DOCUMENTED, 0);
+	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
+
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	ea_report_options opt = {.top_n = 3, .run_writer = writer_of, .writer_ctx = &running};
+	assert_int_equal(ea_report_text(fx->st, &opt, out, fx->err, sizeof fx->err), EA_OK);
+	fclose(out);
+	assert_int_equal(total_flows(buf), run1_flows + 1 + 1 + 2 + 4);
+	char *apart = section(buf, "Runs not counted");
+	char want[64];
+	snprintf(want, sizeof want, "  run %lld: running", (long long)files);
+	assert_non_null(strstr(apart, want));
+	snprintf(want, sizeof want, "  run %lld:", (long long)killed);
+	assert_null(strstr(apart, want));
+	free(apart);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -897,6 +947,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_loss_section_only_when_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_keeps_rule_usage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_filter_shown_with_its_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_live_runs_always_count, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
