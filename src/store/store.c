@@ -438,6 +438,37 @@ out:
 	return e;
 }
 
+/* Replaces st->db by a private temporary copy of it (SQLite's "" file:
+ * on disk, removed at close, so a large database does not have to fit in
+ * memory) that the schema can be upgraded in without touching the
+ * original. For readers of databases written by an older edgeaudit. */
+static ea_status copy_to_private(ea_store *st, char *errbuf, size_t errlen)
+{
+	sqlite3 *copy = NULL;
+	int rc = sqlite3_open_v2("", &copy, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	sqlite3_backup *b = rc == SQLITE_OK ? sqlite3_backup_init(copy, "main", st->db, "main") : NULL;
+	if (!b) {
+		ea_status e = ea_fail(EA_ERR_DB, errbuf, errlen,
+				      "%s: cannot make a private copy to read an older schema in: %s",
+				      st->path, copy ? sqlite3_errmsg(copy) : "out of memory");
+		sqlite3_close(copy);
+		return e;
+	}
+	rc = sqlite3_backup_step(b, -1);
+	sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE) {
+		ea_status e = ea_fail(EA_ERR_DB, errbuf, errlen,
+				      "%s: copying it to read an older schema: %s", st->path,
+				      sqlite3_errstr(rc));
+		sqlite3_close(copy);
+		return e;
+	}
+	sqlite3_close(st->db);
+	st->db = copy;
+	sqlite3_busy_timeout(st->db, EA_DB_BUSY_TIMEOUT_MS);
+	return EA_OK;
+}
+
 /* Checks that the file is a SQLite database and either empty or ours,
  * then brings it to the last schema version. */
 static ea_status check_and_upgrade(ea_store *st, char *errbuf, size_t errlen)
@@ -474,10 +505,13 @@ static ea_status check_and_upgrade(ea_store *st, char *errbuf, size_t errlen)
 		return ea_fail(EA_ERR_DB, errbuf, errlen,
 			       "%s: an empty file, not an edgeaudit database (nothing was ever recorded in it)",
 			       st->path);
-	if (sqlite3_db_readonly(st->db, "main") == 1)
-		return ea_fail(EA_ERR_DB, errbuf, errlen,
-			       "%s: database is read-only and needs a schema upgrade "
-			       "from version %lld to %d", st->path, (long long)version, last);
+	if (sqlite3_db_readonly(st->db, "main") == 1) {
+		/* A reader never changes the file, but an older database is
+		 * still evidence to report: it is upgraded in a private copy. */
+		ea_status e = copy_to_private(st, errbuf, errlen);
+		if (e != EA_OK)
+			return e;
+	}
 
 	schema_iter it;
 	schema_first(&it);

@@ -26,8 +26,9 @@ typedef struct ea_store ea_store;
  * → EA_ERR_DB with the reason. */
 ea_status ea_store_open(const char *path, ea_store **out, char *errbuf, size_t errlen);
 /* For reading only (reports): changes nothing in the file, not even the
- * journal mode, and refuses a database whose schema would need an
- * upgrade. Works on evidence the user may only read, on a read-only
+ * journal mode. A database of an older schema is upgraded in a private
+ * temporary copy (on disk, removed at close: as large as the database)
+ * and read from there. Works on evidence the user may only read, on a read-only
  * mount included: a WAL database whose shared-memory file cannot be
  * created there is read as an immutable file, unless its -wal file holds
  * commits (EA_ERR_DB saying so rather than a report without them). */

@@ -1167,15 +1167,16 @@ static void test_capture_stats_round_trip(void **state)
 
 /* A version-2 database (as the previous release left it) is upgraded in
  * place: its runs, inputs and flows stay, and it takes the new tables. */
-static void test_upgrade_from_version_2(void **state)
+/* Writes at path a version-2 database, as the previous release left
+ * it: one run, one capture, one rule, one flow. */
+static void make_version_2_db(const char *path)
 {
-	fixture *fx = *state;
 	const char *v3 = strstr(ea_schema_sql, "\n-- version 3\n");
 	assert_non_null(v3);
 	char *upto2 = strndup(ea_schema_sql, (size_t)(v3 - ea_schema_sql));
 	assert_non_null(upto2);
 	sqlite3 *db = NULL;
-	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	exec_raw(db, upto2);
 	free(upto2);
 	exec_raw(db, "PRAGMA user_version = 2");
@@ -1190,6 +1191,12 @@ static void test_upgrade_from_version_2(void **state)
 		     " 'TLS', '', '', '', 'dpi', 0, '', 'old.example', '1:x', 'documented')");
 	exec_raw(db, "INSERT INTO flow_rules VALUES (1, 1, 0)");
 	sqlite3_close(db);
+}
+
+static void test_upgrade_from_version_2(void **state)
+{
+	fixture *fx = *state;
+	make_version_2_db(fx->path);
 
 	open_store(fx);
 	char want[16];
@@ -1208,6 +1215,27 @@ static void test_upgrade_from_version_2(void **state)
 	assert_true(found);
 	close_store(fx);
 	assert_int_equal(count_raw(fx->path, "SELECT COUNT(*) FROM flows"), 1);
+}
+
+/* A reader (report) given a version-2 database: it reads it, through
+ * the schema upgrade made in a private copy; the file stays version 2,
+ * byte for byte. */
+static void test_reader_reads_older_schema_unchanged(void **state)
+{
+	fixture *fx = *state;
+	make_version_2_db(fx->path);
+	struct stat before, after;
+	assert_int_equal(stat(fx->path, &before), 0);
+	ea_store *ro = NULL;
+	assert_int_equal(ea_store_open_readonly(fx->path, &ro, fx->err, sizeof fx->err), EA_OK);
+	assert_query(ro, "SELECT run_id, transport, rule_ids, packets, bytes, server_name FROM flow_verdicts",
+		     "1|tcp|ext-01|3|7|old.example\n");
+	assert_int_equal(ea_store_close(ro, fx->err, sizeof fx->err), EA_OK);
+	assert_int_equal(stat(fx->path, &after), 0);
+	assert_int_equal(before.st_size, after.st_size);
+	assert_int_equal(before.st_mtim.tv_sec, after.st_mtim.tv_sec);
+	assert_int_equal(before.st_mtim.tv_nsec, after.st_mtim.tv_nsec);
+	assert_int_equal(count_raw(fx->path, "PRAGMA user_version"), 2);
 }
 
 #define DAY_US 86400000000ull
@@ -1581,6 +1609,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_filter_holds_only_its_own_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_capture_stats_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_version_2, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reader_reads_older_schema_unchanged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_rolls_up_then_deletes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_stopped_then_resumed, setup, teardown),
 	};
