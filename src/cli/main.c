@@ -25,6 +25,7 @@
 #include "rules/matrix.h"
 #include "rules/portsig.h"
 #include "cli/datadir.h"
+#include "util/samefile.h"
 #include "cli/cmd_monitor.h"
 #include "cli/progress.h"
 #include "cli/run.h"
@@ -146,8 +147,9 @@ static const char usage_read[] =
 	"nothing could be decoded, or already recorded, a database failure, or EVE\n"
 	"lines that could not be written (a syslog collector that cannot be reached\n"
 	"is a warning: its lines are counted); 2 a bad option, a filter libpcap\n"
-	"rejects, an EVE file that cannot be opened, a syslog host that does not\n"
-	"resolve, or a data file (matrix, signatures, site) missing or wrong:\n"
+	"rejects, an EVE file that cannot be opened or is also an input, a syslog\n"
+	"host that does not resolve, or a data file (matrix, signatures, site)\n"
+	"missing or wrong:\n"
 	"nothing is written; 130 or 143 stopped by SIGINT or SIGTERM.\n";
 
 static const char usage_report[] =
@@ -285,6 +287,28 @@ static bool not_a_directory(const char *path, const char *cmd, const char *optio
 	char before[64];
 	snprintf(before, sizeof before, "--%s ", option);
 	usage_error(cmd, before, path, " is a directory; give a file");
+	return false;
+}
+
+/* --eve appends to its file: given the path of the database, a data file
+ * or a capture it would corrupt evidence (or lose every line), so it is a
+ * usage error. */
+static bool eve_not_an_input(const char *eve, const char *cmd, const char *db, const char *site,
+			     const char *matrix, const char *ports, const ea_run_capture *inputs, unsigned n)
+{
+	const char *what = NULL, *path = NULL;
+	const char *const named[][2] = {{"--db", db}, {"--site", site}, {"--matrix", matrix}, {"--ports", ports}};
+	for (size_t i = 0; i < sizeof named / sizeof named[0] && !what; i++)
+		if (named[i][1] && ea_same_file(eve, named[i][1]))
+			what = named[i][0], path = named[i][1];
+	for (unsigned i = 0; i < n && !what; i++)
+		if (ea_same_file(eve, inputs[i].path))
+			what = inputs[i].iface == EA_IFACE_EXTERNAL ? "--external" : "--internal", path = inputs[i].path;
+	if (!what)
+		return true;
+	char after[96];
+	snprintf(after, sizeof after, " is also given as %s: the EVE output must be a file of its own", what);
+	usage_error(cmd, "--eve ", path, after);
 	return false;
 }
 
@@ -464,6 +488,9 @@ static int cmd_read(int argc, char **argv)
 	for (unsigned i = 0; i < n_inputs && paths_ok; i++)
 		paths_ok = not_a_directory(inputs[i].path, "read",
 					   inputs[i].iface == EA_IFACE_EXTERNAL ? "external" : "internal");
+	if (paths_ok && eve_path)
+		paths_ok = eve_not_an_input(eve_path, "read", db_path, site_path, matrix_path, ports_path,
+					    inputs, n_inputs);
 	if (!paths_ok) {
 		rc = EA_EXIT_USAGE;
 		goto out;

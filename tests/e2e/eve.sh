@@ -117,6 +117,15 @@ expect_usage facility-alone "needs --syslog" --syslog-facility local0
 expect_usage unresolvable "no-such-host.invalid" --syslog tcp:no-such-host.invalid:514
 expect_usage eve-unopenable "No such file" --eve "$tmp/no/such/dir/eve.json"
 expect_usage eve-twice "given twice" --eve "$tmp/a.json" --eve "$tmp/b.json"
+# An EVE path that is an input would append JSON to the evidence.
+cp "$ext" "$tmp/copy.pcap"
+"$bin" read --quiet --site "$site" --db "$tmp/usage.db" --external "$tmp/copy.pcap" \
+  --eve "$tmp/../$(basename "$tmp")/copy.pcap" 2>"$tmp/usage.err"
+rc=$?
+[ $rc = 2 ] && grep -q "also given as --external" "$tmp/usage.err" && cmp -s "$ext" "$tmp/copy.pcap" \
+  && ok eve-is-a-capture || bad eve-is-a-capture "exit $rc: $(head -1 "$tmp/usage.err")"
+expect_usage eve-is-the-db "also given as --db" --eve "$tmp/usage.db"
+expect_usage eve-is-the-site "also given as --site" --eve "$site"
 [ ! -e "$tmp/usage.db" ] && ok usage-writes-nothing || bad usage-writes-nothing "a usage error created the database"
 # A full disk: the EVE copy lost lines, the run says so (exit 1).
 "$bin" read --quiet --site "$site" --db "$tmp/full.db" --external "$ext" --eve /dev/full 2>"$tmp/full.err"
