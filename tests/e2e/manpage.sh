@@ -46,7 +46,7 @@ for c in $cmds; do
   if [ -n "$(section "$c")" ]; then ok "section-$c"; else bad "section-$c" "no .SS \"$c ...\" section"; fi
 done
 # monitor is documented whether or not this binary has it yet.
-for c in read report rules check monitor; do
+for c in read report rules check monitor retain; do
   if ! "$bin" "$c" --help >"$tmp/help" 2>"$tmp/err"; then
     if grep -q 'unknown command' "$tmp/err"; then
       echo "note manpage: this binary has no '$c' command; its options are not compared"
@@ -61,6 +61,14 @@ for c in read report rules check monitor; do
     documented "$o" <"$tmp/section" || missing="$missing $o"
   done
   if [ -z "$missing" ]; then ok "options-$c"; else bad "options-$c" "not in the page's $c section:$missing"; fi
+  # And the other way: every option the section documents as an item (the
+  # line after .TP) is one the command has.
+  extra=""
+  for o in $(awk 'prev ~ /^\.TP/ { print } { prev = $0 }' "$tmp/section" |
+             grep -oE -- '^\.B[IR]? +\\-\\-[a-z][a-z0-9\\-]*[a-z0-9]' | sed -e 's/^\.B[IR]* *//' -e 's/\\-/-/g' | sort -u); do
+    [ "$o" = --help ] || grep -qE -- "$o([^a-z-]|$)" "$tmp/help" || extra="$extra $o"
+  done
+  if [ -z "$extra" ]; then ok "no-phantom-options-$c"; else bad "no-phantom-options-$c" "the page's $c section documents options the command does not have:$extra"; fi
 done
 # The options of edgeaudit itself.
 missing=""
