@@ -368,6 +368,11 @@ ALTER TABLE runs ADD COLUMN filter TEXT;
 -- 0: a run of capture files (`read`).
 ALTER TABLE runs ADD COLUMN live INTEGER NOT NULL DEFAULT 0 CHECK (live IN (0, 1));
 
+-- 1: the run audited every frame (--keep-duplicates): SPAN duplicates were
+-- not suppressed, so a count of 0 suppressed means nothing was looked for.
+ALTER TABLE runs ADD COLUMN duplicates_kept INTEGER NOT NULL DEFAULT 0
+	CHECK (duplicates_kept IN (0, 1));
+
 -- Loss and the sensor's own drops, per interface per interval. start_us
 -- and end_us are µs since the epoch: the wall clock for a live capture
 -- (the monitor's interval), the first and last frame's time of the

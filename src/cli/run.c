@@ -400,7 +400,7 @@ int ea_run_read(const ea_read_options *o)
 		.portsig_path = pf->path, .portsig_sha256 = pf->sha256,
 		.site_path = sf->path, .site_sha256 = sf->sha256,
 		.command_line = o->command_line, .started_at = (int64_t)time(NULL),
-		.filter = filter_expr,
+		.filter = filter_expr, .duplicates_kept = keep_duplicates,
 	};
 	/* A stream's hash is known only once it is read (NULL: claimed
 	 * without the duplicate check, recorded by ea_store_finish_input). */

@@ -918,8 +918,18 @@ static ea_status section_anomalies(report *r, char *errbuf, size_t errlen)
 		p, 1, numbers_row, &(numbers){d, 2}, errbuf, errlen);
 	if (e != EA_OK)
 		return e;
+	uint64_t kept = 0;
+	e = query(r, "SELECT COUNT(*) FROM runs WHERE duplicates_kept = 1 AND " IN_SCOPE("id"),
+		  p, 1, numbers_row, &(numbers){&kept, 1}, errbuf, errlen);
+	if (e != EA_OK)
+		return e;
 	fprintf(out, "  SPAN duplicates suppressed: %" PRIu64 " (external %" PRIu64 ", internal %" PRIu64 ")\n",
 		d[0] + d[1], d[0], d[1]);
+	/* A run with suppression off counts every copy as traffic: its 0
+	 * is not "no duplicates". */
+	if (kept > 0)
+		fprintf(out, "    (%" PRIu64 " run%s kept every frame, --keep-duplicates: copies were not looked for)\n",
+			kept, kept == 1 ? "" : "s");
 	return EA_OK;
 }
 

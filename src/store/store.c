@@ -61,8 +61,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_INSERT_RUN] =
 		"INSERT INTO runs (started_at, status, tool_version, ndpi_version,"
 		" matrix_path, matrix_sha256, portsig_path, portsig_sha256,"
-		" site_path, site_sha256, command_line, filter, live)"
-		" VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+		" site_path, site_sha256, command_line, filter, live, duplicates_kept)"
+		" VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
 	[S_INSERT_RULE] =
 		"INSERT INTO rules (run_id, ord, rule_id, table_name, iface, text,"
 		" transport, port_lo, port_hi, source, destination, source_text,"
@@ -804,6 +804,7 @@ static ea_status insert_run(ea_store *st, const ea_run_info *info, const ea_matr
 	bind_text(s, 10, info->command_line, &rc);
 	bind_text(s, 11, info->filter && *info->filter ? info->filter : NULL, &rc);
 	bind_i64(s, 12, info->live, &rc);
+	bind_i64(s, 13, info->duplicates_kept, &rc);
 	if (rc == SQLITE_OK)
 		rc = run_stmt(s);
 	if (rc != SQLITE_DONE)

@@ -55,6 +55,8 @@ typedef struct {
 	const char *filter;           /* BPF expression the captures were read
 					 through (runs.filter); NULL or "" = none */
 	bool live;                    /* a live capture (monitor), runs.live */
+	bool duplicates_kept;         /* --keep-duplicates: no SPAN duplicate
+					 suppression (runs.duplicates_kept) */
 } ea_run_info;
 
 typedef struct {

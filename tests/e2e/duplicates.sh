@@ -104,4 +104,12 @@ once=$(sqlite3 "$tmp/once.db" "$sum") kept=$(sqlite3 "$tmp/kept.db" "$sum")
   && ok "keep-duplicates-doubles ($once -> $kept)" || bad keep-duplicates-doubles "packets bytes $once once, $kept kept"
 d=$(sqlite3 "$tmp/kept.db" "select sum(duplicates) from inputs")
 [ "$d" = 0 ] && ok keep-duplicates-counts-none || bad keep-duplicates-counts-none "inputs.duplicates sum $d"
+# A 0 from a run that did not look is not "no duplicates": recorded, said.
+[ "$(sqlite3 "$tmp/kept.db" "select duplicates_kept from runs")" = 1 ] \
+  && [ "$(sqlite3 "$tmp/once.db" "select duplicates_kept from runs")" = 0 ] \
+  && ok keep-duplicates-recorded || bad keep-duplicates-recorded "runs.duplicates_kept not set as given"
+"$bin" report --db "$tmp/kept.db" > "$tmp/kept-report.txt" 2>&1
+grep -q "1 run kept every frame, --keep-duplicates" "$tmp/kept-report.txt" \
+  && ! grep -q "kept every frame" "$tmp/report.txt" \
+  && ok keep-duplicates-reported || bad keep-duplicates-reported "the report does not say suppression was off"
 echo "RESULT $pass $fail"
