@@ -129,7 +129,9 @@ void ea_outputs_summary(const ea_outputs *o, char *buf, size_t size)
 	}
 	if (o->findings && n < size) {
 		ea_findings_stats fs = ea_findings_get_stats(o->findings);
-		snprintf(buf + n, size - n, "%sfindings: %llu (%llu logged to %s, %llu held back by the rate "
+		/* "logged" would claim delivery: a line for an unreachable
+		 * collector was made, counted and not sent. */
+		snprintf(buf + n, size - n, "%sfindings: %llu (%llu lines for %s, %llu held back by the rate "
 			 "limits); %llu syslog lines not sent", n ? "; " : "", (unsigned long long)fs.findings,
 			 (unsigned long long)fs.logged, o->target_shown, (unsigned long long)fs.suppressed,
 			 (unsigned long long)fs.unsent);

@@ -51,7 +51,7 @@ void ea_outputs_flush(ea_outputs *o);
 const char *ea_outputs_warning(const ea_outputs *o);
 
 /* One line for the run's summary, e.g. "EVE: 61 lines to eve.json;
- * findings: 22 (22 logged to udp:10.0.0.5:514, 0 held back by the rate
+ * findings: 22 (22 lines for udp:10.0.0.5:514, 0 held back by the rate
  * limits); 0 syslog lines not sent"; "" when no output was asked for. */
 void ea_outputs_summary(const ea_outputs *o, char *buf, size_t size);
 

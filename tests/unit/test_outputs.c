@@ -112,7 +112,7 @@ static void test_threads_emit_at_once(void **state)
 
 	/* 4 threads x 1000 flows in 100 groups, 10 lines a group. */
 	char want[512];
-	snprintf(want, sizeof want, "EVE: %d lines to %s; findings: %d (%d logged to stderr, %d held back by "
+	snprintf(want, sizeof want, "EVE: %d lines to %s; findings: %d (%d lines for stderr, %d held back by "
 		 "the rate limits); 0 syslog lines not sent", THREADS * FLOWS_EACH, eve, THREADS * FLOWS_EACH,
 		 GROUPS * 10, THREADS * FLOWS_EACH - GROUPS * 10);
 	assert_string_equal(summary, want);
@@ -153,7 +153,7 @@ static void test_threads_findings_counts_exact(void **state)
 	assert_int_equal(ea_outputs_close(o, err, sizeof err), EA_OK);
 	dup2(saved, STDERR_FILENO);
 	close(saved);
-	snprintf(want, sizeof want, "findings: %d (%d logged to stderr, %d held back by the rate limits); "
+	snprintf(want, sizeof want, "findings: %d (%d lines for stderr, %d held back by the rate limits); "
 		 "0 syslog lines not sent", 10 * THREADS * FLOWS_EACH, GROUPS * 10,
 		 10 * THREADS * FLOWS_EACH - GROUPS * 10);
 	assert_string_equal(summary, want);
