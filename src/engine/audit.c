@@ -45,8 +45,11 @@ ea_status ea_audit_new(const ea_audit_config *cfg, ea_audit **out, char *errbuf,
 	a->cfg.ruleset = ea_ruleset_ref(cfg->ruleset);
 	if (cfg->store) {
 		/* A file must never lose a flow: the reader waits for the
-		 * writer, and the first database failure ends the run. */
-		ea_writer_config wc = {.wait_when_full = true};
+		 * writer, and the first database failure ends the run. A live
+		 * capture must never wait: the writer holds, retries and, when
+		 * full, drops and counts. */
+		ea_writer_config wc = {.wait_when_full = !cfg->live, .log = cfg->log,
+				       .capacity = cfg->live ? EA_WRITER_LIVE_QUEUE_RECORDS : 0};
 		st = ea_writer_new(cfg->store, cfg->run_id, &wc, &a->writer, errbuf, errlen);
 		if (st != EA_OK)
 			goto fail;
@@ -191,11 +194,12 @@ ea_status ea_audit_read(ea_audit *a, ea_source *src, ea_iface iface, ea_input_in
 	return st;
 }
 
-/* The live entry points leave the store as they found it: idle, every
- * flow they ended committed. */
+/* Frame by frame without cfg.live (tests, tools), the store is left as
+ * found: idle, every flow ended committed. A live audit never waits. */
 static ea_status live_done(ea_audit *a, uint64_t submitted_before, char *errbuf, size_t errlen)
 {
-	if (a->writer && a->store_status == EA_OK && ea_writer_get_stats(a->writer).submitted != submitted_before)
+	if (!a->cfg.live && a->writer && a->store_status == EA_OK &&
+	    ea_writer_get_stats(a->writer).submitted != submitted_before)
 		sync_writer(a);
 	if (a->store_status != EA_OK)
 		return ea_fail(a->store_status, errbuf, errlen, "%s", a->store_err);
@@ -234,7 +238,7 @@ void ea_audit_set_ruleset(ea_audit *a, const ea_ruleset *rs, int64_t run_id)
 	for (int i = 0; i < EA_IFACE_COUNT; i++)
 		if (a->engines[i])
 			ea_engine_set_ruleset(a->engines[i], rs);
-	if (a->writer && run_id != a->cfg.run_id) {
+	if (a->writer && run_id != a->cfg.run_id && !a->cfg.live) {
 		sync_writer(a);
 		ea_writer_set_run(a->writer, run_id);
 	}
@@ -246,11 +250,29 @@ ea_status ea_audit_finish(ea_audit *a, char *errbuf, size_t errlen)
 {
 	for (int i = 0; i < EA_IFACE_COUNT; i++)
 		if (a->engines[i])
-			ea_engine_flush(a->engines[i], EA_END_EOF);
+			ea_engine_flush(a->engines[i], a->cfg.live ? EA_END_SHUTDOWN : EA_END_EOF);
 	sync_writer(a);
 	if (a->store_status != EA_OK)
 		return ea_fail(a->store_status, errbuf, errlen, "%s", a->store_err);
 	return EA_OK;
+}
+
+bool ea_audit_store_call(ea_audit *a, ea_writer_job_fn job, const void *arg, size_t len)
+{
+	return a->writer && ea_writer_call(a->writer, job, arg, len);
+}
+
+ea_writer_stats ea_audit_writer_stats(ea_audit *a)
+{
+	ea_writer_stats none = {0};
+	return a->writer ? ea_writer_get_stats(a->writer) : none;
+}
+
+ea_status ea_audit_close_writer(ea_audit *a, char *errbuf, size_t errlen)
+{
+	ea_status st = ea_writer_close(a->writer, errbuf, errlen);
+	a->writer = NULL;
+	return st;
 }
 
 const ea_audit_totals *ea_audit_get_totals(ea_audit *a)

@@ -21,6 +21,8 @@
 #include "rules/ruleset.h"
 #include "capture/source.h"
 #include "store/store.h"
+#include "store/writer.h"
+#include "util/log.h"
 
 /* The interfaces' engines' totals summed; peak_flows is the sum of their
  * peaks (their captures are read one after the other). */
@@ -55,6 +57,16 @@ typedef struct {
 	 * pass is skipped before anything else, counted in the input's
 	 * only, as if the capture had been written through it. */
 	ea_filter *filter;
+	/* A live capture (monitor): the writer never blocks the caller
+	 * (writer.h retry mode: held, retried with back-off while the
+	 * database cannot be written, dropped and counted when its queue is
+	 * full); ea_audit_frame, _tick and _set_ruleset never wait for it;
+	 * ea_audit_finish ends open flows as EA_END_SHUTDOWN. false: a file
+	 * (read), which waits and stops at the first failure. */
+	bool live;
+	/* Where a live audit's writer says that writing fails and works
+	 * again (borrowed; NULL: silent). */
+	ea_log *log;
 } ea_audit_config;
 
 typedef struct ea_audit ea_audit;
@@ -84,30 +96,43 @@ ea_status ea_audit_read(ea_audit *a, ea_source *src, ea_iface iface, ea_input_in
 /* Live capture (monitor): one frame of iface, already read. Counted,
  * decoded and added to its flow as ea_audit_read does; the frame's time
  * (the kernel's, µs) drives idle expiry like a file's. A frame without a
- * usable time is counted (untimed_frame), not decoded. EA_ERR_DB (with
- * the store's message) once a flow could not be stored; the frame is
- * counted all the same. The flows it ended are committed on return (the
- * writer is idle again), as before the writer thread: monitor writes its
- * own rows (interface events, runs) between two frames. A sensor that
- * drives engine.h and the writer itself need not wait so. */
+ * usable time is counted (untimed_frame), not decoded. With cfg.live the
+ * records it produced are queued to the writer and the call returns at
+ * once (EA_OK always: the writer holds and retries). Without it (tests)
+ * they are committed on return, EA_ERR_DB (with the store's message) once
+ * a flow could not be stored. */
 ea_status ea_audit_frame(ea_audit *a, ea_iface iface, const ea_frame *frame, char *errbuf, size_t errlen);
 /* The clock tick of a live capture: now_us is the wall clock (µs since
  * the epoch, the time base of live frames). Ends the flows and fragments
  * idle longer than their timeout on every interface, so a quiet wire
  * still closes its flows; does nothing more often than
- * EA_EXPIRY_SCAN_SEC per interface. EA_ERR_DB and the commit as
- * ea_audit_frame. */
+ * EA_EXPIRY_SCAN_SEC per interface. Waits, or not, as ea_audit_frame. */
 ea_status ea_audit_tick(ea_audit *a, uint64_t now_us, char *errbuf, size_t errlen);
 /* Reload: flows that end from now on are judged by rs (matrix, site,
- * port signatures and port ranks for new flows) and stored with run_id.
+ * port signatures and port ranks for new flows) and stored with run_id
+ * (with cfg.live, a job queued by the caller switches the writer's run:
+ * run_id is then only noted).
  * Flows open now stay open and keep their counters. The audit takes its
  * own reference to rs and drops the old ruleset's; call it between two
  * frames (the audit is not thread-safe). What the writer holds is
  * committed to the old run first. */
 void ea_audit_set_ruleset(ea_audit *a, const ea_ruleset *rs, int64_t run_id);
-/* Ends every flow still open (end of input) and stores it; on return
- * everything is committed. */
+/* Ends every flow still open (end of input: EA_END_EOF; a live audit:
+ * EA_END_SHUTDOWN) and stores it; on return everything is committed
+ * (live: as long as the database works; see ea_audit_close_writer). */
 ea_status ea_audit_finish(ea_audit *a, char *errbuf, size_t errlen);
+/* Queues a store call to the writer thread, in order with the flows
+ * (writer.h ea_writer_call): a live capture's runs, interface events,
+ * capture stats and retention never wait on SQLite. false without a store
+ * or when the queue is full. */
+bool ea_audit_store_call(ea_audit *a, ea_writer_job_fn job, const void *arg, size_t len);
+/* The writer's counters (queue drops per interface, failures); zeros
+ * without a store. */
+ea_writer_stats ea_audit_writer_stats(ea_audit *a);
+/* Writes what the writer holds (a live one retries for at most
+ * EA_WRITER_CLOSE_WAIT_US), stops its thread and returns its failure
+ * (writer.h ea_writer_close); the caller may then use the store itself. */
+ea_status ea_audit_close_writer(ea_audit *a, char *errbuf, size_t errlen);
 /* The engines' totals summed, as of now; valid until the next call. */
 const ea_audit_totals *ea_audit_get_totals(ea_audit *a);
 /* Stops the writer thread (after writing what it holds) and frees. */

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +23,18 @@
 
 #include "util/ea_limits.h"
 
+/* A slot holds a flow record, or a store call of the caller's (a job)
+ * with its argument copied in. */
 typedef struct {
-	ea_flow_record rec;
-	ea_match_result mr;
+	ea_writer_job_fn job;         /* NULL: a flow record */
+	union {
+		struct {
+			ea_flow_record rec;
+			ea_match_result mr;
+		} flow;
+		max_align_t align;
+		unsigned char arg[EA_WRITER_JOB_BYTES];
+	} u;
 } entry;
 
 struct ea_writer {
@@ -137,8 +147,9 @@ bool ea_writer_submit(ea_writer *w, const ea_flow_record *rec, const ea_match_re
 		return false;
 	}
 	entry *slot = &w->ring[w->tail % w->cfg.capacity];
-	slot->rec = *rec;
-	slot->mr = *mr;
+	slot->job = NULL;
+	slot->u.flow.rec = *rec;
+	slot->u.flow.mr = *mr;
 	w->tail++;
 	w->stats.submitted++;
 	if (w->tail - w->head > w->stats.queued_peak)
@@ -154,7 +165,58 @@ bool ea_writer_submit(ea_writer *w, const ea_flow_record *rec, const ea_match_re
 	return true;
 }
 
+bool ea_writer_call(ea_writer *w, ea_writer_job_fn job, const void *arg, size_t len)
+{
+	if (!job || len > EA_WRITER_JOB_BYTES)
+		return false;
+	pthread_mutex_lock(&w->lock);
+	while (!w->failed && w->tail - w->head >= w->cfg.capacity) {
+		if (!w->cfg.wait_when_full) {
+			w->stats.jobs_dropped++;
+			pthread_mutex_unlock(&w->lock);
+			return false;
+		}
+		pthread_cond_signal(&w->work);
+		pthread_cond_wait(&w->room, &w->lock);
+	}
+	if (w->failed) {
+		w->stats.jobs_dropped++;
+		pthread_mutex_unlock(&w->lock);
+		return false;
+	}
+	entry *slot = &w->ring[w->tail % w->cfg.capacity];
+	slot->job = job;
+	if (len)
+		memcpy(slot->u.arg, arg, len);
+	w->tail++;
+	/* A job is rare and is often evidence (a gap, a run's end): it
+	 * wakes the thread at once. */
+	pthread_mutex_unlock(&w->lock);
+	pthread_cond_signal(&w->work);
+	return true;
+}
+
 /* ---- the thread -------------------------------------------------------- */
+
+/* Runs the job in slot e: what is pending is committed first, so a job
+ * that commits or fails on its own (a run claim, retention) never takes
+ * flows with it, and the job's own rows are committed after it, so a
+ * later failure never makes it run twice. run_id may be changed by the
+ * job (a new run). */
+static void committed(ea_writer *w, uint64_t upto);
+
+static ea_status run_job(ea_writer *w, uint64_t at, int64_t *run_id, char *err, size_t errlen)
+{
+	entry *e = &w->ring[at % w->cfg.capacity];
+	ea_status st = ea_store_flush(w->st, err, errlen);
+	if (st != EA_OK)
+		return st;
+	committed(w, at);
+	st = e->job(w->st, run_id, e->u.arg, err, errlen);
+	if (st == EA_OK)
+		st = ea_store_flush(w->st, err, errlen);
+	return st;
+}
 
 /* Everything before upto is committed. Retry mode frees those slots only
  * now (a failure would have to write them again); wait mode freed them
@@ -287,17 +349,29 @@ static void *writer_main(void *arg)
 		ea_status st = EA_OK;
 		uint64_t i = from;
 		for (; i < to && st == EA_OK; i++) {
-			const entry *e = &w->ring[i % w->cfg.capacity];
+			entry *e = &w->ring[i % w->cfg.capacity];
 			if (!in_tx) {
 				in_tx = true;
 				tx_started = mono_us();
 			}
-			st = ea_store_add_flow(w->st, run_id, &e->rec, &e->mr, NULL, err, sizeof err);
-			if (st == EA_ERR_INTERNAL && !w->cfg.wait_when_full) {
-				/* A record the store refuses (a bug upstream) would
-				 * fail every retry: it alone is lost, and said. */
+			if (e->job) {
+				int64_t before = run_id;
+				st = run_job(w, i, &run_id, err, sizeof err);
+				if (st == EA_OK && run_id != before) {
+					pthread_mutex_lock(&w->lock);
+					w->run_id = run_id;
+					pthread_mutex_unlock(&w->lock);
+				}
+			} else {
+				st = ea_store_add_flow(w->st, run_id, &e->u.flow.rec, &e->u.flow.mr, NULL, err,
+						       sizeof err);
+			}
+			if ((st == EA_ERR_INTERNAL || st == EA_ERR_USAGE) && !w->cfg.wait_when_full) {
+				/* A record or call the store refuses (a bug upstream)
+				 * would fail every retry: it alone is lost, and said. */
 				if (w->cfg.log)
-					ea_log_msg(w->cfg.log, EA_LOG_ERROR, "db-refused", "flow not written: %s", err);
+					ea_log_msg(w->cfg.log, EA_LOG_ERROR, "db-refused", "%s not written: %s",
+						   e->job ? "a record" : "flow", err);
 				pthread_mutex_lock(&w->lock);
 				w->stats.lost++;
 				pthread_mutex_unlock(&w->lock);

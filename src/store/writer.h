@@ -62,6 +62,7 @@ typedef struct {
 	uint64_t failures;            /* write attempts that failed */
 	uint64_t queued;              /* held now, not yet committed */
 	uint64_t queued_peak;
+	uint64_t jobs_dropped;        /* ea_writer_call refused: the queue was full */
 } ea_writer_stats;
 
 typedef struct ea_writer ea_writer;
@@ -81,6 +82,22 @@ bool ea_writer_submit(ea_writer *w, const ea_flow_record *rec, const ea_match_re
  * the store's message) if any; in retry mode, waits as long as the
  * database does not work. */
 ea_status ea_writer_sync(ea_writer *w, char *errbuf, size_t errlen);
+/* A store call made by the writer thread in its turn, in order with the
+ * flows submitted before and after it: job(st, run_id, arg) with arg the
+ * writer's copy of the caller's bytes. What is pending is committed just
+ * before the job and the job's own rows just after it, so a job runs once
+ * when it succeeds. A job may set *run_id: flows after it then belong to
+ * that run (a sensor's reload). In retry mode a failed job (EA_ERR_DB, a
+ * locked or full database) is retried with back-off like a flow; one
+ * that fails with EA_ERR_INTERNAL or EA_ERR_USAGE is dropped, logged and
+ * counted as lost. */
+typedef ea_status (*ea_writer_job_fn)(ea_store *st, int64_t *run_id, void *arg, char *errbuf, size_t errlen);
+/* Queues job with a copy of len bytes of arg (at most EA_WRITER_JOB_BYTES,
+ * suitably aligned for any type; strings must be copied into it, not
+ * pointed at). Thread-safe. Never blocks in retry mode: false when the
+ * queue is full (counted in jobs_dropped) or, in wait mode, writing has
+ * failed. */
+bool ea_writer_call(ea_writer *w, ea_writer_job_fn job, const void *arg, size_t len);
 /* Flows submitted from now on belong to run_id (a sensor's reload that
  * begins a new run). Call it after ea_writer_sync, with no submit at the
  * same time: what was held before is written to the old run. */

@@ -153,10 +153,6 @@
 #define EA_DB_BATCH_ROWS 20000     /* rows per transaction: large enough to amortise fsync */
 #define EA_DB_BUSY_TIMEOUT_MS 5000 /* wait for another writer before reporting a lock */
 #define EA_DB_CACHE_KIB 65536       /* page cache: report queries over a million flows stay in RAM */
-/* monitor: flows that ended are committed at least this often (wall
- * clock), so the database is never more than a second behind the wire
- * while a batch of EA_DB_BATCH_ROWS still amortises fsync under load. */
-#define EA_MONITOR_COMMIT_MS 1000
 #define EA_RETAIN_BATCH_FLOWS 2000u /* flows deleted per transaction by retention: a few
 				       ms of write lock, so a sensor's writer queue never
 				       waits long behind it */
@@ -176,6 +172,11 @@
  * far above a busy Edge's rate of finished flows. */
 #define EA_WRITER_QUEUE_RECORDS 1024u
 #define EA_WRITER_LIVE_QUEUE_RECORDS 65536u
+/* A store call queued to the writer (writer.h ea_writer_call) copies its
+ * argument into a queue slot: a capture-stats row or an interface event
+ * with its name and reason fits; no bigger than a flow record, so jobs
+ * cost the queue no memory. */
+#define EA_WRITER_JOB_BYTES 1024u
 #define EA_WRITER_WAKE_RECORDS 512u  /* a batch that wakes the thread: fewer wake-ups than flows */
 #define EA_WRITER_FLUSH_US 1000000ull /* a transaction's longest life: a report sees flows within 1 s */
 #define EA_WRITER_RETRY_MIN_US 100000ull   /* first back-off after a failed write */

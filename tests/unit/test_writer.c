@@ -227,6 +227,62 @@ static void locked_database_loses_nothing_held(void **state)
 	free(logbuf);
 }
 
+/* A store call through the writer: an interface event, and a switch to a
+ * second run, as a sensor's reload queues it. */
+typedef struct {
+	int64_t next_run;
+	char name[16];
+} switch_job;
+
+static ea_status event_and_switch(ea_store *st, int64_t *run_id, void *arg, char *errbuf, size_t errlen)
+{
+	switch_job *j = arg;
+	ea_iface_event ev = {.iface = EA_IFACE_INTERNAL, .name = j->name, .at_us = 1700000000000000ull,
+			     .reason = "test"};
+	ea_status s = ea_store_add_iface_event(st, *run_id, &ev, errbuf, errlen);
+	if (s == EA_OK)
+		*run_id = j->next_run;
+	return s;
+}
+
+/* Jobs run once, in order with the flows: flows queued before the job
+ * belong to the first run, those after it to the run the job set. */
+static void jobs_run_in_order_with_flows(void **state)
+{
+	fixture *fx = *state;
+	ea_run_info info = {.tool_version = "test", .ndpi_version = "4.2", .matrix_path = "m",
+			    .matrix_sha256 = "0", .command_line = "test", .started_at = 1700000000};
+	int64_t second = 0;
+	assert_int_equal(ea_store_begin_run(fx->st, &info, NULL, &second, fx->err, sizeof fx->err), EA_OK);
+	ea_writer *w = NULL;
+	ea_writer_config cfg = {.capacity = 64, .flush_interval_us = 20000};
+	assert_int_equal(ea_writer_new(fx->st, fx->run, &cfg, &w, fx->err, sizeof fx->err), EA_OK);
+	ea_flow_record f;
+	ea_match_result mr;
+	for (uint64_t i = 1; i <= 10; i++) {
+		make_flow(&f, &mr, 0, i, EA_END_IDLE);
+		snprintf(f.server_name, sizeof f.server_name, "jobs");
+		assert_true(ea_writer_submit(w, &f, &mr));
+	}
+	switch_job j = {.next_run = second};
+	snprintf(j.name, sizeof j.name, "veth-job");
+	assert_true(ea_writer_call(w, event_and_switch, &j, sizeof j));
+	for (uint64_t i = 11; i <= 15; i++) {
+		make_flow(&f, &mr, 0, i, EA_END_IDLE);
+		snprintf(f.server_name, sizeof f.server_name, "jobs");
+		assert_true(ea_writer_submit(w, &f, &mr));
+	}
+	assert_int_equal(ea_writer_close(w, fx->err, sizeof fx->err), EA_OK);
+	char q[160];
+	snprintf(q, sizeof q, "SELECT count(*) FROM flows WHERE run_id = %lld AND pkts_out <= 10 AND server_name = 'jobs'", (long long)fx->run);
+	assert_int_equal(outside_count(fx, q), 10);
+	snprintf(q, sizeof q, "SELECT count(*) FROM flows WHERE run_id = %lld AND pkts_out > 10 AND server_name = 'jobs'", (long long)second);
+	assert_int_equal(outside_count(fx, q), 5);
+	snprintf(q, sizeof q, "SELECT count(*) FROM interface_events WHERE run_id = %lld AND name = 'veth-job'",
+		 (long long)fx->run);
+	assert_int_equal(outside_count(fx, q), 1);
+}
+
 static int ignore_row(void *ctx, int ncols, const char *const *cols)
 {
 	(void)ctx;
@@ -275,6 +331,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(wait_mode_writes_everything),
+		cmocka_unit_test(jobs_run_in_order_with_flows),
 		cmocka_unit_test(updates_visible_with_growing_counts),
 		cmocka_unit_test(locked_database_loses_nothing_held),
 		cmocka_unit_test(full_database_writes_everything_later),
