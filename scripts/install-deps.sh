@@ -15,10 +15,11 @@ set -euo pipefail
 # parses every line. rsyslog and iproute2: the findings test runs a real
 # rsyslogd in a network namespace of its own and sends to it over UDP and TCP.
 # tcpreplay: the monitor test replays the lab captures onto veth pairs in a
-# network namespace of its own (tests/e2e/monitor.sh).
+# network namespace of its own (tests/e2e/monitor.sh). socat: the live
+# test holds a long TCP session between two namespaces (tests/e2e/live.sh).
 build_pkgs=(build-essential pkg-config libpcap-dev libndpi-dev libsqlite3-dev
             libcmocka-dev libssl-dev sqlite3 wireshark-common libcap-dev groff-base
-            systemd libjansson-dev jq rsyslog iproute2 tcpreplay)
+            systemd libjansson-dev jq rsyslog iproute2 tcpreplay socat)
 # tcpdump: read --filter is checked against tcpdump -r FILE -w - EXPR.
 build_pkgs+=(tcpdump)
 # The sanitizer build wants clang's runtime only when CC=clang; gcc's
