@@ -296,7 +296,8 @@ static ea_status end_run_now(ea_store *st, int64_t *run_id, void *arg, char *err
 static void on_flow(void *ctx, const ea_flow_record *rec, const ea_match_result *mr)
 {
 	monitor *m = ctx;
-	m->flows[rec->iface]++;
+	if (rec->end_reason != EA_END_ACTIVE)
+		m->flows[rec->iface]++;
 	if (m->outputs)
 		ea_outputs_flow(m->outputs, rec, mr);
 }
@@ -457,10 +458,12 @@ static void log_counters(monitor *m)
 		if (!s.captured)
 			continue;
 		say(m, EA_LOG_INFO, NULL,
-		    "counters: %s: %s, %llu frames, %llu flows ended; libpcap: %llu received, %llu dropped, "
+		    "counters: %s: %s, %llu frames, %llu flows ended, %llu duplicates suppressed, %llu flow "
+		    "records dropped (write queue full); libpcap: %llu received, %llu dropped, "
 		    "%llu dropped by the interface; lost %llu time%s",
 		    ea_iface_name((ea_iface)i), s.up ? "capturing" : "lost", (unsigned long long)s.frames,
-		    (unsigned long long)m->flows[i], (unsigned long long)s.received,
+		    (unsigned long long)m->flows[i], (unsigned long long)ea_audit_get_totals(m->audit)->duplicates[i],
+		    (unsigned long long)ea_audit_writer_stats(m->audit).dropped[i], (unsigned long long)s.received,
 		    (unsigned long long)s.dropped, (unsigned long long)s.if_dropped,
 		    (unsigned long long)s.losses, s.losses == 1 ? "" : "s");
 	}

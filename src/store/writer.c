@@ -236,7 +236,7 @@ static void committed(ea_writer *w, uint64_t upto)
  * committed is lost and the failure is kept for sync/close. Retry mode:
  * the store rolled the transaction back, so its records are written again
  * from the oldest held, after the back-off. */
-static void failed_write(ea_writer *w, ea_status st, const char *msg, uint64_t *backoff_us)
+static void failed_write(ea_writer *w, ea_status st, const char *msg, uint64_t *backoff_us, bool first)
 {
 	pthread_mutex_lock(&w->lock);
 	w->stats.failures++;
@@ -256,7 +256,8 @@ static void failed_write(ea_writer *w, ea_status st, const char *msg, uint64_t *
 	pthread_cond_broadcast(&w->room);
 	if (w->cfg.wait_when_full)
 		return;
-	if (w->cfg.log)
+	/* Said once per outage; its end says how many attempts failed. */
+	if (w->cfg.log && first)
 		ea_log_msg(w->cfg.log, EA_LOG_ERROR, "db-write",
 			   "cannot write flows (attempt %llu; retrying, flows are held in memory): %s",
 			   (unsigned long long)failures, msg);
@@ -403,8 +404,9 @@ static void *writer_main(void *arg)
 		}
 		if (st != EA_OK) {
 			in_tx = false;
+			bool first = !failing;
 			failing = !w->cfg.wait_when_full;
-			failed_write(w, st, err, &backoff);
+			failed_write(w, st, err, &backoff, first);
 			continue;
 		}
 		if (failing && !in_tx) {
