@@ -110,6 +110,7 @@ static void fill_record(const ea_engine *e, const ea_flow *f, ea_end_reason why,
 	rec->uid = f->uid * EA_IFACE_COUNT + (uint64_t)e->cfg.iface;
 	rec->generation = e->generation;
 	rec->rewrite = why == EA_END_ACTIVE || f->reported;
+	rec->reported_before = f->reported;
 	rec->iface = e->cfg.iface;
 	rec->transport = f->transport;
 	rec->init_addr = f->addr[0];

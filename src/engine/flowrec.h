@@ -66,6 +66,10 @@ typedef struct {
 	 * update, or one came before it): the store rewrites by uid rather than
 	 * insert. */
 	bool rewrite;
+	/* An earlier record of this flow was emitted (an active-timeout
+	 * update): outputs that say something once per flow (a finding) say
+	 * it on the record where this is false. */
+	bool reported_before;
 	ea_iface iface;
 	uint8_t transport;               /* IP protocol number */
 	ea_addr init_addr, resp_addr;

@@ -164,7 +164,10 @@ ea_finding ea_findings_flow(ea_findings *f, const ea_flow_record *rec, const ea_
 			    const ea_matrix *m)
 {
 	ea_finding kind = ea_finding_of(rec, mr);
-	if (!f || kind == EA_FINDING_NONE)
+	/* Once per flow, on its first record: a flow updated every active
+	 * timeout for days would otherwise repeat its finding each minute
+	 * and drown the rate limits. */
+	if (!f || kind == EA_FINDING_NONE || rec->reported_before)
 		return kind;
 	char msg[EA_LOG_LINE_MAX], key[EA_LOG_KEY_MAX + 1];
 	ea_findings_message(rec, mr, m, kind, msg, sizeof msg, key, sizeof key);

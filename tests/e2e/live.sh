@@ -105,7 +105,7 @@ rows() { q "$1" "SELECT $cols FROM flow_verdicts ORDER BY $cols"; }
 
 # ---- active: a long TCP session, real sockets ---------------------------
 db=$tmp/active.db log=$tmp/active.log
-if start_monitor "$log" --site "$site" --db "$db" --external "$va" --active-timeout 2; then
+if start_monitor "$log" --site "$site" --db "$db" --external "$va" --active-timeout 2 --eve "$tmp/active.json"; then
   inb socat -u TCP-LISTEN:5061,reuseaddr OPEN:/dev/null &
   started+=($!)
   sleep 0.3
@@ -132,6 +132,13 @@ if start_monitor "$log" --site "$site" --db "$db" --external "$va" --active-time
   [ "$rc" -eq 0 ] && ok active-exit-0 || bad active-exit-0 "exit $rc" "$log"
   # A closed TCP flow ends 10 s after its FIN (stragglers); the stop ends
   # it now: still one row, rewritten, ended by its FIN.
+  # EVE: every update and the end of the flow carry one flow_id, so a
+  # SIEM joins them.
+  ids=$(jq -r 'select(.destination.port == 5061) | .flow_id' "$tmp/active.json" 2>/dev/null | sort | uniq -c | awk '{print $1 ":" ($2 > 0)}')
+  case "$ids" in
+    [2-9]:1|[1-9][0-9]:1) ok eve-one-flow-id-per-flow ;;
+    *) bad eve-one-flow-id-per-flow "flow_id counts '$ids', want several lines with one non-zero flow_id" ;;
+  esac
   reason=$(q "$db" "SELECT count(*) || ':' || end_reason || ':' || (updates > 1) FROM flows WHERE responder_port = 5061")
   [ "$reason" = "1:fin:1" ] && ok one-row-ended-by-fin \
     || bad one-row-ended-by-fin "rows:end_reason:updated '$reason', want 1:fin:1" "$log"
@@ -182,7 +189,7 @@ if start_monitor "$log" --site "$site" --db "$db" --external "$xr" --active-time
     | sqlite3 "$db" >"$tmp/locker.out" 2>&1 &
   locker=$!
   started+=("$locker")
-  for ((i = 0; i < 100; i++)); do grep -q locked "$tmp/locker.out" && break; sleep 0.05; done
+  for ((i = 0; i < 100; i++)); do grep -q locked "$tmp/locker.out" 2>/dev/null && break; sleep 0.05; done
   t0=$(date +%s%N)
   ina tcpreplay -q --pps=500 -i "$xs" "$ext_pcap" >/dev/null 2>&1
   # Capture goes on while the database cannot be written: every frame

@@ -19,6 +19,7 @@ static ea_flow_record flow(const char *master, const char *app, const char *serv
 {
 	ea_flow_record r;
 	memset(&r, 0, sizeof r);
+	r.uid = 4242;
 	r.iface = EA_IFACE_EXTERNAL;
 	r.transport = 6;
 	const uint8_t a[4] = {203, 0, 113, 5}, b[4] = {198, 51, 100, 10};
@@ -85,6 +86,7 @@ static void test_fields_where_siems_look(void **state)
 	json_t *j = parse(text);
 	assert_string_equal(str_at(j, "timestamp", NULL, NULL), "2026-11-29T17:06:14.000042Z");
 	assert_string_equal(str_at(j, "event_type", NULL, NULL), "flow");
+	assert_int_equal(json_integer_value(json_object_get(j, "flow_id")), 4242);
 	assert_string_equal(str_at(j, "event", "kind", NULL), "event");
 	assert_string_equal(str_at(j, "event", "action", NULL), "documented");
 	assert_string_equal(str_at(j, "event", "start", NULL), "2026-11-29T17:06:11.500000Z");

@@ -154,6 +154,25 @@ static void test_line_with_hostile_server_name(void **state)
 	assert_int_equal(st.logged, 1);
 }
 
+/* A flow's later records (active-timeout updates, its end after them)
+ * repeat no finding: it is logged once per flow, on its first record. */
+static void test_finding_once_per_flow(void **state)
+{
+	fixture *fx = *state;
+	ea_flow_record r = flow(8080, "");
+	ea_match_result mr = {.verdict = EA_VERDICT_UNEXPECTED};
+	r.end_reason = EA_END_ACTIVE;
+	assert_int_equal(ea_findings_flow(fx->fs, &r, &mr, &fx->m), EA_FINDING_UNEXPECTED);
+	r.reported_before = true;
+	assert_int_equal(ea_findings_flow(fx->fs, &r, &mr, &fx->m), EA_FINDING_UNEXPECTED);
+	r.end_reason = EA_END_FIN;
+	assert_int_equal(ea_findings_flow(fx->fs, &r, &mr, &fx->m), EA_FINDING_UNEXPECTED);
+	assert_int_equal(count(text(fx), "\n"), 1);
+	ea_findings_stats st = ea_findings_get_stats(fx->fs);
+	assert_int_equal(st.findings, 1);
+	assert_int_equal(st.logged, 1);
+}
+
 static void test_documented_is_silent_attempt_is_a_notice(void **state)
 {
 	fixture *fx = *state;
@@ -255,6 +274,7 @@ int main(void)
 		cmocka_unit_test(test_finding_kinds),
 		cmocka_unit_test_setup_teardown(test_line_with_hostile_server_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_documented_is_silent_attempt_is_a_notice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_finding_once_per_flow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_limit_per_group_with_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overall_limit_bounds_a_scan, setup, teardown),
 	};
