@@ -56,7 +56,8 @@ const char ea_monitor_usage[] =
 	"                         [--matrix FILE] [--ports FILE] [--filter EXPR] [--snaplen N]\n"
 	"                         [--buffer-mib N] [--max-flows N] [--keep-duplicates]\n"
 	"                         [--eve FILE] [--syslog TARGET] [--syslog-facility NAME]\n"
-	"                         [--active-timeout SECONDS] [--user NAME]\n"
+	"                         [--active-timeout SECONDS] [--stats-interval SECONDS]\n"
+	"                         [--retain-days N] [--user NAME]\n"
 	"\n"
 	"Captures the Edge's SPAN ports live (promiscuous, each frame as it arrives)\n"
 	"and audits them as 'read' audits files: every flow is classified, matched\n"
@@ -83,6 +84,14 @@ const char ea_monitor_usage[] =
 	"                     never duplicated) every SECONDS while it lives, so\n"
 	"                     flow_verdicts shows its current counts (default 60,\n"
 	"                     1 to 86400)\n"
+	"  --stats-interval SECONDS  how often losses are recorded per interface in\n"
+	"                     capture_stats: libpcap's received, dropped and\n"
+	"                     interface-dropped frames, flow records the write queue\n"
+	"                     dropped, flows evicted, duplicates suppressed (default\n"
+	"                     60, 1 to 3600; and at stop); 'report' shows them first\n"
+	"  --retain-days N    delete flows older than N days (at start, then hourly,\n"
+	"                     in small batches) after rolling their per-day totals up\n"
+	"                     per rule and finding group (default: keep everything)\n"
 	"  --eve FILE         append one JSON line per flow to FILE, as for 'read';\n"
 	"                     reopened on SIGHUP (logrotate)\n"
 	"  --syslog TARGET    log each finding as it is decided, as for 'read'\n"
@@ -154,6 +163,13 @@ static void catch_signals(void)
 	sigaction(SIGUSR1, &sa, NULL);
 }
 
+/* Running totals of one interface at the start of a capture-stats
+ * interval. */
+typedef struct {
+	uint64_t start_us;            /* wall clock, µs */
+	uint64_t received, dropped, if_dropped, queue_dropped, evicted, duplicates;
+} stats_base;
+
 typedef struct {
 	ea_log *log;
 	const char *tool_version;
@@ -173,6 +189,10 @@ typedef struct {
 	_Atomic int64_t run_id;
 	ea_audit_totals run_start;   /* the audit's totals when the run began */
 	uint64_t flows[EA_IFACE_COUNT]; /* flows ended per interface, since start */
+	/* Running totals at the start of the current capture-stats interval,
+	 * per interface: what the next row records is the difference. */
+	stats_base base[EA_IFACE_COUNT];
+	unsigned retain_days;         /* 0: keep everything */
 	ea_status failed;            /* first database failure seen in a callback */
 	char err[ERRBUF_SIZE];
 } monitor;
@@ -199,6 +219,13 @@ static void say_lines(monitor *m, ea_log_level level, const char *prefix, const 
 		say(m, level, NULL, "%s%.*s", prefix, n, p);
 		p = nl ? nl + 1 : NULL;
 	} while (p && *p);
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static uint64_t wall_us(void)
@@ -246,7 +273,23 @@ static ea_status write_iface_event(ea_store *st, int64_t *run_id, void *arg, cha
 	return ea_store_add_iface_event(st, *run_id, &ev, errbuf, errlen);
 }
 
-static ea_status begin_run(monitor *m, const ea_ruleset *rs, int64_t *run_id);
+static ea_status begin_run(monitor *m, const ea_ruleset *rs, int64_t *run_id, char *errbuf, size_t errlen);
+
+static ea_status write_capture_stats(ea_store *st, int64_t *run_id, void *arg, char *errbuf, size_t errlen)
+{
+	return ea_store_add_capture_stats(st, *run_id, arg, errbuf, errlen);
+}
+
+typedef struct {
+	unsigned days;
+	uint64_t now_us;
+} retain_job;
+
+static ea_status retain(ea_store *st, int64_t *run_id, void *arg, char *errbuf, size_t errlen)
+{
+	retain_job *j = arg;
+	return ea_store_retain(st, j->days, j->now_us, 0, NULL, errbuf, errlen);
+}
 
 /* A reload's run change: the new run is claimed, then the old one
  * finished with its totals, then the flows after this job go to the new
@@ -272,10 +315,11 @@ static ea_status switch_run(ea_store *st, int64_t *run_id, void *arg, char *errb
 {
 	switch_run_job *j = arg;
 	if (!j->new_run) {
-		ea_status s = begin_run(j->m, j->next, &j->new_run);
+		/* The writer's thread: its own message buffer, never m->err. */
+		ea_status s = begin_run(j->m, j->next, &j->new_run, errbuf, errlen);
 		if (s != EA_OK) {
 			j->new_run = 0;
-			return ea_fail(s, errbuf, errlen, "a run for the reloaded configuration: %s", j->m->err);
+			return s;
 		}
 	}
 	ea_status s = finish_run_totals(j->m, *run_id, &j->old_totals, st, errbuf, errlen);
@@ -345,7 +389,7 @@ static void run_release(void *ctx, int64_t run_id)
 }
 
 /* Starts a run with rs's files and rules (a claim without inputs). */
-static ea_status begin_run(monitor *m, const ea_ruleset *rs, int64_t *run_id)
+static ea_status begin_run(monitor *m, const ea_ruleset *rs, int64_t *run_id, char *errbuf, size_t errlen)
 {
 	const ea_ruleset_file_info *mf = ea_ruleset_file_get(rs, EA_RULESET_MATRIX),
 				   *pf = ea_ruleset_file_get(rs, EA_RULESET_PORTSIGS),
@@ -361,7 +405,7 @@ static ea_status begin_run(monitor *m, const ea_ruleset *rs, int64_t *run_id)
 	ea_run_liveness live = {.writer_alive = run_writer_alive, .hold = run_hold,
 				.release = run_release, .ctx = m->runlock};
 	ea_run_claim claim = {.info = &info, .matrix = ea_ruleset_matrix(rs), .liveness = &live};
-	return ea_store_claim_run(m->store, &claim, run_id, NULL, NULL, m->err, sizeof m->err);
+	return ea_store_claim_run(m->store, &claim, run_id, NULL, NULL, errbuf, errlen);
 }
 
 /* What the audit counted since the current run began. */
@@ -455,6 +499,49 @@ static void reload(monitor *m)
 	free(err);
 }
 
+/* One capture_stats row per interface captured: libpcap's counters and the
+ * sensor's own drops since the last row (differences of running totals).
+ * A row the queue has no room for is not lost: the next one covers its
+ * interval too. */
+static void record_capture_stats(monitor *m, uint64_t now_us)
+{
+	ea_writer_stats ws = ea_audit_writer_stats(m->audit);
+	for (int i = 0; i < EA_IFACE_COUNT; i++) {
+		ea_livepoll_stats s;
+		ea_livepoll_get_stats(m->poll, (ea_iface)i, &s);
+		if (!s.captured)
+			continue;
+		const ea_totals *t = ea_audit_iface_totals(m->audit, (ea_iface)i);
+		uint64_t evicted = t ? t->evicted : 0, duplicates = t ? t->duplicates[i] : 0;
+		stats_base *b = &m->base[i];
+		ea_capture_stats cs = {
+			.iface = (ea_iface)i, .start_us = b->start_us, .end_us = now_us, .kernel = true,
+			.kernel_received = s.received - b->received, .kernel_dropped = s.dropped - b->dropped,
+			.if_dropped = s.if_dropped - b->if_dropped,
+			.queue_dropped = ws.dropped[i] - b->queue_dropped,
+			.evicted = evicted - b->evicted, .duplicates = duplicates - b->duplicates,
+		};
+		if (cs.end_us < cs.start_us)
+			cs.end_us = cs.start_us; /* the wall clock stepped back */
+		if (!ea_audit_store_call(m->audit, write_capture_stats, &cs, sizeof cs)) {
+			say(m, EA_LOG_ERROR, "queue-full", "%s: capture statistics not queued (the write queue is "
+			    "full); the next row covers this interval too", ea_iface_name((ea_iface)i));
+			continue;
+		}
+		*b = (stats_base){.start_us = cs.end_us, .received = s.received, .dropped = s.dropped,
+				      .if_dropped = s.if_dropped, .queue_dropped = ws.dropped[i],
+				      .evicted = evicted, .duplicates = duplicates};
+	}
+}
+
+/* --retain-days: retention by the writer thread, in its batches. */
+static void queue_retention(monitor *m)
+{
+	retain_job j = {.days = m->retain_days, .now_us = wall_us()};
+	if (!ea_audit_store_call(m->audit, retain, &j, sizeof j))
+		say(m, EA_LOG_WARNING, "queue-full", "retention postponed: the write queue is full");
+}
+
 /* SIGUSR1: one line per interface, one for the flows. */
 static void log_counters(monitor *m)
 {
@@ -534,7 +621,7 @@ typedef struct {
 	const char *eve, *syslog_target, *syslog_facility;
 	bool keep_duplicates;
 	const char *ifname[EA_IFACE_COUNT];
-	unsigned long snaplen, buffer_mib, max_flows, active_timeout;
+	unsigned long snaplen, buffer_mib, max_flows, active_timeout, stats_interval, retain_days;
 } monitor_options;
 
 /* Parses argv; returns -1 to go on, else the exit code. */
@@ -551,13 +638,16 @@ static int parse_options(monitor *m, int argc, char **argv, monitor_options *o)
 		{"eve", required_argument, 0, 'E'},      {"syslog", required_argument, 0, 'L'},
 		{"syslog-facility", required_argument, 0, 'F'},
 		{"active-timeout", required_argument, 0, 'A'},
+		{"stats-interval", required_argument, 0, 'I'},
+		{"retain-days", required_argument, 0, 'R'},
 		{0, 0, 0, 0}};
 	const char **slot = NULL;
 	unsigned long *num = NULL;
 	unsigned long lo = 1, hi = 0;
 	char seen[128] = {0};
 	int opt;
-	*o = (monitor_options){.active_timeout = EA_ACTIVE_TIMEOUT_DEFAULT_SEC};
+	*o = (monitor_options){.active_timeout = EA_ACTIVE_TIMEOUT_DEFAULT_SEC,
+			       .stats_interval = EA_CAPTURE_STATS_SEC};
 	optind = 1;
 	opterr = 0;
 	int idx = -1;
@@ -595,6 +685,8 @@ static int parse_options(monitor *m, int argc, char **argv, monitor_options *o)
 		case 'b': num = &o->buffer_mib; hi = EA_LIVE_BUFFER_MIB_MAX; break;
 		case 'n': num = &o->max_flows; hi = 100000000ul; break;
 		case 'A': num = &o->active_timeout; hi = EA_ACTIVE_TIMEOUT_MAX_SEC; break;
+		case 'I': num = &o->stats_interval; hi = EA_CAPTURE_STATS_SEC_MAX; break;
+		case 'R': num = &o->retain_days; hi = EA_RETAIN_DAYS_MAX; break;
 		}
 		if (slot)
 			*slot = optarg;
@@ -744,7 +836,7 @@ int ea_cmd_monitor(int argc, char **argv, ea_log *log, const char *tool_version)
 
 	catch_signals();
 	int64_t first_run = 0;
-	st = begin_run(m, m->ruleset, &first_run);
+	st = begin_run(m, m->ruleset, &first_run, m->err, sizeof m->err);
 	m->run_id = first_run;
 	if (st != EA_OK) {
 		m->run_id = 0;
@@ -793,7 +885,16 @@ int ea_cmd_monitor(int argc, char **argv, ea_log *log, const char *tool_version)
 	    o.ifname[0] ? " external " : "", o.ifname[0] ? o.ifname[0] : "",
 	    o.ifname[1] ? " internal " : "", o.ifname[1] ? o.ifname[1] : "", o.db, (long long)m->run_id);
 
+	m->retain_days = (unsigned)o.retain_days;
+	uint64_t stats_every_ms = (uint64_t)o.stats_interval * 1000u;
+	uint64_t next_stats = mono_ms() + stats_every_ms, next_retain = 0;
+	for (int i = 0; i < EA_IFACE_COUNT; i++)
+		m->base[i].start_us = wall_us();
 	while (!got_stop && m->failed == EA_OK) {
+		if (m->retain_days && mono_ms() >= next_retain) {
+			queue_retention(m);
+			next_retain = mono_ms() + EA_RETAIN_INTERVAL_SEC * 1000ull;
+		}
 		st = ea_livepoll_run(m->poll, EA_LIVE_TIMEOUT_MS, m->err, sizeof m->err);
 		if (st != EA_OK) {
 			m->failed = st;
@@ -805,6 +906,10 @@ int ea_cmd_monitor(int argc, char **argv, ea_log *log, const char *tool_version)
 		/* Idle and active timeouts on a quiet wire; the writer commits
 		 * on its own at its flush interval. */
 		st = ea_audit_tick(m->audit, wall_us(), err, sizeof err);
+		if (mono_ms() >= next_stats) {
+			record_capture_stats(m, wall_us());
+			next_stats = mono_ms() + stats_every_ms;
+		}
 		if (st != EA_OK) {
 			m->failed = st;
 			snprintf(m->err, sizeof m->err, "%s", err);
@@ -829,6 +934,7 @@ int ea_cmd_monitor(int argc, char **argv, ea_log *log, const char *tool_version)
 	 * writer writes it all (retrying an unwritable database for at most
 	 * EA_WRITER_CLOSE_WAIT_US). */
 	st = ea_audit_finish(m->audit, m->err, sizeof m->err);
+	record_capture_stats(m, wall_us());
 	end_run_job ej = {.m = m, .totals = run_totals(m, "complete")};
 	if (st == EA_OK && !ea_audit_store_call(m->audit, end_run_now, &ej, sizeof ej)) {
 		st = EA_ERR_DB;

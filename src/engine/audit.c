@@ -275,6 +275,12 @@ ea_status ea_audit_close_writer(ea_audit *a, char *errbuf, size_t errlen)
 	return st;
 }
 
+const ea_totals *ea_audit_iface_totals(ea_audit *a, ea_iface iface)
+{
+	unsigned i = (unsigned)iface;
+	return i < EA_IFACE_COUNT && a->engines[i] ? ea_engine_totals(a->engines[i]) : NULL;
+}
+
 const ea_audit_totals *ea_audit_get_totals(ea_audit *a)
 {
 	memset(&a->totals, 0, sizeof a->totals);

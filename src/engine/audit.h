@@ -133,6 +133,9 @@ ea_writer_stats ea_audit_writer_stats(ea_audit *a);
  * EA_WRITER_CLOSE_WAIT_US), stops its thread and returns its failure
  * (writer.h ea_writer_close); the caller may then use the store itself. */
 ea_status ea_audit_close_writer(ea_audit *a, char *errbuf, size_t errlen);
+/* One interface's engine's totals (evictions, duplicates …), NULL while it
+ * has none (no frame yet); valid until that engine's next call. */
+const ea_totals *ea_audit_iface_totals(ea_audit *a, ea_iface iface);
 /* The engines' totals summed, as of now; valid until the next call. */
 const ea_audit_totals *ea_audit_get_totals(ea_audit *a);
 /* Stops the writer thread (after writing what it holds) and frees. */

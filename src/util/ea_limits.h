@@ -164,6 +164,15 @@
  * flow_verdicts then shows a live flow's counts a minute old at worst. */
 #define EA_ACTIVE_TIMEOUT_MAX_SEC 86400ul
 #define EA_ACTIVE_TIMEOUT_DEFAULT_SEC 60u
+/* monitor: losses (libpcap's and the sensor's own) are recorded per
+ * interface this often (and at stop), so a report dates a gap to the
+ * minute; a row per interface a minute is ~1 MB a year. --stats-interval
+ * sets it (tests use 1 s). */
+#define EA_CAPTURE_STATS_SEC 60u
+#define EA_CAPTURE_STATS_SEC_MAX 3600u
+/* monitor --retain-days: retention runs at start and this often; a day's
+ * flows are rolled up once the day is past, so hourly is prompt enough. */
+#define EA_RETAIN_INTERVAL_SEC 3600u
 
 /* The writer thread's queue (store/writer.h): a record with its verdict is
  * ~1.9 KB. A file's reader waits for room, so a small queue only needs to

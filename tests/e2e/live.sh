@@ -163,7 +163,7 @@ double() { mergecap -F pcap -w "$2" "$1" "$1" 2>/dev/null; }
 db=$tmp/dups.db log=$tmp/dups.log
 if ! double "$ext_pcap" "$tmp/twice.pcap"; then
   bad dups-build "editcap/mergecap could not double $ext_pcap"
-elif start_monitor "$log" --site "$site" --db "$db" --external "$xr" --snaplen 2048; then
+elif start_monitor "$log" --site "$site" --db "$db" --external "$xr" --snaplen 2048 --stats-interval 1; then
   # As fast as tcpreplay can: no sleep between an original and its copy;
   # at a real-time priority, so that another process on a busy machine
   # cannot preempt it between the two for more than the 1 ms window (1
@@ -172,6 +172,7 @@ elif start_monitor "$log" --site "$site" --db "$db" --external "$xr" --snaplen 2
   # holds thousands of frames rather than a few hundred whole-size slots.
   ina chrt -f 10 tcpreplay -q --topspeed -i "$xs" "$tmp/twice.pcap" >/dev/null 2>&1
   wait_frames "$log" 1384 || bad dups-delivered "not every replayed frame was captured" "$log"
+  sleep 1.5 # a capture_stats row a second, and one at stop
   stop_monitor
   [ "$rc" -eq 0 ] || bad dups-exit-0 "exit $rc" "$log"
   rows "$tmp/read.db" >"$tmp/want"; rows "$db" >"$tmp/got"
@@ -180,8 +181,44 @@ elif start_monitor "$log" --site "$site" --db "$db" --external "$xr" --snaplen 2
        diff "$tmp/want" "$tmp/got" | head -6 | sed 's/^/  /'; fi
   n=$(grep "counters: external:" "$log" | tail -1 | sed -n 's/.* \([0-9]*\) duplicates suppressed.*/\1/p')
   [ "$n" = 692 ] && ok dups-counted || bad dups-counted "'$n' duplicates suppressed, want 692" "$log"
+  # capture_stats: a row a second and one at stop; summed, they are
+  # libpcap's own counters (as SIGUSR1 last logged them) and the sensor's.
+  pcap=$(grep "counters: external:" "$log" | tail -1 |
+         sed -n 's/.*libpcap: \([0-9]*\) received, \([0-9]*\) dropped, \([0-9]*\) dropped by the interface.*/\1|\2|\3/p')
+  got=$(q "$db" "SELECT sum(kernel_received) || '|' || sum(kernel_dropped) || '|' || sum(if_dropped)
+                 FROM capture_stats WHERE iface = 'external'")
+  [ -n "$pcap" ] && [ "$got" = "$pcap" ] && [ "${got%%|*}" = 1384 ] && ok stats-equal-libpcap \
+    || bad stats-equal-libpcap "capture_stats received|dropped|if_dropped '$got', libpcap '$pcap', sent 1384" "$log"
+  got=$(q "$db" "SELECT sum(duplicates) || '|' || sum(queue_dropped) || '|' || sum(evicted) || '|' || (count(*) > 1)
+                 FROM capture_stats WHERE iface = 'external'")
+  [ "$got" = "692|0|0|1" ] && ok stats-sensor-drops \
+    || bad stats-sensor-drops "duplicates|queue_dropped|evicted|several rows '$got', want 692|0|0|1" "$log"
 else
   bad dups-start "monitor did not start" "$log"
+fi
+
+# ---- loss: the kernel's ring overflows ------------------------------------
+# A 1 MiB ring of whole-size slots holds a handful of frames: the doubled
+# capture at top speed overflows it. capture_stats holds libpcap's drops
+# exactly, and the report's first page says the audit missed packets.
+db=$tmp/loss.db log=$tmp/loss.log
+if start_monitor "$log" --site "$site" --db "$db" --external "$xr" --buffer-mib 1 --stats-interval 1; then
+  ina tcpreplay -q --topspeed -i "$xs" "$tmp/twice.pcap" >/dev/null 2>&1
+  sleep 1.5
+  kill -USR1 "$mon_pid"; sleep 0.3
+  pcap=$(grep "counters: external:" "$log" | tail -1 |
+         sed -n 's/.*libpcap: \([0-9]*\) received, \([0-9]*\) dropped, \([0-9]*\) dropped by the interface.*/\1|\2|\3/p')
+  stop_monitor
+  got=$(q "$db" "SELECT sum(kernel_received) || '|' || sum(kernel_dropped) || '|' || sum(if_dropped)
+                 FROM capture_stats WHERE iface = 'external'")
+  dropped=$(echo "$got" | cut -d'|' -f2)
+  [ -n "$pcap" ] && [ "$got" = "$pcap" ] && [ "${dropped:-0}" -gt 0 ] && ok loss-recorded-as-libpcap-counts \
+    || bad loss-recorded-as-libpcap-counts "capture_stats '$got', libpcap '$pcap' (want equal, some dropped)" "$log"
+  "$bin" report --db "$db" >"$tmp/report.txt" 2>&1
+  head -60 "$tmp/report.txt" | grep -q "Capture loss" && grep -q "lost $dropped of" "$tmp/report.txt" \
+    && ok report-shows-loss || bad report-shows-loss "no 'Capture loss … lost $dropped of' in the report" "$tmp/report.txt"
+else
+  bad loss-start "monitor did not start" "$log"
 fi
 
 # ---- locked: the database held by another writer for 10 s ---------------
@@ -252,6 +289,24 @@ else
     bad full-start "monitor did not start" "$log"
   fi
   umount -l "$tmp/small"
+fi
+
+# ---- retain: --retain-days on a database holding old flows ------------
+# The lab captures are days old or more: monitor --retain-days 1 rolls their
+# days up and deletes them at start, through its writer thread.
+db=$tmp/retain.db log=$tmp/retain.log
+"$bin" read --quiet --site "$site" --db "$db" --external "$ext_pcap" 2>"$tmp/err" || bad retain-read "read failed" "$tmp/err"
+before=$(q "$db" "SELECT count(*) FROM flows")
+if start_monitor "$log" --site "$site" --db "$db" --external "$xr" --retain-days 1; then
+  for ((i = 0; i < 100; i++)); do [ "$(q "$db" "SELECT count(*) FROM flows")" = 0 ] && break; sleep 0.1; done
+  after=$(q "$db" "SELECT count(*) FROM flows")
+  rolled=$(q "$db" "SELECT coalesce(sum(flows), 0) FROM rollup_groups")
+  [ "$before" -gt 0 ] && [ "$after" = 0 ] && [ "$rolled" = "$before" ] && ok retain-rolls-up-and-deletes \
+    || bad retain-rolls-up-and-deletes "flows $before before, $after after, $rolled rolled up" "$log"
+  stop_monitor
+  [ "$rc" -eq 0 ] && ok retain-exit-0 || bad retain-exit-0 "exit $rc" "$log"
+else
+  bad retain-start "monitor did not start" "$log"
 fi
 
 echo "RESULT $pass $fail"
