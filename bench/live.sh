@@ -7,7 +7,10 @@
 # usage: bench/live.sh /path/to/edgeaudit
 # Environment: LIVE_RATES (packets/s per interface, default
 # "25000 50000 100000 200000 400000 topspeed"), LIVE_SECONDS (default 5,
-# per rate), LIVE_FLOWS (default 1000000, the memory run).
+# per rate), LIVE_FLOWS (default 1000000, the memory run), LIVE_MEM_PPS
+# (default 10000: its replay rate, two packets per flow; a refused TCP flow
+# is kept 10 s after its RST, so the table levels off at LIVE_MEM_PPS / 2
+# × 10 flows).
 #
 # Needs root: it creates a network namespace with two veth pairs (one per
 # NIC), replays the corpus (bench/corpus.sh, the same one `make bench`
@@ -157,13 +160,13 @@ done
 
 # ---- memory over a million flows -------------------------------------------
 # mkflows writes N two-packet flows (a refused SYN each); replayed at a
-# fixed rate, the sensor's resident memory is sampled every half second and
+# fixed rate (LIVE_MEM_PPS), the sensor's resident memory is sampled every half second and
 # set against the flows sent so far.
 mk=$top/build/tests/mkflows
 [ -x "$mk" ] || make -C "$top" --no-print-directory build/tests/mkflows >/dev/null
 mem_cap=$out/flows-$mem_flows.pcap
 [ -f "$mem_cap" ] || "$mk" "$mem_flows" "$mem_cap"
-mem_rate=100000
+mem_rate=${LIVE_MEM_PPS:-10000}
 db=$out/mem.db
 rm -f "$db" "$db-wal" "$db-shm" "$db-journal"
 "${nsx[@]}" "$bin" monitor --site "$site" --db "$db" --external x1 --user root > "$out/monitor-mem.out" 2>&1 &

@@ -812,7 +812,7 @@ int ea_cmd_monitor(int argc, char **argv, ea_log *log, const char *tool_version)
 	/* Interfaces, then the database: both need privileges the sensor
 	 * gives up once they are open. */
 	ea_livepoll_config pc = {
-		.live = {.promiscuous = true, .immediate = true, .snaplen = (uint32_t)o.snaplen,
+		.live = {.promiscuous = true, .immediate = false, .snaplen = (uint32_t)o.snaplen,
 			 .buffer_mib = (uint32_t)o.buffer_mib, .filter = o.filter},
 		.ifname = {o.ifname[0], o.ifname[1]},
 		.on_frame = on_frame, .on_change = on_change, .ctx = m,

@@ -21,8 +21,11 @@ struct ea_audit {
 static void flow_record(void *ctx, const ea_flow_record *rec, const ea_match_result *mr)
 {
 	ea_audit *a = ctx;
-	if (a->writer && a->store_status == EA_OK && !ea_writer_submit(a->writer, rec, mr)) {
-		/* Only a failed writer refuses in wait mode: its message says why. */
+	/* Live, a full queue drops this record only: the writer counts it
+	 * (capture_stats.queue_dropped) and the next record is offered again.
+	 * Reading files, only a failed writer refuses: its message says why,
+	 * and nothing more is stored. */
+	if (a->writer && a->store_status == EA_OK && !ea_writer_submit(a->writer, rec, mr) && !a->cfg.live) {
 		a->store_status = ea_writer_sync(a->writer, a->store_err, sizeof a->store_err);
 		if (a->store_status == EA_OK) {
 			a->store_status = EA_ERR_DB;
@@ -49,7 +52,9 @@ ea_status ea_audit_new(const ea_audit_config *cfg, ea_audit **out, char *errbuf,
 		 * capture must never wait: the writer holds, retries and, when
 		 * full, drops and counts. */
 		ea_writer_config wc = {.wait_when_full = !cfg->live, .log = cfg->log,
-				       .capacity = cfg->live ? EA_WRITER_LIVE_QUEUE_RECORDS : 0};
+				       .capacity = !cfg->live ? 0
+						   : cfg->live_queue_records ? cfg->live_queue_records
+						   : EA_WRITER_LIVE_QUEUE_RECORDS};
 		st = ea_writer_new(cfg->store, cfg->run_id, &wc, &a->writer, errbuf, errlen);
 		if (st != EA_OK)
 			goto fail;
@@ -248,6 +253,10 @@ void ea_audit_set_ruleset(ea_audit *a, const ea_ruleset *rs, int64_t run_id)
 
 ea_status ea_audit_finish(ea_audit *a, char *errbuf, size_t errlen)
 {
+	/* Capture has stopped: every open flow ends at once, more than the
+	 * queue may hold, and nothing is left to protect by not waiting. */
+	if (a->writer && a->cfg.live)
+		ea_writer_wait_for_room(a->writer, EA_WRITER_CLOSE_WAIT_US);
 	for (int i = 0; i < EA_IFACE_COUNT; i++)
 		if (a->engines[i])
 			ea_engine_flush(a->engines[i], a->cfg.live ? EA_END_SHUTDOWN : EA_END_EOF);

@@ -64,6 +64,9 @@ typedef struct {
 	 * ea_audit_finish ends open flows as EA_END_SHUTDOWN. false: a file
 	 * (read), which waits and stops at the first failure. */
 	bool live;
+	/* A live audit's write queue, in flow records; 0 =
+	 * EA_WRITER_LIVE_QUEUE_RECORDS (tests make it small). */
+	unsigned live_queue_records;
 	/* Where a live audit's writer says that writing fails and works
 	 * again (borrowed; NULL: silent). */
 	ea_log *log;

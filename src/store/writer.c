@@ -54,6 +54,8 @@ struct ea_writer {
 	bool stopping;
 	uint64_t stop_deadline_us;    /* retry mode: when closing gives up */
 	bool failed;                  /* wait mode: writing stopped at a failure */
+	uint64_t room_until_us;       /* retry mode, after ea_writer_wait_for_room:
+					 a full queue is waited on until then */
 	uint64_t wake_records;        /* records waiting that wake the thread */
 	ea_status status;
 	char err[512];
@@ -128,18 +130,39 @@ ea_status ea_writer_new(ea_store *st, int64_t run_id, const ea_writer_config *cf
 	return EA_OK;
 }
 
+/* A full queue (lock held): true once there is room (or in wait mode the
+ * writer failed), false when the caller must not wait any longer. */
+static bool wait_for_room(ea_writer *w)
+{
+	while (!w->failed && w->tail - w->head >= w->cfg.capacity) {
+		if (w->cfg.wait_when_full) {
+			pthread_cond_signal(&w->work);
+			pthread_cond_wait(&w->room, &w->lock);
+		} else if (w->room_until_us && mono_us() < w->room_until_us) {
+			pthread_cond_signal(&w->work);
+			wait_until(&w->room, &w->lock, w->room_until_us);
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+void ea_writer_wait_for_room(ea_writer *w, uint64_t wait_us)
+{
+	pthread_mutex_lock(&w->lock);
+	w->room_until_us = mono_us() + wait_us;
+	pthread_mutex_unlock(&w->lock);
+}
+
 bool ea_writer_submit(ea_writer *w, const ea_flow_record *rec, const ea_match_result *mr)
 {
 	unsigned iface = (unsigned)rec->iface < EA_IFACE_COUNT ? (unsigned)rec->iface : 0;
 	pthread_mutex_lock(&w->lock);
-	while (!w->failed && w->tail - w->head >= w->cfg.capacity) {
-		if (!w->cfg.wait_when_full) {
-			w->stats.dropped[iface]++;
-			pthread_mutex_unlock(&w->lock);
-			return false;
-		}
-		pthread_cond_signal(&w->work);
-		pthread_cond_wait(&w->room, &w->lock);
+	if (!wait_for_room(w)) {
+		w->stats.dropped[iface]++;
+		pthread_mutex_unlock(&w->lock);
+		return false;
 	}
 	if (w->failed) {
 		w->stats.lost++;
@@ -170,14 +193,10 @@ bool ea_writer_call(ea_writer *w, ea_writer_job_fn job, const void *arg, size_t 
 	if (!job || len > EA_WRITER_JOB_BYTES)
 		return false;
 	pthread_mutex_lock(&w->lock);
-	while (!w->failed && w->tail - w->head >= w->cfg.capacity) {
-		if (!w->cfg.wait_when_full) {
-			w->stats.jobs_dropped++;
-			pthread_mutex_unlock(&w->lock);
-			return false;
-		}
-		pthread_cond_signal(&w->work);
-		pthread_cond_wait(&w->room, &w->lock);
+	if (!wait_for_room(w)) {
+		w->stats.jobs_dropped++;
+		pthread_mutex_unlock(&w->lock);
+		return false;
 	}
 	if (w->failed) {
 		w->stats.jobs_dropped++;

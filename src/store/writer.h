@@ -98,6 +98,13 @@ typedef ea_status (*ea_writer_job_fn)(ea_store *st, int64_t *run_id, void *arg, 
  * queue is full (counted in jobs_dropped) or, in wait mode, writing has
  * failed. */
 bool ea_writer_call(ea_writer *w, ea_writer_job_fn job, const void *arg, size_t len);
+/* Retry mode, when capture has stopped (a sensor flushing its open flows
+ * at SIGTERM): from now on a full queue makes ea_writer_submit and
+ * ea_writer_call wait for room, for at most wait_us (µs) from this call —
+ * a database that works drains the queue, one that does not cannot make
+ * the sensor hang; past that, records are dropped and counted as before.
+ * Thread-safe. */
+void ea_writer_wait_for_room(ea_writer *w, uint64_t wait_us);
 /* Flows submitted from now on belong to run_id (a sensor's reload that
  * begins a new run). Call it after ea_writer_sync, with no submit at the
  * same time: what was held before is written to the old run. */

@@ -11,6 +11,7 @@
 #include "engine/audit.h"
 #include "engine/classify.h"
 #include "util/filehash.h"
+#include "store/store.h"
 
 typedef struct {
 	unsigned n;
@@ -481,6 +482,12 @@ static void record_times_that_cannot_be_right(void **state)
 
 /* Feeds a capture frame by frame as monitor does (ea_audit_frame); returns
  * the time of its last frame. */
+static int count_row(void *ctx, int ncols, const char *const *cols)
+{
+	*(int64_t *)ctx = ncols > 0 && cols[0] ? strtoll(cols[0], NULL, 10) : -1;
+	return 0;
+}
+
 static uint64_t feed_frames(ea_audit *a, const char *path, ea_iface iface)
 {
 	char err[1024];
@@ -532,6 +539,63 @@ static void clock_tick_ends_flows_on_a_quiet_wire(void **state)
 	ea_audit_free(a);
 	free(byfile);
 	free(live);
+}
+
+/* A live audit whose write queue overflows drops those records only:
+ * the flows that end later are stored, and at stop every open flow is
+ * stored, however many end at once (the writer is waited for then). */
+static void live_queue_overflow_loses_only_what_overflowed(void **state)
+{
+	fixture *fx = *state;
+	char dir[] = "/tmp/ea_liveq_XXXXXX", db[64], err[1024];
+	assert_non_null(mkdtemp(dir));
+	snprintf(db, sizeof db, "%s/q.db", dir);
+	ea_store *st = NULL;
+	assert_int_equal(ea_store_open(db, &st, err, sizeof err), EA_OK);
+	ea_run_info info = {.tool_version = "test", .command_line = "test", .started_at = 1700000000, .live = true};
+	int64_t run = 0;
+	assert_int_equal(ea_store_begin_run(st, &info, ea_ruleset_matrix(fx->ruleset), &run, err, sizeof err), EA_OK);
+
+	ea_audit *a = NULL;
+	ea_audit_config cfg = {.ruleset = fx->ruleset, .max_flows = 10000, .store = st, .run_id = run,
+			       .live = true, .live_queue_records = 4};
+	assert_int_equal(ea_audit_new(&cfg, &a, err, sizeof err), EA_OK);
+	/* Every external flow ends in one tick: more than 4 at once. */
+	uint64_t last = feed_frames(a, EA_TOPDIR "/pcaps/lab-external.pcap", EA_IFACE_EXTERNAL);
+	assert_int_equal(ea_audit_tick(a, last + (EA_TCP_IDLE_SEC + 1) * 1000000ull, err, sizeof err), EA_OK);
+	uint64_t ext_flows = ea_audit_get_totals(a)->flows;
+	uint64_t dropped = ea_audit_writer_stats(a).dropped[EA_IFACE_EXTERNAL];
+	assert_true(dropped > 0);
+	assert_true(dropped < ext_flows);
+	usleep(1500 * 1000); /* past the writer's flush interval: the queue drains */
+	/* Internal flows: those still open at stop are all stored. */
+	feed_frames(a, EA_TOPDIR "/pcaps/lab-internal.pcap", EA_IFACE_INTERNAL);
+	uint64_t open_at_stop = ea_audit_get_totals(a)->flows;
+	uint64_t int_dropped = ea_audit_writer_stats(a).dropped[EA_IFACE_INTERNAL];
+	assert_int_equal(ea_audit_finish(a, err, sizeof err), EA_OK);
+	uint64_t all_flows = ea_audit_get_totals(a)->flows;
+	open_at_stop = all_flows - open_at_stop;
+	assert_true(open_at_stop > 4); /* more than the queue holds */
+	assert_int_equal(ea_audit_writer_stats(a).dropped[EA_IFACE_INTERNAL], int_dropped);
+	dropped += int_dropped;
+	assert_int_equal(ea_audit_close_writer(a, err, sizeof err), EA_OK);
+	ea_audit_free(a);
+
+	int64_t stored = -1;
+	assert_int_equal(ea_store_query(st, "SELECT COUNT(*) FROM flows", NULL, 0, count_row, &stored, err, sizeof err),
+			 EA_OK);
+	assert_int_equal(stored, (int64_t)(all_flows - dropped));
+	int64_t internal = -1;
+	assert_int_equal(ea_store_query(st, "SELECT COUNT(*) FROM flows WHERE iface = 'internal'", NULL, 0, count_row,
+					&internal, err, sizeof err),
+			 EA_OK);
+	assert_int_equal(internal, (int64_t)(all_flows - ext_flows - int_dropped));
+	assert_int_equal(ea_store_close(st, err, sizeof err), EA_OK);
+	unlink(db);
+	char side[96];
+	snprintf(side, sizeof side, "%s-runlock", db);
+	unlink(side);
+	rmdir(dir);
 }
 
 /* Reload: flows still open when the ruleset is swapped are judged, when
@@ -600,6 +664,7 @@ int main(void)
 		cmocka_unit_test(fragments_inside_fragments),
 		cmocka_unit_test(clock_tick_ends_flows_on_a_quiet_wire),
 		cmocka_unit_test(reload_judges_open_flows_by_the_new_rules),
+		cmocka_unit_test(live_queue_overflow_loses_only_what_overflowed),
 	};
 	return cmocka_run_group_tests_name("audit", tests, setup, teardown);
 }
