@@ -213,6 +213,46 @@ static ea_status drop_caps_only(unsigned keep, ea_privdrop_result *r, char *errb
 	return verify(getuid(), getgid(), false, want, r, errbuf, errlen);
 }
 
+/* Who to become: the user named, or the default, or the fallback, in *u;
+ * *chosen its name, name its escaped form. A user with uid 0 only by the
+ * name "root". */
+static ea_status choose_user(const char *want_user, user_entry *u, const char **chosen, char *name,
+			     size_t namelen, char *errbuf, size_t errlen)
+{
+	if (want_user) {
+		if (!lookup_user(want_user, u))
+			return ea_fail(EA_ERR_USAGE, errbuf, errlen, "--user %s: no such user%s%s",
+				       ea_escape(want_user, name, namelen), errno ? ": " : "",
+				       errno ? strerror(errno) : "");
+	} else if (lookup_user(EA_DEFAULT_USER, u)) {
+		want_user = EA_DEFAULT_USER;
+	} else if (lookup_user(EA_FALLBACK_USER, u)) {
+		want_user = EA_FALLBACK_USER;
+	} else {
+		return ea_fail(EA_ERR_CONFIG, errbuf, errlen,
+			       "neither user %s nor %s exists: create one (make install creates %s) or give --user",
+			       EA_DEFAULT_USER, EA_FALLBACK_USER, EA_DEFAULT_USER);
+	}
+	ea_escape(u->pw.pw_name, name, namelen);
+	if (u->pw.pw_uid == 0 && strcmp(want_user, "root") != 0)
+		return ea_fail(EA_ERR_USAGE, errbuf, errlen,
+			       "user %s has uid 0: edgeaudit runs as root only when given --user root", name);
+	*chosen = want_user;
+	return EA_OK;
+}
+
+ea_status ea_privdrop_check(const ea_privdrop_config *cfg, char *errbuf, size_t errlen)
+{
+	user_entry *u = malloc(sizeof *u);
+	if (!u)
+		return ea_fail(EA_ERR_NOMEM, errbuf, errlen, "out of memory");
+	const char *chosen = NULL;
+	char name[128];
+	ea_status st = choose_user(cfg ? cfg->user : NULL, u, &chosen, name, sizeof name, errbuf, errlen);
+	free(u);
+	return st;
+}
+
 ea_status ea_privdrop(const ea_privdrop_config *cfg, ea_privdrop_result *out, char *errbuf, size_t errlen)
 {
 	ea_privdrop_result local;
@@ -226,31 +266,10 @@ ea_status ea_privdrop(const ea_privdrop_config *cfg, ea_privdrop_result *out, ch
 	const char *want_user = cfg ? cfg->user : NULL;
 	unsigned keep = cfg ? cfg->keep : 0;
 
-	/* Who to become: the user named, or the default, or the fallback. */
-	if (want_user) {
-		if (!lookup_user(want_user, u)) {
-			st = ea_fail(EA_ERR_USAGE, errbuf, errlen, "--user %s: no such user%s%s",
-				     ea_escape(want_user, name, sizeof name), errno ? ": " : "",
-				     errno ? strerror(errno) : "");
-			goto done;
-		}
-	} else if (lookup_user(EA_DEFAULT_USER, u)) {
-		want_user = EA_DEFAULT_USER;
-	} else if (lookup_user(EA_FALLBACK_USER, u)) {
-		want_user = EA_FALLBACK_USER;
-	} else {
-		st = ea_fail(EA_ERR_CONFIG, errbuf, errlen,
-			     "neither user %s nor %s exists: create one (make install creates %s) or give --user",
-			     EA_DEFAULT_USER, EA_FALLBACK_USER, EA_DEFAULT_USER);
+	st = choose_user(want_user, u, &want_user, name, sizeof name, errbuf, errlen);
+	if (st != EA_OK)
 		goto done;
-	}
-	ea_escape(u->pw.pw_name, name, sizeof name);
 	bool root_named = strcmp(want_user, "root") == 0;
-	if (u->pw.pw_uid == 0 && !root_named) {
-		st = ea_fail(EA_ERR_USAGE, errbuf, errlen,
-			     "user %s has uid 0: edgeaudit runs as root only when given --user root", name);
-		goto done;
-	}
 
 	uid_t ru, eu, su;
 	if (getresuid(&ru, &eu, &su) != 0) {

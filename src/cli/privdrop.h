@@ -76,5 +76,10 @@ typedef struct {
  *                  partly dropped: the caller must exit).
  * errbuf names the user and the step. */
 ea_status ea_privdrop(const ea_privdrop_config *cfg, ea_privdrop_result *out, char *errbuf, size_t errlen);
+/* The user ea_privdrop would become, looked up now and nothing changed:
+ * for the command line, so that a wrong --user is a usage error before
+ * anything is opened or written. Errors as ea_privdrop's EA_ERR_USAGE and
+ * EA_ERR_CONFIG. */
+ea_status ea_privdrop_check(const ea_privdrop_config *cfg, char *errbuf, size_t errlen);
 
 #endif

@@ -468,8 +468,18 @@ int ea_run_read(const ea_read_options *o)
 		char why[512];
 		errbuf[0] = '\0';
 		if (*o->stop) {
-			/* Stopped between two files: this one was not read. */
+			/* Stopped between two files: the run says where — this
+			 * one, before its first record. */
 			stopped_by = *o->stop;
+			snprintf(why, sizeof why, "interrupted after 0 records by %s", stop_signal_name(stopped_by));
+			in.error = why;
+			st = ea_store_finish_input(store, input_ids[i], &in, errbuf, ERRBUF_SIZE);
+			if (st == EA_OK)
+				st = ea_store_flush(store, errbuf, ERRBUF_SIZE);
+			if (st != EA_OK) {
+				rc = say_fail_line(lg, st, errbuf);
+				goto out;
+			}
 			break;
 		}
 		uint64_t planned = inputs[i].size; /* 0 for a stream: not in the total */

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "util/ea_limits.h"
@@ -110,6 +111,17 @@ ea_status ea_writer_new(ea_store *st, int64_t run_id, const ea_writer_config *cf
 		free(w);
 		return ea_fail(EA_ERR_NOMEM, errbuf, errlen, "out of memory for the write queue (%u records)",
 			       capacity);
+	}
+	/* A sensor's queue is made resident now, not page by page as it first
+	 * wraps: its memory is flat from the start of a months-long run, and a
+	 * host short of it fails at start, not hours later. */
+	if (!w->cfg.wait_when_full) {
+		/* Through a volatile pointer: a compiler may drop a plain
+		 * memset of calloc'd memory as a no-op. */
+		volatile unsigned char *page = (volatile unsigned char *)w->ring;
+		size_t bytes = (size_t)w->cfg.capacity * sizeof *w->ring, step = (size_t)sysconf(_SC_PAGESIZE);
+		for (size_t i = 0; i < bytes; i += step ? step : 4096)
+			page[i] = 0;
 	}
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);

@@ -198,12 +198,16 @@ else
 fi
 
 # ---- loss: the kernel's ring overflows ------------------------------------
-# A 1 MiB ring of whole-size slots holds a handful of frames: the doubled
-# capture at top speed overflows it. capture_stats holds libpcap's drops
-# exactly, and the report's first page says the audit missed packets.
+# A sensor that cannot read for a while (stopped here with SIGSTOP, as a
+# host under memory pressure would stall it) while 2 MB arrive into a
+# 1 MiB ring: the kernel drops what does not fit. capture_stats holds
+# libpcap's drops exactly, and the report's first page says the audit
+# missed packets.
 db=$tmp/loss.db log=$tmp/loss.log
 if start_monitor "$log" --site "$site" --db "$db" --external "$xr" --buffer-mib 1 --stats-interval 1; then
-  ina tcpreplay -q --topspeed -i "$xs" "$tmp/twice.pcap" >/dev/null 2>&1
+  kill -STOP "$mon_pid"
+  ina tcpreplay -q --topspeed --loop=8 -i "$xs" "$tmp/twice.pcap" >/dev/null 2>&1
+  kill -CONT "$mon_pid"
   sleep 1.5
   kill -USR1 "$mon_pid"; sleep 0.3
   pcap=$(grep "counters: external:" "$log" | tail -1 |

@@ -58,6 +58,16 @@ rc=$?
 if [ "$rc" -eq 2 ] && grep -q "filter 'tcp port'" "$tmp/err"; then ok bad-filter-exit-2
 else bad bad-filter-exit-2 "exit $rc, want 2 with a message naming the filter" "$tmp/err"; fi
 [ ! -e "$tmp/f.db" ] && ok bad-filter-writes-nothing || bad bad-filter-writes-nothing "a database was created"
+# A user that does not exist, and an EVE file that is the database: usage
+# errors found before anything is opened or written.
+"$bin" monitor --site "$site" --db "$tmp/u.db" --external lo --user nosuchuser$$ 2>"$tmp/err"
+rc=$?
+if [ "$rc" -eq 2 ] && grep -q "nosuchuser$$: no such user" "$tmp/err" && [ ! -e "$tmp/u.db" ]; then ok bad-user-writes-nothing
+else bad bad-user-writes-nothing "exit $rc, want 2 naming the user and no database" "$tmp/err"; fi
+"$bin" monitor --site "$site" --db "$tmp/e.db" --external lo --eve "$tmp/e.db" 2>"$tmp/err"
+rc=$?
+if [ "$rc" -eq 2 ] && grep -q "also given as --db" "$tmp/err" && [ ! -e "$tmp/e.db" ]; then ok eve-is-the-db
+else bad eve-is-the-db "exit $rc, want 2 and no database" "$tmp/err"; fi
 
 if [ "$(id -u)" -ne 0 ] || ! ip netns add "$ns" 2>/dev/null; then
   echo "ok monitor/live-skipped: not root or no network namespaces; live capture not tested here"
