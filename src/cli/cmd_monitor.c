@@ -376,21 +376,6 @@ static void on_change(void *ctx, ea_iface iface, const char *name, bool up, cons
 
 /* ---- runs ---- */
 
-static bool run_writer_alive(void *ctx, int64_t run_id)
-{
-	return ea_runlock_writer(ctx, run_id) != EA_WRITER_GONE;
-}
-
-static ea_status run_hold(void *ctx, int64_t run_id, char *errbuf, size_t errlen)
-{
-	return ea_runlock_hold(ctx, run_id, errbuf, errlen);
-}
-
-static void run_release(void *ctx, int64_t run_id)
-{
-	ea_runlock_release(ctx, run_id);
-}
-
 /* Starts a run with rs's files and rules (a claim without inputs). */
 static ea_status begin_run(monitor *m, const ea_ruleset *rs, int64_t *run_id, char *errbuf, size_t errlen)
 {
@@ -405,8 +390,7 @@ static ea_status begin_run(monitor *m, const ea_ruleset *rs, int64_t *run_id, ch
 		.command_line = m->cmdline, .started_at = (int64_t)time(NULL),
 		.live = true,
 	};
-	ea_run_liveness live = {.writer_alive = run_writer_alive, .hold = run_hold,
-				.release = run_release, .ctx = m->runlock};
+	ea_run_liveness live = ea_runlock_liveness(m->runlock);
 	ea_run_claim claim = {.info = &info, .matrix = ea_ruleset_matrix(rs), .liveness = &live};
 	return ea_store_claim_run(m->store, &claim, run_id, NULL, NULL, errbuf, errlen);
 }

@@ -240,23 +240,6 @@ static uint64_t random_seed(void)
 	return seed;
 }
 
-/* The store's liveness callbacks over the run lock file. */
-static bool run_writer_alive(void *ctx, int64_t run_id)
-{
-	/* Only a proof of death frees a run: when we cannot tell, it stays. */
-	return ea_runlock_writer(ctx, run_id) != EA_WRITER_GONE;
-}
-
-static ea_status run_hold(void *ctx, int64_t run_id, char *errbuf, size_t errlen)
-{
-	return ea_runlock_hold(ctx, run_id, errbuf, errlen);
-}
-
-static void run_release(void *ctx, int64_t run_id)
-{
-	ea_runlock_release(ctx, run_id);
-}
-
 /* "path: no frame could be decoded: link type 160 (USER13) ..." */
 static void describe_unsupported(const ea_input_info *in, bool nothing, char *out, size_t outlen)
 {
@@ -412,8 +395,7 @@ int ea_run_read(const ea_read_options *o)
 	 * killing the process mid-write. */
 	if (o->catch_signals)
 		o->catch_signals();
-	ea_run_liveness live = {.writer_alive = run_writer_alive, .hold = run_hold,
-				.release = run_release, .ctx = runlock};
+	ea_run_liveness live = ea_runlock_liveness(runlock);
 	ea_run_claim claim = {.info = &info, .matrix = ea_ruleset_matrix(ruleset), .inputs = claimed,
 			      .n_inputs = n_inputs, .force = force, .liveness = &live};
 	ea_duplicate dup = {0};

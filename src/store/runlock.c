@@ -114,3 +114,27 @@ void ea_runlock_close(ea_runlock *l)
 	free(l->path);
 	free(l);
 }
+
+/* ---- the store's liveness callbacks ------------------------------------- */
+
+static bool liveness_writer_alive(void *ctx, int64_t run_id)
+{
+	/* Only a proof of death frees a run: when we cannot tell, it stays. */
+	return ea_runlock_writer(ctx, run_id) != EA_WRITER_GONE;
+}
+
+static ea_status liveness_hold(void *ctx, int64_t run_id, char *errbuf, size_t errlen)
+{
+	return ea_runlock_hold(ctx, run_id, errbuf, errlen);
+}
+
+static void liveness_release(void *ctx, int64_t run_id)
+{
+	ea_runlock_release(ctx, run_id);
+}
+
+ea_run_liveness ea_runlock_liveness(ea_runlock *l)
+{
+	return (ea_run_liveness){.writer_alive = liveness_writer_alive, .hold = liveness_hold,
+				 .release = liveness_release, .ctx = l};
+}

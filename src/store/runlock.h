@@ -32,6 +32,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "store/store.h"
 #include "util/error.h"
 
 typedef struct ea_runlock ea_runlock;
@@ -63,6 +64,11 @@ void ea_runlock_release(ea_runlock *l, int64_t run_id);
 
 /* Whether some open file other than l holds run_id's lock. */
 ea_writer_state ea_runlock_writer(const ea_runlock *l, int64_t run_id);
+
+/* The store's liveness callbacks (store.h ea_run_liveness) over l, which
+ * must outlive the claim: a run is proved gone only by its lock being
+ * free; when that cannot be told, it counts as alive. */
+ea_run_liveness ea_runlock_liveness(ea_runlock *l);
 
 /* Closes the file, dropping every lock it holds. NULL is fine. */
 void ea_runlock_close(ea_runlock *l);
