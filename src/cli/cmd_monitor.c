@@ -325,7 +325,11 @@ static ea_status switch_run(ea_store *st, int64_t *run_id, void *arg, char *errb
 			return s;
 		}
 	}
-	ea_status s = finish_run_totals(j->m, *run_id, &j->old_totals, st, errbuf, errlen);
+	/* Flows open across the reload keep one row: it moves to the new run,
+	 * which their next update or their end rewrites. */
+	ea_status s = ea_store_move_open_flows(st, *run_id, j->new_run, errbuf, errlen);
+	if (s == EA_OK)
+		s = finish_run_totals(j->m, *run_id, &j->old_totals, st, errbuf, errlen);
 	if (s != EA_OK)
 		return s;
 	*run_id = j->new_run;

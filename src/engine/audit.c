@@ -260,7 +260,11 @@ ea_status ea_audit_finish(ea_audit *a, char *errbuf, size_t errlen)
 	for (int i = 0; i < EA_IFACE_COUNT; i++)
 		if (a->engines[i])
 			ea_engine_flush(a->engines[i], a->cfg.live ? EA_END_SHUTDOWN : EA_END_EOF);
-	sync_writer(a);
+	/* Live, the wait for the database is ea_audit_close_writer's, which
+	 * gives up after EA_WRITER_CLOSE_WAIT_US: a sync here would wait as
+	 * long as the database stays locked. */
+	if (!a->cfg.live)
+		sync_writer(a);
 	if (a->store_status != EA_OK)
 		return ea_fail(a->store_status, errbuf, errlen, "%s", a->store_err);
 	return EA_OK;

@@ -993,6 +993,35 @@ fail:
 	return e;
 }
 
+ea_status ea_store_move_open_flows(ea_store *st, int64_t from_run, int64_t to_run, char *errbuf, size_t errlen)
+{
+	ea_status e = tx_begin(st, errbuf, errlen);
+	if (e != EA_OK)
+		return e;
+	/* The matched rows are mapped by rule id into the new run's rules
+	 * (through a temporary table: the same ord may stand in both runs),
+	 * then the flows move. Numbers only, printed into fixed SQL. */
+	char sql[1536];
+	snprintf(sql, sizeof sql,
+		 "CREATE TEMP TABLE IF NOT EXISTS moved_rules (flow_id INTEGER, ord INTEGER);"
+		 "DELETE FROM moved_rules;"
+		 "INSERT INTO moved_rules SELECT fr.flow_id, nr.ord FROM flow_rules fr"
+		 " JOIN flows f ON f.id = fr.flow_id AND f.run_id = %lld AND f.end_reason = 'active'"
+		 " JOIN rules o ON o.run_id = fr.run_id AND o.ord = fr.ord"
+		 " JOIN rules nr ON nr.run_id = %lld AND nr.rule_id = o.rule_id;"
+		 "DELETE FROM flow_rules WHERE flow_id IN"
+		 " (SELECT id FROM flows WHERE run_id = %lld AND end_reason = 'active');"
+		 "UPDATE flows SET run_id = %lld WHERE run_id = %lld AND end_reason = 'active';"
+		 "INSERT INTO flow_rules (flow_id, run_id, ord) SELECT flow_id, %lld, ord FROM moved_rules;"
+		 "DELETE FROM moved_rules;",
+		 (long long)from_run, (long long)to_run, (long long)from_run, (long long)to_run,
+		 (long long)from_run, (long long)to_run);
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(st, rc, "moving open flows to the new run", errbuf, errlen);
+	return EA_OK;
+}
+
 ea_status ea_store_finish_run(ea_store *st, int64_t run_id, const ea_run_totals *t,
 			      char *errbuf, size_t errlen)
 {

@@ -186,6 +186,14 @@ ea_status ea_store_add_input(ea_store *st, int64_t run_id, const ea_input_info *
 ea_status ea_store_add_flow(ea_store *st, int64_t run_id, const ea_flow_record *f,
 			    const ea_match_result *mr, const ea_matrix *m,
 			    char *errbuf, size_t errlen);
+/* A sensor's reload begins run to_run while flows are open: the rows of
+ * from_run's flows still open (written by an active-timeout update, end
+ * reason 'active') move to to_run, so their next update or their end
+ * rewrites them there (one row per flow, never one in each run); their
+ * matched rows are carried over by rule id (a row the new matrix lacks is
+ * dropped until the flow's next rewrite matches it again). Joins the
+ * pending transaction. EA_ERR_DB. */
+ea_status ea_store_move_open_flows(ea_store *st, int64_t from_run, int64_t to_run, char *errbuf, size_t errlen);
 /* Writes totals and anomaly counters and commits everything. */
 ea_status ea_store_finish_run(ea_store *st, int64_t run_id, const ea_run_totals *t,
 			      char *errbuf, size_t errlen);

@@ -495,7 +495,9 @@ ea_status ea_writer_close(ea_writer *w, char *errbuf, size_t errlen)
 	if (w->started) {
 		pthread_mutex_lock(&w->lock);
 		w->stopping = true;
-		w->stop_deadline_us = mono_us() + w->cfg.close_wait_us;
+		/* One deadline for the whole stop: a wait for room already
+		 * granted (ea_writer_wait_for_room) is not granted twice. */
+		w->stop_deadline_us = w->room_until_us ? w->room_until_us : mono_us() + w->cfg.close_wait_us;
 		pthread_cond_signal(&w->work);
 		pthread_mutex_unlock(&w->lock);
 		pthread_join(w->thread, NULL);

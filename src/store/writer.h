@@ -103,7 +103,8 @@ bool ea_writer_call(ea_writer *w, ea_writer_job_fn job, const void *arg, size_t 
  * ea_writer_call wait for room, for at most wait_us (µs) from this call —
  * a database that works drains the queue, one that does not cannot make
  * the sensor hang; past that, records are dropped and counted as before.
- * Thread-safe. */
+ * ea_writer_close then keeps the same deadline, so a stop lasts at most
+ * wait_us in all. Thread-safe. */
 void ea_writer_wait_for_room(ea_writer *w, uint64_t wait_us);
 /* Flows submitted from now on belong to run_id (a sensor's reload that
  * begins a new run). Call it after ea_writer_sync, with no submit at the

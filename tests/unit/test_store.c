@@ -1082,6 +1082,42 @@ static void test_same_uid_rewrites_row(void **state)
 	assert_query(fx->st, "SELECT COUNT(*), COUNT(uid) FROM flows", "4|1\n");
 }
 
+/* A reload begins a new run while a flow is open: its row moves to the
+ * new run with its matched rows, and its end rewrites it there — one row
+ * for the flow, not one in each run. An ended flow stays where it was. */
+static void test_open_flow_moves_to_new_run(void **state)
+{
+	fixture *fx = *state;
+	open_store(fx);
+	int64_t run1 = begin_run(fx);
+	ea_flow_record f, done;
+	make_flow(&f, 6, 443, 1700000000000000ull);
+	f.uid = 7;
+	f.end_reason = EA_END_ACTIVE;
+	f.rewrite = true;
+	uint16_t rules[] = {0, 3};
+	add_flow(fx, run1, &f, EA_VERDICT_DOCUMENTED, rules, 2);
+	make_flow(&done, 6, 443, 1700000000000000ull);
+	done.end_reason = EA_END_FIN;
+	add_flow(fx, run1, &done, EA_VERDICT_DOCUMENTED, rules, 1);
+	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
+
+	int64_t run2 = begin_run(fx);
+	assert_int_equal(ea_store_move_open_flows(fx->st, run1, run2, fx->err, sizeof fx->err), EA_OK);
+	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
+	char want[64];
+	snprintf(want, sizeof want, "%lld|active|ext-01,ext-03\n%lld|fin|ext-01\n", (long long)run2, (long long)run1);
+	assert_query(fx->st, "SELECT run_id, end_reason, rule_ids FROM flow_details ORDER BY id", want);
+
+	f.end_reason = EA_END_FIN;
+	f.pkts[0] = 50;
+	add_flow(fx, run2, &f, EA_VERDICT_DOCUMENTED, rules, 2);
+	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
+	snprintf(want, sizeof want, "%lld|fin|1\n%lld|fin|0\n", (long long)run2, (long long)run1);
+	assert_query(fx->st, "SELECT run_id, end_reason, updates FROM flows ORDER BY id", want);
+	assert_query(fx->st, "PRAGMA foreign_key_check", "");
+}
+
 /* ---- issue 7: read filters, capture loss, retention -------------------- */
 
 static int64_t begin_filtered_run(fixture *fx, const char *filter, const char *sha, bool force,
@@ -1600,6 +1636,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_close_leaves_rollback_journal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_version_1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_uid_rewrites_row, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_flow_moves_to_new_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_newer_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_foreign_database, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_non_database, setup, teardown),
