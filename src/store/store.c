@@ -1017,8 +1017,14 @@ ea_status ea_store_move_open_flows(ea_store *st, int64_t from_run, int64_t to_ru
 		 (long long)from_run, (long long)to_run, (long long)from_run, (long long)to_run,
 		 (long long)from_run, (long long)to_run);
 	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
-	if (rc != SQLITE_OK)
-		return db_fail(st, rc, "moving open flows to the new run", errbuf, errlen);
+	if (rc != SQLITE_OK) {
+		/* exec stops at the failing statement, the earlier ones done:
+		 * undone with the batch, as every other write's failure is, so
+		 * the writer's retry starts from the whole batch again. */
+		e = db_fail(st, rc, "moving open flows to the new run", errbuf, errlen);
+		tx_abort(st);
+		return e;
+	}
 	return EA_OK;
 }
 
