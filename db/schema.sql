@@ -471,3 +471,38 @@ CREATE TABLE rollup_days (
 
 -- Retention finds the oldest flows by their end.
 CREATE INDEX flows_last ON flows(last_us);
+
+-- version 4
+-- Issue 8: the site's own policy beside the vendor's.
+
+-- ---- wt-nat: the NAT requirement of a private-IP Edge (README, "The NAT
+-- requirement") ----
+-- A flow's NAT finding (src/rules/natcheck.h), beside its verdict:
+-- 'nat-source' (from the NAT device's own inside address, [nat] inside),
+-- 'private-source' (from a private address no role holds, to an Edge
+-- private address); NULL: none, and every flow of a version-3 run.
+-- flow_details (f.*) shows it.
+ALTER TABLE flows ADD COLUMN nat_finding TEXT
+	CHECK (nat_finding IS NULL OR nat_finding IN ('nat-source', 'private-source'));
+-- What pairing the two sides of the NAT found in one read (src/engine/
+-- natpair.h): for each Edge private address seen on the external NIC, the
+-- public address its flows were seen with on the other side (paired by
+-- the Community ID of the translated tuple), against the site's [nat]
+-- map. status: 'ok' (as mapped), 'differs' (another public address than
+-- the map's: a finding), 'unmapped' (paired, the site maps nothing for
+-- it), 'unpaired' (no flow of it paired although the run read the public
+-- side). Only runs that read both sides have rows.
+CREATE TABLE nat_mappings (
+	id           INTEGER PRIMARY KEY,
+	run_id       INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+	role         TEXT NOT NULL,              -- the Edge role of private_ip
+	private_ip   TEXT NOT NULL,
+	public_ip    TEXT,                       -- seen; NULL when unpaired
+	expected_ip  TEXT,                       -- the site's map; NULL: none
+	status       TEXT NOT NULL CHECK (status IN ('ok', 'differs', 'unmapped', 'unpaired')),
+	flows        INTEGER NOT NULL CHECK (flows >= 0),    -- flows of private_ip paired with public_ip
+	unpaired     INTEGER NOT NULL CHECK (unpaired >= 0), -- flows of private_ip that paired with nothing
+	example_community_id TEXT                -- one paired flow, to look it up on both sides
+);
+CREATE INDEX nat_mappings_run ON nat_mappings(run_id);
+-- ---- end wt-nat ----

@@ -71,6 +71,7 @@ static bool accepts(const ea_rule *r, const ea_flow_record *f)
 void ea_match(const ea_matrix *m, const ea_site *s, const ea_flow_record *flow, ea_match_result *out)
 {
 	out->n_rules = 0;
+	out->nat = ea_nat_check(m, s, flow);
 	bool confirmed = flow->proto_source == EA_PROTO_SRC_DPI || flow->proto_source == EA_PROTO_SRC_PAYLOAD;
 	unsigned n_fit = 0, n_accepting = 0, n_reverse = 0;
 	/* Three lists in document order, filled in one pass: the fitting

@@ -7,6 +7,7 @@
 
 #include "engine/flowrec.h"
 #include "rules/matrix.h"
+#include "rules/natcheck.h"
 #include "rules/site.h"
 
 typedef enum {
@@ -28,6 +29,9 @@ typedef struct {
 	 * (mismatch), or that allow its reverse (wrong-direction). */
 	uint16_t rules[EA_MAX_RULES];
 	unsigned n_rules;
+	/* The NAT check (natcheck.h): a finding of its own beside the
+	 * verdict, whatever the verdict is. */
+	ea_nat_kind nat;
 } ea_match_result;
 
 /* Rules:
@@ -45,7 +49,8 @@ typedef struct {
  *    source, same interface, transport and responder port: e.g. a remote
  *    host opening TCP 80 on the Access Edge, where the document only has
  *    the Edge fetching CRLs outward) → wrong-direction;
- *  - else unexpected. */
+ *  - else unexpected.
+ * Beside the verdict, out->nat is ea_nat_check's answer. */
 void ea_match(const ea_matrix *m, const ea_site *s, const ea_flow_record *flow,
 	      ea_match_result *out);
 

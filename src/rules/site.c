@@ -107,6 +107,151 @@ static void check_overlaps(ea_ini *ini, const ea_matrix *m, const ea_site *s)
 	}
 }
 
+/* ---- [nat] (README, "The NAT requirement") ------------------------------ */
+
+/* What [nat] gave, as parsed; checked against the roles once the whole
+ * file is read (the roles may come after the section). */
+typedef struct {
+	ea_prefix priv[EA_MAX_NAT_MAPS], pub[EA_MAX_NAT_MAPS];
+	unsigned n_maps, map_line, inside_line;
+} nat_pending;
+
+/* Copies text[0..n) trimmed into out (size bytes); false when it does not fit. */
+static bool copy_trimmed(const char *text, size_t n, char *out, size_t size)
+{
+	if (n >= size)
+		return false;
+	memcpy(out, text, n);
+	out[n] = '\0';
+	char *t = ea_trim(out);
+	memmove(out, t, strlen(t) + 1);
+	return true;
+}
+
+/* ea_list_check for "PRIVATE -> PUBLIC": two single addresses, not equal. */
+static bool check_map(void *arg, unsigned i, const char *item, char *why, size_t whylen)
+{
+	nat_pending *np = arg;
+	const char *arrow = strstr(item, "->");
+	char left[EA_ADDR_STRLEN + 8], right[EA_ADDR_STRLEN + 8];
+	if (!arrow || !copy_trimmed(item, (size_t)(arrow - item), left, sizeof left) ||
+	    !copy_trimmed(arrow + 2, strlen(arrow + 2), right, sizeof right)) {
+		snprintf(why, whylen, "'%s' is not 'PRIVATE -> PUBLIC'", item);
+		return false;
+	}
+	if (!ea_prefix_parse(left, &np->priv[i], why, whylen) || !ea_prefix_parse(right, &np->pub[i], why, whylen))
+		return false;
+	if (np->priv[i].bits != 128 || np->pub[i].bits != 128) {
+		snprintf(why, whylen, "'%s': a 1:1 mapping names one address on each side, not a prefix", item);
+		return false;
+	}
+	if (ea_addr_cmp(&np->priv[i].addr, &np->pub[i].addr) == 0) {
+		snprintf(why, whylen, "'%s' maps an address to itself", item);
+		return false;
+	}
+	return true;
+}
+
+static void add_nat_item(ea_ini *ini, ea_site *s, nat_pending *np, const ea_ini_item *it)
+{
+	bool is_map = strcmp(it->key, "map") == 0;
+	if (!is_map && strcmp(it->key, "inside") != 0) {
+		ea_ini_error(ini, it->line, "unknown key '%s' in [nat] (expected inside, map)", it->key);
+		return;
+	}
+	unsigned *line = is_map ? &np->map_line : &np->inside_line;
+	if (*line) {
+		ea_ini_error(ini, it->line, "[nat] %s is already set at line %u", it->key, *line);
+		return;
+	}
+	*line = it->line;
+	ea_name_list list;
+	if (is_map) {
+		const ea_list_spec spec = {.label = "[nat] map", .one = "mapping", .many = "mappings",
+					   .max = EA_MAX_NAT_MAPS, .check = check_map, .arg = np};
+		if (ea_parse_name_list(ini, it->line, it->value, &spec, &list))
+			np->n_maps = list.n;
+		return;
+	}
+	const ea_list_spec spec = {.label = "[nat] inside", .one = "address", .many = "addresses",
+				   .max = EA_MAX_NAT_INSIDE, .check = check_prefix, .arg = s->nat.inside};
+	if (ea_parse_name_list(ini, it->line, it->value, &spec, &list))
+		s->nat.n_inside = list.n;
+}
+
+/* The NAT device is not the Edge; each mapping joins a private and a
+ * public address of one Edge role, one to one. */
+static void check_nat(ea_ini *ini, const ea_matrix *m, ea_site *s, const nat_pending *np)
+{
+	char a[EA_ADDR_STRLEN + 4], b[EA_ADDR_STRLEN + 4];
+	for (unsigned i = 0; i < s->nat.n_inside; i++)
+		for (unsigned r = 0; r < m->n_roles; r++)
+			for (unsigned k = 0; m->roles[r].required && k < s->roles[r].n; k++)
+				if (ea_prefix_overlaps(&s->nat.inside[i], &s->roles[r].prefixes[k]))
+					ea_ini_error(ini, np->inside_line,
+						     "[nat] inside %s overlaps Edge role '%s' (%s): the NAT device is "
+						     "not the Edge", ea_prefix_str(&s->nat.inside[i], a),
+						     m->roles[r].name, ea_prefix_str(&s->roles[r].prefixes[k], b));
+	for (unsigned i = 0; i < np->n_maps; i++) {
+		ea_addr_str(&np->priv[i].addr, a);
+		ea_addr_str(&np->pub[i].addr, b);
+		int role = ea_site_edge_role(s, m, &np->priv[i].addr);
+		if (role < 0) {
+			ea_ini_error(ini, np->map_line, "[nat] map: %s is in no Edge role", a);
+			continue;
+		}
+		if (!ea_site_role_contains(s, (unsigned)role, &np->pub[i].addr)) {
+			ea_ini_error(ini, np->map_line,
+				     "[nat] map: %s is not in role '%s' beside %s (list both addresses in the role)",
+				     b, m->roles[role].name, a);
+			continue;
+		}
+		/* A 1:1 NAT: each address on each side once. */
+		bool dup_priv = false, dup_pub = false;
+		for (unsigned k = 0; k < i; k++) {
+			dup_priv |= ea_addr_cmp(&np->priv[k].addr, &np->priv[i].addr) == 0;
+			dup_pub |= ea_addr_cmp(&np->pub[k].addr, &np->pub[i].addr) == 0;
+		}
+		if (dup_priv)
+			ea_ini_error(ini, np->map_line, "[nat] map: %s is mapped twice (a 1:1 NAT)", a);
+		else if (dup_pub)
+			ea_ini_error(ini, np->map_line, "[nat] map: %s is the public side of two mappings (a 1:1 NAT)",
+				     b);
+		if (dup_priv || dup_pub)
+			continue;
+		ea_nat_map *nm = &s->nat.maps[s->nat.n_maps++];
+		nm->private_addr = np->priv[i].addr;
+		nm->public_addr = np->pub[i].addr;
+		nm->role = (unsigned)role;
+	}
+}
+
+int ea_site_edge_role(const ea_site *s, const ea_matrix *m, const ea_addr *addr)
+{
+	for (unsigned r = 0; s && m && r < m->n_roles && r < s->n_roles; r++)
+		if (m->roles[r].required && ea_site_role_contains(s, r, addr))
+			return (int)r;
+	return -1;
+}
+
+bool ea_site_any_role_contains(const ea_site *s, const ea_addr *addr)
+{
+	for (unsigned r = 0; s && r < s->n_roles; r++)
+		if (ea_site_role_contains(s, r, addr))
+			return true;
+	return false;
+}
+
+const ea_nat_map *ea_site_nat_map(const ea_site *s, const ea_addr *addr, bool public_side)
+{
+	for (unsigned i = 0; s && i < s->nat.n_maps; i++) {
+		const ea_nat_map *nm = &s->nat.maps[i];
+		if (ea_addr_cmp(public_side ? &nm->public_addr : &nm->private_addr, addr) == 0)
+			return nm;
+	}
+	return NULL;
+}
+
 ea_status ea_site_load(FILE *f, const char *file_name, const ea_matrix *m, ea_site *s,
 		       char *errbuf, size_t errlen)
 {
@@ -116,23 +261,33 @@ ea_status ea_site_load(FILE *f, const char *file_name, const ea_matrix *m, ea_si
 		errbuf[0] = '\0';
 	ea_status st = EA_OK;
 	ea_ini *ini = ea_ini_open(f, file_name);
-	if (!ini) {
+	nat_pending *nat = calloc(1, sizeof *nat);
+	if (!ini || !nat) {
 		st = EA_ERR_NOMEM;
 		goto out;
 	}
 
 	ea_ini_item it;
-	bool in_roles = false;
+	bool in_roles = false, in_nat = false;
 	while (st == EA_OK && ea_ini_next(ini, &it)) {
 		if (it.kind == EA_INI_SECTION) {
 			in_roles = strcmp(it.section, "roles") == 0 && it.name[0] == '\0';
-			if (!in_roles)
-				ea_ini_error(ini, it.line, "unknown section [%s%s%s] (expected [roles])",
+			in_nat = strcmp(it.section, "nat") == 0 && it.name[0] == '\0';
+			if (in_nat && s->nat.set)
+				ea_ini_error(ini, it.line, "[nat] is already given at line %u", s->nat.line);
+			else if (in_nat) {
+				s->nat.set = true;
+				s->nat.line = it.line;
+			}
+			if (!in_roles && !in_nat)
+				ea_ini_error(ini, it.line, "unknown section [%s%s%s] (expected [roles] or [nat])",
 					     it.section, it.name[0] ? " " : "", it.name);
 			continue;
 		}
 		if (in_roles)
 			st = add_role(ini, m, s, &it);
+		else if (in_nat)
+			add_nat_item(ini, s, nat, &it);
 		else if (it.section[0] == '\0')
 			ea_ini_error(ini, it.line, "'%s' is outside the [roles] section", it.key);
 	}
@@ -143,6 +298,7 @@ ea_status ea_site_load(FILE *f, const char *file_name, const ea_matrix *m, ea_si
 		if (m->roles[i].required && !s->roles[i].set)
 			ea_ini_error(ini, 0, "required role '%s' is not set", m->roles[i].name);
 	check_overlaps(ini, m, s);
+	check_nat(ini, m, s, nat);
 	if (ea_ini_error_count(ini)) {
 		ea_ini_errors(ini, errbuf, errlen);
 		st = EA_ERR_CONFIG;
@@ -151,6 +307,7 @@ out:
 	if (st == EA_ERR_NOMEM)
 		ea_fail(st, errbuf, errlen, "%s: out of memory", file_name);
 	ea_ini_close(ini);
+	free(nat);
 	if (st != EA_OK)
 		ea_site_free(s);
 	return st;

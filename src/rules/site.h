@@ -3,6 +3,9 @@
  *   [roles]
  *   access_edge = 10.0.1.10, 203.0.113.10
  *   director_pool = 10.1.0.0/24, 2001:db8:1::/64
+ *   [nat]
+ *   inside = 10.0.1.1
+ *   map = 10.0.1.10 -> 203.0.113.10
  *
  * Required roles (the Edge's own) must be set; optional roles left unset
  * mean any address. Pipeline position: loaded once; read by the matcher. */
@@ -23,9 +26,30 @@ typedef struct {
 	unsigned line;        /* where it was set */
 } ea_role_addrs;
 
+/* [nat] (README, "The NAT requirement"): one 1:1 mapping of an Edge
+ * address, private → public, both hosts of the same Edge role. */
+typedef struct {
+	ea_addr private_addr, public_addr;
+	unsigned role;       /* index into ea_matrix.roles */
+} ea_nat_map;
+
+/* [nat]: the NAT device in front of the Edge's external NIC.
+ *   inside = 10.0.1.1                 its own address(es) on the Edge's side
+ *   map = 10.0.1.10 -> 203.0.113.10, 10.0.1.11 -> 203.0.113.11
+ * Both keys optional; a site file without [nat] is as before. */
+typedef struct {
+	bool set;                               /* a [nat] section was given */
+	ea_prefix inside[EA_MAX_NAT_INSIDE];
+	unsigned n_inside;
+	ea_nat_map maps[EA_MAX_NAT_MAPS];
+	unsigned n_maps;
+	unsigned line;                          /* of the [nat] header */
+} ea_site_nat;
+
 typedef struct {
 	ea_role_addrs roles[EA_MAX_ROLES]; /* same index as ea_matrix.roles */
 	unsigned n_roles;
+	ea_site_nat nat;
 } ea_site;
 
 /* Loads and validates a site file against the matrix's roles: unknown
@@ -39,5 +63,14 @@ void ea_site_free(ea_site *s);
 /* True when addr belongs to the role (an unset role contains nothing:
  * "any" is decided by the matcher, which knows the row's other roles). */
 bool ea_site_role_contains(const ea_site *s, unsigned role, const ea_addr *addr);
+
+/* The role index of the Edge role (a required role of m) holding addr;
+ * -1 when none. */
+int ea_site_edge_role(const ea_site *s, const ea_matrix *m, const ea_addr *addr);
+/* True when addr is in any role the site sets. */
+bool ea_site_any_role_contains(const ea_site *s, const ea_addr *addr);
+/* The [nat] mapping whose private (public: false) or public (true) side
+ * is addr; NULL when none. */
+const ea_nat_map *ea_site_nat_map(const ea_site *s, const ea_addr *addr, bool public_side);
 
 #endif

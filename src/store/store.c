@@ -48,6 +48,8 @@ enum {
 	S_FINISH_INPUT,
 	S_INSERT_IFACE_EVENT,
 	S_INSERT_CAPTURE_STATS,
+	S_SET_FLOW_NAT,
+	S_INSERT_NAT_MAPPING,
 	S_COUNT
 };
 
@@ -160,6 +162,13 @@ static const char *const stmt_sql[S_COUNT] = {
 		"INSERT INTO capture_stats (run_id, iface, input_id, start_us, end_us,"
 		" kernel_received, kernel_dropped, if_dropped, queue_dropped, evicted, duplicates)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	/* The NAT finding is rare: set by its own statement, only on the
+	 * flows that have one (and on a rewrite, which may clear it). */
+	[S_SET_FLOW_NAT] = "UPDATE flows SET nat_finding = ?2 WHERE id = ?1",
+	[S_INSERT_NAT_MAPPING] =
+		"INSERT INTO nat_mappings (run_id, role, private_ip, public_ip, expected_ip, status,"
+		" flows, unpaired, example_community_id)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 };
 
 /* The error of a claimed capture until its reading ends. */
@@ -1336,12 +1345,66 @@ ea_status ea_store_add_flow(ea_store *st, int64_t run_id, const ea_flow_record *
 		}
 	}
 
+	if (mr->nat != EA_NAT_NONE || updates > 0) {
+		rc = SQLITE_OK;
+		s = st->stmt[S_SET_FLOW_NAT];
+		bind_i64(s, 1, flow_id, &rc);
+		if (mr->nat != EA_NAT_NONE)
+			bind_text(s, 2, ea_nat_kind_name(mr->nat), &rc);
+		else
+			bind_null(s, 2, &rc);
+		if (rc == SQLITE_OK)
+			rc = run_stmt(s);
+		if (rc != SQLITE_DONE) {
+			e = db_fail(st, rc, "writing a flow's NAT finding", errbuf, errlen);
+			goto fail;
+		}
+	}
+
 	if (++st->pending >= EA_DB_BATCH_ROWS)
 		return tx_commit(st, errbuf, errlen);
 	return EA_OK;
 fail:
 	tx_abort(st);
 	return e;
+}
+
+/* ---- NAT mappings (wt-nat) --------------------------------------------- */
+
+ea_status ea_store_add_nat_mapping(ea_store *st, int64_t run_id, const ea_store_nat_mapping *nm,
+				   char *errbuf, size_t errlen)
+{
+	ea_status e = tx_begin(st, errbuf, errlen);
+	if (e != EA_OK)
+		return e;
+	sqlite3_stmt *s = st->stmt[S_INSERT_NAT_MAPPING];
+	int rc = SQLITE_OK;
+	bind_i64(s, 1, run_id, &rc);
+	bind_text(s, 2, nm->role, &rc);
+	bind_text(s, 3, nm->private_ip, &rc);
+	if (nm->public_ip)
+		bind_text(s, 4, nm->public_ip, &rc);
+	else
+		bind_null(s, 4, &rc);
+	if (nm->expected_ip)
+		bind_text(s, 5, nm->expected_ip, &rc);
+	else
+		bind_null(s, 5, &rc);
+	bind_text(s, 6, nm->status, &rc);
+	bind_u64(s, 7, nm->flows, &rc);
+	bind_u64(s, 8, nm->unpaired, &rc);
+	if (nm->example_community_id && nm->example_community_id[0])
+		bind_text(s, 9, nm->example_community_id, &rc);
+	else
+		bind_null(s, 9, &rc);
+	if (rc == SQLITE_OK)
+		rc = run_stmt(s);
+	if (rc != SQLITE_DONE) {
+		e = db_fail(st, rc, "recording a NAT mapping", errbuf, errlen);
+		tx_abort(st);
+		return e;
+	}
+	return EA_OK;
 }
 
 /* ---- interface events -------------------------------------------------- */

@@ -269,6 +269,21 @@ typedef struct {
 ea_status ea_store_retain(ea_store *st, unsigned days, uint64_t now_us, unsigned batch, ea_retain_result *res,
 			  char *errbuf, size_t errlen);
 
+/* One row of nat_mappings (db/schema.sql, engine/natpair.h): what pairing
+ * the two sides of the NAT found for one Edge private address. Strings
+ * borrowed; public_ip, expected_ip and example_community_id may be NULL. */
+typedef struct {
+	const char *role, *private_ip, *public_ip, *expected_ip;
+	const char *status;          /* "ok", "differs", "unmapped", "unpaired" */
+	uint64_t flows, unpaired;
+	const char *example_community_id;
+} ea_store_nat_mapping;
+
+/* Joins the open batch (committed by the next flush). EA_ERR_DB (a
+ * status the schema refuses included). */
+ea_status ea_store_add_nat_mapping(ea_store *st, int64_t run_id, const ea_store_nat_mapping *nm,
+				   char *errbuf, size_t errlen);
+
 /* Read side, for report.c and tests: runs sql (one statement, '?'
  * parameters bound from params as text, NULL for SQL NULL), calling row()
  * with each result row's columns as text (NULL for SQL NULL). row()

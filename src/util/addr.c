@@ -41,6 +41,16 @@ bool ea_addr_is_unicast(const ea_addr *a)
 	return a->b[0] != 0xff && memcmp(a->b, zero, 16) != 0;
 }
 
+bool ea_addr_is_private(const ea_addr *a)
+{
+	if (ea_addr_is_v4(a)) {
+		const uint8_t *v4 = a->b + 12;
+		return v4[0] == 10 || (v4[0] == 172 && (v4[1] & 0xf0) == 16) || (v4[0] == 192 && v4[1] == 168) ||
+		       (v4[0] == 100 && (v4[1] & 0xc0) == 64) || (v4[0] == 169 && v4[1] == 254);
+	}
+	return (a->b[0] & 0xfe) == 0xfc || (a->b[0] == 0xfe && (a->b[1] & 0xc0) == 0x80);
+}
+
 const char *ea_addr_str(const ea_addr *a, char out[EA_ADDR_STRLEN])
 {
 	if (ea_addr_is_v4(a))

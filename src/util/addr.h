@@ -35,6 +35,15 @@ int ea_addr_cmp(const ea_addr *a, const ea_addr *b);
  * ea_prefix_is_broadcast. */
 bool ea_addr_is_unicast(const ea_addr *a);
 
+/* True for an address that is not routed on the internet and so cannot
+ * be a remote caller's own: IPv4 private networks (RFC 1918: 10/8,
+ * 172.16/12, 192.168/16), shared address space behind a carrier-grade
+ * NAT (RFC 6598: 100.64/10), link-local (RFC 3927: 169.254/16); IPv6
+ * unique local (RFC 4193: fc00::/7) and link-local (RFC 4291 §2.5.6:
+ * fe80::/10). A flow from such an address into an Edge's public service
+ * was readdressed by a NAT on the way (the NAT check, rules/natcheck.h). */
+bool ea_addr_is_private(const ea_addr *a);
+
 /* Text form (dotted quad for IPv4, RFC 5952 for IPv6) into out. */
 const char *ea_addr_str(const ea_addr *a, char out[EA_ADDR_STRLEN]);
 

@@ -69,6 +69,20 @@
 #define EA_MAX_RULES 256           /* the Lync matrix has 37 rows */
 #define EA_MAX_ROLES 64
 #define EA_MAX_PREFIXES_PER_ROLE 256
+/* The site file's [nat] section: the NAT device's inside addresses (a
+ * firewall pair or cluster has a few) and the 1:1 mappings of the Edge's
+ * private addresses (three per Edge server; a pool of Edges behind one
+ * NAT has a few servers). One list line (EA_MAX_LINE) holds about 130
+ * mappings anyway. */
+#define EA_MAX_NAT_INSIDE 16
+#define EA_MAX_NAT_MAPS 64
+/* Pairing the two sides of the NAT after a read (engine/natpair.h): the
+ * most flows of a run it holds in memory (about 100 bytes each: 100 MB at
+ * the cap). A run with more is paired on its first this many flows, and
+ * the report says so. */
+#define EA_NAT_PAIR_MAX_FLOWS 1000000u
+/* Examples of each NAT finding group the report prints (README). */
+#define EA_NAT_REPORT_EXAMPLES 3
 #define EA_MAX_PORT_SIGNATURES 1024
 #define EA_MAX_PROTOCOLS_PER_ENTRY 16
 #define EA_MAX_LINE 4096           /* a longer line in a data file is an error */
