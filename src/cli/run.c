@@ -14,6 +14,7 @@
 #include "cli/say.h"
 #include "engine/audit.h"
 #include "engine/classify.h"
+#include "engine/natpair.h"
 #include "report/outputs.h"
 #include "rules/ruleset.h"
 #include "store/runlock.h"
@@ -284,6 +285,7 @@ int ea_run_read(const ea_read_options *o)
 	ea_audit *audit = NULL;
 	int64_t run_id = 0;
 	bool run_finished = false;
+	ea_natpair_result nat_pairs = {0};
 	int rc = EA_EXIT_OK;
 
 	if (!inputs || !claimed || !input_ids || !errbuf) {
@@ -581,6 +583,13 @@ int ea_run_read(const ea_read_options *o)
 		goto out;
 	}
 	st = ea_audit_finish(audit, errbuf, ERRBUF_SIZE);
+	/* Both sides of the NAT read together: which public address each
+	 * Edge private address has (engine/natpair.h). */
+	if (st == EA_OK)
+		st = ea_natpair_run(store, run_id, ea_ruleset_matrix(ruleset), ea_ruleset_site(ruleset), &nat_pairs,
+				    errbuf, ERRBUF_SIZE);
+	if (st == EA_OK)
+		st = ea_store_flush(store, errbuf, ERRBUF_SIZE);
 	if (st != EA_OK) {
 		rc = say_fail_line(lg, st, errbuf);
 		goto out;
@@ -604,6 +613,9 @@ int ea_run_read(const ea_read_options *o)
 		ea_outputs_summary(outputs, line, sizeof line);
 		if (line[0])
 			printf("%s.\n", line);
+		ea_natpair_summary(&nat_pairs, line, sizeof line);
+		if (line[0])
+			printf("%s.\n", line);
 		if (filter) {
 			char esc[1024];
 			printf("%llu frames did not pass the filter '%s' and were skipped.\n",
@@ -622,6 +634,7 @@ out:
 			   sizeof ignored_err);
 	}
 	ea_audit_free(audit);
+	ea_natpair_result_free(&nat_pairs);
 	if (outputs) {
 		/* A SIEM's copy that lost lines is a failed output; a syslog
 		 * collector away is not (its lines are counted, above). */

@@ -114,7 +114,7 @@ static json_t *build(const ea_flow_record *rec, const ea_match_result *mr, const
 	set_int(root, "flow_id", rec->uid);
 
 	json_t *ev = child(root, "event");
-	set_text(ev, "kind", finding ? "alert" : "event", NULL);
+	set_text(ev, "kind", finding || mr->nat != EA_NAT_NONE ? "alert" : "event", NULL);
 	json_t *cat = json_array(), *type = json_array();
 	json_array_append_new(cat, json_string("network"));
 	json_array_append_new(type, json_string("connection"));
@@ -186,6 +186,8 @@ static json_t *build(const ea_flow_record *rec, const ea_match_result *mr, const
 	set_text(ours, "verdict", ea_verdict_name(mr->verdict), NULL);
 	if (finding)
 		set_text(ours, "finding", ea_finding_name(finding), NULL);
+	if (mr->nat != EA_NAT_NONE)
+		set_text(ours, "nat_finding", ea_nat_kind_name(mr->nat), NULL);
 	set_text(ours, "app_protocol", app, NULL);
 	set_text(ours, "master_protocol", rec->master_proto[0] ? rec->master_proto : "Unknown", NULL);
 	set_text(ours, "proto_source", ea_proto_source_name(rec->proto_source), NULL);

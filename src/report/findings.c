@@ -49,8 +49,10 @@ static const char *app_protocol(const ea_flow_record *rec)
 	return rec->app_proto[0] ? rec->app_proto : rec->master_proto[0] ? rec->master_proto : "Unknown";
 }
 
-void ea_findings_message(const ea_flow_record *rec, const ea_match_result *mr, const ea_matrix *m,
-			 ea_finding kind, char *buf, size_t size, char *key, size_t key_size)
+/* The MSG of a finding named finding (a verdict's finding or a NAT
+ * finding, natcheck.h). */
+static void flow_message(const ea_flow_record *rec, const ea_match_result *mr, const ea_matrix *m,
+			 const char *finding, char *buf, size_t size)
 {
 	char tbuf[4], init[EA_ADDR_STRLEN], resp[EA_ADDR_STRLEN], start[EA_TIME_TEXT_MAX],
 		end[EA_TIME_TEXT_MAX], rules[EA_MAX_RULES * 8], proto[4 * EA_PROTO_NAME_MAX];
@@ -75,13 +77,27 @@ void ea_findings_message(const ea_flow_record *rec, const ea_match_result *mr, c
 		 " app_protocol=%s proto_source=%s rule.id=%s conn_state=%s end_reason=%s"
 		 " source.bytes=%llu destination.bytes=%llu source.packets=%llu destination.packets=%llu"
 		 " event.start=%s event.end=%s network.community_id=%s%s",
-		 ea_finding_name(kind), ea_verdict_name(mr->verdict), ea_iface_name(rec->iface), transport, init,
+		 finding, ea_verdict_name(mr->verdict), ea_iface_name(rec->iface), transport, init,
 		 sports, resp, dports, icmp, proto, ea_proto_source_name(rec->proto_source),
 		 rules[0] ? rules : "-", ea_conn_state(rec), ea_end_reason_name(rec->end_reason),
 		 (unsigned long long)rec->bytes[0], (unsigned long long)rec->bytes[1],
 		 (unsigned long long)rec->pkts[0], (unsigned long long)rec->pkts[1],
 		 ea_time_text(rec->first_us, start), ea_time_text(rec->last_us, end),
 		 rec->community_id[0] ? rec->community_id : "-", name);
+	if (mr->nat != EA_NAT_NONE) {
+		size_t n = strlen(buf);
+		if (n < size)
+			snprintf(buf + n, size - n, " nat_finding=%s", ea_nat_kind_name(mr->nat));
+	}
+}
+
+void ea_findings_message(const ea_flow_record *rec, const ea_match_result *mr, const ea_matrix *m,
+			 ea_finding kind, char *buf, size_t size, char *key, size_t key_size)
+{
+	char tbuf[4], proto[4 * EA_PROTO_NAME_MAX];
+	const char *transport = ea_flow_transport_name(rec->transport, tbuf);
+	ea_escape(app_protocol(rec), proto, sizeof proto);
+	flow_message(rec, mr, m, ea_finding_name(kind), buf, size);
 	/* The report's groups: a scan of one port is one group, whoever
 	 * does it; an unanswered row is one group, whichever peer tried. */
 	if (kind == EA_FINDING_ATTEMPT) {
@@ -160,10 +176,30 @@ fail:
 	return st;
 }
 
+void ea_findings_nat_message(const ea_flow_record *rec, const ea_match_result *mr, const ea_matrix *m,
+			     char *buf, size_t size, char *key, size_t key_size)
+{
+	char init[EA_ADDR_STRLEN], resp[EA_ADDR_STRLEN];
+	flow_message(rec, mr, m, ea_nat_kind_name(mr->nat), buf, size);
+	/* One group per rewritten source and Edge address: the NAT's one
+	 * address stands for every caller it hid. */
+	snprintf(key, key_size, "%s %s -> %s", ea_nat_kind_name(mr->nat), ea_addr_str(&rec->init_addr, init),
+		 ea_addr_str(&rec->resp_addr, resp));
+}
+
 ea_finding ea_findings_flow(ea_findings *f, const ea_flow_record *rec, const ea_match_result *mr,
 			    const ea_matrix *m)
 {
 	ea_finding kind = ea_finding_of(rec, mr);
+	/* A NAT finding is a line of its own, beside the verdict's. */
+	if (f && mr->nat != EA_NAT_NONE && !rec->reported_before) {
+		char msg[EA_LOG_LINE_MAX], key[EA_LOG_KEY_MAX + 1];
+		ea_findings_nat_message(rec, mr, m, msg, sizeof msg, key, sizeof key);
+		f->stats.findings++;
+		f->severity = EA_LOG_WARNING;
+		f->msgid = ea_nat_kind_name(mr->nat);
+		ea_log_msg(f->limiter, (ea_log_level)f->severity, key, "%s", msg);
+	}
 	/* Once per flow, on its first record: a flow updated every active
 	 * timeout for days would otherwise repeat its finding each minute
 	 * and drown the rate limits. */

@@ -66,8 +66,9 @@ typedef struct ea_findings ea_findings;
  * ea_findings_warning). EA_ERR_NOMEM. */
 ea_status ea_findings_open(const ea_findings_options *opt, ea_findings **out, char *errbuf, size_t errlen);
 
-/* Logs rec when it is a finding; m (borrowed) gives the rule ids. Returns
- * the finding (EA_FINDING_NONE: nothing logged). */
+/* Logs rec when it is a finding, and its NAT finding (mr->nat) as a line
+ * of its own; m (borrowed) gives the rule ids. Returns the verdict's
+ * finding (EA_FINDING_NONE: no verdict line logged). */
 ea_finding ea_findings_flow(ea_findings *f, const ea_flow_record *rec, const ea_match_result *mr,
 			    const ea_matrix *m);
 
@@ -86,6 +87,12 @@ const char *ea_findings_last_error(const ea_findings *f);
  * into key (EA_LOG_KEY_MAX + 1 bytes). For tests and the limiter. */
 void ea_findings_message(const ea_flow_record *rec, const ea_match_result *mr, const ea_matrix *m,
 			 ea_finding kind, char *buf, size_t size, char *key, size_t key_size);
+
+/* The same for mr's NAT finding (rules/natcheck.h), which is logged as a
+ * line of its own (MSGID "nat-source" or "private-source") whatever the
+ * verdict; its group is the finding, the source and the Edge address. */
+void ea_findings_nat_message(const ea_flow_record *rec, const ea_match_result *mr, const ea_matrix *m,
+			     char *buf, size_t size, char *key, size_t key_size);
 
 /* Flushes, closes, frees. NULL is fine. */
 void ea_findings_close(ea_findings *f);
