@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/ea_limits.h"
 #include "util/escape.h"
 #include "decode/icmp.h"
 #include "util/ipproto.h"
@@ -865,6 +866,111 @@ static ea_status section_attempts(report *r, unsigned top_n, char *errbuf, size_
 	return e;
 }
 
+/* ---- the NAT requirement (wt-nat; README, "The NAT requirement") ------- */
+
+/* Each NAT finding group (kind, source, Edge address) with its flow count
+ * and its first EA_NAT_REPORT_EXAMPLES flows, in time order. */
+static const char nat_findings_sql[] =
+	"WITH d AS (SELECT id, nat_finding, initiator_ip, responder_ip, transport_name, responder_port,"
+	"  first_us, first_seen, verdict, community_id FROM flow_details"
+	"  WHERE nat_finding IS NOT NULL AND " IN_SCOPE("run_id") "),"
+	" e AS (SELECT *, COUNT(*) OVER g AS n, ROW_NUMBER() OVER g2 AS rk FROM d"
+	"  WINDOW g AS (PARTITION BY nat_finding, initiator_ip, responder_ip),"
+	"  g2 AS (PARTITION BY nat_finding, initiator_ip, responder_ip ORDER BY first_us, id))"
+	" SELECT nat_finding, initiator_ip, responder_ip, n, transport_name, responder_port, first_seen,"
+	"  verdict, community_id, rk FROM e WHERE rk <= CAST(?2 AS INTEGER)"
+	" ORDER BY nat_finding, n DESC, initiator_ip, responder_ip, rk";
+
+static int nat_finding_row(void *ctx, int ncols, const char *const *c)
+{
+	report *r = ctx;
+	FILE *out = r->out;
+	if (num(c[9]) == 1) {
+		r->rows++;
+		fputs("  ", out);
+		cell(out, c[0], -15, "?");
+		fputc(' ', out);
+		put(out, c[1]);
+		fputs(" -> ", out);
+		put(out, c[2]);
+		fputs("  flows ", out);
+		put(out, c[3]);
+		fputs(strcmp(c[0] ? c[0] : "", "nat-source") == 0
+			      ? "  (the NAT device's own address: it rewrote the callers' source)\n"
+			      : "  (a private source no role holds: a NAT rewrote it)\n",
+		      out);
+	}
+	fputs("      ", out);
+	put(out, c[4]);
+	fputc('/', out);
+	put(out, c[5]);
+	fputs("  ", out);
+	put(out, c[6]);
+	fputs("  ", out);
+	put(out, c[7]);
+	fputs("  ", out);
+	put(out, c[8]);
+	fputc('\n', out);
+	return 0;
+}
+
+static const char nat_mappings_sql[] =
+	"SELECT run_id, role, private_ip, public_ip, expected_ip, status, flows, unpaired, example_community_id"
+	" FROM nat_mappings WHERE " IN_SCOPE("run_id") " ORDER BY run_id, id";
+
+static int nat_mapping_row(void *ctx, int ncols, const char *const *c)
+{
+	report *r = ctx;
+	FILE *out = r->out;
+	r->rows++;
+	fputs("  run ", out);
+	put(out, c[0]);
+	fputs("  ", out);
+	cell(out, c[1], -13, "?");
+	fputc(' ', out);
+	put(out, c[2]);
+	fputs(" -> ", out);
+	put(out, c[3] ? c[3] : "(nothing paired)");
+	fputs("  ", out);
+	put(out, c[5]);
+	if (c[5] && strcmp(c[5], "differs") == 0) {
+		fputs(" (the site maps it to ", out);
+		put(out, c[4]);
+		fputs(")", out);
+	}
+	fputs("  flows ", out);
+	put(out, c[6]);
+	if (num(c[7]) > 0) {
+		fputs("  unpaired ", out);
+		put(out, c[7]);
+	}
+	if (c[8]) {
+		fputs("  e.g. ", out);
+		put(out, c[8]);
+	}
+	fputc('\n', out);
+	return 0;
+}
+
+static ea_status section_nat(report *r, char *errbuf, size_t errlen)
+{
+	char examples[16];
+	snprintf(examples, sizeof examples, "%u", (unsigned)EA_NAT_REPORT_EXAMPLES);
+	const char *p[] = {r->run, examples};
+	heading(r->out, "Findings: NAT rewrote the caller's source (external NIC)");
+	fputs("  (remote users' A/V fails when the Edge sees the NAT instead of the caller)\n", r->out);
+	ea_status e = query(r, nat_findings_sql, p, 2, nat_finding_row, r, errbuf, errlen);
+	if (e != EA_OK)
+		return e;
+	if (r->rows == 0)
+		fputs("  (none)\n", r->out);
+	heading(r->out, "NAT mappings: each Edge private address and its public address");
+	e = query(r, nat_mappings_sql, p, 1, nat_mapping_row, r, errbuf, errlen);
+	if (e == EA_OK && r->rows == 0)
+		fputs("  (not checked: no run read the NAT's public side with the external NIC)\n", r->out);
+	return e;
+}
+
 /* ---- 6. anomalies ------------------------------------------------------ */
 
 static int anomaly_row(void *ctx, int ncols, const char *const *c)
@@ -995,6 +1101,8 @@ ea_status ea_report_text(ea_store *st, const ea_report_options *opt, FILE *out,
 		e = section_rolled_findings(&r, errbuf, errlen);
 	if (e == EA_OK)
 		e = section_attempts(&r, opt->top_n, errbuf, errlen);
+	if (e == EA_OK)
+		e = section_nat(&r, errbuf, errlen);
 	if (e == EA_OK)
 		e = section_anomalies(&r, errbuf, errlen);
 	if (e != EA_OK)
