@@ -145,6 +145,17 @@ static void test_fields_where_siems_look(void **state)
 	assert_null(json_object_get(json_object_get(j, "observer"), "hostname"));
 	assert_int_equal(json_integer_value(json_object_get(j, "icmp_type")), 8);
 	assert_string_equal(str_at(j, "flow", "state", NULL), "S0");
+	assert_null(str_at(j, "edgeaudit", "nat_finding", NULL));
+	json_decref(j);
+	free(text);
+
+	/* A NAT finding (rules/natcheck.h) makes a documented flow an alert. */
+	ea_match_result nat = {.verdict = EA_VERDICT_DOCUMENTED, .nat = EA_NAT_SOURCE};
+	text = ea_eve_json(&r, &nat, &m, NULL);
+	j = parse(text);
+	assert_string_equal(str_at(j, "event", "kind", NULL), "alert");
+	assert_null(str_at(j, "edgeaudit", "finding", NULL));
+	assert_string_equal(str_at(j, "edgeaudit", "nat_finding", NULL), "nat-source");
 	json_decref(j);
 	free(text);
 	ea_matrix_free(&m);

@@ -200,6 +200,40 @@ static void test_documented_is_silent_attempt_is_a_notice(void **state)
 	assert_string_equal(key, want);
 }
 
+/* A NAT finding (rules/natcheck.h) is a warning line of its own, beside
+ * the verdict's line or alone when the verdict is no finding; once per
+ * flow like any finding. */
+static void test_nat_finding_is_a_line_of_its_own(void **state)
+{
+	fixture *fx = *state;
+	ea_flow_record r = flow(3478, "");
+	r.transport = 17;
+	ea_match_result mr = {.verdict = EA_VERDICT_DOCUMENTED, .nat = EA_NAT_SOURCE};
+	assert_int_equal(ea_findings_flow(fx->fs, &r, &mr, &fx->m), EA_FINDING_NONE);
+	const char *out = text(fx);
+	/* local0.warning = 16*8+4 */
+	assert_int_equal(strncmp(out, "<132>1 ", 7), 0);
+	assert_int_equal(strncmp(after_procid(out), "nat-source - finding=nat-source verdict=documented ", 51), 0);
+	assert_non_null(strstr(out, " nat_finding=nat-source\n"));
+	assert_int_equal(count(out, "\n"), 1);
+	char msg[EA_LOG_LINE_MAX], key[EA_LOG_KEY_MAX + 1];
+	ea_findings_nat_message(&r, &mr, &fx->m, msg, sizeof msg, key, sizeof key);
+	assert_string_equal(key, "nat-source 203.0.113.5 -> 198.51.100.10");
+
+	mr.verdict = EA_VERDICT_UNEXPECTED;
+	mr.nat = EA_NAT_PRIVATE_SOURCE;
+	assert_int_equal(ea_findings_flow(fx->fs, &r, &mr, &fx->m), EA_FINDING_UNEXPECTED);
+	out = text(fx);
+	assert_int_equal(count(out, "\n"), 3);
+	assert_int_equal(count(out, " private-source - finding=private-source verdict=unexpected "), 1);
+	assert_int_equal(count(out, " unexpected - finding=unexpected verdict=unexpected "), 1);
+	assert_int_equal(count(out, " nat_finding=private-source\n"), 2);
+	r.reported_before = true;
+	assert_int_equal(ea_findings_flow(fx->fs, &r, &mr, &fx->m), EA_FINDING_UNEXPECTED);
+	assert_int_equal(count(text(fx), "\n"), 3);
+	assert_int_equal(ea_findings_get_stats(fx->fs).findings, 3);
+}
+
 static void test_rate_limit_per_group_with_counts(void **state)
 {
 	fixture *fx = *state;
@@ -275,6 +309,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_line_with_hostile_server_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_documented_is_silent_attempt_is_a_notice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finding_once_per_flow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nat_finding_is_a_line_of_its_own, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_limit_per_group_with_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overall_limit_bounds_a_scan, setup, teardown),
 	};

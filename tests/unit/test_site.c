@@ -95,6 +95,14 @@ static void test_example_site(void **state)
 	assert_int_equal(role(m, &s, "access_edge")->n, 2);
 	assert_true(role(m, &s, "access_edge")->line > 0);
 	assert_false(ea_site_role_contains(&s, EA_MAX_ROLES + 3, &(ea_addr){{0}}));
+	/* The lab's firewall: its inside address and the 1:1 NAT. */
+	assert_true(s.nat.set);
+	assert_int_equal(s.nat.n_inside, 1);
+	assert_int_equal(s.nat.n_maps, 3);
+	ea_addr av = addr("10.0.1.12"), av_pub = addr("203.0.113.12");
+	const ea_nat_map *nm = ea_site_nat_map(&s, &av, false);
+	assert_non_null(nm);
+	assert_int_equal(ea_addr_cmp(&nm->public_addr, &av_pub), 0);
 	ea_site_free(&s);
 }
 
@@ -245,8 +253,8 @@ static void test_err_sections(void **state)
 {
 	expect_errors(*state, "front_end = 172.16.0.20\n" EDGE "[hosts]\nclient = 1.2.3.4\n[roles x]\n",
 		      "s.ini:1: 'front_end' is outside the [roles] section\n"
-		      "s.ini:7: unknown section [hosts] (expected [roles])\n"
-		      "s.ini:9: unknown section [roles x] (expected [roles])");
+		      "s.ini:7: unknown section [hosts] (expected [roles] or [nat])\n"
+		      "s.ini:9: unknown section [roles x] (expected [roles] or [nat])");
 }
 
 static void test_err_too_many_addresses(void **state)

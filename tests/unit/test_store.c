@@ -285,7 +285,8 @@ static void test_open_creates_schema(void **state)
 		     "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
 		     " ORDER BY name",
 		     "anomalies\ncapture_stats\nflow_details\nflow_rules\nflow_verdicts\nflows\ninputs\n"
-		     "interface_events\nrollup_days\nrollup_groups\nrollup_peers\nrollup_rules\nrules\nruns\n");
+		     "interface_events\nnat_mappings\nrollup_days\nrollup_groups\nrollup_peers\nrollup_rules\n"
+		     "rules\nruns\n");
 	close_store(fx);
 
 	/* Opening again changes nothing. */
@@ -1274,6 +1275,91 @@ static void test_reader_reads_older_schema_unchanged(void **state)
 	assert_int_equal(count_raw(fx->path, "PRAGMA user_version"), 2);
 }
 
+/* ---- wt-nat: the NAT requirement (schema version 4) --------------------- */
+
+/* Writes at path a version-3 database, as issue 7's release left it: one
+ * run with one flow. */
+static void nat_make_version_3_db(const char *path)
+{
+	const char *v4 = strstr(ea_schema_sql, "\n-- version 4\n");
+	assert_non_null(v4);
+	char *upto3 = strndup(ea_schema_sql, (size_t)(v4 - ea_schema_sql));
+	assert_non_null(upto3);
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	exec_raw(db, upto3);
+	free(upto3);
+	exec_raw(db, "PRAGMA user_version = 3");
+	exec_raw(db, "INSERT INTO runs (id, started_at, status, tool_version) VALUES (1, 1, 'complete', 'v3')");
+	exec_raw(db, "INSERT INTO flows (id, run_id, iface, transport, initiator_ip, initiator_port, responder_ip,"
+		     " responder_port, first_us, last_us, pkts_out, pkts_in, bytes_out, bytes_in, direction_source,"
+		     " handshake, end_reason, attempt, master_proto, app_proto, category, confidence, proto_source,"
+		     " proto_unexpected_on_port, risks, server_name, community_id, verdict)"
+		     " VALUES (1, 1, 'external', 17, '10.0.1.1', 40000, '10.0.1.12', 3478, 5, 6, 1, 1, 48, 84,"
+		     " 'first-packet', '', 'eof', 0, 'STUN', 'STUN', '', '', 'payload', 0, '', '', '1:x', 'documented')");
+	sqlite3_close(db);
+}
+
+/* A version-3 database takes the NAT columns and table: its flows have no
+ * NAT finding (NULL), new flows record theirs, a rewrite clears one that
+ * no longer holds, and nat_mappings takes rows and refuses a status it
+ * does not know. */
+static void test_nat_upgrade_from_version_3(void **state)
+{
+	fixture *fx = *state;
+	nat_make_version_3_db(fx->path);
+	open_store(fx);
+	char want[16];
+	snprintf(want, sizeof want, "%d\n", ea_store_schema_version());
+	assert_query(fx->st, "PRAGMA user_version", want);
+	assert_query(fx->st, "SELECT id, COALESCE(nat_finding, 'NULL') FROM flow_details", "1|NULL\n");
+	assert_query(fx->st, "SELECT COUNT(*) FROM nat_mappings", "0\n");
+
+	int64_t run = begin_run(fx);
+	ea_flow_record f;
+	make_flow(&f, 17, 3478, 1700000000000000ull);
+	f.uid = 7;
+	f.rewrite = true;
+	ea_match_result mr = {.verdict = EA_VERDICT_UNEXPECTED, .nat = EA_NAT_SOURCE};
+	assert_int_equal(ea_store_add_flow(fx->st, run, &f, &mr, &fx->m, fx->err, sizeof fx->err), EA_OK);
+	make_flow(&f, 6, 443, 1700000000000000ull);
+	mr.nat = EA_NAT_PRIVATE_SOURCE;
+	assert_int_equal(ea_store_add_flow(fx->st, run, &f, &mr, &fx->m, fx->err, sizeof fx->err), EA_OK);
+	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
+	assert_query(fx->st, "SELECT id, COALESCE(nat_finding, 'NULL') FROM flows ORDER BY id",
+		     "1|NULL\n2|nat-source\n3|private-source\n");
+	/* The same flow rewritten (a reload changed the site): no finding now. */
+	make_flow(&f, 17, 3478, 1700000000000000ull);
+	f.uid = 7;
+	f.rewrite = true;
+	mr.nat = EA_NAT_NONE;
+	assert_int_equal(ea_store_add_flow(fx->st, run, &f, &mr, &fx->m, fx->err, sizeof fx->err), EA_OK);
+	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
+	assert_query(fx->st, "SELECT id, updates, COALESCE(nat_finding, 'NULL') FROM flows WHERE id = 2", "2|1|NULL\n");
+
+	ea_store_nat_mapping nm = {.role = "av_edge", .private_ip = "10.0.1.12", .public_ip = "203.0.113.12",
+				   .expected_ip = "203.0.113.12", .status = "ok", .flows = 16,
+				   .example_community_id = "1:y"};
+	assert_int_equal(ea_store_add_nat_mapping(fx->st, run, &nm, fx->err, sizeof fx->err), EA_OK);
+	nm.private_ip = "10.0.1.11";
+	nm.public_ip = NULL;
+	nm.expected_ip = NULL;
+	nm.status = "unpaired";
+	nm.flows = 0;
+	nm.unpaired = 2;
+	nm.example_community_id = NULL;
+	assert_int_equal(ea_store_add_nat_mapping(fx->st, run, &nm, fx->err, sizeof fx->err), EA_OK);
+	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
+	assert_query(fx->st,
+		     "SELECT run_id, role, private_ip, COALESCE(public_ip, 'NULL'), COALESCE(expected_ip, 'NULL'),"
+		     " status, flows, unpaired, COALESCE(example_community_id, 'NULL') FROM nat_mappings ORDER BY id",
+		     "2|av_edge|10.0.1.12|203.0.113.12|203.0.113.12|ok|16|0|1:y\n"
+		     "2|av_edge|10.0.1.11|NULL|NULL|unpaired|0|2|NULL\n");
+	nm.status = "fine";
+	assert_int_equal(ea_store_add_nat_mapping(fx->st, run, &nm, fx->err, sizeof fx->err), EA_ERR_DB);
+	close_store(fx);
+}
+
 #define DAY_US 86400000000ull
 /* 2026-01-01T00:00:00Z: day 20454 since the epoch. */
 #define T0_US (20454ull * DAY_US)
@@ -1649,6 +1735,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reader_reads_older_schema_unchanged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_rolls_up_then_deletes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_stopped_then_resumed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nat_upgrade_from_version_3, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
