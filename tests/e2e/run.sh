@@ -11,6 +11,7 @@ for t in "$here"/golden.sh "$here"/cli.sh "$here"/portable.sh "$here"/runs.sh "$
          "$here"/manpage.sh \
          "$here"/install.sh \
          "$here"/eve.sh "$here"/syslog.sh \
+         "$here"/nat.sh \
          "$here"/monitor.sh "$here"/active.sh \
          "$here"/filter.sh "$here"/retain.sh "$here"/live.sh; do
   out=$(bash "$t" "$bin" 2>&1)
