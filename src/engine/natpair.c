@@ -40,7 +40,7 @@ static int cmp_cid(const void *a, const void *b)
 
 /* The public Edge addresses the site names: candidates for Q. */
 typedef struct {
-	ea_addr addr[EA_MAX_ROLES * 4];
+	ea_addr addr[EA_NAT_PAIR_MAX_CANDIDATES];
 	unsigned n;
 } candidates;
 

@@ -81,6 +81,10 @@
  * the cap). A run with more is paired on its first this many flows, and
  * the report says so. */
 #define EA_NAT_PAIR_MAX_FLOWS 1000000u
+/* Public Edge addresses tried per flow when pairing the NAT's two sides:
+ * each costs one Community ID (a SHA-1) per flow of an Edge private
+ * address; a site names a few (three per Edge server). More are ignored. */
+#define EA_NAT_PAIR_MAX_CANDIDATES 256
 /* Examples of each NAT finding group the report prints (README). */
 #define EA_NAT_REPORT_EXAMPLES 3
 #define EA_MAX_PORT_SIGNATURES 1024
