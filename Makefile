@@ -131,6 +131,7 @@ bench-live: $(BIN) $(BUILD)/tests/mkflows
 pcaps:
 	@scripts/install-deps.sh --lab
 	@pcaps/lab/build.sh
+	@pcaps/lab/natsnat.sh
 
 # Coverage-guided fuzzing of the code that reads hostile bytes (the
 # decoder, the capture reader, the data-file loaders, fragment reassembly,
