@@ -839,6 +839,9 @@ static int cmd_check(int argc, char **argv)
 		       ea_escape(matrix_path, em, sizeof em), m->n_rules, m->n_roles, set,
 		       ea_escape(site_path, es, sizeof es), ea_ruleset_portsigs(ruleset)->n,
 		       ea_escape(ports_path, ep, sizeof ep));
+		if (site->nat.set)
+			printf("NAT: %u inside addresses or prefixes, %u mappings (README, \"The NAT requirement\")\n",
+			       site->nat.n_inside, site->nat.n_maps);
 		rc = EA_EXIT_OK;
 	}
 	ea_ruleset_unref(ruleset);

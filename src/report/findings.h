@@ -50,7 +50,7 @@ typedef struct {
 } ea_findings_options;
 
 typedef struct {
-	uint64_t findings;    /* flows that were findings */
+	uint64_t findings;    /* findings decided: a flow's verdict finding and its NAT finding count one each */
 	uint64_t logged;      /* finding lines written or sent */
 	uint64_t suppressed;  /* finding lines held back by the rate limits */
 	uint64_t unsent;      /* lines (findings and counts) the transport could not take */

@@ -121,7 +121,10 @@ grep -q '^NAT' "$tmp/one.out" && bad one-side-summary "$(grep '^NAT' "$tmp/one.o
 "$bin" report --db "$tmp/one.db" | grep -q '^  (not checked: no run read the NAT' \
   && ok one-side-report || bad one-side-report "no 'not checked' line"
 
-# ---- a mistaken [nat] -----------------------------------------------------
+# ---- check: the [nat] loaded, and a mistaken one --------------------------
+"$bin" check --site "$site" > "$tmp/check.out"
+check check-nat "$(sed -n 2p "$tmp/check.out")" 'NAT: 1 inside addresses or prefixes, 3 mappings (README, "The NAT requirement")'
+
 sed 's/^map = 10.0.1.10 -> 203.0.113.10/map = 10.0.1.10 -> 203.0.113.99/' "$site" > "$tmp/typo-site.ini"
 "$bin" check --site "$tmp/typo-site.ini" 2>"$tmp/typo.err"
 check typo-exit "$?" 2
