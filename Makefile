@@ -9,6 +9,8 @@
 #   make lint     include boundaries (one library per module)
 #   make install  binary, data files, man page, systemd unit under PREFIX
 #                 (default /usr/local; DESTDIR stages); make uninstall
+#   make check-system  make install and the unit on a fresh Debian 12 booted
+#                 with systemd in a container (root; tests/system/debian12.sh)
 #   make fuzz     libFuzzer harnesses (tests/fuzz/), FUZZ_SECONDS each (clang);
 #                 FUZZ_ONLY="source" runs only the harnesses named
 
@@ -53,7 +55,7 @@ TEST_SRCS := $(wildcard tests/unit/test_*.c)
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BIN       := $(if $(filter build,$(BUILD)),edgeaudit,$(BUILD)/edgeaudit)
 
-.PHONY: all check unit e2e demo asan bench bench-live pcaps lint clean deps fuzz install uninstall FORCE
+.PHONY: all check check-system unit e2e demo asan bench bench-live pcaps lint clean deps fuzz install uninstall FORCE
 all: $(BIN)
 
 deps: $(CONFIG)
@@ -106,6 +108,13 @@ e2e: $(BIN) $(BUILD)/tests/mkflows
 check: $(BIN) $(TEST_BINS) $(BUILD)/tests/mkflows
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory e2e
+
+# A fresh Debian 12 (debootstrap, cached in build/system) booted with
+# systemd as PID 1 (systemd-nspawn): the README's install commands, then
+# the unit started, reloaded, killed and stopped (root).
+check-system:
+	@scripts/install-deps.sh
+	@tests/system/debian12.sh
 
 # The bundled example: the lab's captures of the Edge's two NICs.
 demo: $(BIN)

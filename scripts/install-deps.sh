@@ -22,6 +22,10 @@ build_pkgs=(build-essential pkg-config libpcap-dev libndpi-dev libsqlite3-dev
             systemd libjansson-dev jq rsyslog iproute2 tcpreplay socat)
 # tcpdump: read --filter is checked against tcpdump -r FILE -w - EXPR.
 build_pkgs+=(tcpdump)
+# debootstrap and systemd-container: make check-system makes a fresh Debian
+# 12 and boots it with systemd-nspawn to run the installed unit
+# (tests/system/debian12.sh).
+build_pkgs+=(debootstrap systemd-container)
 # The sanitizer build wants clang's runtime only when CC=clang; gcc's
 # libasan/libubsan come with build-essential.
 extra_pkgs=()
