@@ -927,6 +927,13 @@ int ea_cmd_monitor(int argc, char **argv, ea_log *log, const char *tool_version)
 			log_counters(m);
 		}
 	}
+	/* Stopped on request: the frames the kernel already took, in a block
+	 * not yet handed over, are read first (EA_LIVE_STOP_DRAIN_MS). */
+	for (uint64_t until = mono_ms() + EA_LIVE_STOP_DRAIN_MS; m->failed == EA_OK && mono_ms() < until;) {
+		st = ea_livepoll_run(m->poll, EA_LIVE_TIMEOUT_MS, m->err, sizeof m->err);
+		if (st != EA_OK)
+			m->failed = st;
+	}
 	if (m->failed != EA_OK) {
 		say(m, EA_LOG_ERROR, NULL, "monitor: %s", m->err);
 		rc = ea_status_exit_code(m->failed);

@@ -282,4 +282,18 @@ else
   bad start-int "monitor did not start" "$log"
 fi
 
+# ---- 5. SIGTERM right after the last frame (systemctl stop after a burst) ---
+# The kernel hands a partly filled block over only when its timer retires
+# it: the frames it had already counted must still reach the run.
+db=$tmp/quick.db log=$tmp/quick.log
+if start_monitor "$log" --site "$site" --db "$db" --internal "$ir"; then
+  replay "$is" "$int_pcap"
+  stop_monitor
+  [ "$rc" -eq 0 ] && [ "$(q "$db" "SELECT packets FROM runs")" = 351 ] &&
+    [ "$(rows "$db")" = "$(rows "$tmp/read.db" "WHERE iface = 'internal'")" ] && ok stop-reads-the-last-block \
+    || bad stop-reads-the-last-block "exit $rc, $(q "$db" "SELECT packets FROM runs") of 351 frames" "$log"
+else
+  bad start-quick "monitor did not start" "$log"
+fi
+
 echo "RESULT $pass $fail"
