@@ -52,7 +52,7 @@ for d in 'ExecStart=/usr/bin/edgeaudit monitor ' 'EnvironmentFile=/etc/edgeaudit
          'User=edgeaudit' 'AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN' \
          'CapabilityBoundingSet=CAP_NET_RAW CAP_NET_ADMIN' 'NoNewPrivileges=yes' \
          'ProtectSystem=strict' 'ReadWritePaths=/var/lib/edgeaudit' 'ProtectHome=yes' \
-         'PrivateTmp=yes' 'Restart=on-failure' 'ExecReload=/bin/kill -HUP $MAINPID'; do
+         'PrivateTmp=yes' 'Restart=on-failure' 'ExecReload=/bin/sh -c '"'kill -HUP \$MAINPID'"; do
   grep -qF -- "$d" "$unit" 2>/dev/null || missing="$missing [$d]"
 done
 [ -z "$missing" ] && ok unit-directives || bad unit-directives "missing:$missing"
