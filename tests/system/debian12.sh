@@ -139,9 +139,11 @@ check unit-loaded test "$(ct systemctl show -p LoadState --value edgeaudit-monit
 
 # The site and the interface, as the README says; the interface is one end
 # of a veth pair, the other end is where the traffic comes from.
+# No IPv6 link-local address (addrgenmode none), as a capture interface
+# should have none: its router solicitation would be one more flow.
 ct ip link add ea-span type veth peer name ea-feed
-ct ip link set ea-span up
-ct ip link set ea-feed up
+ct ip link set ea-span addrgenmode none up
+ct ip link set ea-feed addrgenmode none up
 ct cp /usr/local/share/edgeaudit/site.ini.example /etc/edgeaudit/site.ini
 ct sed -i 's/^EDGEAUDIT_INTERFACES=.*/EDGEAUDIT_INTERFACES=--external ea-span/' /etc/edgeaudit/monitor.env
 check site-checks ct edgeaudit check --site /etc/edgeaudit/site.ini
@@ -228,6 +230,10 @@ want=$(ct sqlite3 /root/read.db "select count(*) from flow_verdicts")
 check integrity-ok test "$(sql "pragma integrity_check")" = ok
 if [ "$fail" -gt 0 ]; then
   echo "--- journal of edgeaudit-monitor"; journal | tail -30
+  # For a look afterwards: the sensor's database and read's.
+  cp "$run/root/var/lib/edgeaudit/edgeaudit.db" "$cache/last-monitor.db" 2>/dev/null
+  cp "$run/root/root/read.db" "$cache/last-read.db" 2>/dev/null
+  echo "databases kept: $cache/last-monitor.db, $cache/last-read.db"
 fi
 t_end=$(now)
 echo "system: image $(secs "$t0" "$t_image") s, boot $(secs "$t_image" "$t_boot") s," \
