@@ -25,9 +25,9 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${EA_SYSTEM_CACHE:-$top/build/system}
 # Packages a Debian 12 server has that a minbase debootstrap lacks: systemd
-# as init and iproute2 (the capture interface). dbus: systemctl and logind
-# as on any installed system.
-base_pkgs=systemd,systemd-sysv,dbus,iproute2
+# as init, iproute2 (the capture interface), logrotate (the installed
+# /etc/logrotate.d/edgeaudit). dbus: logind, as on any installed system.
+base_pkgs=systemd,systemd-sysv,dbus,iproute2,logrotate
 pass=0 fail=0
 ok() { echo "ok system/$1"; pass=$((pass + 1)); }
 bad() { echo "FAIL system/$1: $2"; fail=$((fail + 1)); }
@@ -145,7 +145,8 @@ ct ip link add ea-span type veth peer name ea-feed
 ct ip link set ea-span addrgenmode none up
 ct ip link set ea-feed addrgenmode none up
 ct cp /usr/local/share/edgeaudit/site.ini.example /etc/edgeaudit/site.ini
-ct sed -i 's/^EDGEAUDIT_INTERFACES=.*/EDGEAUDIT_INTERFACES=--external ea-span/' /etc/edgeaudit/monitor.env
+ct sed -i -e 's/^EDGEAUDIT_INTERFACES=.*/EDGEAUDIT_INTERFACES=--external ea-span/' \
+  -e 's|^EDGEAUDIT_OPTIONS=.*|EDGEAUDIT_OPTIONS=--eve /var/log/edgeaudit/eve.json|' /etc/edgeaudit/monitor.env
 check site-checks ct edgeaudit check --site /etc/edgeaudit/site.ini
 
 # --- Start.
@@ -186,47 +187,78 @@ db=/var/lib/edgeaudit/edgeaudit.db
 check db-in-var-lib test "$(ct stat -c %U "$db" 2>/dev/null)" = edgeaudit
 sql() { ct sqlite3 "$db" "$1"; }
 
-# --- Traffic: the lab's external capture, 692 frames at 500 a second.
+# The reference: the same capture given to read by the installed binary.
+ct edgeaudit read --quiet --site /etc/edgeaudit/site.ini --db /root/read.db \
+  --external /root/edgeaudit/pcaps/lab-external.pcap >/dev/null 2>&1
+# The columns live capture and the file agree on (not run_id nor the
+# times: tcpreplay sends at its own rate).
+cols="iface, transport, initiator_ip, initiator_port, responder_ip, responder_port, app_protocol,
+      verdict, rule_ids, packets, bytes"
+want=$(ct sqlite3 /root/read.db "select $cols from flow_verdicts order by $cols")
+nwant=$(ct sqlite3 /root/read.db "select count(*) from flow_verdicts")
+# The lab's external capture, 692 frames at 500 a second, into the veth.
 feed() { ct tcpreplay -q --pps=500 -i ea-feed /root/edgeaudit/pcaps/lab-external.pcap >"$run/replay.log" 2>&1; }
-check replay feed
+mainpid() { ct systemctl show -p MainPID --value edgeaudit-monitor; }
+# systemctl stop: SIGTERM; every flow stored, the run complete, exit 0
+# (ExecMainCode 1 is CLD_EXITED: it ended by itself, not killed).
+stopped() { # name
+  check "$1-stop" ct systemctl stop edgeaudit-monitor
+  local show last
+  show=$(ct systemctl show -p Result -p ExecMainCode -p ExecMainStatus edgeaudit-monitor | sort | tr '\n' ' ')
+  check "$1-exit-0" test "$show" = "ExecMainCode=1 ExecMainStatus=0 Result=success "
+  check "$1-inactive" test "$(ct systemctl is-active edgeaudit-monitor)" = inactive
+  last=$(sql "select max(id) from runs")
+  check "$1-run-complete" test "$(sql "select status from runs where id = $last")" = complete
+  [ "$(sql "select $cols from flow_verdicts where run_id = $last order by $cols")" = "$want" ] &&
+    ok "$1-flows-as-read ($nwant)" ||
+    bad "$1-flows-as-read" "$(sql "select count(*) from flow_verdicts where run_id = $last") flows, read $nwant"
+}
 
-# --- systemctl reload: SIGHUP, handled, same process, files unchanged.
+# --- Run 1: traffic, systemctl reload (SIGHUP: handled, same process,
+# files unchanged), systemctl stop. EVE lines in /var/log/edgeaudit.
+check replay feed
 check reload ct systemctl reload edgeaudit-monitor
 for _ in $(seq 25); do journal | grep -q 'reload: .*unchanged' && break; sleep 0.2; done
 journal | grep -q 'reload: .*unchanged' && ok reload-handled || bad reload-handled "$(journal | tail -3 | tr '\n' ' ')"
-check reload-same-pid test "$pid" = "$(ct systemctl show -p MainPID --value edgeaudit-monitor)"
+check reload-same-pid test "$pid" = "$(mainpid)"
 check active-after-reload test "$(ct systemctl is-active edgeaudit-monitor)" = active
+stopped run1
+eve=/var/log/edgeaudit/eve.json
+check eve-line-per-flow test "$(ct wc -l <"$run/root$eve" 2>/dev/null)" = "$nwant"
 
-# --- kill -9: Restart=on-failure brings it back (RestartSec=10s).
+# --- Run 2: started again; logrotate rotates the EVE file and its
+# postrotate's SIGHUP makes the sensor write to the new one; then kill -9,
+# and Restart=on-failure starts run 3 (RestartSec=10s).
+check start ct systemctl start edgeaudit-monitor
+for _ in $(seq 50); do
+  pid=$(mainpid); [ "$pid" != 0 ] && ct grep -q '^CapEff:.*2000$' "/proc/$pid/status" 2>/dev/null && break
+  sleep 0.2
+done
+check logrotate ct logrotate -f /etc/logrotate.d/edgeaudit
+check eve-rotated test "$(ct wc -l <"$run/root$eve.1" 2>/dev/null)" = "$nwant"
+check eve-new-owned test "$(ct stat -c '%U %a' $eve 2>/dev/null)" = "edgeaudit 640"
+evefd() { ct find "/proc/$pid/fd" -lname "$1" 2>/dev/null | grep -q .; }
+for _ in $(seq 25); do evefd "$eve" && break; sleep 0.2; done
+evefd "$eve" && ! evefd "$eve.1" && ok eve-reopened-after-rotation ||
+  bad eve-reopened-after-rotation "$(ct ls -l "/proc/$pid/fd" | grep eve)"
+check replay-run2 feed
+restarts=$(ct systemctl show -p NRestarts --value edgeaudit-monitor)
 ct /bin/sh -c "kill -KILL $pid"
 newpid=0
 for _ in $(seq 100); do
-  newpid=$(ct systemctl show -p MainPID --value edgeaudit-monitor)
+  newpid=$(mainpid)
   [ "$newpid" != 0 ] && [ "$newpid" != "$pid" ] &&
     ct grep -q '^CapEff:.*2000$' "/proc/$newpid/status" 2>/dev/null && break
   sleep 0.25
 done
 [ "$newpid" != 0 ] && [ "$newpid" != "$pid" ] && ok restarted-after-kill-9 ||
   bad restarted-after-kill-9 "MainPID $newpid; $(ct systemctl is-active edgeaudit-monitor)"
-check nrestarts-1 test "$(ct systemctl show -p NRestarts --value edgeaudit-monitor)" = 1
-check first-run-interrupted test "$(sql "select status like 'interrupted%' from runs order by id limit 1")" = 1
-check replay-again feed
+check nrestarts-one-more test "$(ct systemctl show -p NRestarts --value edgeaudit-monitor)" = $((restarts + 1))
+check killed-run-interrupted test "$(sql "select status like 'interrupted%' from runs where id = 2")" = 1
 
-# --- systemctl stop: SIGTERM, every open flow stored, exit 0.
-check stop ct systemctl stop edgeaudit-monitor
-show=$(ct systemctl show -p Result -p ExecMainCode -p ExecMainStatus edgeaudit-monitor | sort | tr '\n' ' ')
-# ExecMainCode 1 is CLD_EXITED: it exited by itself (not killed).
-check stop-exit-0 test "$show" = "ExecMainCode=1 ExecMainStatus=0 Result=success "
-check inactive test "$(ct systemctl is-active edgeaudit-monitor)" = inactive
-last=$(sql "select id from runs order by id desc limit 1")
-check last-run-complete test "$(sql "select status from runs where id = $last")" = complete
-flows=$(sql "select count(*) from flow_verdicts where run_id = $last")
-# The same capture given to read, in the container, by the installed binary.
-ct edgeaudit read --quiet --site /etc/edgeaudit/site.ini --db /root/read.db \
-  --external /root/edgeaudit/pcaps/lab-external.pcap >/dev/null 2>&1
-want=$(ct sqlite3 /root/read.db "select count(*) from flow_verdicts")
-[ "${flows:-0}" -gt 0 ] && [ "$flows" = "$want" ] && ok "flows-stored-as-read ($flows)" ||
-  bad flows-stored-as-read "monitor $flows, read $want"
+# --- Run 3, the restarted one: traffic, systemctl stop.
+check replay-run3 feed
+stopped run3
 check integrity-ok test "$(sql "pragma integrity_check")" = ok
 if [ "$fail" -gt 0 ]; then
   echo "--- journal of edgeaudit-monitor"; journal | tail -30
