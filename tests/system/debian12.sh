@@ -90,14 +90,14 @@ if ! mount -t overlay overlay -o "lowerdir=$rootfs,upperdir=$run/upper,workdir=$
   skip "cannot mount an overlay on $cache"
 fi
 # The tree as a clone would have it (tracked and new files, not build/).
-mkdir -p "$run/root/root/edgeaudit"
+mkdir -p "$run/root/usr/local/src/edgeaudit"
 if git -C "$top" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
   (cd "$top" && git ls-files -z --cached --others --exclude-standard |
-     tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -C "$run/root/root/edgeaudit" -xf -
+     tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -C "$run/root/usr/local/src/edgeaudit" -xf -
 else
-  tar -C "$top" --exclude=./build --exclude=./edgeaudit -cf - . | tar -C "$run/root/root/edgeaudit" -xf -
+  tar -C "$top" --exclude=./build --exclude=./edgeaudit -cf - . | tar -C "$run/root/usr/local/src/edgeaudit" -xf -
 fi
-check tree-copied test -f "$run/root/root/edgeaudit/Makefile"
+check tree-copied test -f "$run/root/usr/local/src/edgeaudit/Makefile"
 
 # The host's PID 1 is not systemd: no machined, no scope (--register=no,
 # --keep-unit). A private network: the container sees only its own lo
@@ -125,7 +125,7 @@ state=$(timeout 120 nsenter -t "$leader" -a systemctl is-system-running --wait 2
 t_boot=$(now)
 
 # --- The README's commands (as root: no sudo on a minimal machine).
-if ct sh -c 'cd /root/edgeaudit && scripts/install-deps.sh && make -j2 && make install' >"$run/build.log" 2>&1; then
+if ct sh -c 'cd /usr/local/src/edgeaudit && scripts/install-deps.sh && make -j2 && make install' >"$run/build.log" 2>&1; then
   ok build-and-make-install
 else
   bad build-and-make-install "$(tail -5 "$run/build.log")"; cp "$run/build.log" "$cache/last-build.log"; finish
@@ -188,16 +188,16 @@ check db-in-var-lib test "$(ct stat -c %U "$db" 2>/dev/null)" = edgeaudit
 sql() { ct sqlite3 "$db" "$1"; }
 
 # The reference: the same capture given to read by the installed binary.
-ct edgeaudit read --quiet --site /etc/edgeaudit/site.ini --db /root/read.db \
-  --external /root/edgeaudit/pcaps/lab-external.pcap >/dev/null 2>&1
+ct edgeaudit read --quiet --site /etc/edgeaudit/site.ini --db /var/tmp/read.db \
+  --external /usr/local/src/edgeaudit/pcaps/lab-external.pcap >/dev/null 2>&1
 # The columns live capture and the file agree on (not run_id nor the
 # times: tcpreplay sends at its own rate).
 cols="iface, transport, initiator_ip, initiator_port, responder_ip, responder_port, app_protocol,
       verdict, rule_ids, packets, bytes"
-want=$(ct sqlite3 /root/read.db "select $cols from flow_verdicts order by $cols")
-nwant=$(ct sqlite3 /root/read.db "select count(*) from flow_verdicts")
+want=$(ct sqlite3 /var/tmp/read.db "select $cols from flow_verdicts order by $cols")
+nwant=$(ct sqlite3 /var/tmp/read.db "select count(*) from flow_verdicts")
 # The lab's external capture, 692 frames at 500 a second, into the veth.
-feed() { ct tcpreplay -q --pps=500 -i ea-feed /root/edgeaudit/pcaps/lab-external.pcap >"$run/replay.log" 2>&1; }
+feed() { ct tcpreplay -q --pps=500 -i ea-feed /usr/local/src/edgeaudit/pcaps/lab-external.pcap >"$run/replay.log" 2>&1; }
 mainpid() { ct systemctl show -p MainPID --value edgeaudit-monitor; }
 # systemctl stop: SIGTERM; every flow stored, the run complete, exit 0
 # (ExecMainCode 1 is CLD_EXITED: it ended by itself, not killed).
@@ -264,7 +264,7 @@ if [ "$fail" -gt 0 ]; then
   echo "--- journal of edgeaudit-monitor"; journal | tail -30
   # For a look afterwards: the sensor's database and read's.
   cp "$run/root/var/lib/edgeaudit/edgeaudit.db" "$cache/last-monitor.db" 2>/dev/null
-  cp "$run/root/root/read.db" "$cache/last-read.db" 2>/dev/null
+  cp "$run/root/var/tmp/read.db" "$cache/last-read.db" 2>/dev/null
   echo "databases kept: $cache/last-monitor.db, $cache/last-read.db"
 fi
 t_end=$(now)
