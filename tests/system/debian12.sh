@@ -67,6 +67,7 @@ if [ "$(cat "$rootfs/.edgeaudit-cache" 2>/dev/null)" != "$key" ]; then
   echo "system: image built in $(secs "$t0" "$(now)") s"
 fi
 t_image=$(now)
+rm -f "$cache/last-monitor.db" "$cache/last-read.db"
 
 # --- This run: an overlay of the image, booted.
 run=$(mktemp -d "$cache/run.XXXXXX")
