@@ -102,10 +102,21 @@ $(BUILD)/tests/dupwindow: tests/tools/dupwindow.c $(LIB) $(CONFIG)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LDLIBS_ALL)
 
-e2e: $(BIN) $(BUILD)/tests/mkflows
-	@TZ=UTC LC_ALL=C EA_MKFLOWS=$(CURDIR)/$(BUILD)/tests/mkflows tests/e2e/run.sh $(CURDIR)/$(BIN)
+# A pass-through FUSE file system that turns read-only on demand: the test
+# of a database whose file system becomes read-only under monitor. Built
+# only where libfuse3 is installed (scripts/install-deps.sh installs it);
+# without it that test says it is skipped.
+ROFS := $(if $(shell pkg-config --exists fuse3 2>/dev/null && echo y),$(BUILD)/tests/rofs)
+$(BUILD)/tests/rofs: tests/tools/rofs.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) $$(pkg-config --cflags fuse3) -o $@ $< \
+	  $$(pkg-config --libs fuse3)
 
-check: $(BIN) $(TEST_BINS) $(BUILD)/tests/mkflows
+e2e: $(BIN) $(BUILD)/tests/mkflows $(ROFS)
+	@TZ=UTC LC_ALL=C EA_MKFLOWS=$(CURDIR)/$(BUILD)/tests/mkflows $(if $(ROFS),EA_ROFS=$(CURDIR)/$(ROFS)) \
+	  tests/e2e/run.sh $(CURDIR)/$(BIN)
+
+check: $(BIN) $(TEST_BINS) $(BUILD)/tests/mkflows $(ROFS)
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory e2e
 

@@ -26,6 +26,11 @@ build_pkgs+=(tcpdump)
 # 12 and boots it with systemd-nspawn to run the installed unit
 # (tests/system/debian12.sh).
 build_pkgs+=(debootstrap systemd-container)
+# libfuse3-dev: the test of a database whose file system turns read-only
+# under monitor mounts a pass-through FUSE file system that can refuse
+# writes on demand (tests/tools/rofs.c, tests/e2e/unwritable.sh): Linux
+# will not remount read-only while SQLite holds the database open.
+build_pkgs+=(libfuse3-dev)
 # The sanitizer build wants clang's runtime only when CC=clang; gcc's
 # libasan/libubsan come with build-essential.
 extra_pkgs=()
