@@ -1,10 +1,12 @@
 /* test_writer.c — the writer thread: what is submitted reaches the
  * database, in wait mode with more records than the queue holds; updates
- * are visible while a flow lives; a locked database loses nothing held.
- * Tests may include <sqlite3.h>: a second, raw connection is how we look
- * at the file from outside and hold locks on it. */
+ * are visible while a flow lives; a locked, full or read-only database
+ * loses nothing held. Tests may include <sqlite3.h>: a second, raw
+ * connection is how we look at the file from outside and hold locks on
+ * it, and a VFS of the test's own makes its file system read-only. */
 #include "testutil.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -327,6 +329,251 @@ static void full_database_writes_everything_later(void **state)
 	assert_int_equal(outside_count(fx, "SELECT count(*) FROM flows WHERE length(server_name) = 200"), 300);
 }
 
+/* ---- a read-only file system, as SQLite sees one ----------------------
+ * A VFS over the default one that, while read_only is set, refuses what a
+ * read-only file system refuses with EROFS, with the codes SQLite's unix
+ * VFS gives for it: write, truncate, sync, delete (SQLITE_IOERR_*), and an
+ * open that would create a file (SQLITE_CANTOPEN). Files stay open, as the
+ * sensor's do when its file system turns read-only. */
+typedef struct {
+	sqlite3_vfs vfs;
+	sqlite3_vfs *real;
+	atomic_bool read_only;
+	atomic_uint refused;
+} ro_vfs;
+
+typedef struct {
+	sqlite3_file base;
+	ro_vfs *owner;
+	/* the real VFS's file follows */
+} ro_file;
+
+static sqlite3_file *real_file(sqlite3_file *f)
+{
+	return (sqlite3_file *)((char *)f + sizeof(ro_file));
+}
+
+static bool ro_refuses(sqlite3_file *f)
+{
+	ro_vfs *v = ((ro_file *)f)->owner;
+	if (!atomic_load(&v->read_only))
+		return false;
+	atomic_fetch_add(&v->refused, 1);
+	return true;
+}
+
+static int ro_close(sqlite3_file *f)
+{
+	return real_file(f)->pMethods->xClose(real_file(f));
+}
+
+static int ro_read(sqlite3_file *f, void *buf, int n, sqlite3_int64 off)
+{
+	return real_file(f)->pMethods->xRead(real_file(f), buf, n, off);
+}
+
+static int ro_write(sqlite3_file *f, const void *buf, int n, sqlite3_int64 off)
+{
+	if (ro_refuses(f))
+		return SQLITE_IOERR_WRITE;
+	return real_file(f)->pMethods->xWrite(real_file(f), buf, n, off);
+}
+
+static int ro_truncate(sqlite3_file *f, sqlite3_int64 size)
+{
+	if (ro_refuses(f))
+		return SQLITE_IOERR_TRUNCATE;
+	return real_file(f)->pMethods->xTruncate(real_file(f), size);
+}
+
+static int ro_sync(sqlite3_file *f, int flags)
+{
+	if (ro_refuses(f))
+		return SQLITE_IOERR_FSYNC;
+	return real_file(f)->pMethods->xSync(real_file(f), flags);
+}
+
+static int ro_file_size(sqlite3_file *f, sqlite3_int64 *size)
+{
+	return real_file(f)->pMethods->xFileSize(real_file(f), size);
+}
+
+static int ro_lock(sqlite3_file *f, int level)
+{
+	return real_file(f)->pMethods->xLock(real_file(f), level);
+}
+
+static int ro_unlock(sqlite3_file *f, int level)
+{
+	return real_file(f)->pMethods->xUnlock(real_file(f), level);
+}
+
+static int ro_check_reserved(sqlite3_file *f, int *out)
+{
+	return real_file(f)->pMethods->xCheckReservedLock(real_file(f), out);
+}
+
+static int ro_file_control(sqlite3_file *f, int op, void *arg)
+{
+	return real_file(f)->pMethods->xFileControl(real_file(f), op, arg);
+}
+
+static int ro_sector_size(sqlite3_file *f)
+{
+	return real_file(f)->pMethods->xSectorSize(real_file(f));
+}
+
+static int ro_device(sqlite3_file *f)
+{
+	return real_file(f)->pMethods->xDeviceCharacteristics(real_file(f));
+}
+
+static int ro_shm_map(sqlite3_file *f, int page, int size, int extend, void volatile **out)
+{
+	return real_file(f)->pMethods->xShmMap(real_file(f), page, size, extend, out);
+}
+
+static int ro_shm_lock(sqlite3_file *f, int offset, int n, int flags)
+{
+	return real_file(f)->pMethods->xShmLock(real_file(f), offset, n, flags);
+}
+
+static void ro_shm_barrier(sqlite3_file *f)
+{
+	real_file(f)->pMethods->xShmBarrier(real_file(f));
+}
+
+static int ro_shm_unmap(sqlite3_file *f, int del)
+{
+	return real_file(f)->pMethods->xShmUnmap(real_file(f), del);
+}
+
+static int ro_fetch(sqlite3_file *f, sqlite3_int64 off, int n, void **out)
+{
+	return real_file(f)->pMethods->xFetch(real_file(f), off, n, out);
+}
+
+static int ro_unfetch(sqlite3_file *f, sqlite3_int64 off, void *p)
+{
+	return real_file(f)->pMethods->xUnfetch(real_file(f), off, p);
+}
+
+static const sqlite3_io_methods ro_io = {
+	3, ro_close, ro_read, ro_write, ro_truncate, ro_sync, ro_file_size, ro_lock, ro_unlock, ro_check_reserved,
+	ro_file_control, ro_sector_size, ro_device, ro_shm_map, ro_shm_lock, ro_shm_barrier, ro_shm_unmap,
+	ro_fetch, ro_unfetch,
+};
+
+static int ro_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *f, int flags, int *out)
+{
+	ro_vfs *v = vfs->pAppData;
+	ro_file *p = (ro_file *)f;
+	p->owner = v;
+	p->base.pMethods = NULL;
+	if ((flags & SQLITE_OPEN_CREATE) && atomic_load(&v->read_only)) {
+		atomic_fetch_add(&v->refused, 1);
+		return SQLITE_CANTOPEN;
+	}
+	int rc = v->real->xOpen(v->real, name, real_file(f), flags, out);
+	if (real_file(f)->pMethods)
+		p->base.pMethods = &ro_io;
+	return rc;
+}
+
+static int ro_delete(sqlite3_vfs *vfs, const char *name, int sync_dir)
+{
+	ro_vfs *v = vfs->pAppData;
+	if (atomic_load(&v->read_only)) {
+		atomic_fetch_add(&v->refused, 1);
+		return SQLITE_IOERR_DELETE;
+	}
+	return v->real->xDelete(v->real, name, sync_dir);
+}
+
+/* Makes v the default VFS (ea_store_open uses the default); the caller
+ * unregisters it. The other calls (access, full path, randomness, time)
+ * are the real VFS's own, which do not use the VFS they are called on. */
+static void ro_vfs_register(ro_vfs *v)
+{
+	memset(v, 0, sizeof *v);
+	v->real = sqlite3_vfs_find(NULL);
+	assert_non_null(v->real);
+	assert_true(v->real->iVersion >= 3);
+	v->vfs = *v->real;
+	v->vfs.szOsFile = (int)sizeof(ro_file) + v->real->szOsFile;
+	v->vfs.zName = "ea-test-readonly";
+	v->vfs.pAppData = v;
+	v->vfs.xOpen = ro_open;
+	v->vfs.xDelete = ro_delete;
+	v->vfs.pNext = NULL;
+	assert_int_equal(sqlite3_vfs_register(&v->vfs, 1), SQLITE_OK);
+}
+
+/* The database's file system read-only under a running sensor (its
+ * files open; writes and syncs refused as EROFS makes them): the writer
+ * keeps every record, retries, and writes them all once it is writable
+ * again; what was committed before stays, and the file is sound. */
+static void read_only_file_system_loses_nothing_held(void **state)
+{
+	fixture *fx = *state;
+	ro_vfs v;
+	ro_vfs_register(&v);
+	char path[160], err[256];
+	snprintf(path, sizeof path, "%s/ro.db", fx->dir);
+	ea_store *st = NULL;
+	int64_t run = 0;
+	assert_int_equal(ea_store_open(path, &st, err, sizeof err), EA_OK);
+	ea_run_info info = {.tool_version = "test", .ndpi_version = "4.2", .matrix_path = "m",
+			    .matrix_sha256 = "0", .command_line = "test", .started_at = 1700000000};
+	assert_int_equal(ea_store_begin_run(st, &info, NULL, &run, err, sizeof err), EA_OK);
+	ea_writer *w = NULL;
+	ea_writer_config cfg = {.capacity = 400, .flush_interval_us = 20000, .retry_min_us = 20000,
+				.retry_max_us = 50000};
+	assert_int_equal(ea_writer_new(st, run, &cfg, &w, err, sizeof err), EA_OK);
+	ea_flow_record f;
+	ea_match_result mr;
+	for (uint64_t i = 1; i <= 50; i++) {
+		make_flow(&f, &mr, 7000 + i, i, EA_END_IDLE);
+		assert_true(ea_writer_submit(w, &f, &mr));
+	}
+	assert_int_equal(ea_writer_sync(w, err, sizeof err), EA_OK);
+	assert_int_equal(ea_writer_get_stats(w).written, 50);
+
+	atomic_store(&v.read_only, true);
+	for (uint64_t i = 51; i <= 300; i++) {
+		make_flow(&f, &mr, 7000 + i, i, EA_END_IDLE);
+		assert_true(ea_writer_submit(w, &f, &mr));
+	}
+	for (int i = 0; i < 300 && ea_writer_get_stats(w).failures < 3; i++)
+		usleep(10000);
+	ea_writer_stats s = ea_writer_get_stats(w);
+	assert_true(s.failures >= 3);
+	assert_int_equal(s.written, 50);
+	assert_int_equal(s.queued, 250);
+	assert_true(atomic_load(&v.refused) >= 3);
+
+	atomic_store(&v.read_only, false);
+	assert_int_equal(ea_writer_sync(w, err, sizeof err), EA_OK);
+	s = ea_writer_get_stats(w);
+	assert_int_equal(s.written, 300);
+	assert_int_equal(s.lost, 0);
+	assert_int_equal(ea_writer_close(w, err, sizeof err), EA_OK);
+	assert_int_equal(ea_store_close(st, err, sizeof err), EA_OK);
+	assert_int_equal(sqlite3_vfs_unregister(&v.vfs), SQLITE_OK);
+
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM flows) || ' ' || "
+						"(SELECT integrity_check FROM pragma_integrity_check)",
+					    -1, &q, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(q, 0), "300 ok");
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -335,6 +582,7 @@ int main(void)
 		cmocka_unit_test(updates_visible_with_growing_counts),
 		cmocka_unit_test(locked_database_loses_nothing_held),
 		cmocka_unit_test(full_database_writes_everything_later),
+		cmocka_unit_test(read_only_file_system_loses_nothing_held),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
