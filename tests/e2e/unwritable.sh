@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `edgeaudit monitor` while its database cannot be written at all (issue 7,
 # section 6): another connection holds it exclusively for 10 s, then its
-# file system is read-only for 10 s more, then writable again. The lab's
+# file system is read-only for 10 s more (from half a second before the
+# lock goes, so that the two make one outage), then writable again. The lab's
 # external capture is replayed during the lock, its internal capture while
 # read-only. Every flow of both then reaches the database (the same
 # flow_verdicts as `read` of the two files), PRAGMA integrity_check is ok,
@@ -117,15 +118,16 @@ t_lock=$(date +%s%N)
 inns tcpreplay -q --pps=500 -i "$xs" "$ext_pcap" >/dev/null 2>&1
 if wait_frames "$log" external 692 && kill -0 "$locker" 2>/dev/null; then ok capture-goes-on-while-locked
 else bad capture-goes-on-while-locked "the external frames were not all captured while the lock was held" "$log"; fi
-wait "$locker"
 
 # ---- phase 2: the file system read-only for 10 s -------------------------
-# Straight after the lock, before the writer's next attempt (its back-off
-# is up to 5 s): what it held since the lock meets the read-only file
-# system.
+# Turned read-only half a second before the lock goes: the writer waits in
+# SQLite's busy handler and would otherwise commit in the moment between
+# the two. What it held since the lock meets the read-only file system.
+while (( ($(date +%s%N) - t_lock) < 9500000000 )); do sleep 0.1; done
 kill -USR1 "$rofs_pid"
-t_ro=$(date +%s%N)
 sleep 0.1
+wait "$locker"
+t_ro=$(date +%s%N)
 if touch "$tmp/mnt/probe" 2>"$tmp/probe.err"; then bad file-system-read-only "a file could be created"
 elif grep -q "Read-only file system" "$tmp/probe.err"; then ok file-system-read-only
 else bad file-system-read-only "creating a file failed otherwise: $(cat "$tmp/probe.err")"; fi
@@ -136,7 +138,7 @@ ro_rows=$(q "$db" "SELECT count(*) FROM flows")
 n=$(grep -c "cannot write flows" "$log")
 [ "$n" = 1 ] && ok failure-logged-once || bad failure-logged-once "$n lines saying flows cannot be written" "$log"
 kill -0 "$mon_pid" 2>/dev/null && ok alive-while-read-only || bad alive-while-read-only "monitor ended" "$log"
-# 10 s read-only in all.
+# 10 s read-only after the lock.
 while (( ($(date +%s%N) - t_ro) < 10000000000 )); do sleep 0.2; done
 
 # ---- phase 3: writable again ----------------------------------------------
@@ -167,6 +169,6 @@ refused=$(sed -n 's/^rofs: \([0-9]*\) operations refused.*/\1/p' "$tmp/rofs.err"
 [ "${refused:-0}" -gt 1 ] && ok writes-refused-while-read-only \
   || bad writes-refused-while-read-only "'$refused' operations refused (the probe is one)" "$tmp/rofs.err"
 rofs_pid=
-echo "  unwritable: lock $(( (t_ro - t_lock) / 1000000 )) ms, read-only $(( (t_rw - t_ro) / 1000000 )) ms," \
+echo "  unwritable: lock $(( (t_ro - t_lock) / 1000000 )) ms, then read-only $(( (t_rw - t_ro) / 1000000 )) ms," \
      "$refused operations refused, $ro_rows flows in the database while read-only, $(wc -l <"$tmp/got") at the end"
 echo "RESULT $pass $fail"
