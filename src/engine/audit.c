@@ -312,6 +312,7 @@ const ea_audit_totals *ea_audit_get_totals(ea_audit *a)
 		a->totals.attempts += t.attempts;
 		a->totals.evicted += t.evicted;
 		a->totals.updates += t.updates;
+		a->totals.updates_unchanged += t.updates_unchanged;
 		a->totals.peak_flows += t.peak_flows;
 		for (int k = 0; k < EA_IFACE_COUNT; k++)
 			a->totals.duplicates[k] += t.duplicates[k];

@@ -156,6 +156,17 @@ static void flow_update(void *ctx, ea_flow *f)
 	ea_flow_record rec;
 	ea_match_result mr;
 
+	/* Nothing changed since the last update written (no packet, so no
+	 * byte, flag or classification either, and the same ruleset): its row
+	 * already says all of it, and a quiet flow that lives for days would
+	 * otherwise be rewritten every interval for nothing. */
+	uint64_t pkts = f->pkts[0] + f->pkts[1];
+	if (f->reported && pkts == f->reported_pkts && f->reported_generation == e->generation) {
+		e->totals.updates_unchanged++;
+		return;
+	}
+	f->reported_pkts = pkts;
+	f->reported_generation = e->generation;
 	memset(&rec, 0, sizeof rec);
 	fill_record(e, f, EA_END_ACTIVE, &rec);
 	ea_classify_peek(e->classifier, &f->cls, f->transport, f->port[1], &rec);

@@ -33,6 +33,7 @@ typedef struct {
 	uint64_t attempts;
 	uint64_t evicted;
 	uint64_t updates;             /* active-timeout updates emitted */
+	uint64_t updates_unchanged;   /* updates not emitted: no packet since the last one */
 	uint64_t peak_flows;          /* most flows alive at once */
 	/* SPAN copies suppressed (capture/dedup.h), at the engine's
 	 * interface's index: counted in packets and bytes (frames given), in

@@ -43,6 +43,9 @@ typedef struct ea_flow {
 	uint64_t uid;                   /* 1, 2, … in order of creation within the table */
 	uint64_t reported_us;           /* packet/clock time of its last active-timeout
 					   update (first_us until the first) */
+	uint64_t reported_pkts;         /* packets (both ways) at the last update written:
+					   an update with no packet since is not written */
+	uint32_t reported_generation;   /* ruleset generation that judged that update */
 	struct ea_flow *aprev, *anext;  /* the table's list in order of reported_us */
 	uint64_t first_us, last_us;
 	uint64_t pkts[2], bytes[2];     /* [0] from the initiator */

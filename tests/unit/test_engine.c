@@ -116,6 +116,35 @@ static void tick_drives_active_updates(void **state)
 	ea_engine_free(e);
 }
 
+/* An update with nothing new since the last one is not written: a quiet
+ * flow's row already says all of it (it was rewritten every interval). */
+static void unchanged_flow_no_update(void **state)
+{
+	sink s;
+	ea_engine *e = new_engine(*state, 10 * SEC, &s);
+	udp_frame(e, 40005, T0);
+	udp_frame(e, 40005, T0 + 5 * SEC);
+	ea_engine_tick(e, T0 + 11 * SEC);
+	assert_int_equal(s.n, 1);
+	ea_engine_tick(e, T0 + 22 * SEC); /* no packet since: nothing */
+	assert_int_equal(s.n, 1);
+	assert_int_equal(ea_engine_totals(e)->updates_unchanged, 1);
+	udp_frame(e, 40005, T0 + 25 * SEC);
+	ea_engine_tick(e, T0 + 33 * SEC); /* a packet since: written */
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.recs[1].end_reason, EA_END_ACTIVE);
+	assert_int_equal(s.recs[1].pkts[0], 3);
+	assert_true(s.recs[1].uid == s.recs[0].uid);
+	ea_engine_tick(e, T0 + 44 * SEC);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(ea_engine_totals(e)->updates, 2);
+	/* Its end is written whatever changed. */
+	ea_engine_flush(e, EA_END_SHUTDOWN);
+	assert_int_equal(s.n, 3);
+	assert_int_equal(s.recs[2].end_reason, EA_END_SHUTDOWN);
+	ea_engine_free(e);
+}
+
 /* Flows judged after a swap carry the new ruleset's generation; the
  * engine holds its own reference, so the caller may drop its own. */
 static void set_ruleset_judges_later_flows(void **state)
@@ -151,6 +180,7 @@ int main(void)
 		cmocka_unit_test(tick_ends_idle_flows),
 		cmocka_unit_test(active_timeout_updates_one_uid),
 		cmocka_unit_test(tick_drives_active_updates),
+		cmocka_unit_test(unchanged_flow_no_update),
 		cmocka_unit_test(set_ruleset_judges_later_flows),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
