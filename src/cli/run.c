@@ -311,24 +311,6 @@ int ea_run_read(const ea_read_options *o)
 		rc = say_fail(lg, st, errbuf);
 		goto out;
 	}
-	/* The SIEM outputs are checked before anything is written: a typo in
-	 * a target is a usage error, not a run without its findings. */
-	if (eve_path || syslog_target) {
-		ea_outputs_config ocfg = {.eve_path = eve_path, .syslog_target = syslog_target,
-					  .syslog_facility = syslog_facility, .ruleset = ruleset};
-		st = ea_outputs_open(&ocfg, &outputs, errbuf, ERRBUF_SIZE);
-		if (st != EA_OK) {
-			rc = say_fail(lg, st == EA_ERR_IO ? EA_ERR_USAGE : st, errbuf);
-			goto out;
-		}
-		if (*ea_outputs_warning(outputs)) {
-			char warn[1024];
-			snprintf(warn, sizeof warn, "%s; findings are counted as not sent until it answers",
-				 ea_outputs_warning(outputs));
-			say_line(lg, EA_LOG_WARNING, warn);
-		}
-	}
-
 	/* Hash every capture before anything is written: a duplicate or a
 	 * missing file stops the run before it starts. A stream can be read
 	 * only once: it is hashed while read, after its interface's files. */
@@ -364,6 +346,26 @@ int ea_run_read(const ea_read_options *o)
 	}
 
 	qsort(inputs, n_inputs, sizeof *inputs, input_order);
+
+	/* The SIEM outputs are checked before anything is written: a typo in
+	 * a target is a usage error, not a run without its findings. They
+	 * come after the captures are known to exist: a missing capture must
+	 * not leave an empty EVE file behind. */
+	if (eve_path || syslog_target) {
+		ea_outputs_config ocfg = {.eve_path = eve_path, .syslog_target = syslog_target,
+					  .syslog_facility = syslog_facility, .ruleset = ruleset};
+		st = ea_outputs_open(&ocfg, &outputs, errbuf, ERRBUF_SIZE);
+		if (st != EA_OK) {
+			rc = say_fail(lg, st == EA_ERR_IO ? EA_ERR_USAGE : st, errbuf);
+			goto out;
+		}
+		if (*ea_outputs_warning(outputs)) {
+			char warn[1024];
+			snprintf(warn, sizeof warn, "%s; findings are counted as not sent until it answers",
+				 ea_outputs_warning(outputs));
+			say_line(lg, EA_LOG_WARNING, warn);
+		}
+	}
 
 	st = ea_store_open(db_path, &store, errbuf, ERRBUF_SIZE);
 	if (st == EA_OK)

@@ -132,4 +132,12 @@ expect_usage eve-is-the-site "also given as --site" --eve "$site"
 rc=$?
 [ $rc = 1 ] && grep -q "EVE lines could not be written: /dev/full: No space left" "$tmp/full.err" \
   && ok eve-disk-full-exit-1 || bad eve-disk-full-exit-1 "exit $rc: $(head -1 "$tmp/full.err")"
+# A capture that does not exist: the run fails before anything is
+# written, and leaves no EVE file behind (it used to leave an empty one).
+"$bin" read --quiet --site "$site" --db "$tmp/missing.db" --external "$tmp/no-such.pcap" \
+  --eve "$tmp/missing.json" 2>/dev/null
+rc=$?
+[ $rc = 1 ] && [ ! -e "$tmp/missing.json" ] && ok missing-capture-no-eve-file \
+  || bad missing-capture-no-eve-file "exit $rc; EVE file $( [ -e "$tmp/missing.json" ] && echo left || echo absent)"
+
 echo "RESULT $pass $fail"
