@@ -506,3 +506,11 @@ CREATE TABLE nat_mappings (
 );
 CREATE INDEX nat_mappings_run ON nat_mappings(run_id);
 -- ---- end wt-nat ----
+
+-- ---- wt-tail ----
+-- (monitor) Flow records the database refused for good (a CHECK, a
+-- trigger, a value too big: retrying could never write them), dropped by
+-- the writer so that the others are written; per interface and interval,
+-- as queue_dropped.
+ALTER TABLE capture_stats ADD COLUMN refused INTEGER NOT NULL DEFAULT 0 CHECK (refused >= 0);
+-- ---- end wt-tail ----

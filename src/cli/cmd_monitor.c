@@ -170,7 +170,7 @@ static void catch_signals(void)
  * interval. */
 typedef struct {
 	uint64_t start_us;            /* wall clock, µs */
-	uint64_t received, dropped, if_dropped, queue_dropped, evicted, duplicates;
+	uint64_t received, dropped, if_dropped, queue_dropped, evicted, duplicates, refused;
 } stats_base;
 
 typedef struct {
@@ -511,6 +511,7 @@ static void record_capture_stats(monitor *m, uint64_t now_us)
 			.if_dropped = s.if_dropped - b->if_dropped,
 			.queue_dropped = ws.dropped[i] - b->queue_dropped,
 			.evicted = evicted - b->evicted, .duplicates = duplicates - b->duplicates,
+			.refused = ws.refused[i] - b->refused,
 		};
 		if (cs.end_us < cs.start_us)
 			cs.end_us = cs.start_us; /* the wall clock stepped back */
@@ -521,7 +522,7 @@ static void record_capture_stats(monitor *m, uint64_t now_us)
 		}
 		*b = (stats_base){.start_us = cs.end_us, .received = s.received, .dropped = s.dropped,
 				      .if_dropped = s.if_dropped, .queue_dropped = ws.dropped[i],
-				      .evicted = evicted, .duplicates = duplicates};
+				      .evicted = evicted, .duplicates = duplicates, .refused = ws.refused[i]};
 	}
 }
 

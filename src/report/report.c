@@ -400,6 +400,12 @@ static int loss_row(void *ctx, int ncols, const char *const *c)
 		fputs(" flow records dropped (database writer queue full)", out);
 		sep = ", ";
 	}
+	if (num(c[10]) > 0) {
+		fputs(sep, out);
+		put(out, c[10]);
+		fputs(" flow records refused by the database (dropped, the others written)", out);
+		sep = ", ";
+	}
 	if (num(c[8]) > 0) {
 		fputs(sep, out);
 		put(out, c[8]);
@@ -418,8 +424,8 @@ static ea_status section_loss(report *r, char *errbuf, size_t errlen)
 	return query(r,
 		"SELECT run_id, iface, " ISO("MIN(start_us)") ", " ISO("MAX(end_us)") ","
 		" SUM(kernel_received), SUM(kernel_dropped), SUM(if_dropped), SUM(queue_dropped),"
-		" SUM(evicted), COUNT(*) FROM capture_stats WHERE " IN_SCOPE("run_id")
-		" AND COALESCE(kernel_dropped, 0) + COALESCE(if_dropped, 0) + queue_dropped + evicted > 0"
+		" SUM(evicted), COUNT(*), SUM(refused) FROM capture_stats WHERE " IN_SCOPE("run_id")
+		" AND COALESCE(kernel_dropped, 0) + COALESCE(if_dropped, 0) + queue_dropped + evicted + refused > 0"
 		" GROUP BY run_id, iface ORDER BY run_id, iface",
 		p, 1, loss_row, r, errbuf, errlen);
 }

@@ -160,8 +160,8 @@ static const char *const stmt_sql[S_COUNT] = {
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[S_INSERT_CAPTURE_STATS] =
 		"INSERT INTO capture_stats (run_id, iface, input_id, start_us, end_us,"
-		" kernel_received, kernel_dropped, if_dropped, queue_dropped, evicted, duplicates)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+		" kernel_received, kernel_dropped, if_dropped, queue_dropped, evicted, duplicates, refused)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
 	/* The NAT finding is rare: set by its own statement, only on the
 	 * flows that have one (and on a rewrite, which may clear it). */
 	[S_SET_FLOW_NAT] = "UPDATE flows SET nat_finding = ?2 WHERE id = ?1",
@@ -179,6 +179,7 @@ struct ea_store {
 	char *path;          /* for messages */
 	bool readonly;
 	unsigned pending;    /* flows written in the open transaction */
+	bool refused;        /* the last ea_store_add_flow failed for good (refused_for_good) */
 	sqlite3_stmt *stmt[S_COUNT];
 };
 
@@ -211,6 +212,22 @@ static ea_status db_fail(const ea_store *st, int rc, const char *what, char *err
 	 * (open failed) only the code is left. */
 	const char *detail = st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc);
 	return ea_fail(EA_ERR_DB, errbuf, errlen, "%s: %s: %s (%s)", st->path, why, what, detail);
+}
+
+/* Whether SQLite refused a statement for a reason that writing the same
+ * values again can never cure: the schema rejects them (a CHECK, a
+ * trigger's RAISE(ABORT)), a value too big for the limits, a type
+ * mismatch or a parameter out of range. BUSY, LOCKED, FULL, IOERR and
+ * READONLY pass, and are retried. */
+static bool refused_for_good(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_CONSTRAINT:
+	case SQLITE_TOOBIG:
+	case SQLITE_MISMATCH:
+	case SQLITE_RANGE: return true;
+	default: return false;
+	}
 }
 
 /* ---- statements and transactions ------------------------------------- */
@@ -1218,6 +1235,7 @@ ea_status ea_store_add_capture_stats(ea_store *st, int64_t run_id, const ea_capt
 	bind_u64(s, 9, cs->queue_dropped, &rc);
 	bind_u64(s, 10, cs->evicted, &rc);
 	bind_u64(s, 11, cs->duplicates, &rc);
+	bind_u64(s, 12, cs->refused, &rc);
 	if (rc == SQLITE_OK)
 		rc = run_stmt(s);
 	if (rc != SQLITE_DONE) {
@@ -1251,6 +1269,7 @@ ea_status ea_store_add_flow(ea_store *st, int64_t run_id, const ea_flow_record *
 			       (unsigned long long)f->first_us, (unsigned long long)f->last_us,
 			       (unsigned long long)EA_MAX_TIME_US);
 
+	st->refused = false;
 	ea_status e = tx_begin(st, errbuf, errlen);
 	if (e != EA_OK)
 		return e;
@@ -1365,6 +1384,7 @@ ea_status ea_store_add_flow(ea_store *st, int64_t run_id, const ea_flow_record *
 		return tx_commit(st, errbuf, errlen);
 	return EA_OK;
 fail:
+	st->refused = refused_for_good(rc);
 	tx_abort(st);
 	return e;
 }
@@ -1405,6 +1425,11 @@ ea_status ea_store_add_nat_mapping(ea_store *st, int64_t run_id, const ea_store_
 		return e;
 	}
 	return EA_OK;
+}
+
+bool ea_store_flow_refused(const ea_store *st)
+{
+	return st->refused;
 }
 
 /* ---- interface events -------------------------------------------------- */

@@ -219,6 +219,14 @@ typedef struct {
 ea_status ea_store_add_iface_event(ea_store *st, int64_t run_id, const ea_iface_event *ev,
 				   char *errbuf, size_t errlen);
 
+/* Whether the last ea_store_add_flow failed because SQLite refused that
+ * record for good (SQLITE_CONSTRAINT — a CHECK or a trigger's RAISE —,
+ * SQLITE_TOOBIG, SQLITE_MISMATCH, SQLITE_RANGE): writing it again would
+ * fail again. false for a failure that may pass (BUSY, LOCKED, FULL,
+ * IOERR, READONLY) and after a success. The transaction was rolled back
+ * either way. */
+bool ea_store_flow_refused(const ea_store *st);
+
 /* Flows written in the open transaction, not yet committed (0 when none
  * is open: a failure rolled it back, or it committed). */
 unsigned ea_store_pending(const ea_store *st);
@@ -238,6 +246,8 @@ typedef struct {
 	uint64_t queue_dropped;       /* flow records the writer queue had no room for */
 	uint64_t evicted;             /* flows ended early: the flow table was full */
 	uint64_t duplicates;          /* SPAN duplicate frames suppressed (not a loss) */
+	uint64_t refused;             /* flow records the database refused for good, dropped
+					 (writer.h; schema version 4) */
 } ea_capture_stats;
 
 /* Records cs for run_id; joins the pending batch (committed with it by

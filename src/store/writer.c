@@ -28,6 +28,8 @@
  * with its argument copied in. */
 typedef struct {
 	ea_writer_job_fn job;         /* NULL: a flow record */
+	bool refused;                 /* retry mode: the database refused this record
+					 for good; it is passed over, not retried */
 	union {
 		struct {
 			ea_flow_record rec;
@@ -183,6 +185,7 @@ bool ea_writer_submit(ea_writer *w, const ea_flow_record *rec, const ea_match_re
 	}
 	entry *slot = &w->ring[w->tail % w->cfg.capacity];
 	slot->job = NULL;
+	slot->refused = false;
 	slot->u.flow.rec = *rec;
 	slot->u.flow.mr = *mr;
 	w->tail++;
@@ -217,6 +220,7 @@ bool ea_writer_call(ea_writer *w, ea_writer_job_fn job, const void *arg, size_t 
 	}
 	entry *slot = &w->ring[w->tail % w->cfg.capacity];
 	slot->job = job;
+	slot->refused = false;
 	if (len)
 		memcpy(slot->u.arg, arg, len);
 	w->tail++;
@@ -255,7 +259,9 @@ static ea_status run_job(ea_writer *w, uint64_t at, int64_t *run_id, char *err, 
 static void committed(ea_writer *w, uint64_t upto)
 {
 	pthread_mutex_lock(&w->lock);
-	w->stats.written += upto - w->done;
+	for (uint64_t i = w->done; i < upto; i++)
+		if (!w->ring[i % w->cfg.capacity].refused)
+			w->stats.written++;
 	w->done = upto;
 	if (!w->cfg.wait_when_full)
 		w->head = upto;
@@ -301,6 +307,32 @@ static void failed_write(ea_writer *w, ea_status st, const char *msg, uint64_t *
 		wait_until(&w->work, &w->lock, until);
 	pthread_mutex_unlock(&w->lock);
 	*backoff_us = *backoff_us * 2 > w->cfg.retry_max_us ? w->cfg.retry_max_us : *backoff_us * 2;
+}
+
+/* Retry mode: the database refused the flow record in slot at for good
+ * (ea_store_flow_refused: a CHECK, a trigger, a value too big). Retrying
+ * it would stall every record behind it for ever, so it is marked to be
+ * passed over, counted per interface, and said once per writer (then
+ * only counted). The store rolled the transaction back: the records
+ * before it are written again from the oldest held, at once — the
+ * database works, there is nothing to back off from. */
+static void refuse_record(ea_writer *w, uint64_t at, const char *msg)
+{
+	entry *e = &w->ring[at % w->cfg.capacity];
+	unsigned iface = (unsigned)e->u.flow.rec.iface < EA_IFACE_COUNT ? (unsigned)e->u.flow.rec.iface : 0;
+	pthread_mutex_lock(&w->lock);
+	e->refused = true;
+	w->stats.refused[iface]++;
+	uint64_t total = 0;
+	for (unsigned k = 0; k < EA_IFACE_COUNT; k++)
+		total += w->stats.refused[k];
+	bool first = total == 1;
+	w->next = w->head;
+	pthread_mutex_unlock(&w->lock);
+	if (w->cfg.log && first)
+		ea_log_msg(w->cfg.log, EA_LOG_ERROR, "db-refused-flow",
+			   "a flow record refused by the database is dropped and counted (capture_stats.refused), "
+			   "the others are written: %s", msg);
 }
 
 /* Whether the thread should end now (lock held): writing failed (wait
@@ -379,8 +411,9 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&w->lock);
 
 		ea_status st = EA_OK;
+		bool again = false; /* a record refused for good: start over from head */
 		uint64_t i = from;
-		for (; i < to && st == EA_OK; i++) {
+		for (; i < to && st == EA_OK && !again; i++) {
 			entry *e = &w->ring[i % w->cfg.capacity];
 			if (!in_tx) {
 				in_tx = true;
@@ -394,9 +427,17 @@ static void *writer_main(void *arg)
 					w->run_id = run_id;
 					pthread_mutex_unlock(&w->lock);
 				}
+			} else if (e->refused) {
+				st = EA_OK; /* refused for good before: passed over */
 			} else {
 				st = ea_store_add_flow(w->st, run_id, &e->u.flow.rec, &e->u.flow.mr, NULL, err,
 						       sizeof err);
+				if (st == EA_ERR_DB && !w->cfg.wait_when_full && ea_store_flow_refused(w->st)) {
+					refuse_record(w, i, err);
+					in_tx = false;
+					again = true;
+					continue;
+				}
 			}
 			if ((st == EA_ERR_INTERNAL || st == EA_ERR_USAGE) && !w->cfg.wait_when_full) {
 				/* A record or call the store refuses (a bug upstream)
@@ -417,6 +458,8 @@ static void *writer_main(void *arg)
 				in_tx = false;
 			}
 		}
+		if (again)
+			continue;
 		if (st == EA_OK) {
 			pthread_mutex_lock(&w->lock);
 			w->next = i;

@@ -17,7 +17,10 @@
  *     retried with back-off, and nothing held is lost: every record not yet
  *     committed stays in the queue and is written again once the database
  *     works (an active-timeout update rewrites its flow's row, so writing
- *     one twice is harmless).
+ *     one twice is harmless). A record the database refuses for good (a
+ *     constraint, a value too big: ea_store_flow_refused) would fail every
+ *     retry and hold up the rest: it alone is dropped, counted per
+ *     interface (refused) and said once.
  *
  * While the thread runs it is the only user of the store's connection;
  * after ea_writer_sync returns (and until the next submit) the caller may
@@ -57,6 +60,9 @@ typedef struct {
 	uint64_t submitted;           /* records accepted into the queue */
 	uint64_t written;             /* records committed */
 	uint64_t dropped[EA_IFACE_COUNT]; /* queue full (never in wait mode), per interface */
+	uint64_t refused[EA_IFACE_COUNT]; /* retry mode: flow records the database refused
+					     for good (a CHECK, a trigger, too big), dropped,
+					     per interface; a transient failure is retried */
 	uint64_t lost;                /* held but never written: a failure in wait mode, or
 				         still unwritable when the close wait ran out */
 	uint64_t failures;            /* write attempts that failed */

@@ -1170,6 +1170,33 @@ static void test_filter_holds_only_its_own_read(void **state)
 	begin_filtered_run(fx, "icmp", sha, true, EA_OK);
 }
 
+/* A version-3 database (monitor's first release) is upgraded in place:
+ * its capture_stats rows stay, with refused 0, and a refused count of a
+ * new row is stored. */
+static void test_upgrade_from_version_3_refused(void **state)
+{
+	fixture *fx = *state;
+	const char *v4 = strstr(ea_schema_sql, "\n-- version 4\n");
+	assert_non_null(v4);
+	char *upto3 = strndup(ea_schema_sql, (size_t)(v4 - ea_schema_sql));
+	assert_non_null(upto3);
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	exec_raw(db, upto3);
+	free(upto3);
+	exec_raw(db, "PRAGMA user_version = 3");
+	exec_raw(db, "INSERT INTO runs (id, started_at, status, tool_version) VALUES (1, 1, 'complete', 'old')");
+	exec_raw(db, "INSERT INTO capture_stats (run_id, iface, start_us, end_us, queue_dropped, evicted, duplicates)"
+		     " VALUES (1, 'external', 1, 2, 3, 0, 0)");
+	sqlite3_close(db);
+	open_store(fx);
+	assert_query(fx->st, "SELECT queue_dropped, refused FROM capture_stats", "3|0\n");
+	ea_capture_stats cs = {.iface = EA_IFACE_INTERNAL, .start_us = 5, .end_us = 9, .kernel = true, .refused = 4};
+	assert_int_equal(ea_store_add_capture_stats(fx->st, 1, &cs, fx->err, sizeof fx->err), EA_OK);
+	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
+	assert_query(fx->st, "SELECT refused FROM capture_stats WHERE iface = 'internal'", "4\n");
+}
+
 static void test_capture_stats_round_trip(void **state)
 {
 	fixture *fx = *state;
@@ -1730,6 +1757,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_locked_for_writing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_interface, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_filter_holds_only_its_own_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_from_version_3_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_capture_stats_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_version_2, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reader_reads_older_schema_unchanged, setup, teardown),

@@ -574,6 +574,53 @@ static void read_only_file_system_loses_nothing_held(void **state)
 	sqlite3_close(db);
 }
 
+/* A poisoned record: a trigger refuses one uid for good (RAISE(ABORT):
+ * SQLITE_CONSTRAINT). The writer used to retry it for ever and write
+ * nothing behind it; now it drops that one, counts it on its interface,
+ * writes every other record, and a transient failure is still retried. */
+static void refused_record_dropped_others_written(void **state)
+{
+	fixture *fx = *state;
+	char err[256];
+	assert_int_equal(ea_store_query(fx->st,
+					"CREATE TEMP TRIGGER poison BEFORE INSERT ON main.flows WHEN NEW.uid = 9005 "
+					"BEGIN SELECT RAISE(ABORT, 'poisoned record'); END",
+					NULL, 0, ignore_row, NULL, err, sizeof err), EA_OK);
+	ea_writer *w = NULL;
+	ea_writer_config cfg = {.capacity = 64, .flush_interval_us = 20000, .retry_min_us = 20000,
+				.retry_max_us = 50000};
+	assert_int_equal(ea_writer_new(fx->st, fx->run, &cfg, &w, fx->err, sizeof fx->err), EA_OK);
+	ea_flow_record f;
+	ea_match_result mr;
+	for (uint64_t i = 1; i <= 10; i++) {
+		make_flow(&f, &mr, 9000 + i, i, EA_END_ACTIVE);
+		if (i == 5)
+			f.iface = EA_IFACE_INTERNAL;
+		assert_true(ea_writer_submit(w, &f, &mr));
+	}
+	long long seen = 0;
+	for (int i = 0; i < 300 && seen != 9; i++) {
+		usleep(10000);
+		seen = outside_count(fx, "SELECT count(*) FROM flows WHERE uid BETWEEN 9001 AND 9010");
+	}
+	assert_int_equal(seen, 9);
+	ea_writer_stats st = ea_writer_get_stats(w);
+	assert_int_equal(st.refused[EA_IFACE_INTERNAL], 1);
+	assert_int_equal(st.refused[EA_IFACE_EXTERNAL], 0);
+	assert_int_equal(st.written, 9);
+	assert_int_equal(st.lost, 0);
+	assert_int_equal(st.failures, 0); /* a refusal is not an outage: no back-off */
+	/* Records after it go on being written. */
+	make_flow(&f, &mr, 9011, 1, EA_END_ACTIVE);
+	assert_true(ea_writer_submit(w, &f, &mr));
+	assert_int_equal(ea_writer_sync(w, fx->err, sizeof fx->err), EA_OK);
+	assert_int_equal(outside_count(fx, "SELECT count(*) FROM flows WHERE uid = 9011"), 1);
+	assert_int_equal(outside_count(fx, "SELECT count(*) FROM flows WHERE uid = 9005"), 0);
+	assert_int_equal(ea_writer_close(w, fx->err, sizeof fx->err), EA_OK);
+	assert_int_equal(ea_store_query(fx->st, "DROP TRIGGER temp.poison", NULL, 0, ignore_row, NULL, err,
+					sizeof err), EA_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -583,6 +630,7 @@ int main(void)
 		cmocka_unit_test(locked_database_loses_nothing_held),
 		cmocka_unit_test(full_database_writes_everything_later),
 		cmocka_unit_test(read_only_file_system_loses_nothing_held),
+		cmocka_unit_test(refused_record_dropped_others_written),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
