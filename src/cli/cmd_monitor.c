@@ -58,7 +58,7 @@ const char ea_monitor_usage[] =
 	"                         [--buffer-mib N] [--max-flows N] [--keep-duplicates]\n"
 	"                         [--eve FILE] [--syslog TARGET] [--syslog-facility NAME]\n"
 	"                         [--active-timeout SECONDS] [--stats-interval SECONDS]\n"
-	"                         [--retain-days N] [--user NAME]\n"
+	"                         [--retain-days N] [--stop-timeout SECONDS] [--user NAME]\n"
 	"\n"
 	"Captures the Edge's SPAN ports live (promiscuous, frames in kernel blocks\n"
 	"at least every 100 ms) and audits them as 'read' audits files: every flow\n"
@@ -95,6 +95,12 @@ const char ea_monitor_usage[] =
 	"  --retain-days N    delete flows older than N days (at start, then hourly,\n"
 	"                     in small batches) after rolling their per-day totals up\n"
 	"                     per rule and finding group (default: keep everything)\n"
+	"  --stop-timeout SECONDS  at SIGTERM or SIGINT, how long a database that\n"
+	"                     cannot be written (locked, read-only, full) is retried\n"
+	"                     before the rows still held are given up (exit 1, with\n"
+	"                     their count) (default 30, 1 to 3600; keep a service\n"
+	"                     manager's stop timeout above it: the unit's\n"
+	"                     TimeoutStopSec is 60)\n"
 	"  --eve FILE         append one JSON line per flow to FILE, as for 'read';\n"
 	"                     reopened on SIGHUP (logrotate)\n"
 	"  --syslog TARGET    log each finding as it is decided, as for 'read'\n"
@@ -126,8 +132,8 @@ const char ea_monitor_usage[] =
 	"libpcap's received and dropped). Messages go to standard error.\n"
 	"\n"
 	"Exit codes: 0 stopped by SIGTERM or SIGINT, every flow stored; 1 flows\n"
-	"not written by the time it stopped (the database still failing after 30 s\n"
-	"of retries), a database failure at start, or EVE lines that could not\n"
+	"not written by the time it stopped (the database still failing after\n"
+	"--stop-timeout seconds of retries), a database failure at start, or EVE lines that could not\n"
 	"be written; 2 a bad option or filter, a data file missing or wrong, an\n"
 	"--eve file that cannot be opened or a bad --syslog target, or an\n"
 	"interface missing or down at start.\n";
@@ -614,6 +620,7 @@ typedef struct {
 	bool keep_duplicates;
 	const char *ifname[EA_IFACE_COUNT];
 	unsigned long snaplen, buffer_mib, max_flows, active_timeout, stats_interval, retain_days;
+	unsigned long stop_timeout;
 } monitor_options;
 
 /* Parses argv; returns -1 to go on, else the exit code. */
@@ -632,6 +639,7 @@ static int parse_options(monitor *m, int argc, char **argv, monitor_options *o)
 		{"active-timeout", required_argument, 0, 'A'},
 		{"stats-interval", required_argument, 0, 'I'},
 		{"retain-days", required_argument, 0, 'R'},
+		{"stop-timeout", required_argument, 0, 'T'},
 		{0, 0, 0, 0}};
 	const char **slot = NULL;
 	unsigned long *num = NULL;
@@ -639,7 +647,8 @@ static int parse_options(monitor *m, int argc, char **argv, monitor_options *o)
 	char seen[128] = {0};
 	int opt;
 	*o = (monitor_options){.active_timeout = EA_ACTIVE_TIMEOUT_DEFAULT_SEC,
-			       .stats_interval = EA_CAPTURE_STATS_SEC};
+			       .stats_interval = EA_CAPTURE_STATS_SEC,
+			       .stop_timeout = EA_WRITER_CLOSE_WAIT_US / 1000000u};
 	optind = 1;
 	opterr = 0;
 	int idx = -1;
@@ -679,6 +688,7 @@ static int parse_options(monitor *m, int argc, char **argv, monitor_options *o)
 		case 'A': num = &o->active_timeout; hi = EA_ACTIVE_TIMEOUT_MAX_SEC; break;
 		case 'I': num = &o->stats_interval; hi = EA_CAPTURE_STATS_SEC_MAX; break;
 		case 'R': num = &o->retain_days; hi = EA_RETAIN_DAYS_MAX; break;
+		case 'T': num = &o->stop_timeout; hi = EA_STOP_TIMEOUT_MAX_SEC; break;
 		}
 		if (slot)
 			*slot = optarg;
@@ -878,6 +888,7 @@ int ea_cmd_monitor(int argc, char **argv, ea_log *log, const char *tool_version)
 		.active_timeout_us = (uint64_t)o.active_timeout * 1000000u,
 		.on_flow = on_flow, .hook_ctx = m, .keep_duplicates = o.keep_duplicates,
 		.live = true, .log = m->writer_log,
+		.stop_wait_us = (uint64_t)o.stop_timeout * 1000000u,
 	};
 	st = ea_audit_new(&acfg, &m->audit, m->err, sizeof m->err);
 	if (st != EA_OK) {
@@ -943,7 +954,7 @@ int ea_cmd_monitor(int argc, char **argv, ea_log *log, const char *tool_version)
 	/* Stopped on request: every open flow is ended (end reason
 	 * 'shutdown') and queued, then the run's end behind them; closing the
 	 * writer writes it all (retrying an unwritable database for at most
-	 * EA_WRITER_CLOSE_WAIT_US). */
+	 * --stop-timeout). */
 	st = ea_audit_finish(m->audit, m->err, sizeof m->err);
 	record_capture_stats(m, wall_us());
 	end_run_job ej = {.m = m, .totals = run_totals(m, "complete")};
@@ -955,6 +966,11 @@ int ea_cmd_monitor(int argc, char **argv, ea_log *log, const char *tool_version)
 		st = ea_audit_close_writer(m->audit, m->err, sizeof m->err);
 		run_finished = st == EA_OK;
 	}
+	/* The stop's deadline has passed: the run's failed end below is one
+	 * quick try, not another wait for the lock (it stays 'running' if
+	 * the lock is still held, and the next run marks it interrupted). */
+	if (st != EA_OK)
+		ea_store_set_busy_ms(m->store, 0);
 	if (st != EA_OK) {
 		say(m, EA_LOG_ERROR, NULL, "monitor: %s", m->err);
 		rc = ea_status_exit_code(st);

@@ -52,6 +52,7 @@ ea_status ea_audit_new(const ea_audit_config *cfg, ea_audit **out, char *errbuf,
 		 * capture must never wait: the writer holds, retries and, when
 		 * full, drops and counts. */
 		ea_writer_config wc = {.wait_when_full = !cfg->live, .log = cfg->log,
+				       .close_wait_us = cfg->stop_wait_us,
 				       .capacity = !cfg->live ? 0
 						   : cfg->live_queue_records ? cfg->live_queue_records
 						   : EA_WRITER_LIVE_QUEUE_RECORDS};
@@ -256,7 +257,8 @@ ea_status ea_audit_finish(ea_audit *a, char *errbuf, size_t errlen)
 	/* Capture has stopped: every open flow ends at once, more than the
 	 * queue may hold, and nothing is left to protect by not waiting. */
 	if (a->writer && a->cfg.live)
-		ea_writer_wait_for_room(a->writer, EA_WRITER_CLOSE_WAIT_US);
+		ea_writer_wait_for_room(a->writer, a->cfg.stop_wait_us ? a->cfg.stop_wait_us
+								       : EA_WRITER_CLOSE_WAIT_US);
 	for (int i = 0; i < EA_IFACE_COUNT; i++)
 		if (a->engines[i])
 			ea_engine_flush(a->engines[i], a->cfg.live ? EA_END_SHUTDOWN : EA_END_EOF);

@@ -67,6 +67,10 @@ typedef struct {
 	/* A live audit's write queue, in flow records; 0 =
 	 * EA_WRITER_LIVE_QUEUE_RECORDS (tests make it small). */
 	unsigned live_queue_records;
+	/* A live audit's stop (ea_audit_finish, then ea_audit_close_writer):
+	 * how long an unwritable database is retried before what is held is
+	 * given up, µs; 0 = EA_WRITER_CLOSE_WAIT_US (monitor --stop-timeout). */
+	uint64_t stop_wait_us;
 	/* Where a live audit's writer says that writing fails and works
 	 * again (borrowed; NULL: silent). */
 	ea_log *log;

@@ -1427,6 +1427,11 @@ ea_status ea_store_add_nat_mapping(ea_store *st, int64_t run_id, const ea_store_
 	return EA_OK;
 }
 
+void ea_store_set_busy_ms(ea_store *st, unsigned ms)
+{
+	sqlite3_busy_timeout(st->db, (int)(ms > EA_DB_BUSY_TIMEOUT_MS ? EA_DB_BUSY_TIMEOUT_MS : ms));
+}
+
 bool ea_store_flow_refused(const ea_store *st)
 {
 	return st->refused;

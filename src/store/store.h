@@ -227,6 +227,12 @@ ea_status ea_store_add_iface_event(ea_store *st, int64_t run_id, const ea_iface_
  * either way. */
 bool ea_store_flow_refused(const ea_store *st);
 
+/* How long (ms) a statement waits for another connection's lock before
+ * failing with "locked" (default EA_DB_BUSY_TIMEOUT_MS): the writer
+ * shortens it when a stop's deadline is nearer, so that no attempt
+ * outlives the deadline. */
+void ea_store_set_busy_ms(ea_store *st, unsigned ms);
+
 /* Flows written in the open transaction, not yet committed (0 when none
  * is open: a failure rolled it back, or it committed). */
 unsigned ea_store_pending(const ea_store *st);

@@ -408,7 +408,16 @@ static void *writer_main(void *arg)
 		}
 		uint64_t from = w->next, to = w->tail;
 		int64_t run_id = w->run_id;
+		/* A stop's attempts (from ea_writer_wait_for_room on) wait for
+		 * a lock no longer than what is left of its deadline (at least
+		 * 10 ms: one try), so a stop lasts the deadline, not the
+		 * deadline plus a busy timeout. */
+		uint64_t deadline = w->stopping ? w->stop_deadline_us : w->room_until_us;
+		bool stopping = deadline && !w->cfg.wait_when_full;
+		uint64_t left_ms = stopping && deadline > mono_us() ? (deadline - mono_us()) / 1000u : 0;
 		pthread_mutex_unlock(&w->lock);
+		if (stopping)
+			ea_store_set_busy_ms(w->st, left_ms > 10 ? (unsigned)(left_ms > 100000 ? 100000 : left_ms) : 10);
 
 		ea_status st = EA_OK;
 		bool again = false; /* a record refused for good: start over from head */

@@ -217,7 +217,11 @@
 #define EA_WRITER_RETRY_MIN_US 100000ull   /* first back-off after a failed write */
 #define EA_WRITER_RETRY_MAX_US 5000000ull  /* longest back-off: a freed database is used within 5 s */
 #define EA_WRITER_CLOSE_WAIT_US 30000000ull /* at stop, retry an unwritable database this long:
-                                       within systemd's default 90 s stop timeout */
+                                       within systemd's default 90 s stop timeout
+                                       (monitor --stop-timeout's default) */
+#define EA_STOP_TIMEOUT_MAX_SEC 3600ul /* --stop-timeout's bound: a stop that waits longer
+                                          than an hour is a hang; the unit's TimeoutStopSec
+                                          must exceed whatever is given */
 
 /* Logging. */
 #define EA_LOG_KEYS 128            /* rate-limited keys tracked at once: finding groups and
