@@ -867,6 +867,20 @@ int ea_cmd_monitor(int argc, char **argv, ea_log *log, const char *tool_version)
 	 * requires: nothing has started one. */
 	ea_privdrop_config pd = {.user = o.user, .keep = EA_PRIVDROP_KEEP_NET_RAW};
 	ea_privdrop_result pr;
+	/* The EVE file, opened (and maybe created) as root, is reopened on
+	 * SIGHUP as the run user: it is given to that user now, and
+	 * logrotate's `create` gives the new file the same owner. */
+	uid_t run_uid;
+	gid_t run_gid;
+	if (m->outputs && geteuid() == 0 &&
+	    ea_privdrop_target(&pd, &run_uid, &run_gid, m->err, sizeof m->err) == EA_OK && run_uid != 0) {
+		st = ea_outputs_chown(m->outputs, run_uid, run_gid, m->err, sizeof m->err);
+		if (st != EA_OK) {
+			say(m, EA_LOG_ERROR, NULL, "monitor: %s", m->err);
+			rc = EA_EXIT_RUNTIME;
+			goto out;
+		}
+	}
 	st = ea_privdrop(&pd, &pr, m->err, sizeof m->err);
 	if (st != EA_OK) {
 		say(m, EA_LOG_ERROR, NULL, "monitor: %s", m->err);

@@ -241,7 +241,7 @@ static ea_status choose_user(const char *want_user, user_entry *u, const char **
 	return EA_OK;
 }
 
-ea_status ea_privdrop_check(const ea_privdrop_config *cfg, char *errbuf, size_t errlen)
+ea_status ea_privdrop_target(const ea_privdrop_config *cfg, uid_t *uid, gid_t *gid, char *errbuf, size_t errlen)
 {
 	user_entry *u = malloc(sizeof *u);
 	if (!u)
@@ -249,8 +249,17 @@ ea_status ea_privdrop_check(const ea_privdrop_config *cfg, char *errbuf, size_t 
 	const char *chosen = NULL;
 	char name[128];
 	ea_status st = choose_user(cfg ? cfg->user : NULL, u, &chosen, name, sizeof name, errbuf, errlen);
+	if (st == EA_OK && uid)
+		*uid = u->pw.pw_uid;
+	if (st == EA_OK && gid)
+		*gid = u->pw.pw_gid;
 	free(u);
 	return st;
+}
+
+ea_status ea_privdrop_check(const ea_privdrop_config *cfg, char *errbuf, size_t errlen)
+{
+	return ea_privdrop_target(cfg, NULL, NULL, errbuf, errlen);
 }
 
 ea_status ea_privdrop(const ea_privdrop_config *cfg, ea_privdrop_result *out, char *errbuf, size_t errlen)

@@ -81,5 +81,9 @@ ea_status ea_privdrop(const ea_privdrop_config *cfg, ea_privdrop_result *out, ch
  * anything is opened or written. Errors as ea_privdrop's EA_ERR_USAGE and
  * EA_ERR_CONFIG. */
 ea_status ea_privdrop_check(const ea_privdrop_config *cfg, char *errbuf, size_t errlen);
+/* As ea_privdrop_check, and gives the user's uid and primary gid (what
+ * ea_privdrop would become): files the process must reopen after the
+ * drop are given to them first. */
+ea_status ea_privdrop_target(const ea_privdrop_config *cfg, uid_t *uid, gid_t *gid, char *errbuf, size_t errlen);
 
 #endif

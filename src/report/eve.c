@@ -305,6 +305,16 @@ bool ea_eve_write(ea_eve *e, const ea_flow_record *rec, const ea_match_result *m
 	return true;
 }
 
+ea_status ea_eve_chown(ea_eve *e, uid_t uid, gid_t gid, char *errbuf, size_t errlen)
+{
+	if (fchown(e->fd, uid, gid) != 0) {
+		char shown[512];
+		return ea_fail(EA_ERR_IO, errbuf, errlen, "--eve %s: cannot give it to uid %lu: %s",
+			       ea_escape(e->path, shown, sizeof shown), (unsigned long)uid, strerror(errno));
+	}
+	return EA_OK;
+}
+
 ea_status ea_eve_reopen(ea_eve *e, char *errbuf, size_t errlen)
 {
 	int fd;

@@ -30,6 +30,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "engine/flowrec.h"
 #include "rules/match.h"
@@ -57,6 +58,13 @@ char *ea_eve_json(const ea_flow_record *rec, const ea_match_result *mr, const ea
 /* Appends rec's line. False when it could not be written whole (counted;
  * the first failure's reason is kept for ea_eve_last_error). */
 bool ea_eve_write(ea_eve *e, const ea_flow_record *rec, const ea_match_result *mr, const ea_matrix *m);
+
+/* Gives the open file to uid:gid (fchown(2): the file opened, whatever
+ * its path names now): a sensor started as root that then runs as an
+ * unprivileged user must be able to open it again on SIGHUP, and
+ * logrotate's `create` copies a rotated file's owner to the new one.
+ * EA_ERR_IO when the kernel refuses (not root). */
+ea_status ea_eve_chown(ea_eve *e, uid_t uid, gid_t gid, char *errbuf, size_t errlen);
 
 /* Closes the file and opens its path again (logrotate has moved it).
  * On failure the old file stays open and EA_ERR_IO says why. */

@@ -78,6 +78,16 @@ void ea_outputs_set_ruleset(ea_outputs *o, const ea_ruleset *rs)
 	ea_ruleset_unref(old);
 }
 
+ea_status ea_outputs_chown(ea_outputs *o, uid_t uid, gid_t gid, char *errbuf, size_t errlen)
+{
+	if (!o || !o->eve)
+		return EA_OK;
+	pthread_mutex_lock(&o->lock);
+	ea_status st = ea_eve_chown(o->eve, uid, gid, errbuf, errlen);
+	pthread_mutex_unlock(&o->lock);
+	return st;
+}
+
 ea_status ea_outputs_reopen(ea_outputs *o, char *errbuf, size_t errlen)
 {
 	if (!o || !o->eve)

@@ -39,6 +39,11 @@ void ea_outputs_flow(void *ctx, const ea_flow_record *rec, const ea_match_result
 /* Flows judged from now on were judged by rs (a reload). */
 void ea_outputs_set_ruleset(ea_outputs *o, const ea_ruleset *rs);
 
+/* Gives the EVE file (the only file the outputs reopen) to uid:gid
+ * (eve.h ea_eve_chown), before a privilege drop. EA_OK when there is no
+ * EVE file; EA_ERR_IO. */
+ea_status ea_outputs_chown(ea_outputs *o, uid_t uid, gid_t gid, char *errbuf, size_t errlen);
+
 /* Reopens the EVE file (SIGHUP, after logrotate). EA_ERR_IO: the old one
  * stays in use. */
 ea_status ea_outputs_reopen(ea_outputs *o, char *errbuf, size_t errlen);

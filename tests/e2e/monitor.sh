@@ -346,4 +346,29 @@ else
   bad stop-timeout-lock-freed-every-flow "monitor did not start or capture" "$tmp/lock2.log"
 fi
 
+# ---- 6. logrotate's `create` with --user nobody -------------------------
+# The EVE file is created as root, in a folder only root may write (as
+# /var/log/edgeaudit). logrotate moves it and creates the new one with the
+# old one's owner and mode; SIGHUP reopens it as nobody. It was root's, so
+# the reopen was refused and every later line went to the rotated file.
+mkdir -m 755 "$tmp/rot"
+cp "$site" "$top/signatures/lync2013-edge.matrix" "$top/signatures/ports.sig" "$tmp/rot/"
+db=$tmp/rot.db log=$tmp/rot.log eve=$tmp/rot/eve.json
+if start_monitor "$log" --site "$tmp/rot/site.ini" --matrix "$tmp/rot/lync2013-edge.matrix" \
+     --ports "$tmp/rot/ports.sig" --db "$db" --internal "$ir" --user nobody --eve "$eve"; then
+  mv "$eve" "$eve.1"
+  install -m "$(stat -c %a "$eve.1")" -o "$(stat -c %u "$eve.1")" -g "$(stat -c %g "$eve.1")" /dev/null "$eve"
+  kill -HUP "$mon_pid"
+  wait_log "$log" "unchanged" 5 || bad rotate-reload "no reload message" "$log"
+  replay "$is" "$int_pcap"
+  wait_frames "$log" internal 351 || bad rotate-frames "internal frames not captured" "$log"
+  stop_monitor
+  flows=$(q "$db" "SELECT count(*) FROM flows")
+  if [ "$rc" -eq 0 ] && [ "$flows" -gt 0 ] && [ "$(wc -l <"$eve")" = "$flows" ] && [ ! -s "$eve.1" ] \
+     && ! grep -q "EVE file in use is kept" "$log"; then ok eve-reopened-as-nobody-after-rotation
+  else bad eve-reopened-as-nobody-after-rotation "exit $rc; $(wc -l <"$eve") lines in the new file, $(wc -l <"$eve.1") in the rotated one, $flows flows" "$log"; fi
+else
+  bad eve-reopened-as-nobody-after-rotation "monitor did not start" "$log"
+fi
+
 echo "RESULT $pass $fail"
