@@ -47,6 +47,7 @@
 #include "store/store.h"
 #include "util/ea_limits.h"
 #include "util/error.h"
+#include "util/escape.h"
 
 #define MATRIX_FILE "lync2013-edge.matrix"
 #define PORTS_FILE "ports.sig"
@@ -69,7 +70,9 @@ const char ea_monitor_usage[] =
 	"within about a second. Runs until SIGTERM or SIGINT.\n"
 	"\n"
 	"  --site FILE        who is who: addresses of the matrix's roles (required)\n"
-	"  --db FILE          SQLite database, created if absent (required)\n"
+	"  --db FILE          SQLite database, created if absent (required); its\n"
+	"                     folder must be writable by the --user (SQLite's -wal\n"
+	"                     and -shm files), else exit 2\n"
 	"  --external IFACE   the interface receiving the external NIC's mirror\n"
 	"  --internal IFACE   the interface receiving the internal NIC's mirror\n"
 	"                     (at least one of the two; both are captured in one loop)\n"
@@ -135,8 +138,8 @@ const char ea_monitor_usage[] =
 	"not written by the time it stopped (the database still failing after\n"
 	"--stop-timeout seconds of retries), a database failure at start, or EVE lines that could not\n"
 	"be written; 2 a bad option or filter, a data file missing or wrong, an\n"
-	"--eve file that cannot be opened or a bad --syslog target, or an\n"
-	"interface missing or down at start.\n";
+	"--eve file that cannot be opened or a bad --syslog target, a --db folder\n"
+	"the --user cannot write, or an interface missing or down at start.\n";
 
 /* The signal flags of this command, and the only thing its handlers
  * touch (OpenBSD pflogd's way): the loop reads and clears them between
@@ -726,8 +729,32 @@ static int parse_options(monitor *m, int argc, char **argv, monitor_options *o)
 	/* The user to become is looked up now: a wrong --user writes nothing. */
 	char err[256];
 	ea_privdrop_config pd = {.user = o->user};
-	if (ea_privdrop_check(&pd, err, sizeof err) != EA_OK)
+	uid_t uid;
+	gid_t gid;
+	if (ea_privdrop_target(&pd, &uid, &gid, err, sizeof err) != EA_OK)
 		return usage_fail(m, "monitor: %s", err);
+	/* SQLite creates and removes the database's -wal, -shm and -journal
+	 * files beside it, as the user the sensor runs as once root is given
+	 * up: a folder that user may not write would leave WAL files behind
+	 * at every stop, keep the database from going back to a rollback
+	 * journal, and fail whenever SQLite must create them again. Refused
+	 * now, naming the folder, rather than a sensor that runs months in a
+	 * degraded mode. */
+	if (geteuid() != 0) {
+		uid = geteuid();
+		gid = getegid();
+	}
+	if (!ea_privdrop_user_can_write_dir_of(o->db, uid, gid)) {
+		char shown[512], dir[512];
+		ea_escape(o->db, shown, sizeof shown);
+		const char *slash = strrchr(shown, '/');
+		snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash == shown ? 1 : slash - shown) : 1,
+			 slash ? shown : ".");
+		return usage_fail(m, "monitor: --db %s: the folder %s is not writable by uid %lu, the user the "
+				  "sensor runs as: SQLite must create its -wal and -shm files there; give the folder "
+				  "to that user (as /var/lib/edgeaudit is) or choose another", shown, dir,
+				  (unsigned long)uid);
+	}
 	return -1;
 }
 

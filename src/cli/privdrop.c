@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/ea_limits.h"
@@ -255,6 +256,26 @@ ea_status ea_privdrop_target(const ea_privdrop_config *cfg, uid_t *uid, gid_t *g
 		*gid = u->pw.pw_gid;
 	free(u);
 	return st;
+}
+
+bool ea_privdrop_user_can_write_dir_of(const char *path, uid_t uid, gid_t gid)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		snprintf(dir, sizeof dir, ".");
+	else if (slash == path)
+		snprintf(dir, sizeof dir, "/");
+	else
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+	struct stat sb;
+	if (stat(dir, &sb) != 0)
+		return false;
+	if (uid == 0)
+		return true;
+	mode_t need = sb.st_uid == uid ? (S_IWUSR | S_IXUSR)
+		      : sb.st_gid == gid ? (S_IWGRP | S_IXGRP) : (S_IWOTH | S_IXOTH);
+	return (sb.st_mode & need) == need;
 }
 
 ea_status ea_privdrop_check(const ea_privdrop_config *cfg, char *errbuf, size_t errlen)

@@ -85,5 +85,12 @@ ea_status ea_privdrop_check(const ea_privdrop_config *cfg, char *errbuf, size_t 
  * ea_privdrop would become): files the process must reopen after the
  * drop are given to them first. */
 ea_status ea_privdrop_target(const ea_privdrop_config *cfg, uid_t *uid, gid_t *gid, char *errbuf, size_t errlen);
+/* Whether uid, with gid as its only group (as after ea_privdrop), may
+ * create and remove files in the folder that holds path (write and
+ * search permission by the mode bits, stat(2); ACLs are not read). For
+ * the database: SQLite creates and removes its -wal, -shm and -journal
+ * files there, and cannot once root is given up if it may not. false
+ * with errno when the folder cannot be looked at. */
+bool ea_privdrop_user_can_write_dir_of(const char *path, uid_t uid, gid_t gid);
 
 #endif

@@ -20,8 +20,9 @@ site=$top/pcaps/site.ini
 tmp=$(mktemp -d)
 # The sensor gives up root once its interfaces and database are open
 # (default user edgeaudit, else nobody): the site file it reloads on
-# SIGHUP must stay readable to it.
-chmod 755 "$tmp"
+# SIGHUP must stay readable to it, and the databases' folder writable
+# (SQLite's -wal and -shm files; monitor refuses a folder it cannot write).
+chmod 1777 "$tmp"
 # EVE files are reopened on SIGHUP by then: a folder it may write.
 mkdir -m 1777 "$tmp/eve"
 ns=eamon$$
@@ -68,6 +69,18 @@ else bad bad-user-writes-nothing "exit $rc, want 2 naming the user and no databa
 rc=$?
 if [ "$rc" -eq 2 ] && grep -q "also given as --db" "$tmp/err" && [ ! -e "$tmp/e.db" ]; then ok eve-is-the-db
 else bad eve-is-the-db "exit $rc, want 2 and no database" "$tmp/err"; fi
+
+# A database in a folder the user it becomes cannot write: SQLite could
+# not create or remove its -wal and -shm files there once root is given
+# up. Refused at start (exit 2), naming the folder; nothing written.
+if [ "$(id -u)" -eq 0 ]; then
+  mkdir -m 755 "$tmp/rootonly"
+  timeout 10 "$bin" monitor --site "$site" --db "$tmp/rootonly/x.db" --external nosuch${id} --user nobody 2>"$tmp/err"
+  rc=$?
+  if [ "$rc" -eq 2 ] && grep -q "the folder $tmp/rootonly is not writable" "$tmp/err" && [ ! -e "$tmp/rootonly/x.db" ]; then
+    ok db-folder-not-writable-exit-2
+  else bad db-folder-not-writable-exit-2 "exit $rc, want 2 naming $tmp/rootonly and no database" "$tmp/err"; fi
+fi
 
 # The service manager must let a stop run its course: the unit's
 # TimeoutStopSec above --stop-timeout's default (from --help).
