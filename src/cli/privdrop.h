@@ -89,8 +89,9 @@ ea_status ea_privdrop_target(const ea_privdrop_config *cfg, uid_t *uid, gid_t *g
  * create and remove files in the folder that holds path (write and
  * search permission by the mode bits, stat(2); ACLs are not read). For
  * the database: SQLite creates and removes its -wal, -shm and -journal
- * files there, and cannot once root is given up if it may not. false
- * with errno when the folder cannot be looked at. */
+ * files there, and cannot once root is given up if it may not. true
+ * when the folder cannot be looked at (missing): opening the database
+ * then says what is wrong. */
 bool ea_privdrop_user_can_write_dir_of(const char *path, uid_t uid, gid_t gid);
 
 #endif
