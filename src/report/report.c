@@ -216,6 +216,17 @@ static int run_row(void *ctx, int ncols, const char *const *c)
 		put(out, c[14]);
 		fputs("  (only frames matching it were audited)\n", out);
 	}
+	if (c[1] && strcmp(c[1], "running") == 0) {
+		/* The run's counters are written when it ends: until then
+		 * what its flows' rows hold is what is known (an open flow at
+		 * its last active-timeout update). */
+		fputs("  totals   running: ", out);
+		put(out, c[15]);
+		fputs(num(c[15]) == 1 ? " flow stored so far, " : " flows stored so far, ", out);
+		put(out, c[16]);
+		fputs(" packets in them (the run's own counters are written when it ends)\n", out);
+		return 0;
+	}
 	fprintf(out, "  totals   ");
 	put(out, c[10]);
 	fputs(" packets, ", out);
@@ -299,7 +310,11 @@ static ea_status section_runs(report *r, char *errbuf, size_t errlen)
 	ea_status e = query(r,
 		"SELECT id, status, tool_version, ndpi_version, matrix_path, matrix_sha256,"
 		" portsig_path, portsig_sha256, site_path, site_sha256, packets, decoded,"
-		" flows, evicted, filter FROM runs WHERE " IN_SCOPE("id") " ORDER BY id",
+		" flows, evicted, filter,"
+		" CASE WHEN status = 'running' THEN (SELECT COUNT(*) FROM flows WHERE run_id = runs.id) END,"
+		" CASE WHEN status = 'running' THEN (SELECT COALESCE(SUM(pkts_out + pkts_in), 0) FROM flows"
+		"  WHERE run_id = runs.id) END"
+		" FROM runs WHERE " IN_SCOPE("id") " ORDER BY id",
 		p, 1, run_row, r, errbuf, errlen);
 	if (e != EA_OK)
 		return e;

@@ -928,11 +928,36 @@ static void test_live_runs_always_count(void **state)
 	free(buf);
 }
 
+/* A live run still running: its counters are written only when it ends,
+ * so the Runs line showed 0 packets and 0 flows while the database held
+ * its flows. It shows what is stored so far, and says it runs. */
+static void test_running_run_shows_stored_totals(void **state)
+{
+	fixture *fx = *state;
+	ea_flow_record f;
+	make_flow(&f, EA_IFACE_EXTERNAL, "198.51.100.7", "203.0.113.10", 443, 1700000000000001, 1000, "TLS");
+	int64_t running = begin_kind(fx, true);
+	for (int i = 0; i < 3; i++)
+		add(fx, running, &f, EA_VERDICT_DOCUMENTED, 0);
+	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
+	char *buf = report_text(fx, running, 3);
+	char *runs = section(buf, "Runs");
+	char want[160];
+	snprintf(want, sizeof want, "  totals   running: 3 flows stored so far, %llu packets in them",
+		 (unsigned long long)(3 * (f.pkts[0] + f.pkts[1])));
+	if (!strstr(runs, want))
+		fail_msg("want '%s' in:\n%s", want, runs);
+	assert_null(strstr(runs, "totals   0 packets"));
+	free(runs);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(port_only_protocols_and_attempts_are_marked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_totals_per_verdict, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_running_run_shows_stored_totals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_documented_rows_and_unused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_findings_grouped_with_top_talkers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wire_strings_escaped, setup, teardown),
