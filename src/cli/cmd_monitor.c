@@ -35,8 +35,8 @@
 #include <unistd.h>
 
 #include "cli/datadir.h"
+#include "cli/evecheck.h"
 #include "cli/privdrop.h"
-#include "util/samefile.h"
 #include "capture/livepoll.h"
 #include "capture/source.h"
 #include "engine/audit.h"
@@ -719,15 +719,11 @@ static int parse_options(monitor *m, int argc, char **argv, monitor_options *o)
 		return usage_fail(m, "monitor: --db '%s' is a directory; give a file", o->db);
 	if (o->eve && stat(o->eve, &sb) == 0 && S_ISDIR(sb.st_mode))
 		return usage_fail(m, "monitor: --eve '%s' is a directory; give a file", o->eve);
-	/* --eve appends: given an input's path it would corrupt evidence. */
-	const char *const inputs[][2] = {{"--db", o->db}, {"--site", o->site}, {"--matrix", o->matrix},
-					 {"--ports", o->ports}};
-	for (size_t i = 0; o->eve && i < sizeof inputs / sizeof inputs[0]; i++)
-		if (inputs[i][1] && ea_same_file(o->eve, inputs[i][1]))
-			return usage_fail(m, "monitor: --eve '%s' is also given as %s: the EVE output must be a "
-					  "file of its own", o->eve, inputs[i][0]);
+	char err[640];
+	ea_eve_inputs used = {.db = o->db, .site = o->site, .matrix = o->matrix, .ports = o->ports};
+	if (ea_eve_check_not_input(o->eve, &used, err, sizeof err) != EA_OK)
+		return usage_fail(m, "monitor: %s", err);
 	/* The user to become is looked up now: a wrong --user writes nothing. */
-	char err[256];
 	ea_privdrop_config pd = {.user = o->user};
 	uid_t uid;
 	gid_t gid;

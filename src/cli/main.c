@@ -25,7 +25,7 @@
 #include "rules/matrix.h"
 #include "rules/portsig.h"
 #include "cli/datadir.h"
-#include "util/samefile.h"
+#include "cli/evecheck.h"
 #include "cli/cmd_monitor.h"
 #include "cli/progress.h"
 #include "cli/run.h"
@@ -294,28 +294,6 @@ static bool not_a_directory(const char *path, const char *cmd, const char *optio
 	return false;
 }
 
-/* --eve appends to its file: given the path of the database, a data file
- * or a capture it would corrupt evidence (or lose every line), so it is a
- * usage error. */
-static bool eve_not_an_input(const char *eve, const char *cmd, const char *db, const char *site,
-			     const char *matrix, const char *ports, const ea_run_capture *inputs, unsigned n)
-{
-	const char *what = NULL, *path = NULL;
-	const char *const named[][2] = {{"--db", db}, {"--site", site}, {"--matrix", matrix}, {"--ports", ports}};
-	for (size_t i = 0; i < sizeof named / sizeof named[0] && !what; i++)
-		if (named[i][1] && ea_same_file(eve, named[i][1]))
-			what = named[i][0], path = named[i][1];
-	for (unsigned i = 0; i < n && !what; i++)
-		if (ea_same_file(eve, inputs[i].path))
-			what = inputs[i].iface == EA_IFACE_EXTERNAL ? "--external" : "--internal", path = inputs[i].path;
-	if (!what)
-		return true;
-	char after[96];
-	snprintf(after, sizeof after, " is also given as %s: the EVE output must be a file of its own", what);
-	usage_error(cmd, "--eve ", path, after);
-	return false;
-}
-
 /* The default data file called name into buf (len bytes), searched for
  * in the places of this build (cli/datadir.h). Returns 0, or the exit
  * code after saying which paths were tried. */
@@ -492,9 +470,13 @@ static int cmd_read(int argc, char **argv)
 	for (unsigned i = 0; i < n_inputs && paths_ok; i++)
 		paths_ok = not_a_directory(inputs[i].path, "read",
 					   inputs[i].iface == EA_IFACE_EXTERNAL ? "external" : "internal");
-	if (paths_ok && eve_path)
-		paths_ok = eve_not_an_input(eve_path, "read", db_path, site_path, matrix_path, ports_path,
-					    inputs, n_inputs);
+	if (paths_ok && eve_path) {
+		char err[640];
+		ea_eve_inputs used = {.db = db_path, .site = site_path, .matrix = matrix_path, .ports = ports_path,
+				      .captures = inputs, .n_captures = n_inputs};
+		if (ea_eve_check_not_input(eve_path, &used, err, sizeof err) != EA_OK)
+			paths_ok = !usage_error("read", err, NULL, "");
+	}
 	if (!paths_ok) {
 		rc = EA_EXIT_USAGE;
 		goto out;

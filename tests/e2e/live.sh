@@ -67,41 +67,10 @@ ip link add "$va" netns "$nsa" type veth peer name "$vb" netns "$nsb" &&
   ina ip link set "$xs" up && ina ip link set "$xr" up ||
   { bad setup "cannot create the veth pairs"; echo "RESULT $pass $fail"; exit 0; }
 
-mon_pid=
-# Starts monitor in namespace A; waits (≤ 10 s) for it to say it captures.
-start_monitor() {
-  local log=$1 i; shift
-  ip netns exec "$nsa" "$bin" monitor --user root "$@" 2>"$log" &
-  mon_pid=$!
-  started+=("$mon_pid")
-  for ((i = 0; i < 200; i++)); do
-    grep -q "capturing" "$log" 2>/dev/null && return 0
-    kill -0 "$mon_pid" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
-}
-# SIGTERM, then waits (≤ 60 s: a locked database is retried at stop) for
-# the exit; its code in $rc.
-stop_monitor() {
-  local i
-  kill -TERM "$mon_pid" 2>/dev/null
-  for ((i = 0; i < 1200; i++)); do kill -0 "$mon_pid" 2>/dev/null || break; sleep 0.05; done
-  kill -0 "$mon_pid" 2>/dev/null && kill -9 "$mon_pid" 2>/dev/null
-  { wait "$mon_pid"; rc=$?; } 2>/dev/null
-}
-# Waits (≤ 5 s) until libpcap has delivered $2 frames of the external
-# interface, asking the sensor with SIGUSR1.
-wait_frames() {
-  local log=$1 want=$2 i n
-  for ((i = 0; i < 25; i++)); do
-    kill -USR1 "$mon_pid" 2>/dev/null
-    sleep 0.2
-    n=$(grep "counters: external:" "$log" | tail -1 | sed -n 's/.*, \([0-9]*\) frames,.*/\1/p')
-    [ -n "$n" ] && [ "$n" -ge "$want" ] && return 0
-  done
-  return 1
-}
+# start_monitor, stop_monitor, wait_frames; the sensor stays root here
+# (privileges are monitor.sh's), and a stop may retry a locked database.
+mon_ns=$nsa mon_args=(--user root) mon_stop_s=60
+. "$top/tests/e2e/lib/monitor.sh"
 cols="iface, transport, initiator_ip, initiator_port, responder_ip, responder_port, app_protocol,
       verdict, rule_ids, direction_source, packets, bytes, server_name, community_id"
 rows() { q "$1" "SELECT $cols FROM flow_verdicts ORDER BY $cols"; }
@@ -171,7 +140,7 @@ elif start_monitor "$log" --site "$site" --db "$db" --external "$xr" --snaplen 2
   # --snaplen 2048 (the lab's frames are shorter): the kernel ring then
   # holds thousands of frames rather than a few hundred whole-size slots.
   ina chrt -f 10 tcpreplay -q --topspeed -i "$xs" "$tmp/twice.pcap" >/dev/null 2>&1
-  wait_frames "$log" 1384 || bad dups-delivered "not every replayed frame was captured" "$log"
+  wait_frames "$log" external 1384 || bad dups-delivered "not every replayed frame was captured" "$log"
   sleep 1.5 # a capture_stats row a second, and one at stop
   stop_monitor
   [ "$rc" -eq 0 ] || bad dups-exit-0 "exit $rc" "$log"
@@ -238,7 +207,7 @@ if start_monitor "$log" --site "$site" --db "$db" --external "$xr" --active-time
   ina tcpreplay -q --pps=500 -i "$xs" "$ext_pcap" >/dev/null 2>&1
   # Capture goes on while the database cannot be written: every frame
   # is counted before the lock goes.
-  if wait_frames "$log" 692 && kill -0 "$locker" 2>/dev/null; then ok capture-goes-on-while-locked
+  if wait_frames "$log" external 692 && kill -0 "$locker" 2>/dev/null; then ok capture-goes-on-while-locked
   else bad capture-goes-on-while-locked "frames not all captured while the lock was held" "$log"; fi
   wait "$locker"
   grep -q "cannot write flows" "$log" && ok locked-failure-logged || bad locked-failure-logged "no message" "$log"
@@ -272,7 +241,7 @@ else
   if start_monitor "$log" --site "$site" --db "$db" --external "$xr" --active-timeout 1; then
     dd if=/dev/zero of="$tmp/small/fill" bs=64k >/dev/null 2>&1
     ina tcpreplay -q --pps=500 -i "$xs" "$ext_pcap" >/dev/null 2>&1
-    wait_frames "$log" 692 && ok capture-goes-on-while-full \
+    wait_frames "$log" external 692 && ok capture-goes-on-while-full \
       || bad capture-goes-on-while-full "frames not all captured while the disk was full" "$log"
     for ((i = 0; i < 100; i++)); do grep -q "cannot write flows" "$log" && break; sleep 0.1; done
     n=$(grep -c "cannot write flows" "$log")

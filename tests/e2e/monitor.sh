@@ -122,57 +122,14 @@ nsx ip link set "$ir" up
 "$bin" read --quiet --site "$site" --db "$tmp/read.db" --external "$ext_pcap" --internal "$int_pcap" \
   2>"$tmp/err" || bad read "read failed" "$tmp/err"
 
-mon_pid=
-# Starts monitor in the namespace with the given options; waits (≤ 10 s)
-# for it to say it captures.
-start_monitor() {
-  local log=$1 i; shift
-  # Not through a shell function: $! must be the sensor itself (ip
-  # netns exec becomes it), the process the signals are for.
-  ip netns exec "$ns" "$bin" monitor "$@" 2>"$log" &
-  mon_pid=$!
-  started+=("$mon_pid")
-  for ((i = 0; i < 200; i++)); do
-    grep -q "capturing" "$log" 2>/dev/null && return 0
-    kill -0 "$mon_pid" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
-}
-# Waits (≤ $3 s) for a line matching $2 in log $1.
-wait_log() {
-  local i
-  for ((i = 0; i < $3 * 20; i++)); do
-    grep -q -- "$2" "$1" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  return 1
-}
-# SIGTERM, then waits (≤ 20 s) for the exit; its code in $rc.
-stop_monitor() {
-  local i
-  kill -TERM "$mon_pid" 2>/dev/null
-  for ((i = 0; i < 400; i++)); do kill -0 "$mon_pid" 2>/dev/null || break; sleep 0.05; done
-  kill -0 "$mon_pid" 2>/dev/null && kill -9 "$mon_pid" 2>/dev/null
-  { wait "$mon_pid"; rc=$?; } 2>/dev/null
-}
+# start_monitor, wait_log, stop_monitor, wait_frames.
+mon_ns=$ns mon_args=() mon_stop_s=20
+. "$top/tests/e2e/lib/monitor.sh"
 # 500 frames a second: the external capture's 692 frames in under 2 s.
 # Its longest gap (54 s of capture) shrinks, never grows, so no idle
 # timeout can split a flow that the file keeps whole; and no 5-tuple
 # repeats in the lab captures, so none can merge either.
 replay() { nsx tcpreplay -q --pps=500 -i "$1" "$2" >/dev/null 2>&1; }
-# Waits (≤ 5 s) until libpcap has delivered $2 frames of $1 (external or
-# internal), asking the sensor with SIGUSR1.
-wait_frames() {
-  local log=$1 side=$2 want=$3 i n
-  for ((i = 0; i < 25; i++)); do
-    kill -USR1 "$mon_pid" 2>/dev/null
-    sleep 0.2
-    n=$(grep "counters: $side:" "$log" | tail -1 | sed -n 's/.*, \([0-9]*\) frames,.*/\1/p')
-    [ -n "$n" ] && [ "$n" -ge "$want" ] && return 0
-  done
-  return 1
-}
 
 # ---- 1. equivalence: both interfaces at once, SIGTERM -------------------
 db=$tmp/live.db log=$tmp/live.log
