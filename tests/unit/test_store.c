@@ -1170,21 +1170,15 @@ static void test_filter_holds_only_its_own_read(void **state)
 	begin_filtered_run(fx, "icmp", sha, true, EA_OK);
 }
 
+static sqlite3 *schema_upto(const char *path, int version);
+
 /* A version-3 database (monitor's first release) is upgraded in place:
  * its capture_stats rows stay, with refused 0, and a refused count of a
  * new row is stored. */
 static void test_upgrade_from_version_3_refused(void **state)
 {
 	fixture *fx = *state;
-	const char *v4 = strstr(ea_schema_sql, "\n-- version 4\n");
-	assert_non_null(v4);
-	char *upto3 = strndup(ea_schema_sql, (size_t)(v4 - ea_schema_sql));
-	assert_non_null(upto3);
-	sqlite3 *db = NULL;
-	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
-	exec_raw(db, upto3);
-	free(upto3);
-	exec_raw(db, "PRAGMA user_version = 3");
+	sqlite3 *db = schema_upto(fx->path, 3);
 	exec_raw(db, "INSERT INTO runs (id, started_at, status, tool_version) VALUES (1, 1, 'complete', 'old')");
 	exec_raw(db, "INSERT INTO capture_stats (run_id, iface, start_us, end_us, queue_dropped, evicted, duplicates)"
 		     " VALUES (1, 'external', 1, 2, 3, 0, 0)");
@@ -1233,17 +1227,29 @@ static void test_capture_stats_round_trip(void **state)
  * place: its runs, inputs and flows stay, and it takes the new tables. */
 /* Writes at path a version-2 database, as the previous release left
  * it: one run, one capture, one rule, one flow. */
-static void make_version_2_db(const char *path)
+/* A raw connection to a new database at path holding the schema up to
+ * and including section version, as the release that stopped there left
+ * it. */
+static sqlite3 *schema_upto(const char *path, int version)
 {
-	const char *v3 = strstr(ea_schema_sql, "\n-- version 3\n");
-	assert_non_null(v3);
-	char *upto2 = strndup(ea_schema_sql, (size_t)(v3 - ea_schema_sql));
-	assert_non_null(upto2);
+	char next[32], pragma[48];
+	snprintf(next, sizeof next, "\n-- version %d\n", version + 1);
+	const char *end = strstr(ea_schema_sql, next);
+	assert_non_null(end);
+	char *upto = strndup(ea_schema_sql, (size_t)(end - ea_schema_sql));
+	assert_non_null(upto);
 	sqlite3 *db = NULL;
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	exec_raw(db, upto2);
-	free(upto2);
-	exec_raw(db, "PRAGMA user_version = 2");
+	exec_raw(db, upto);
+	free(upto);
+	snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", version);
+	exec_raw(db, pragma);
+	return db;
+}
+
+static void make_version_2_db(const char *path)
+{
+	sqlite3 *db = schema_upto(path, 2);
 	exec_raw(db, "INSERT INTO runs (id, started_at, status, tool_version) VALUES (1, 1, 'complete', 'old')");
 	exec_raw(db, "INSERT INTO inputs VALUES (1, 1, 'external', '/x/a.pcap', 'a.pcap',"
 		     " 'eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee', 10, 1, 60, 5, 5, 1, 0, NULL)");
