@@ -316,7 +316,7 @@ else
   bad stop-timeout-lock-freed-every-flow "monitor did not start or capture" "$tmp/lock2.log"
 fi
 
-# ---- 6. logrotate's `create` with --user nobody -------------------------
+# ---- 7. logrotate's `create` with --user nobody -------------------------
 # The EVE file is created as root, in a folder only root may write (as
 # /var/log/edgeaudit). logrotate moves it and creates the new one with the
 # old one's owner and mode; SIGHUP reopens it as nobody. It was root's, so
