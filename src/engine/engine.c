@@ -11,6 +11,7 @@
 #include "engine/community_id.h"
 #include "engine/direction.h"
 #include "engine/flow.h"
+#include "engine/icmp_attach.h"
 #include "util/ea_limits.h"
 #include "util/mix64.h"
 
@@ -127,6 +128,10 @@ static void fill_record(const ea_engine *e, const ea_flow *f, ea_end_reason why,
 	rec->attempt = rec->handshake == EA_HS_REJECTED || rec->handshake == EA_HS_NO_ANSWER;
 	ea_community_id(0, f->transport, &f->addr[0], &f->addr[1], f->port[0], f->port[1],
 			f->icmp_oneway, rec->community_id);
+	rec->icmp_errors = f->icmp_errors[0] + f->icmp_errors[1];
+	rec->icmp_last_type = f->icmp_last_type;
+	rec->icmp_last_code = f->icmp_last_code;
+	rec->icmp_orphan = f->icmp_orphan;
 }
 
 static void flow_ended(void *ctx, ea_flow *f, ea_end_reason why)
@@ -197,11 +202,18 @@ static void sweep(ea_engine *e, uint64_t now_us)
 static void flow_packet(ea_engine *e, const ea_packet *pkt)
 {
 	sweep(e, pkt->ts_us);
+	/* An ICMP error is counted on the flow it quotes; only one that
+	 * names no open flow becomes a flow (an orphan) of its own. */
+	ea_icmp_attach_result icmp = ea_icmp_attach(e->table, pkt, NULL);
+	if (icmp == EA_ICMP_ATTACHED)
+		return;
 	bool from_initiator;
 	ea_flow *f = ea_flow_table_packet(e->table, pkt, &from_initiator);
 	e->totals.peak_flows = ea_flow_table_stats(e->table)->flows_active_peak; /* the table's, exact */
 	if (!f)
 		return;
+	if (icmp == EA_ICMP_ORPHAN)
+		f->icmp_orphan = true;
 	if (!f->cls.decided)
 		ea_classify_packet(e->classifier, &f->cls, pkt, f->transport, f->port[1]);
 }

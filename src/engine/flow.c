@@ -188,6 +188,16 @@ static ea_lru_class class_of(const ea_flow *f)
 	return f->transport == EA_IPPROTO_UDP ? EA_LRU_UDP : EA_LRU_OTHER;
 }
 
+/* Moves f to the tail of its LRU list: most recently active. */
+static void touch(ea_flow_table *t, ea_flow *f)
+{
+	ea_lru_class c = class_of(f);
+	if (f->next || c != f->lru) {
+		lru_unlink(t, f);
+		lru_append(t, f, c);
+	}
+}
+
 static void evict_one(ea_flow_table *t)
 {
 	ea_flow *oldest = NULL;
@@ -300,12 +310,34 @@ ea_flow *ea_flow_table_packet(ea_flow_table *t, const ea_packet *p, bool *from_i
 		if (p->tcp_flags & EA_TCP_FIN)
 			f->fin_seen |= (uint8_t)(1u << d);
 	}
-	ea_lru_class c = class_of(f);
-	if (f->next || c != f->lru) { /* move to the tail: most recently active */
-		lru_unlink(t, f);
-		lru_append(t, f, c);
-	}
+	touch(t, f);
 	return f;
+}
+
+ea_flow *ea_flow_table_lookup(ea_flow_table *t, uint8_t proto, const ea_addr *src, uint16_t sport,
+			      const ea_addr *dst, uint16_t dport, bool *src_is_initiator)
+{
+	ea_packet key;
+	memset(&key, 0, sizeof key);
+	key.proto = proto;
+	key.src = *src;
+	key.dst = *dst;
+	key.sport = sport;
+	key.dport = dport;
+	return find(t, &key, flow_hash(t->seed, &key), src_is_initiator);
+}
+
+void ea_flow_table_count_icmp_error(ea_flow_table *t, ea_flow *f, const ea_packet *p, int dir)
+{
+	dir = dir ? 1 : 0;
+	f->pkts[dir] += p->frag_frames ? p->frag_frames : 1;
+	f->bytes[dir] += p->frag_frames ? p->frag_wire_bytes : p->ip_len;
+	f->icmp_errors[dir]++;
+	f->icmp_last_type = (uint8_t)p->sport;
+	f->icmp_last_code = (uint8_t)p->dport;
+	if (p->ts_us > f->last_us)
+		f->last_us = p->ts_us;
+	touch(t, f);
 }
 
 void ea_flow_table_expire(ea_flow_table *t, uint64_t now_us)
@@ -366,7 +398,9 @@ ea_handshake ea_flow_handshake(const ea_flow *f)
 		return EA_HS_ESTABLISHED;
 	if (!syn)
 		return EA_HS_MIDSTREAM;
-	if (f->pkts[1] == 0)
+	/* ICMP errors about the SYN (a port or host unreachable) are no
+	 * answer from the responder's TCP. */
+	if (f->pkts[1] == f->icmp_errors[1])
 		return EA_HS_NO_ANSWER;
 	/* The responder spoke. Only RSTs (with or without ACK) refuse; anything
 	 * else means it answered and the capture missed the SYN-ACK, as a

@@ -50,6 +50,12 @@ typedef struct ea_flow {
 	uint64_t first_us, last_us;
 	uint64_t pkts[2], bytes[2];     /* [0] from the initiator */
 	ea_class_state cls;
+	/* ICMP errors that quote this flow (engine/icmp_attach.h), by the
+	 * direction they travelled; they are in pkts and bytes too. */
+	uint32_t icmp_errors[2];
+	uint8_t icmp_last_type, icmp_last_code; /* of the latest one */
+	/* This flow is itself ICMP errors whose quoted flow was not found. */
+	bool icmp_orphan;
 } ea_flow;
 
 typedef void (*ea_flow_end_fn)(void *ctx, ea_flow *f, ea_end_reason why);
@@ -76,6 +82,16 @@ void ea_flow_table_free(ea_flow_table *t);
  * direction. Counters and TCP state are updated. NULL only when out of
  * memory (counted). */
 ea_flow *ea_flow_table_packet(ea_flow_table *t, const ea_packet *p, bool *from_initiator);
+
+/* The open flow of the tuple src:sport → dst:dport (either orientation),
+ * without creating one; *src_is_initiator says which end src is. NULL
+ * when the table has no such flow. */
+ea_flow *ea_flow_table_lookup(ea_flow_table *t, uint8_t proto, const ea_addr *src, uint16_t sport,
+			      const ea_addr *dst, uint16_t dport, bool *src_is_initiator);
+/* Counts the ICMP error p on f, which it quotes: a packet and p's bytes
+ * in direction dir (0: from the initiator), its type and code, and the
+ * flow's activity (last_us, LRU), as any packet of f. Not classified. */
+void ea_flow_table_count_icmp_error(ea_flow_table *t, ea_flow *f, const ea_packet *p, int dir);
 
 /* Ends flows idle longer than their class's timeout at packet time now. */
 void ea_flow_table_expire(ea_flow_table *t, uint64_t now_us);

@@ -90,6 +90,16 @@ typedef struct {
 	char risks[EA_RISKS_TEXT_MAX];   /* nDPI risk names, comma-separated */
 	char server_name[EA_SERVER_NAME_MAX + 1]; /* raw bytes from the wire: escape on output */
 	char community_id[EA_COMMUNITY_ID_MAX];
+
+	/* ICMP (wt-icmp, engine/icmp_attach.h). ICMP/ICMPv6 errors that quote
+	 * this flow: counted in pkts and bytes above (in the direction they
+	 * travelled, towards the quoted packet's sender) and here; the type
+	 * and code of the latest, meaningful only when icmp_errors > 0. */
+	uint32_t icmp_errors;
+	uint8_t icmp_last_type, icmp_last_code;
+	/* This flow is ICMP errors whose quoted flow was not open (never
+	 * seen, already ended, or the quote names none). */
+	bool icmp_orphan;
 } ea_flow_record;
 
 #endif
