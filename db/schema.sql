@@ -514,3 +514,21 @@ CREATE INDEX nat_mappings_run ON nat_mappings(run_id);
 -- as queue_dropped.
 ALTER TABLE capture_stats ADD COLUMN refused INTEGER NOT NULL DEFAULT 0 CHECK (refused >= 0);
 -- ---- end wt-tail ----
+
+-- ---- wt-icmp: ICMP errors joined to the flow they quote (issue 8 §4) ----
+-- An ICMP/ICMPv6 error (destination unreachable, packet too big, time
+-- exceeded, parameter problem) quotes the packet it answers and is
+-- counted on that packet's flow (engine/icmp_attach.h): in its packets
+-- and bytes, and here.
+--   icmp_errors     errors counted on this flow; 0 for none and for every
+--                   flow stored before version 4
+--   icmp_last_type  the latest one's type and code: ICMP for an IPv4 flow,
+--   icmp_last_code  ICMPv6 for an IPv6 one; NULL when icmp_errors = 0
+--   icmp_orphan     1: this flow is itself ICMP errors whose quoted flow
+--                   was not open (never seen, already ended and written,
+--                   or a quote that names no flow)
+ALTER TABLE flows ADD COLUMN icmp_errors INTEGER NOT NULL DEFAULT 0 CHECK (icmp_errors >= 0);
+ALTER TABLE flows ADD COLUMN icmp_last_type INTEGER CHECK (icmp_last_type BETWEEN 0 AND 255);
+ALTER TABLE flows ADD COLUMN icmp_last_code INTEGER CHECK (icmp_last_code BETWEEN 0 AND 255);
+ALTER TABLE flows ADD COLUMN icmp_orphan INTEGER NOT NULL DEFAULT 0 CHECK (icmp_orphan IN (0, 1));
+-- ---- end wt-icmp ----

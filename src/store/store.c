@@ -50,6 +50,7 @@ enum {
 	S_INSERT_CAPTURE_STATS,
 	S_SET_FLOW_NAT,
 	S_INSERT_NAT_MAPPING,
+	S_SET_FLOW_ICMP,
 	S_COUNT
 };
 
@@ -130,6 +131,12 @@ static const char *const stmt_sql[S_COUNT] = {
 		" generation = excluded.generation, updates = updates + 1"
 		" RETURNING id, updates",
 	[S_DELETE_FLOW_RULES] = "DELETE FROM flow_rules WHERE flow_id = ?1",
+	/* ICMP errors joined to the flow (wt-icmp): a statement of its own,
+	 * run only for the few flows that have any, so the common insert is
+	 * unchanged and costs nothing more. */
+	[S_SET_FLOW_ICMP] =
+		"UPDATE flows SET icmp_errors = ?2, icmp_last_type = ?3, icmp_last_code = ?4,"
+		" icmp_orphan = ?5 WHERE id = ?1",
 	[S_INSERT_FLOW_RULE] =
 		"INSERT INTO flow_rules (flow_id, run_id, ord) VALUES (?1, ?2, ?3)",
 	[S_FINISH_RUN] =
@@ -1346,6 +1353,29 @@ ea_status ea_store_add_flow(ea_store *st, int64_t run_id, const ea_flow_record *
 			rc = run_stmt(st->stmt[S_DELETE_FLOW_RULES]);
 		if (rc != SQLITE_DONE) {
 			e = db_fail(st, rc, "rewriting a flow's rules", errbuf, errlen);
+			goto fail;
+		}
+	}
+
+	if (f->icmp_errors || f->icmp_orphan) {
+		/* Counts only grow over a flow's records, so a row rewritten
+		 * without ICMP errors never had any to clear. */
+		s = st->stmt[S_SET_FLOW_ICMP];
+		rc = SQLITE_OK;
+		bind_i64(s, 1, flow_id, &rc);
+		bind_u64(s, 2, f->icmp_errors, &rc);
+		if (f->icmp_errors) {
+			bind_i64(s, 3, f->icmp_last_type, &rc);
+			bind_i64(s, 4, f->icmp_last_code, &rc);
+		} else {
+			bind_null(s, 3, &rc);
+			bind_null(s, 4, &rc);
+		}
+		bind_i64(s, 5, f->icmp_orphan ? 1 : 0, &rc);
+		if (rc == SQLITE_OK)
+			rc = run_stmt(s);
+		if (rc != SQLITE_DONE) {
+			e = db_fail(st, rc, "writing a flow's ICMP errors", errbuf, errlen);
 			goto fail;
 		}
 	}

@@ -1393,6 +1393,81 @@ static void test_nat_upgrade_from_version_3(void **state)
 	close_store(fx);
 }
 
+/* ---- ICMP errors on flows (wt-icmp) ------------------------------------ */
+
+/* A flow's ICMP errors and an orphan's mark are stored; a flow without
+ * either keeps 0 and NULL; a rewrite by uid carries the grown count. */
+static void test_icmp_fields_round_trip(void **state)
+{
+	fixture *fx = *state;
+	open_store(fx);
+	int64_t run = begin_run(fx);
+	const uint16_t r0[] = {0};
+	ea_flow_record f;
+	make_flow(&f, 6, 443, 1000000);
+	add_flow(fx, run, &f, EA_VERDICT_DOCUMENTED, r0, 1);
+	make_flow(&f, 6, 443, 2000000);
+	f.icmp_errors = 2;
+	f.icmp_last_type = 3;
+	f.icmp_last_code = 4;
+	add_flow(fx, run, &f, EA_VERDICT_DOCUMENTED, r0, 1);
+	make_flow(&f, 1, 3, 3000000);
+	f.init_port = 3;
+	f.icmp_orphan = true;
+	add_flow(fx, run, &f, EA_VERDICT_UNEXPECTED, NULL, 0);
+	/* An open flow's update, then its end with one more error. */
+	make_flow(&f, 17, 3478, 4000000);
+	f.uid = 9;
+	f.rewrite = true;
+	f.end_reason = EA_END_ACTIVE;
+	f.icmp_errors = 1;
+	f.icmp_last_type = 3;
+	f.icmp_last_code = 3;
+	add_flow(fx, run, &f, EA_VERDICT_DOCUMENTED, r0, 1);
+	f.end_reason = EA_END_IDLE;
+	f.icmp_errors = 2;
+	f.icmp_last_type = 11;
+	f.icmp_last_code = 0;
+	add_flow(fx, run, &f, EA_VERDICT_DOCUMENTED, r0, 1);
+	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
+	assert_query(fx->st,
+		     "SELECT transport_name, first_us, icmp_errors, COALESCE(icmp_last_type, 'NULL'),"
+		     " COALESCE(icmp_last_code, 'NULL'), icmp_orphan, updates FROM flow_details ORDER BY first_us",
+		     "tcp|1000000|0|NULL|NULL|0|0\n"
+		     "tcp|2000000|2|3|4|0|0\n"
+		     "icmp|3000000|0|NULL|NULL|1|0\n"
+		     "udp|4000000|2|11|0|0|1\n");
+}
+
+/* A version-3 database (as issue 7 left it; nat_make_version_3_db)
+ * upgrades: its flow stays, with no ICMP errors and no orphan mark, and
+ * it takes flows that have them. */
+static void test_icmp_upgrade_from_version_3(void **state)
+{
+	fixture *fx = *state;
+	nat_make_version_3_db(fx->path);
+	open_store(fx);
+	char want[16];
+	snprintf(want, sizeof want, "%d\n", ea_store_schema_version());
+	assert_query(fx->st, "PRAGMA user_version", want);
+	assert_query(fx->st,
+		     "SELECT id, verdict, icmp_errors, COALESCE(icmp_last_type, 'NULL'),"
+		     " COALESCE(icmp_last_code, 'NULL'), icmp_orphan FROM flow_details",
+		     "1|documented|0|NULL|NULL|0\n");
+	assert_query(fx->st, "SELECT run_id, transport, verdict FROM flow_verdicts", "1|udp|documented\n");
+	int64_t run = begin_run(fx);
+	ea_flow_record f;
+	make_flow(&f, 17, 3478, 7);
+	f.icmp_errors = 1;
+	f.icmp_last_type = 3;
+	f.icmp_last_code = 3;
+	add_flow(fx, run, &f, EA_VERDICT_UNEXPECTED, NULL, 0);
+	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
+	assert_query(fx->st, "SELECT id, icmp_errors, icmp_last_type, icmp_last_code FROM flows ORDER BY id",
+		     "1|0|NULL|NULL\n2|1|3|3\n");
+	close_store(fx);
+}
+
 #define DAY_US 86400000000ull
 /* 2026-01-01T00:00:00Z: day 20454 since the epoch. */
 #define T0_US (20454ull * DAY_US)
@@ -1766,6 +1841,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_upgrade_from_version_3_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_capture_stats_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_version_2, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_fields_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_upgrade_from_version_3, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reader_reads_older_schema_unchanged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_rolls_up_then_deletes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_stopped_then_resumed, setup, teardown),
