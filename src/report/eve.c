@@ -88,6 +88,20 @@ static void set_server_name(json_t *root, const ea_flow_record *rec, json_t *our
 		json_object_set_new(ours, "server_name_escaped", json_true());
 }
 
+/* ICMP errors that quote the flow (engine/icmp_attach.h; counted in its
+ * packets and bytes too), or the mark of an ICMP error flow whose quoted
+ * flow was not open. Absent when neither, as in the database's 0/NULL. */
+static void set_icmp_errors(json_t *ours, const ea_flow_record *rec)
+{
+	if (rec->icmp_errors) {
+		set_int(ours, "icmp_errors", rec->icmp_errors);
+		set_int(ours, "icmp_last_type", rec->icmp_last_type);
+		set_int(ours, "icmp_last_code", rec->icmp_last_code);
+	}
+	if (rec->icmp_orphan)
+		json_object_set_new(ours, "icmp_orphan", json_true());
+}
+
 static json_t *build(const ea_flow_record *rec, const ea_match_result *mr, const ea_matrix *m,
 		     const char *observer)
 {
@@ -212,6 +226,7 @@ static json_t *build(const ea_flow_record *rec, const ea_match_result *mr, const
 		set_text(ours, "handshake", ea_handshake_name(rec->handshake), NULL);
 	json_object_set_new(ours, "attempt", json_boolean(rec->attempt));
 	set_text(ours, "direction_source", ea_direction_source_name(rec->dir_source), NULL);
+	set_icmp_errors(ours, rec);
 	set_server_name(root, rec, ours);
 	return root;
 }

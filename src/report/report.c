@@ -992,6 +992,104 @@ static ea_status section_nat(report *r, char *errbuf, size_t errlen)
 	return e;
 }
 
+/* ---- 5b. ICMP errors (wt-icmp) ----------------------------------------- */
+
+/* Errors counted on the flows they quote (engine/icmp_attach.h), grouped
+ * like the findings: by interface, service, protocol, verdict and rows,
+ * and the latest error's type and code. Then the orphans: ICMP error
+ * flows whose quoted flow was not open, with the first one's endpoints. */
+static const char icmp_on_flows_sql[] =
+	"SELECT iface, transport_name, responder_port, app_protocol, verdict, rule_ids,"
+	"  icmp_last_type, icmp_last_code, instr(initiator_ip, ':') > 0 AS v6,"
+	"  COUNT(*), SUM(icmp_errors)"
+	" FROM flow_details WHERE icmp_errors > 0 AND " IN_SCOPE("run_id")
+	" GROUP BY iface, transport_name, responder_port, app_protocol, verdict, rule_ids,"
+	"  icmp_last_type, icmp_last_code, v6"
+	" ORDER BY SUM(icmp_errors) DESC, iface, transport_name, responder_port, app_protocol, verdict,"
+	"  rule_ids, icmp_last_type, icmp_last_code, v6";
+
+static const char icmp_orphans_sql[] =
+	"SELECT iface, transport_name, initiator_port, responder_port, COUNT(*), SUM(packets),"
+	"  (SELECT o.initiator_ip || ' -> ' || o.responder_ip FROM flows o"
+	"   WHERE o.icmp_orphan = 1 AND o.iface = d.iface AND o.transport = d.transport"
+	"   AND o.initiator_port = d.initiator_port AND o.responder_port = d.responder_port"
+	"   AND " IN_SCOPE("o.run_id") " ORDER BY o.first_us, o.id LIMIT 1)"
+	" FROM flow_details d WHERE icmp_orphan = 1 AND " IN_SCOPE("run_id")
+	" GROUP BY iface, transport_name, initiator_port, responder_port"
+	" ORDER BY COUNT(*) DESC, iface, transport_name, initiator_port, responder_port";
+
+static int icmp_on_flow_row(void *ctx, int ncols, const char *const *c)
+{
+	report *r = ctx;
+	FILE *out = r->out;
+	char what[96];
+	r->rows++;
+	fputs("  ", out);
+	cell(out, c[0], -9, "?");
+	fputc(' ', out);
+	put(out, c[1]);
+	fputc('/', out);
+	put(out, c[2]);
+	fputs("  ", out);
+	put(out, c[3]);
+	fputs("  ", out);
+	put(out, c[4]);
+	if (c[5] && c[5][0]) {
+		fputc(' ', out);
+		put(out, c[5]);
+	}
+	fputs("  flows ", out);
+	put(out, c[9]);
+	fputs("  errors ", out);
+	put(out, c[10]);
+	fputs("  last: ", out);
+	put(out, ea_icmp_describe(num(c[8]) ? 58 : 1, (unsigned)num(c[6]), (unsigned)num(c[7]), what,
+				  sizeof what));
+	fputc('\n', out);
+	return 0;
+}
+
+static int icmp_orphan_row(void *ctx, int ncols, const char *const *c)
+{
+	report *r = ctx;
+	FILE *out = r->out;
+	char what[96];
+	r->rows++;
+	fputs("  ", out);
+	cell(out, c[0], -9, "?");
+	fputc(' ', out);
+	put(out, c[1]);
+	fputc(' ', out);
+	put(out, ea_icmp_describe(strcmp(c[1] ? c[1] : "", "icmpv6") == 0 ? 58 : 1, (unsigned)num(c[2]),
+				  (unsigned)num(c[3]), what, sizeof what));
+	fputs("  flows ", out);
+	put(out, c[4]);
+	fputs("  packets ", out);
+	put(out, c[5]);
+	fputs("  first: ", out);
+	put(out, c[6]);
+	fputc('\n', out);
+	return 0;
+}
+
+static ea_status section_icmp(report *r, char *errbuf, size_t errlen)
+{
+	const char *p[] = {r->run};
+	heading(r->out, "ICMP errors counted on the flows they quote");
+	fputs("  (in those flows' packets and bytes; path-MTU messages on a documented flow are its health)\n",
+	      r->out);
+	ea_status e = query(r, icmp_on_flows_sql, p, 1, icmp_on_flow_row, r, errbuf, errlen);
+	if (e == EA_OK && r->rows == 0)
+		fputs("  (none)\n", r->out);
+	if (e != EA_OK)
+		return e;
+	heading(r->out, "Orphan ICMP errors (the flow they quote was not open)");
+	e = query(r, icmp_orphans_sql, p, 1, icmp_orphan_row, r, errbuf, errlen);
+	if (e == EA_OK && r->rows == 0)
+		fputs("  (none)\n", r->out);
+	return e;
+}
+
 /* ---- 6. anomalies ------------------------------------------------------ */
 
 static int anomaly_row(void *ctx, int ncols, const char *const *c)
@@ -1124,6 +1222,8 @@ ea_status ea_report_text(ea_store *st, const ea_report_options *opt, FILE *out,
 		e = section_attempts(&r, opt->top_n, errbuf, errlen);
 	if (e == EA_OK)
 		e = section_nat(&r, errbuf, errlen);
+	if (e == EA_OK)
+		e = section_icmp(&r, errbuf, errlen);
 	if (e == EA_OK)
 		e = section_anomalies(&r, errbuf, errlen);
 	if (e != EA_OK)

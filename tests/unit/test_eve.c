@@ -125,6 +125,22 @@ static void test_fields_where_siems_look(void **state)
 	assert_string_equal(str_at(j, "edgeaudit", "handshake", NULL), "established");
 	assert_null(json_object_get(json_object_get(j, "edgeaudit"), "finding"));
 	assert_int_equal(json_array_size(json_object_get(json_object_get(j, "edgeaudit"), "risks")), 2);
+	assert_null(json_object_get(json_object_get(j, "edgeaudit"), "icmp_errors"));
+	assert_null(json_object_get(json_object_get(j, "edgeaudit"), "icmp_orphan"));
+	json_decref(j);
+	free(text);
+
+	/* ICMP errors counted on the flow they quote (a path-MTU message on
+	 * a documented TLS flow): the count and the last type/code. */
+	r.icmp_errors = 2;
+	r.icmp_last_type = 3;
+	r.icmp_last_code = 4;
+	text = ea_eve_json(&r, &mr, &m, "edge1");
+	j = parse(text);
+	assert_int_equal(int_at(j, "edgeaudit", "icmp_errors"), 2);
+	assert_int_equal(int_at(j, "edgeaudit", "icmp_last_type"), 3);
+	assert_int_equal(int_at(j, "edgeaudit", "icmp_last_code"), 4);
+	assert_string_equal(str_at(j, "event", "kind", NULL), "event");
 	json_decref(j);
 	free(text);
 
@@ -156,6 +172,17 @@ static void test_fields_where_siems_look(void **state)
 	assert_string_equal(str_at(j, "event", "kind", NULL), "alert");
 	assert_null(str_at(j, "edgeaudit", "finding", NULL));
 	assert_string_equal(str_at(j, "edgeaudit", "nat_finding", NULL), "nat-source");
+	json_decref(j);
+	free(text);
+
+	/* An orphan ICMP error: a port unreachable whose quoted flow was not open. */
+	r.init_port = 3;
+	r.resp_port = 3;
+	r.icmp_orphan = true;
+	text = ea_eve_json(&r, &none, &m, NULL);
+	j = parse(text);
+	assert_true(json_is_true(json_object_get(json_object_get(j, "edgeaudit"), "icmp_orphan")));
+	assert_null(json_object_get(json_object_get(j, "edgeaudit"), "icmp_errors"));
 	json_decref(j);
 	free(text);
 	ea_matrix_free(&m);
