@@ -152,6 +152,7 @@ pcaps:
 	@scripts/install-deps.sh --lab
 	@pcaps/lab/build.sh
 	@pcaps/lab/natsnat.sh
+	@pcaps/lab/icmp.sh
 
 # Coverage-guided fuzzing of the code that reads hostile bytes (the
 # decoder, the capture reader, the data-file loaders, fragment reassembly,
