@@ -532,3 +532,47 @@ ALTER TABLE flows ADD COLUMN icmp_last_type INTEGER CHECK (icmp_last_type BETWEE
 ALTER TABLE flows ADD COLUMN icmp_last_code INTEGER CHECK (icmp_last_code BETWEEN 0 AND 255);
 ALTER TABLE flows ADD COLUMN icmp_orphan INTEGER NOT NULL DEFAULT 0 CHECK (icmp_orphan IN (0, 1));
 -- ---- end wt-icmp ----
+
+-- ---- wt-policy: the site's policy beside the vendor's (issue 8 §1, §2) ----
+-- Every verdict says whether the vendor's row or the site's rule decided
+-- it. The rules of a run are the matrix's rows and, after them, the
+-- site's local rules (--local):
+--   origin     'vendor' (the matrix file) or 'local' (ids local-NN)
+--   action     'allow', or 'deny' (local rules only: a flow it fits is a
+--              finding whatever else allows it)
+--   feature    the optional features the row serves, joined by ', '
+--              (signatures/README.md, "Features"); NULL: always open
+--   closed_by  the features the run's site profile ([deployment]) turned
+--              off that close the row; NULL: open. A closed row is
+--              reported as "closed by profile", never as unused.
+-- Rows of runs before version 4 are the vendor's, allowing, open.
+ALTER TABLE rules ADD COLUMN origin TEXT NOT NULL DEFAULT 'vendor'
+	CHECK (origin = 'vendor' OR origin = 'local');
+ALTER TABLE rules ADD COLUMN action TEXT NOT NULL DEFAULT 'allow'
+	CHECK (action = 'allow' OR action = 'deny');
+ALTER TABLE rules ADD COLUMN feature TEXT;
+ALTER TABLE rules ADD COLUMN closed_by TEXT;
+-- A flow's verdict as the site's policy left it:
+--   reason      why the policy overrode the rows: 'not-applicable: F
+--               disabled' (only rows closed by the profile fit; their ids
+--               are the flow's rules), 'denied: local-NN' (a local deny
+--               rule fits; its id is the flow's rule); NULL: none
+--   decided_by  'vendor' or 'local' (the origin of the first rule
+--               listed), 'profile' (not-applicable); NULL: no rule at all
+-- flow_details shows both (it selects flows.*); flow_verdicts gains
+-- reason at its end. NULL for flows before version 4.
+ALTER TABLE flows ADD COLUMN reason TEXT;
+ALTER TABLE flows ADD COLUMN decided_by TEXT
+	CHECK (decided_by IS NULL OR decided_by = 'vendor' OR decided_by = 'local'
+	       OR decided_by = 'profile');
+-- The local rules file a run was judged with (--local); NULL: none.
+ALTER TABLE runs ADD COLUMN local_path TEXT;
+ALTER TABLE runs ADD COLUMN local_sha256 TEXT;
+DROP VIEW flow_verdicts;
+CREATE VIEW flow_verdicts AS
+SELECT
+	run_id, iface, transport_name AS transport, initiator_ip, initiator_port,
+	responder_ip, responder_port, app_protocol, verdict, rule_ids, direction_source,
+	packets, bytes, first_seen, last_seen, server_name, community_id, reason
+FROM flow_details;
+-- ---- end wt-policy ----

@@ -69,7 +69,10 @@ const char ea_monitor_usage[] =
 	"every --active-timeout while it lives; a stored row reaches the database\n"
 	"within about a second. Runs until SIGTERM or SIGINT.\n"
 	"\n"
-	"  --site FILE        who is who: addresses of the matrix's roles (required)\n"
+	"  --site FILE        who is who: addresses of the matrix's roles, and the\n"
+	"                     deployment profile (required)\n"
+	"  --local FILE       the site's own rules (local-NN, allow or deny), beside\n"
+	"                     the matrix; reloaded with it on SIGHUP\n"
 	"  --db FILE          SQLite database, created if absent (required); its\n"
 	"                     folder must be writable by the --user (SQLite's -wal\n"
 	"                     and -shm files), else exit 2\n"
@@ -394,12 +397,14 @@ static ea_status begin_run(monitor *m, const ea_ruleset *rs, int64_t *run_id, ch
 {
 	const ea_ruleset_file_info *mf = ea_ruleset_file_get(rs, EA_RULESET_MATRIX),
 				   *pf = ea_ruleset_file_get(rs, EA_RULESET_PORTSIGS),
-				   *sf = ea_ruleset_file_get(rs, EA_RULESET_SITE);
+				   *sf = ea_ruleset_file_get(rs, EA_RULESET_SITE),
+				   *lf = ea_ruleset_file_get(rs, EA_RULESET_LOCAL);
 	ea_run_info info = {
 		.tool_version = m->tool_version, .ndpi_version = ea_classifier_ndpi_version(),
 		.matrix_path = mf->path, .matrix_sha256 = mf->sha256,
 		.portsig_path = pf->path, .portsig_sha256 = pf->sha256,
 		.site_path = sf->path, .site_sha256 = sf->sha256,
+		.local_path = lf->path, .local_sha256 = lf->sha256,
 		.command_line = m->cmdline, .started_at = (int64_t)time(NULL),
 		.live = true,
 	};
@@ -618,7 +623,7 @@ static uint64_t random_seed(void)
 }
 
 typedef struct {
-	const char *site, *db, *matrix, *ports, *filter, *user;
+	const char *site, *db, *matrix, *ports, *filter, *user, *local;
 	const char *eve, *syslog_target, *syslog_facility;
 	bool keep_duplicates;
 	const char *ifname[EA_IFACE_COUNT];
@@ -643,6 +648,7 @@ static int parse_options(monitor *m, int argc, char **argv, monitor_options *o)
 		{"stats-interval", required_argument, 0, 'I'},
 		{"retain-days", required_argument, 0, 'R'},
 		{"stop-timeout", required_argument, 0, 'T'},
+		{"local", required_argument, 0, 'l'},
 		{0, 0, 0, 0}};
 	const char **slot = NULL;
 	unsigned long *num = NULL;
@@ -681,6 +687,7 @@ static int parse_options(monitor *m, int argc, char **argv, monitor_options *o)
 		case 'p': slot = &o->ports; break;
 		case 'f': slot = &o->filter; break;
 		case 'u': slot = &o->user; break;
+		case 'l': slot = &o->local; break;
 		case 'E': slot = &o->eve; break;
 		case 'L': slot = &o->syslog_target; break;
 		case 'F': slot = &o->syslog_facility; break;
@@ -720,7 +727,8 @@ static int parse_options(monitor *m, int argc, char **argv, monitor_options *o)
 	if (o->eve && stat(o->eve, &sb) == 0 && S_ISDIR(sb.st_mode))
 		return usage_fail(m, "monitor: --eve '%s' is a directory; give a file", o->eve);
 	char err[640];
-	ea_eve_inputs used = {.db = o->db, .site = o->site, .matrix = o->matrix, .ports = o->ports};
+	ea_eve_inputs used = {.db = o->db, .site = o->site, .matrix = o->matrix, .ports = o->ports,
+			       .local = o->local};
 	if (ea_eve_check_not_input(o->eve, &used, err, sizeof err) != EA_OK)
 		return usage_fail(m, "monitor: %s", err);
 	/* The user to become is looked up now: a wrong --user writes nothing. */
@@ -822,7 +830,7 @@ int ea_cmd_monitor(int argc, char **argv, ea_log *log, const char *tool_version)
 		o.matrix = o.matrix ? o.matrix : matrix_found;
 		o.ports = o.ports ? o.ports : ports_found;
 	}
-	m->paths = (ea_ruleset_paths){.matrix = o.matrix, .portsigs = o.ports, .site = o.site};
+	m->paths = (ea_ruleset_paths){.matrix = o.matrix, .portsigs = o.ports, .site = o.site, .local = o.local};
 	st = ea_ruleset_load(&m->paths, NULL, &m->ruleset, m->err, sizeof m->err);
 	if (st != EA_OK) {
 		say_lines(m, EA_LOG_ERROR, "", m->err);

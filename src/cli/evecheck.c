@@ -10,7 +10,7 @@ ea_status ea_eve_check_not_input(const char *eve, const ea_eve_inputs *in, char 
 		return EA_OK;
 	const char *what = NULL;
 	const char *const named[][2] = {{"--db", in->db}, {"--site", in->site}, {"--matrix", in->matrix},
-					{"--ports", in->ports}};
+					{"--ports", in->ports}, {"--local", in->local}};
 	for (size_t i = 0; i < sizeof named / sizeof named[0] && !what; i++)
 		if (named[i][1] && ea_same_file(eve, named[i][1]))
 			what = named[i][0];

@@ -17,7 +17,7 @@
 /* What a command reads or writes besides the EVE file; NULL members and
  * n_captures 0 are fine (monitor has no captures). Borrowed. */
 typedef struct {
-	const char *db, *site, *matrix, *ports;
+	const char *db, *site, *matrix, *ports, *local;
 	const ea_run_capture *captures;
 	unsigned n_captures;
 } ea_eve_inputs;

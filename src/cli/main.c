@@ -78,7 +78,8 @@ static const char usage_main[] =
 
 static const char usage_read[] =
 	"usage: edgeaudit read --site FILE --db FILE [--external PCAP]... [--internal PCAP]...\n"
-	"                      [--matrix FILE] [--ports FILE] [--filter EXPR] [--force]\n"
+	"                      [--matrix FILE] [--ports FILE] [--local FILE] [--filter EXPR]\n"
+	"                      [--force]\n"
 	"                      [--max-flows N] [--quiet] [--keep-duplicates]\n"
 	"                      [--active-timeout SECONDS]\n"
 	"                      [--eve FILE] [--syslog TARGET] [--syslog-facility NAME]\n"
@@ -88,7 +89,9 @@ static const char usage_read[] =
 	"against the port matrix and records flows and verdicts in the database.\n"
 	"\n"
 	"  --site FILE       who is who: addresses of the matrix's roles, and the\n"
-	"                    NAT in front of the Edge ([nat]) (required)\n"
+	"                    NAT in front of the Edge ([nat]) and the deployment\n"
+	"                    profile: the features the site offers ([deployment];\n"
+	"                    rows of the others are closed) (required)\n"
 	"  --db FILE         SQLite database, created if absent (required)\n"
 	"  --external PCAP   a capture of the external interface (repeatable); a\n"
 	"                    capture of the NAT's public side read with one of\n"
@@ -98,6 +101,8 @@ static const char usage_read[] =
 	"                    PCAP may be - (standard input, once) or a pipe\n"
 	"  --matrix FILE     port matrix (default " MATRIX_FILE ", see below)\n"
 	"  --ports FILE      port signatures (default " PORTS_FILE ", see below)\n"
+	"  --local FILE      the site's own rules in the matrix format (local-NN,\n"
+	"                    action allow or deny), judged beside the vendor's rows\n"
 	"  --filter EXPR     audit only the frames this BPF expression passes\n"
 	"                    (pcap-filter(7), as tcpdump -r applies it); a\n"
 	"                    capture read through a filter is held against a\n"
@@ -196,28 +201,36 @@ static const char usage_retain[] =
 	"2 a bad option.\n";
 
 static const char usage_rules[] =
-	"usage: edgeaudit rules [--matrix FILE]\n"
+	"usage: edgeaudit rules [--matrix FILE] [--local FILE]\n"
 	"\n"
 	"Lists the rows of the port matrix in document order: interface, table,\n"
 	"transport and port, the document's cell, source and destination roles and\n"
-	"the accepted protocols; under each row the document's note in English and\n"
-	"as the original has it (Traditional Chinese).\n"
+	"the accepted protocols; under each row the optional features it serves\n"
+	"and the document's note in English and as the original has it\n"
+	"(Traditional Chinese). With --local, the site's local rules follow in a\n"
+	"group of their own, each with its action (allow or deny).\n"
 	"\n"
 	"  --matrix FILE   port matrix (default " MATRIX_FILE ", see below)\n"
+	"  --local FILE    the site's local rules (checked against the matrix)\n"
 	"\n"
 	MATRIX_DATADIR_HELP
 	"\n"
-	"Exit codes: 0 listed; 2 a bad option, or the matrix missing or wrong.\n";
+	"Exit codes: 0 listed; 2 a bad option, or the matrix or the local rules\n"
+	"missing or wrong.\n";
 
 static const char usage_check[] =
-	"usage: edgeaudit check --site FILE [--matrix FILE] [--ports FILE]\n"
+	"usage: edgeaudit check --site FILE [--matrix FILE] [--ports FILE] [--local FILE]\n"
 	"\n"
-	"Validates the port matrix, the port signatures and a site file together:\n"
-	"syntax, unknown roles, tables and protocols, matrix ports the signatures do\n"
-	"not cover, overlapping or empty port ranges, bad or overlapping addresses.\n"
-	"Every problem of every file is listed as file:line: message, in line order.\n"
+	"Validates the port matrix, the port signatures, local rules and a site file\n"
+	"together: syntax, unknown roles, tables, features and protocols, matrix\n"
+	"ports the signatures do not cover, overlapping or empty port ranges, bad or\n"
+	"overlapping addresses, local rule ids (local-NN, unique across the files),\n"
+	"unknown [deployment] keys or values. Every problem of every file is listed\n"
+	"as file:line: message, in line order. On success it says which features\n"
+	"the profile turns off and which rows that closes.\n"
 	"\n"
 	"  --site FILE     the site file to check (required)\n"
+	"  --local FILE    the site's local rules to check with it\n"
 	"  --matrix FILE   port matrix (default " MATRIX_FILE ", see below)\n"
 	"  --ports FILE    port signatures (default " PORTS_FILE ", see below)\n"
 	"\n"
@@ -371,8 +384,10 @@ static int cmd_read(int argc, char **argv)
 		{"syslog-facility", required_argument, 0, 'F'},
 		{"active-timeout", required_argument, 0, 'A'},
 		{"filter", required_argument, 0, 'X'},
+		{"local", required_argument, 0, 'l'},
 		{0, 0, 0, 0}};
-	const char *site_path = NULL, *db_path = NULL, *filter_expr = NULL;
+	const char *site_path = NULL, *db_path = NULL, *filter_expr = NULL, *local_path = NULL;
+	bool given_local = false;
 	const char *matrix_path = NULL, *ports_path = NULL;
 	char matrix_found[4096], ports_found[4096];
 	bool force = false, quiet = false, keep_duplicates = false;
@@ -410,6 +425,7 @@ static int cmd_read(int argc, char **argv)
 		case 'q': quiet = true; break;
 		case 'K': keep_duplicates = true; break;
 		case 'X': once = set_once(&filter_expr, &given_filter, optarg, "read", "filter"); break;
+		case 'l': once = set_once(&local_path, &given_local, optarg, "read", "local"); break;
 		case 'E': once = set_once(&eve_path, &given_eve, optarg, "read", "eve"); break;
 		case 'S': once = set_once(&syslog_target, &given_syslog, optarg, "read", "syslog"); break;
 		case 'F': once = set_once(&syslog_facility, &given_facility, optarg, "read", "syslog-facility"); break;
@@ -467,14 +483,15 @@ static int cmd_read(int argc, char **argv)
 	ports_path = ports_path ? ports_path : ports_found;
 	bool paths_ok = not_a_directory(site_path, "read", "site") && not_a_directory(db_path, "read", "db") &&
 			(!eve_path || not_a_directory(eve_path, "read", "eve")) &&
-			not_a_directory(matrix_path, "read", "matrix") && not_a_directory(ports_path, "read", "ports");
+			not_a_directory(matrix_path, "read", "matrix") && not_a_directory(ports_path, "read", "ports") &&
+			(!local_path || not_a_directory(local_path, "read", "local"));
 	for (unsigned i = 0; i < n_inputs && paths_ok; i++)
 		paths_ok = not_a_directory(inputs[i].path, "read",
 					   inputs[i].iface == EA_IFACE_EXTERNAL ? "external" : "internal");
 	if (paths_ok && eve_path) {
 		char err[640];
 		ea_eve_inputs used = {.db = db_path, .site = site_path, .matrix = matrix_path, .ports = ports_path,
-				      .captures = inputs, .n_captures = n_inputs};
+				      .local = local_path, .captures = inputs, .n_captures = n_inputs};
 		if (ea_eve_check_not_input(eve_path, &used, err, sizeof err) != EA_OK)
 			paths_ok = !usage_error("read", err, NULL, "");
 	}
@@ -486,7 +503,7 @@ static int cmd_read(int argc, char **argv)
 	build_command_line(argc + 1, argv - 1, cmdline, sizeof cmdline);
 	ea_read_options ro = {
 		.site_path = site_path, .db_path = db_path, .matrix_path = matrix_path, .ports_path = ports_path,
-		.captures = inputs, .n_captures = n_inputs, .force = force, .quiet = quiet,
+		.local_path = local_path, .captures = inputs, .n_captures = n_inputs, .force = force, .quiet = quiet,
 		.keep_duplicates = keep_duplicates, .max_flows = (unsigned)max_flows,
 		.eve_path = eve_path, .syslog_target = syslog_target, .syslog_facility = syslog_facility,
 		.active_timeout_us = (uint64_t)active_s * 1000000u, .filter = filter_expr,
@@ -673,6 +690,8 @@ static void rule_cells(const ea_matrix *m, const ea_rule *r, char cells[N_COLS][
 	snprintf(cells[COL_SIDES], RULES_CELL, "%s -> %s", src, dst);
 	size_t used = 0;
 	cells[COL_ACCEPTED][0] = '\0';
+	if (r->n_protocols == 0)
+		snprintf(cells[COL_ACCEPTED], RULES_CELL, "any"); /* a local deny of every protocol */
 	for (unsigned k = 0; k < r->n_protocols && used < RULES_CELL; k++)
 		used += (size_t)snprintf(cells[COL_ACCEPTED] + used, RULES_CELL - used, "%s%s", k ? "," : "",
 					 r->protocols[k]);
@@ -692,10 +711,11 @@ static void print_cells(char cells[N_COLS][RULES_CELL], const size_t *width)
 static int cmd_rules(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"matrix", required_argument, 0, 'm'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-	const char *matrix_path = NULL;
+		{"matrix", required_argument, 0, 'm'}, {"help", no_argument, 0, 'h'},
+		{"local", required_argument, 0, 'l'}, {0, 0, 0, 0}};
+	const char *matrix_path = NULL, *local_path = NULL;
 	char matrix_found[4096];
-	bool given_matrix = false;
+	bool given_matrix = false, given_local = false;
 	int opt, rc = EA_EXIT_OK;
 	optind = 1;
 	opterr = 0;
@@ -703,6 +723,10 @@ static int cmd_rules(int argc, char **argv)
 		switch (opt) {
 		case 'm':
 			if (!set_once(&matrix_path, &given_matrix, optarg, "rules", "matrix"))
+				return EA_EXIT_USAGE;
+			break;
+		case 'l':
+			if (!set_once(&local_path, &given_local, optarg, "rules", "local"))
 				return EA_EXIT_USAGE;
 			break;
 		case 'h': fputs(usage_rules, stdout); return EA_EXIT_OK;
@@ -714,14 +738,15 @@ static int cmd_rules(int argc, char **argv)
 	if (!matrix_path && (rc = find_data_file(MATRIX_FILE, matrix_found, sizeof matrix_found)) != 0)
 		return rc;
 	matrix_path = matrix_path ? matrix_path : matrix_found;
-	if (!not_a_directory(matrix_path, "rules", "matrix"))
+	if (!not_a_directory(matrix_path, "rules", "matrix") ||
+	    (local_path && !not_a_directory(local_path, "rules", "local")))
 		return EA_EXIT_USAGE;
 	char *errbuf = calloc(1, ERRBUF_SIZE);
 	if (!errbuf)
 		return EA_EXIT_RUNTIME;
 	/* The matrix alone: no signatures or site file to check it against. */
 	const ea_ruleset *ruleset = NULL;
-	ea_ruleset_paths rpaths = {.matrix = matrix_path};
+	ea_ruleset_paths rpaths = {.matrix = matrix_path, .local = local_path};
 	ea_status st = ea_ruleset_load(&rpaths, NULL, &ruleset, errbuf, ERRBUF_SIZE);
 	if (st != EA_OK) {
 		rc = fail_exit(st, errbuf);
@@ -754,26 +779,73 @@ static int cmd_rules(int argc, char **argv)
 	char note[RULES_CELL * 4];
 	for (unsigned i = 0; i < m->n_rules; i++) {
 		const ea_rule *r = &m->rules[i];
+		if (i == m->n_vendor_rules) {
+			/* The site's rows apart, so the vendor's stay recognisable. */
+			char el[512];
+			printf("\nlocal rules (%s):\n", ea_escape(local_path, el, sizeof el));
+			print_cells(cells[0], width);
+		}
 		print_cells(cells[i + 1], width);
+		if (r->origin == EA_ORIGIN_LOCAL)
+			printf("%*saction: %s\n", (int)width[COL_ID] + 2, "", ea_action_name(r->action));
+		if (r->features) {
+			char feats[256];
+			printf("%*sfeature: %s\n", (int)width[COL_ID] + 2, "",
+			       ea_features_text(r->features, feats, sizeof feats));
+		}
 		if (r->note_en)
 			printf("%*snote: %s\n", (int)width[COL_ID] + 2, "", ea_doc_text(r->note_en, note, sizeof note));
 		if (r->note_zh)
 			printf("%*soriginal: %s\n", (int)width[COL_ID] + 2, "",
 			       ea_doc_text(r->note_zh, note, sizeof note));
 	}
-	printf("%u rules, %u roles\n", m->n_rules, m->n_roles);
+	if (m->n_rules > m->n_vendor_rules)
+		printf("%u rules (%u local), %u roles (%u local)\n", m->n_rules, m->n_rules - m->n_vendor_rules,
+		       m->n_roles, m->n_roles - m->n_vendor_roles);
+	else
+		printf("%u rules, %u roles\n", m->n_rules, m->n_roles);
 	free(cells);
 	ea_ruleset_unref(ruleset);
 	free(errbuf);
 	return rc;
 }
 
+/* What check says of the site's policy besides "OK": the local rules, the
+ * features the profile turns off and the rows they close. */
+static void print_policy(const ea_ruleset *rs)
+{
+	const ea_matrix *m = ea_ruleset_matrix(rs);
+	const ea_site *site = ea_ruleset_site(rs);
+	const ea_ruleset_file_info *lf = ea_ruleset_file_get(rs, EA_RULESET_LOCAL);
+	char buf[512];
+	if (lf->path) {
+		unsigned deny = 0;
+		for (unsigned i = m->n_vendor_rules; i < m->n_rules; i++)
+			deny += m->rules[i].action == EA_ACTION_DENY;
+		printf("local rules: %u in %s (%u allow, %u deny)\n", m->n_rules - m->n_vendor_rules,
+		       ea_escape(lf->path, buf, sizeof buf), m->n_rules - m->n_vendor_rules - deny, deny);
+	}
+	if (!site || !site->off) {
+		printf("deployment: every feature offered; no row closed\n");
+		return;
+	}
+	printf("deployment: not offered: %s\n", ea_features_text(site->off, buf, sizeof buf));
+	printf("closed by profile:");
+	unsigned n = 0;
+	for (unsigned i = 0; i < m->n_rules; i++)
+		if (m->rules[i].closed_by)
+			printf("%s%s", n++ ? ", " : " ", m->rules[i].id);
+	printf("%s\n", n ? "" : " none");
+}
+
 static int cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"site", required_argument, 0, 's'}, {"matrix", required_argument, 0, 'm'},
-		{"ports", required_argument, 0, 'p'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-	const char *site_path = NULL, *matrix_path = NULL, *ports_path = NULL;
+		{"ports", required_argument, 0, 'p'}, {"help", no_argument, 0, 'h'},
+		{"local", required_argument, 0, 'l'}, {0, 0, 0, 0}};
+	const char *site_path = NULL, *matrix_path = NULL, *ports_path = NULL, *local_path = NULL;
+	bool given_local = false;
 	char matrix_found[4096], ports_found[4096];
 	bool given_site = false, given_matrix = false, given_ports = false, once = true;
 	int opt;
@@ -784,6 +856,7 @@ static int cmd_check(int argc, char **argv)
 		case 's': once = set_once(&site_path, &given_site, optarg, "check", "site"); break;
 		case 'm': once = set_once(&matrix_path, &given_matrix, optarg, "check", "matrix"); break;
 		case 'p': once = set_once(&ports_path, &given_ports, optarg, "check", "ports"); break;
+		case 'l': once = set_once(&local_path, &given_local, optarg, "check", "local"); break;
 		case 'h': fputs(usage_check, stdout); return EA_EXIT_OK;
 		default: return bad_option("check", argv, usage_check);
 		}
@@ -807,7 +880,8 @@ static int cmd_check(int argc, char **argv)
 	int rc;
 	if (!errbuf)
 		return EA_EXIT_RUNTIME;
-	ea_ruleset_paths rpaths = {.matrix = matrix_path, .portsigs = ports_path, .site = site_path};
+	ea_ruleset_paths rpaths = {.matrix = matrix_path, .portsigs = ports_path, .site = site_path,
+				   .local = local_path};
 	ea_status st = ea_ruleset_load(&rpaths, NULL, &ruleset, errbuf, ERRBUF_SIZE);
 	if (st != EA_OK) {
 		rc = fail_exit(st, errbuf);
@@ -825,6 +899,7 @@ static int cmd_check(int argc, char **argv)
 		if (site->nat.set)
 			printf("NAT: %u inside addresses or prefixes, %u mappings (README, \"The NAT requirement\")\n",
 			       site->nat.n_inside, site->nat.n_maps);
+		print_policy(ruleset);
 		rc = EA_EXIT_OK;
 	}
 	ea_ruleset_unref(ruleset);

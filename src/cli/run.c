@@ -301,7 +301,8 @@ int ea_run_read(const ea_read_options *o)
 		inputs[i].iface = o->captures[i].iface;
 	}
 
-	ea_ruleset_paths rpaths = {.matrix = matrix_path, .portsigs = ports_path, .site = site_path};
+	ea_ruleset_paths rpaths = {.matrix = matrix_path, .portsigs = ports_path, .site = site_path,
+				   .local = o->local_path};
 	ea_status st = ea_ruleset_load(&rpaths, NULL, &ruleset, errbuf, ERRBUF_SIZE);
 	/* A wrong filter is a usage error found before anything is opened
 	 * or written (exit 2), as a wrong data file is. */
@@ -380,12 +381,14 @@ int ea_run_read(const ea_read_options *o)
 	/* The data files' hashes are those of the bytes the ruleset parsed. */
 	const ea_ruleset_file_info *mf = ea_ruleset_file_get(ruleset, EA_RULESET_MATRIX),
 				   *pf = ea_ruleset_file_get(ruleset, EA_RULESET_PORTSIGS),
-				   *sf = ea_ruleset_file_get(ruleset, EA_RULESET_SITE);
+				   *sf = ea_ruleset_file_get(ruleset, EA_RULESET_SITE),
+				   *lf = ea_ruleset_file_get(ruleset, EA_RULESET_LOCAL);
 	ea_run_info info = {
 		.tool_version = o->tool_version, .ndpi_version = ea_classifier_ndpi_version(),
 		.matrix_path = mf->path, .matrix_sha256 = mf->sha256,
 		.portsig_path = pf->path, .portsig_sha256 = pf->sha256,
 		.site_path = sf->path, .site_sha256 = sf->sha256,
+		.local_path = lf->path, .local_sha256 = lf->sha256,
 		.command_line = o->command_line, .started_at = (int64_t)time(NULL),
 		.filter = filter_expr, .duplicates_kept = keep_duplicates,
 	};

@@ -27,6 +27,7 @@ typedef struct {
 
 typedef struct {
 	const char *site_path, *db_path, *matrix_path, *ports_path;
+	const char *local_path;          /* --local rules; NULL: none */
 	const ea_run_capture *captures;  /* in command-line order */
 	unsigned n_captures;
 	bool force;                      /* read captures already in the database */

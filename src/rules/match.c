@@ -68,26 +68,39 @@ static bool accepts(const ea_rule *r, const ea_flow_record *f)
 	return false;
 }
 
-void ea_match(const ea_matrix *m, const ea_site *s, const ea_flow_record *flow, ea_match_result *out)
+/* Which rows a pass of judge() looks at. */
+typedef enum { OPEN_ALLOW, ANY_ALLOW } row_filter;
+
+static bool row_in(const ea_rule *r, row_filter which)
 {
-	out->n_rules = 0;
-	out->nat = ea_nat_check(m, s, flow);
+	if (r->action != EA_ACTION_ALLOW)
+		return false;
+	return which == ANY_ALLOW || r->closed_by == 0;
+}
+
+static bool fits(const ea_site *s, const ea_rule *r, const ea_flow_record *f)
+{
+	return side_contains(s, r->src_roles, r->n_src, &f->init_addr) &&
+	       side_contains(s, r->dst_roles, r->n_dst, &f->resp_addr);
+}
+
+/* The verdict of the allow rows that filter keeps (match.h's first five
+ * rules), n rows looked at. */
+static void judge(const ea_matrix *m, const ea_site *s, const ea_flow_record *flow, unsigned n,
+		  row_filter which, ea_match_result *out)
+{
 	bool confirmed = flow->proto_source == EA_PROTO_SRC_DPI || flow->proto_source == EA_PROTO_SRC_PAYLOAD;
 	unsigned n_fit = 0, n_accepting = 0, n_reverse = 0;
-	/* Three lists in document order, filled in one pass: the fitting
+	/* Three lists in index order, filled in one pass: the fitting
 	 * rows, those of them that accept the protocol, and the rows that fit
 	 * only with the roles swapped. Only one of them is reported. */
 	uint16_t fit[EA_MAX_RULES], accepting[EA_MAX_RULES], reverse[EA_MAX_RULES];
-	unsigned n = m->n_rules < EA_MAX_RULES ? m->n_rules : EA_MAX_RULES;
-	if (!unicast_host(s, &flow->init_addr) || !unicast_host(s, &flow->resp_addr))
-		n = 0; /* nothing documents traffic to or from a group */
 
 	for (unsigned i = 0; i < n; i++) {
 		const ea_rule *r = &m->rules[i];
-		if (!service_fits(r, flow))
+		if (!row_in(r, which) || !service_fits(r, flow))
 			continue;
-		if (side_contains(s, r->src_roles, r->n_src, &flow->init_addr) &&
-		    side_contains(s, r->dst_roles, r->n_dst, &flow->resp_addr)) {
+		if (fits(s, r, flow)) {
 			fit[n_fit++] = (uint16_t)i;
 			if (confirmed && accepts(r, flow))
 				accepting[n_accepting++] = (uint16_t)i;
@@ -98,6 +111,7 @@ void ea_match(const ea_matrix *m, const ea_site *s, const ea_flow_record *flow, 
 	}
 
 	const uint16_t *list;
+	out->n_rules = 0;
 	if (n_fit && confirmed && n_accepting) {
 		out->verdict = EA_VERDICT_DOCUMENTED;
 		list = accepting;
@@ -119,4 +133,86 @@ void ea_match(const ea_matrix *m, const ea_site *s, const ea_flow_record *flow, 
 		return;
 	}
 	memcpy(out->rules, list, out->n_rules * sizeof list[0]);
+}
+
+static bool allowed(ea_verdict v)
+{
+	return v == EA_VERDICT_DOCUMENTED || v == EA_VERDICT_PORT_ONLY;
+}
+
+void ea_match(const ea_matrix *m, const ea_site *s, const ea_flow_record *flow, ea_match_result *out)
+{
+	out->n_rules = 0;
+	out->verdict = EA_VERDICT_UNEXPECTED;
+	out->reason = EA_REASON_NONE;
+	out->closed_by = 0;
+	out->decided_by = EA_DECIDED_NONE;
+	/* The NAT check (natcheck.h): beside the verdict, whatever it is. */
+	out->nat = ea_nat_check(m, s, flow);
+	unsigned n = m->n_rules < EA_MAX_RULES ? m->n_rules : EA_MAX_RULES;
+	if (!unicast_host(s, &flow->init_addr) || !unicast_host(s, &flow->resp_addr))
+		return; /* nothing documents traffic to or from a group */
+
+	/* A site's deny is its last word: it overrides whatever allows. */
+	for (unsigned i = 0; i < n; i++) {
+		const ea_rule *r = &m->rules[i];
+		if (r->action == EA_ACTION_DENY && r->closed_by == 0 && service_fits(r, flow) && fits(s, r, flow) &&
+		    (r->n_protocols == 0 || accepts(r, flow)))
+			out->rules[out->n_rules++] = (uint16_t)i;
+	}
+	if (out->n_rules) {
+		out->reason = EA_REASON_DENIED;
+		out->decided_by = EA_DECIDED_LOCAL;
+		return;
+	}
+
+	judge(m, s, flow, n, OPEN_ALLOW, out);
+	if (!allowed(out->verdict)) {
+		ea_match_result with_closed;
+		judge(m, s, flow, n, ANY_ALLOW, &with_closed);
+		if (allowed(with_closed.verdict)) {
+			/* Every row listed is closed: an open one would have
+			 * allowed the flow in the first pass. */
+			out->verdict = EA_VERDICT_UNEXPECTED;
+			out->reason = EA_REASON_NOT_APPLICABLE;
+			out->decided_by = EA_DECIDED_PROFILE;
+			out->n_rules = with_closed.n_rules;
+			memcpy(out->rules, with_closed.rules, with_closed.n_rules * sizeof out->rules[0]);
+			for (unsigned i = 0; i < out->n_rules; i++)
+				out->closed_by |= m->rules[out->rules[i]].closed_by;
+			return;
+		}
+	}
+	if (out->n_rules)
+		out->decided_by = m->rules[out->rules[0]].origin == EA_ORIGIN_VENDOR ? EA_DECIDED_VENDOR
+										    : EA_DECIDED_LOCAL;
+}
+
+const char *ea_decided_by_name(ea_decided_by d)
+{
+	switch (d) {
+	case EA_DECIDED_VENDOR: return "vendor";
+	case EA_DECIDED_LOCAL: return "local";
+	case EA_DECIDED_PROFILE: return "profile";
+	case EA_DECIDED_NONE: break;
+	}
+	return "";
+}
+
+const char *ea_match_reason_text(const ea_match_result *r, const ea_matrix *m, char *buf, size_t size)
+{
+	if (size == 0)
+		return buf;
+	buf[0] = '\0';
+	if (r->reason == EA_REASON_NOT_APPLICABLE) {
+		char names[256];
+		snprintf(buf, size, "not-applicable: %s disabled", ea_features_text(r->closed_by, names, sizeof names));
+	} else if (r->reason == EA_REASON_DENIED) {
+		size_t used = (size_t)snprintf(buf, size, "denied:");
+		for (unsigned i = 0; m && i < r->n_rules && used < size; i++)
+			if (r->rules[i] < m->n_rules)
+				used += (size_t)snprintf(buf + used, size - used, "%s %s", i ? "," : "",
+							 m->rules[r->rules[i]].id);
+	}
+	return buf;
 }

@@ -22,17 +22,45 @@ typedef enum {
 /* "documented", "documented-port-only", "mismatch", "wrong-direction", "unexpected" */
 const char *ea_verdict_name(ea_verdict v);
 
+/* Why a verdict is not what the rows alone would give: the site's policy
+ * overrode them. Both leave the verdict unexpected (a finding), so every
+ * consumer of findings treats them as findings; the reason says which
+ * site decision made it one. */
+typedef enum {
+	EA_REASON_NONE = 0,
+	EA_REASON_NOT_APPLICABLE, /* only rows closed by the profile fit: "not-applicable: F disabled" */
+	EA_REASON_DENIED,         /* a local deny row fits: "denied: local-NN" */
+} ea_reason;
+
+/* Who decided a verdict: a vendor row, a local rule, the site's profile
+ * (closed rows), or nobody (unexpected with no row at all). */
+typedef enum { EA_DECIDED_NONE = 0, EA_DECIDED_VENDOR, EA_DECIDED_LOCAL, EA_DECIDED_PROFILE } ea_decided_by;
+
+/* "", "vendor", "local", "profile" */
+const char *ea_decided_by_name(ea_decided_by d);
+
 typedef struct {
 	ea_verdict verdict;
-	/* Rule indexes (into ea_matrix.rules) in document order: the rows that
-	 * allow the flow (documented, port-only), that it was checked against
-	 * (mismatch), or that allow its reverse (wrong-direction). */
+	/* Rule indexes (into ea_matrix.rules) in index order — the vendor's
+	 * rows in document order, then the local rules in file order: the
+	 * rows that allow the flow (documented, port-only), that it was
+	 * checked against (mismatch), that allow its reverse
+	 * (wrong-direction), the closed rows that alone would allow it
+	 * (not-applicable), or the deny rows that forbid it (denied). */
 	uint16_t rules[EA_MAX_RULES];
 	unsigned n_rules;
 	/* The NAT check (natcheck.h): a finding of its own beside the
 	 * verdict, whatever the verdict is. */
 	ea_nat_kind nat;
+	ea_reason reason;
+	/* not-applicable: the features turned off that closed those rows. */
+	ea_feature_set closed_by;
+	ea_decided_by decided_by;
 } ea_match_result;
+
+/* The reason as stored and shown: "" (none), "not-applicable: F[, G]
+ * disabled", "denied: local-NN[, local-MM]". Returns buf. */
+const char *ea_match_reason_text(const ea_match_result *r, const ea_matrix *m, char *buf, size_t size);
 
 /* Rules:
  *  - both ends must be unicast hosts: a multicast, broadcast (limited, or
@@ -50,7 +78,19 @@ typedef struct {
  *    host opening TCP 80 on the Access Edge, where the document only has
  *    the Edge fetching CRLs outward) → wrong-direction;
  *  - else unexpected.
- * Beside the verdict, out->nat is ea_nat_check's answer. */
+ * Beside the verdict, out->nat is ea_nat_check's answer.
+ * The site's policy then, in this order (signatures/README.md):
+ *  - a local deny row that fits (interface, transport, port, sides and,
+ *    if it names protocols, one of them as master or app protocol)
+ *    makes the flow unexpected, reason denied, listing the deny rows,
+ *    whatever the other rows say;
+ *  - otherwise the rules above are applied to the open allow rows, the
+ *    vendor's and the local ones together (a flow several rows allow
+ *    lists them all, vendor rows first); decided_by is vendor when a
+ *    vendor row is listed, else local;
+ *  - when that gives no documented or port-only verdict but the rows
+ *    closed by the profile would (ea_site_apply_profile), the flow is
+ *    unexpected, reason not-applicable, listing those closed rows. */
 void ea_match(const ea_matrix *m, const ea_site *s, const ea_flow_record *flow,
 	      ea_match_result *out);
 

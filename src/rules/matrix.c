@@ -6,6 +6,8 @@
  * is read, so roles may be declared anywhere. Every mistake is collected
  * and reported as "file:line: message"; one mistake fails the load, since
  * a half-loaded matrix would quietly call documented traffic unexpected.
+ * A site's local rules (ea_matrix_load_local) go through the same reader
+ * and are appended to the matrix, so every rule index stays one list.
  * Pipeline position: configuration loading; the matcher reads the result. */
 #include "rules/matrix.h"
 
@@ -31,6 +33,8 @@ enum {
 	K_DEST_TEXT = 1u << 11,
 	K_REQUIRED = 1u << 12,
 	K_DESCRIPTION = 1u << 13,
+	K_FEATURE = 1u << 14,
+	K_ACTION = 1u << 15,
 };
 
 typedef struct {
@@ -43,6 +47,7 @@ static const key_def rule_keys[] = {
 	{"transport", K_TRANSPORT}, {"port", K_PORT},           {"source", K_SOURCE},
 	{"destination", K_DEST},  {"protocols", K_PROTOCOLS},     {"note.zh", K_NOTE_ZH},
 	{"note.en", K_NOTE_EN},   {"source.text", K_SOURCE_TEXT}, {"destination.text", K_DEST_TEXT},
+	{"feature", K_FEATURE},   {"action", K_ACTION},
 };
 /* The cells a row cannot be matched or shown without; notes and the
  * document's own source/destination wording are optional. */
@@ -76,6 +81,9 @@ typedef struct {
 	ea_ini *ini;
 	const ea_load_checks *checks; /* may be NULL */
 	ea_matrix *m;
+	bool local;             /* a site's local rules, appended to m */
+	const char *matrix_name; /* local: the matrix's file, for messages */
+	unsigned first_rule;    /* local: m's rules before this file's */
 	pending_rule *pending;  /* parallel to m->rules */
 	unsigned cap;           /* allocated rules */
 	section_kind kind;
@@ -115,7 +123,9 @@ static void check_rule(loader *ld, const ea_rule *r)
 	     (strcmp(r->table, "internal") == 0 && r->iface != EA_IFACE_INTERNAL)))
 		ea_ini_error(ld->ini, r->iface_line, "rule %s: interface %s in the %s interface table",
 			     r->id, ea_iface_name(r->iface), r->table);
-	if (!ld->checks || !ld->checks->ports_covered || !r->transport || !r->port_lo ||
+	/* A site's own services are not the document's: their ports need
+	 * no signature (an unconfirmed flow on one is judged by port only). */
+	if (ld->local || !ld->checks || !ld->checks->ports_covered || !r->transport || !r->port_lo ||
 	    !r->n_protocols)
 		return;
 	const char *names[EA_MAX_PROTOCOLS_PER_ENTRY];
@@ -138,6 +148,13 @@ static void end_section(loader *ld)
 		keys = rule_keys;
 		n_keys = sizeof rule_keys / sizeof rule_keys[0];
 		required = rule_required;
+		if (ld->local) {
+			/* Local rows are all in one table of their own; a deny
+			 * without protocols forbids any protocol. */
+			required &= ~K_TABLE;
+			if (cur_rule(ld)->action == EA_ACTION_DENY)
+				required &= ~K_PROTOCOLS;
+		}
 		what = "rule";
 		name = cur_rule(ld)->id;
 	} else if (ld->kind == SEC_ROLE) {
@@ -204,8 +221,13 @@ static void begin_section(loader *ld, const ea_ini_item *it)
 			ea_ini_error(ld->ini, it->line, "a role cannot be called 'any'");
 			return;
 		}
-		if (ea_matrix_role_index(m, it->name) >= 0) {
-			ea_ini_error(ld->ini, it->line, "role '%s' is declared twice", it->name);
+		int known = ea_matrix_role_index(m, it->name);
+		if (known >= 0) {
+			if (m->roles[known].origin != (ld->local ? EA_ORIGIN_LOCAL : EA_ORIGIN_VENDOR))
+				ea_ini_error(ld->ini, it->line, "role '%s' is already declared by %s", it->name,
+					     ld->matrix_name ? ld->matrix_name : "the matrix");
+			else
+				ea_ini_error(ld->ini, it->line, "role '%s' is declared twice", it->name);
 			return;
 		}
 		if (m->n_roles >= EA_MAX_ROLES) {
@@ -217,10 +239,29 @@ static void begin_section(loader *ld, const ea_ini_item *it)
 		ea_role *r = &m->roles[m->n_roles++];
 		memset(r, 0, sizeof *r);
 		snprintf(r->name, sizeof r->name, "%s", it->name);
+		r->origin = ld->local ? EA_ORIGIN_LOCAL : EA_ORIGIN_VENDOR;
 		ld->kind = SEC_ROLE;
 		return;
 	}
+	/* Local ids are their own namespace, so a verdict's id says at once
+	 * whether the vendor's row or the site's rule decided it. */
+	bool local_id = strncmp(it->name, "local-", 6) == 0;
+	if (ld->local && (!local_id || strspn(it->name + 6, "0123456789") != strlen(it->name + 6) ||
+			  it->name[6] == '\0')) {
+		ea_ini_error(ld->ini, it->line, "local rule ids are local-NN (local-01, local-02, ...), not '%s'",
+			     it->name);
+		return;
+	}
+	if (!ld->local && local_id) {
+		ea_ini_error(ld->ini, it->line, "rule ids local-NN are for local rules (--local), not the matrix");
+		return;
+	}
 	int dup = ea_matrix_rule_index(m, it->name);
+	if (dup >= 0 && (unsigned)dup < ld->first_rule) {
+		ea_ini_error(ld->ini, it->line, "rule id '%s' is already used by %s:%u", it->name,
+			     ld->matrix_name ? ld->matrix_name : "the matrix", m->rules[dup].line);
+		return;
+	}
 	if (dup >= 0) {
 		ea_ini_error(ld->ini, it->line, "rule id '%s' is already used at line %u", it->name,
 			     m->rules[dup].line);
@@ -241,6 +282,10 @@ static void begin_section(loader *ld, const ea_ini_item *it)
 	snprintf(r->id, sizeof r->id, "%s", it->name);
 	r->order = m->n_rules - 1;
 	r->line = it->line;
+	if (ld->local) {
+		r->origin = EA_ORIGIN_LOCAL;
+		snprintf(r->table, sizeof r->table, "local");
+	}
 	ld->kind = SEC_RULE;
 }
 
@@ -300,6 +345,36 @@ static void parse_protocols(loader *ld, const ea_ini_item *it, ea_rule *r)
 	r->protocols_line = it->line;
 }
 
+/* ea_list_check for a feature list: one of feature.h's names. */
+static bool check_feature(void *arg, unsigned i, const char *item, char *why, size_t whylen)
+{
+	(void)arg;
+	(void)i;
+	if (ea_feature_by_name(item) >= 0)
+		return true;
+	char all[256] = "";
+	size_t used = 0;
+	for (int f = 0; f < EA_FEATURE_COUNT && used < sizeof all; f++)
+		used += (size_t)snprintf(all + used, sizeof all - used, "%s%s", f ? ", " : "",
+					 ea_feature_name((ea_feature)f));
+	snprintf(why, whylen, "unknown feature '%s' (known: %s)", item, all);
+	return false;
+}
+
+/* The optional features a row serves; it is open when any is offered. */
+static void parse_features(loader *ld, const ea_ini_item *it, ea_rule *r)
+{
+	const ea_list_spec spec = {
+		.label = it->key, .one = "feature", .many = "features",
+		.max = EA_FEATURE_COUNT, .name_max = EA_NAME_MAX, .check = check_feature,
+	};
+	ea_name_list list;
+	if (!ea_parse_name_list(ld->ini, it->line, it->value, &spec, &list))
+		return;
+	for (unsigned i = 0; i < list.n; i++)
+		r->features |= 1u << ea_feature_by_name(list.items[i]);
+}
+
 static void rule_key(loader *ld, const ea_ini_item *it, unsigned bit)
 {
 	ea_rule *r = cur_rule(ld);
@@ -307,6 +382,12 @@ static void rule_key(loader *ld, const ea_ini_item *it, unsigned bit)
 	char why[160];
 	switch (bit) {
 	case K_TABLE: {
+		if (ld->local) {
+			if (strcmp(it->value, "local") != 0)
+				ea_ini_error(ld->ini, it->line, "table '%s': local rules are all in table 'local'",
+					     it->value);
+			break;
+		}
 		bool known = false;
 		for (size_t i = 0; i < sizeof known_tables / sizeof known_tables[0]; i++)
 			known |= strcmp(it->value, known_tables[i]) == 0;
@@ -352,6 +433,17 @@ static void rule_key(loader *ld, const ea_ini_item *it, unsigned bit)
 	case K_NOTE_EN: r->note_en = dup_value(ld, it->value); break;
 	case K_SOURCE_TEXT: r->source_text = dup_value(ld, it->value); break;
 	case K_DEST_TEXT: r->destination_text = dup_value(ld, it->value); break;
+	case K_FEATURE: parse_features(ld, it, r); break;
+	case K_ACTION:
+		if (!ld->local)
+			ea_ini_error(ld->ini, it->line, "action is for local rules (--local); matrix rows only allow");
+		else if (strcmp(it->value, "allow") == 0)
+			r->action = EA_ACTION_ALLOW;
+		else if (strcmp(it->value, "deny") == 0)
+			r->action = EA_ACTION_DENY;
+		else
+			ea_ini_error(ld->ini, it->line, "action '%s' is not allow or deny", it->value);
+		break;
 	}
 }
 
@@ -423,49 +515,106 @@ ea_status ea_matrix_load(FILE *f, const char *file_name, ea_matrix *m, char *err
 	return ea_matrix_load_checked(f, file_name, NULL, m, errbuf, errlen);
 }
 
+/* Reads one file into m through ld (a matrix, or local rules appended to
+ * it) and resolves its rows' role names. Returns the status; the
+ * messages are in errbuf. */
+static ea_status load_file(loader *ld, FILE *f, const char *file_name, char *errbuf, size_t errlen)
+{
+	ea_matrix *m = ld->m;
+	ea_status st = EA_OK;
+	if (errbuf && errlen)
+		errbuf[0] = '\0';
+	ld->ini = ea_ini_open(f, file_name);
+	if (!ld->ini)
+		return ea_fail(EA_ERR_NOMEM, errbuf, errlen, "%s: out of memory", file_name);
+
+	ea_ini_item it;
+	while (ea_ini_next(ld->ini, &it) && !ld->nomem) {
+		if (it.kind == EA_INI_SECTION) {
+			end_section(ld);
+			begin_section(ld, &it);
+		} else {
+			key_value(ld, &it);
+		}
+	}
+	end_section(ld);
+	for (unsigned i = ld->first_rule; i < m->n_rules && !ld->nomem; i++) {
+		resolve_side(ld, &ld->pending[i].src, m->rules[i].src_roles, &m->rules[i].n_src);
+		resolve_side(ld, &ld->pending[i].dst, m->rules[i].dst_roles, &m->rules[i].n_dst);
+	}
+	if (!ld->nomem && m->n_rules == ld->first_rule && ea_ini_error_count(ld->ini) == 0)
+		ea_ini_error(ld->ini, 0, "no [rule] sections");
+
+	if (ld->nomem)
+		st = ea_fail(EA_ERR_NOMEM, errbuf, errlen, "%s: out of memory", file_name);
+	else if (ea_ini_error_count(ld->ini)) {
+		ea_ini_errors(ld->ini, errbuf, errlen);
+		st = EA_ERR_CONFIG;
+	}
+	ea_ini_close(ld->ini);
+	ld->ini = NULL;
+	free(ld->pending);
+	ld->pending = NULL;
+	return st;
+}
+
 ea_status ea_matrix_load_checked(FILE *f, const char *file_name, const ea_load_checks *checks,
 				 ea_matrix *m, char *errbuf, size_t errlen)
 {
 	memset(m, 0, sizeof *m);
-	if (errbuf && errlen)
-		errbuf[0] = '\0';
 	loader ld = {.m = m, .checks = checks};
-	ea_status st = EA_OK;
-	ld.ini = ea_ini_open(f, file_name);
-	if (!ld.ini) {
-		st = ea_fail(EA_ERR_NOMEM, errbuf, errlen, "%s: out of memory", file_name);
-		goto out;
-	}
-
-	ea_ini_item it;
-	while (ea_ini_next(ld.ini, &it) && !ld.nomem) {
-		if (it.kind == EA_INI_SECTION) {
-			end_section(&ld);
-			begin_section(&ld, &it);
-		} else {
-			key_value(&ld, &it);
-		}
-	}
-	end_section(&ld);
-	for (unsigned i = 0; i < m->n_rules && !ld.nomem; i++) {
-		resolve_side(&ld, &ld.pending[i].src, m->rules[i].src_roles, &m->rules[i].n_src);
-		resolve_side(&ld, &ld.pending[i].dst, m->rules[i].dst_roles, &m->rules[i].n_dst);
-	}
-	if (!ld.nomem && m->n_rules == 0 && ea_ini_error_count(ld.ini) == 0)
-		ea_ini_error(ld.ini, 0, "no [rule] sections");
-
-	if (ld.nomem)
-		st = ea_fail(EA_ERR_NOMEM, errbuf, errlen, "%s: out of memory", file_name);
-	else if (ea_ini_error_count(ld.ini)) {
-		ea_ini_errors(ld.ini, errbuf, errlen);
-		st = EA_ERR_CONFIG;
-	}
-out:
-	ea_ini_close(ld.ini);
-	free(ld.pending);
+	ea_status st = load_file(&ld, f, file_name, errbuf, errlen);
+	m->n_vendor_rules = m->n_rules;
+	m->n_vendor_roles = m->n_roles;
 	if (st != EA_OK && !(st == EA_ERR_CONFIG && checks && checks->keep_on_error))
 		ea_matrix_free(m);
 	return st;
+}
+
+/* Frees what rules[n_rules..] and roles[n_roles..] own and forgets them. */
+static void truncate_matrix(ea_matrix *m, unsigned n_rules, unsigned n_roles)
+{
+	for (unsigned i = n_roles; i < m->n_roles; i++)
+		free(m->roles[i].description);
+	for (unsigned i = n_rules; i < m->n_rules; i++) {
+		ea_rule *r = &m->rules[i];
+		free(r->text);
+		free(r->source_text);
+		free(r->destination_text);
+		free(r->note_zh);
+		free(r->note_en);
+	}
+	m->n_rules = n_rules;
+	m->n_roles = n_roles;
+}
+
+ea_status ea_matrix_load_local(FILE *f, const char *file_name, const char *matrix_name,
+			       const ea_load_checks *checks, ea_matrix *m, char *errbuf, size_t errlen)
+{
+	unsigned n_rules = m->n_rules, n_roles = m->n_roles;
+	loader ld = {.m = m, .checks = checks, .local = true, .matrix_name = matrix_name,
+		     .first_rule = n_rules, .cap = n_rules};
+	/* pending is indexed like m->rules: room for the vendor rows too
+	 * (never read), so the local rows' entries line up. */
+	if (n_rules) {
+		ld.pending = calloc(n_rules, sizeof *ld.pending);
+		if (!ld.pending)
+			return ea_fail(EA_ERR_NOMEM, errbuf, errlen, "%s: out of memory", file_name);
+	}
+	ea_status st = load_file(&ld, f, file_name, errbuf, errlen);
+	if (st != EA_OK)
+		truncate_matrix(m, n_rules, n_roles);
+	return st;
+}
+
+const char *ea_origin_name(ea_origin o)
+{
+	return o == EA_ORIGIN_LOCAL ? "local" : "vendor";
+}
+
+const char *ea_action_name(ea_action a)
+{
+	return a == EA_ACTION_DENY ? "deny" : "allow";
 }
 
 void ea_matrix_free(ea_matrix *m)

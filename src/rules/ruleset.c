@@ -204,6 +204,9 @@ static ea_status load_one(ea_ruleset *rs, ea_ruleset_file which, const char *pat
 	case EA_RULESET_SITE:
 		st = ea_site_load(f, path, &rs->matrix, &rs->site, msg, msglen);
 		break;
+	case EA_RULESET_LOCAL:
+		st = ea_matrix_load_local(f, path, rs->paths[EA_RULESET_MATRIX], checks, &rs->matrix, msg, msglen);
+		break;
 	default:
 		st = ea_fail(EA_ERR_INTERNAL, msg, msglen, "%s: no loader for this file", path);
 		break;
@@ -232,7 +235,8 @@ ea_status ea_ruleset_load(const ea_ruleset_paths *paths, const ea_ruleset *previ
 		first = ea_fail(EA_ERR_NOMEM, errbuf, errlen, "out of memory");
 		goto done;
 	}
-	char *matrix_msg = msg, *ports_msg = msg + FILE_MSG_SIZE, *site_msg = msg + 2 * FILE_MSG_SIZE;
+	char *matrix_msg = msg + EA_RULESET_MATRIX * FILE_MSG_SIZE, *ports_msg = msg + EA_RULESET_PORTSIGS * FILE_MSG_SIZE,
+	     *site_msg = msg + EA_RULESET_SITE * FILE_MSG_SIZE, *local_msg = msg + EA_RULESET_LOCAL * FILE_MSG_SIZE;
 
 	st = ea_classifier_new(NULL, &cc.cls, errbuf, errlen);
 	if (st != EA_OK) {
@@ -261,6 +265,18 @@ ea_status ea_ruleset_load(const ea_ruleset_paths *paths, const ea_ruleset *previ
 	partial_matrix = st == EA_ERR_CONFIG && rs->matrix.n_roles > 0;
 	note_failure(st, matrix_msg, &first, errbuf, errlen);
 	note_failure(ports_st, ports_msg, &first, errbuf, errlen);
+	bool local_failed = false;
+	if (paths->local && have_matrix) {
+		/* The site's rows name the matrix's roles and must not reuse
+		 * its ids: they are judged against the whole matrix. */
+		st = load_one(rs, EA_RULESET_LOCAL, paths->local, &fb[EA_RULESET_LOCAL], &checks, local_msg,
+			      FILE_MSG_SIZE);
+		local_failed = st != EA_OK;
+		note_failure(st, local_msg, &first, errbuf, errlen);
+	} else if (paths->local) {
+		snprintf(local_msg, FILE_MSG_SIZE, "%s: not checked: the matrix did not load", paths->local);
+		note_failure(EA_ERR_CONFIG, local_msg, &first, errbuf, errlen);
+	}
 	if (paths->site && (have_matrix || partial_matrix)) {
 		/* A matrix with errors still declares roles: the site file's
 		 * own mistakes are listed too (every problem of every file),
@@ -273,6 +289,11 @@ ea_status ea_ruleset_load(const ea_ruleset_paths *paths, const ea_ruleset *previ
 			snprintf(site_msg + used, FILE_MSG_SIZE - used,
 				 "\n%s: (checked against the roles that loaded from %s, which has errors)",
 				 paths->site, paths->matrix);
+		} else if (st == EA_ERR_CONFIG && local_failed) {
+			size_t used = strlen(site_msg);
+			snprintf(site_msg + used, FILE_MSG_SIZE - used,
+				 "\n%s: (checked without the roles of %s, which has errors)", paths->site,
+				 paths->local);
 		}
 		note_failure(st, site_msg, &first, errbuf, errlen);
 	} else if (paths->site) {
@@ -281,6 +302,7 @@ ea_status ea_ruleset_load(const ea_ruleset_paths *paths, const ea_ruleset *previ
 		note_failure(EA_ERR_CONFIG, site_msg, &first, errbuf, errlen);
 	}
 	if (first == EA_OK) {
+		ea_site_apply_profile(rs->have_site ? &rs->site : NULL, &rs->matrix);
 		rs->generation = previous ? previous->generation + 1 : 1;
 		atomic_init(&rs->refs, 1);
 		*out = rs;

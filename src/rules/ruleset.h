@@ -1,5 +1,5 @@
 /* ruleset.h — what judges traffic, as one object: the port matrix, the
- * port signatures and the site file, with their paths, their SHA-256 and
+ * port signatures, the site's local rules and the site file, with their paths, their SHA-256 and
  * a generation number, loaded and validated together.
  *
  * Pipeline position: loaded before a run (and, for a sensor, again on
@@ -40,14 +40,23 @@ typedef struct ea_ruleset ea_ruleset;
 
 /* The data files of a ruleset. matrix is required. portsigs NULL: none
  * (the matrix's ports are then not checked against them, and
- * ea_ruleset_portsigs gives an empty set); site NULL: none (`rules`). */
+ * ea_ruleset_portsigs gives an empty set); site NULL: none (`rules`);
+ * local NULL: no local rules (--local: the site's own rows, appended to
+ * the matrix's, ea_matrix_load_local). */
 typedef struct {
 	const char *matrix;
 	const char *portsigs;
 	const char *site;
+	const char *local;
 } ea_ruleset_paths;
 
-typedef enum { EA_RULESET_MATRIX, EA_RULESET_PORTSIGS, EA_RULESET_SITE, EA_RULESET_FILE_COUNT } ea_ruleset_file;
+typedef enum {
+	EA_RULESET_MATRIX,
+	EA_RULESET_PORTSIGS,
+	EA_RULESET_SITE,
+	EA_RULESET_LOCAL,
+	EA_RULESET_FILE_COUNT
+} ea_ruleset_file;
 
 /* One data file as loaded: NULL path when not given. */
 typedef struct {
@@ -60,10 +69,12 @@ typedef struct {
  * file: protocol names against the classifier (nDPI 4.2 and our payload
  * checks), every matrix row's ports covered by the signatures, the site
  * file against the matrix's roles (against the roles that loaded when the
- * matrix has errors, so the site's own mistakes are listed too). On any
- * problem nothing is kept and errbuf lists every problem of every file,
- * file by file (matrix, signatures, site), each "file:line: message" in
- * line order; returns EA_ERR_CONFIG for a file missing, unreadable, too
+ * matrix has errors, so the site's own mistakes are listed too), the
+ * local rules against the matrix (ids, roles) and the site file against
+ * both; the site's profile then closes the rows of the features it does
+ * not offer (ea_site_apply_profile). On any problem nothing is kept and
+ * errbuf lists every problem of every file, file by file (matrix,
+ * signatures, local rules, site), each "file:line: message" in line order; returns EA_ERR_CONFIG for a file missing, unreadable, too
  * large (EA_MAX_DATA_FILE_BYTES) or wrong, EA_ERR_NOMEM, or the
  * classifier's error. A file that is not a regular file is refused
  * (ini.h, ea_open_data_file).

@@ -4,7 +4,8 @@
  * the matrix does not know is caught here rather than silently matching
  * nothing. The Edge's own roles (the required ones) must not overlap any
  * other role: an address that is both the A/V Edge and, say, a Front End
- * would make every verdict about it ambiguous.
+ * would make every verdict about it ambiguous. The [deployment] section
+ * is the site's profile: which optional features it offers.
  * Pipeline position: configuration loading; the matcher reads the result. */
 #include "rules/site.h"
 
@@ -81,14 +82,48 @@ static ea_status add_role(ea_ini *ini, const ea_matrix *m, ea_site *s, const ea_
 	return EA_OK;
 }
 
+/* One `feature_key = yes|no` line of [deployment]. */
+static void set_feature(ea_ini *ini, ea_site *s, const ea_ini_item *it)
+{
+	int f = ea_feature_by_site_key(it->key);
+	if (f < 0) {
+		char all[256] = "";
+		size_t used = 0;
+		for (int i = 0; i < EA_FEATURE_COUNT && used < sizeof all; i++)
+			used += (size_t)snprintf(all + used, sizeof all - used, "%s%s", i ? ", " : "",
+						 ea_feature_site_key((ea_feature)i));
+		ea_ini_error(ini, it->line, "unknown deployment key '%s' (known: %s)", it->key, all);
+		return;
+	}
+	if (s->feature_line[f]) {
+		ea_ini_error(ini, it->line, "'%s' is already set at line %u", it->key, s->feature_line[f]);
+		return;
+	}
+	s->feature_line[f] = it->line;
+	if (strcmp(it->value, "yes") == 0)
+		s->off &= ~(1u << f);
+	else if (strcmp(it->value, "no") == 0)
+		s->off |= 1u << f;
+	else
+		ea_ini_error(ini, it->line, "%s must be yes or no, not '%s'", it->key, it->value);
+}
+
+/* The Edge's own roles: required by the vendor's matrix. A local file's
+ * required role (a jump host) must be set, but may share a network with
+ * the site's other parties. */
+static bool edge_role(const ea_matrix *m, unsigned i)
+{
+	return m->roles[i].required && m->roles[i].origin == EA_ORIGIN_VENDOR;
+}
+
 static void check_overlaps(ea_ini *ini, const ea_matrix *m, const ea_site *s)
 {
 	for (unsigned a = 0; a < m->n_roles; a++) {
-		if (!m->roles[a].required)
+		if (!edge_role(m, a))
 			continue;
 		for (unsigned b = 0; b < m->n_roles; b++) {
 			/* Two Edge roles: report the pair once. */
-			if (b == a || (m->roles[b].required && b < a))
+			if (b == a || (edge_role(m, b) && b < a))
 				continue;
 			const ea_role_addrs *ra = &s->roles[a], *rb = &s->roles[b];
 			for (unsigned i = 0; i < ra->n; i++) {
@@ -268,28 +303,34 @@ ea_status ea_site_load(FILE *f, const char *file_name, const ea_matrix *m, ea_si
 	}
 
 	ea_ini_item it;
-	bool in_roles = false, in_nat = false;
+	enum { IN_NONE, IN_ROLES, IN_NAT, IN_DEPLOYMENT, IN_UNKNOWN } in = IN_NONE;
 	while (st == EA_OK && ea_ini_next(ini, &it)) {
 		if (it.kind == EA_INI_SECTION) {
-			in_roles = strcmp(it.section, "roles") == 0 && it.name[0] == '\0';
-			in_nat = strcmp(it.section, "nat") == 0 && it.name[0] == '\0';
-			if (in_nat && s->nat.set)
+			in = it.name[0] != '\0' ? IN_UNKNOWN
+			     : strcmp(it.section, "roles") == 0 ? IN_ROLES
+			     : strcmp(it.section, "nat") == 0 ? IN_NAT
+			     : strcmp(it.section, "deployment") == 0 ? IN_DEPLOYMENT : IN_UNKNOWN;
+			if (in == IN_NAT && s->nat.set)
 				ea_ini_error(ini, it.line, "[nat] is already given at line %u", s->nat.line);
-			else if (in_nat) {
+			else if (in == IN_NAT) {
 				s->nat.set = true;
 				s->nat.line = it.line;
 			}
-			if (!in_roles && !in_nat)
-				ea_ini_error(ini, it.line, "unknown section [%s%s%s] (expected [roles] or [nat])",
+			if (in == IN_UNKNOWN)
+				ea_ini_error(ini, it.line,
+					     "unknown section [%s%s%s] (expected [roles], [nat] or [deployment])",
 					     it.section, it.name[0] ? " " : "", it.name);
 			continue;
 		}
-		if (in_roles)
+		if (in == IN_ROLES)
 			st = add_role(ini, m, s, &it);
-		else if (in_nat)
+		else if (in == IN_NAT)
 			add_nat_item(ini, s, nat, &it);
-		else if (it.section[0] == '\0')
-			ea_ini_error(ini, it.line, "'%s' is outside the [roles] section", it.key);
+		else if (in == IN_DEPLOYMENT)
+			set_feature(ini, s, &it);
+		else if (in == IN_NONE)
+			ea_ini_error(ini, it.line, "'%s' is outside the [roles], [nat] and [deployment] sections",
+				     it.key);
 	}
 	if (st != EA_OK)
 		goto out;
@@ -329,4 +370,10 @@ bool ea_site_role_contains(const ea_site *s, unsigned role, const ea_addr *addr)
 		if (ea_prefix_contains(&ra->prefixes[i], addr))
 			return true;
 	return false;
+}
+
+void ea_site_apply_profile(const ea_site *s, ea_matrix *m)
+{
+	for (unsigned i = 0; i < m->n_rules; i++)
+		m->rules[i].closed_by = s ? ea_features_closing(m->rules[i].features, s->off) : 0;
 }

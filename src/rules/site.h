@@ -6,9 +6,13 @@
  *   [nat]
  *   inside = 10.0.1.1
  *   map = 10.0.1.10 -> 203.0.113.10
+ *   [deployment]
+ *   xmpp_federation = no
  *
  * Required roles (the Edge's own) must be set; optional roles left unset
- * mean any address. Pipeline position: loaded once; read by the matcher. */
+ * mean any address. [deployment] says which optional features (feature.h)
+ * the site offers: yes or no per feature, every one yes unless said.
+ * Pipeline position: loaded once; read by the matcher. */
 #ifndef EA_SITE_H
 #define EA_SITE_H
 
@@ -50,6 +54,8 @@ typedef struct {
 	ea_role_addrs roles[EA_MAX_ROLES]; /* same index as ea_matrix.roles */
 	unsigned n_roles;
 	ea_site_nat nat;
+	ea_feature_set off;                /* features the [deployment] section turned off */
+	unsigned feature_line[EA_FEATURE_COUNT]; /* where each was set; 0: not set */
 } ea_site;
 
 /* Loads and validates a site file against the matrix's roles: unknown
@@ -59,6 +65,11 @@ typedef struct {
 ea_status ea_site_load(FILE *f, const char *file_name, const ea_matrix *m, ea_site *s,
 		       char *errbuf, size_t errlen);
 void ea_site_free(ea_site *s);
+
+/* Marks every rule of m that the site's profile closes (ea_rule.closed_by,
+ * feature.h's ea_features_closing); s NULL: every rule open. Called once
+ * the site file is loaded, before the matrix is shared. */
+void ea_site_apply_profile(const ea_site *s, ea_matrix *m);
 
 /* True when addr belongs to the role (an unset role contains nothing:
  * "any" is decided by the matcher, which knows the row's other roles). */

@@ -64,14 +64,15 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_INSERT_RUN] =
 		"INSERT INTO runs (started_at, status, tool_version, ndpi_version,"
 		" matrix_path, matrix_sha256, portsig_path, portsig_sha256,"
-		" site_path, site_sha256, command_line, filter, live, duplicates_kept)"
-		" VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+		" site_path, site_sha256, command_line, filter, live, duplicates_kept,"
+		" local_path, local_sha256)"
+		" VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
 	[S_INSERT_RULE] =
 		"INSERT INTO rules (run_id, ord, rule_id, table_name, iface, text,"
 		" transport, port_lo, port_hi, source, destination, source_text,"
-		" destination_text, protocols, note_zh, note_en)"
+		" destination_text, protocols, note_zh, note_en, origin, action, feature, closed_by)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-		" ?14, ?15, ?16)",
+		" ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
 	/* A capture is in the database when a finished run (complete or
 	 * partial) read it without error, or when a run that is still being
 	 * written claimed it: its writer will store it. Failed and interrupted
@@ -97,10 +98,10 @@ static const char *const stmt_sql[S_COUNT] = {
 		" pkts_out, pkts_in, bytes_out, bytes_in, direction_source,"
 		" handshake, end_reason, attempt, master_proto, app_proto, category,"
 		" confidence, proto_source, proto_unexpected_on_port, risks,"
-		" server_name, community_id, verdict, uid, generation)"
+		" server_name, community_id, verdict, uid, generation, reason, decided_by)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
 		" ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26,"
-		" ?27, ?28, ?29)",
+		" ?27, ?28, ?29, ?30, ?31)",
 	/* A record whose uid this run may already have (an active-timeout
 	 * update, or the end of a flow that had some: rec->rewrite) rewrites
 	 * that row: one row per flow, never a duplicate. updates says whether
@@ -112,10 +113,10 @@ static const char *const stmt_sql[S_COUNT] = {
 		" pkts_out, pkts_in, bytes_out, bytes_in, direction_source,"
 		" handshake, end_reason, attempt, master_proto, app_proto, category,"
 		" confidence, proto_source, proto_unexpected_on_port, risks,"
-		" server_name, community_id, verdict, uid, generation)"
+		" server_name, community_id, verdict, uid, generation, reason, decided_by)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
 		" ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26,"
-		" ?27, ?28, ?29)"
+		" ?27, ?28, ?29, ?30, ?31)"
 		" ON CONFLICT (run_id, uid) WHERE uid IS NOT NULL DO UPDATE SET"
 		" first_us = excluded.first_us, last_us = excluded.last_us,"
 		" pkts_out = excluded.pkts_out, pkts_in = excluded.pkts_in,"
@@ -128,7 +129,8 @@ static const char *const stmt_sql[S_COUNT] = {
 		" proto_unexpected_on_port = excluded.proto_unexpected_on_port,"
 		" risks = excluded.risks, server_name = excluded.server_name,"
 		" community_id = excluded.community_id, verdict = excluded.verdict,"
-		" generation = excluded.generation, updates = updates + 1"
+		" generation = excluded.generation, reason = excluded.reason,"
+		" decided_by = excluded.decided_by, updates = updates + 1"
 		" RETURNING id, updates",
 	[S_DELETE_FLOW_RULES] = "DELETE FROM flow_rules WHERE flow_id = ?1",
 	/* ICMP errors joined to the flow (wt-icmp): a statement of its own,
@@ -808,6 +810,11 @@ static ea_status insert_rules(ea_store *st, int64_t run_id, const ea_matrix *m,
 		bind_text(s, 14, protos, &rc);
 		bind_text(s, 15, r->note_zh, &rc);
 		bind_text(s, 16, r->note_en, &rc);
+		bind_text(s, 17, ea_origin_name(r->origin), &rc);
+		bind_text(s, 18, ea_action_name(r->action), &rc);
+		char feats[256], closed[256];
+		bind_text(s, 19, r->features ? ea_features_text(r->features, feats, sizeof feats) : NULL, &rc);
+		bind_text(s, 20, r->closed_by ? ea_features_text(r->closed_by, closed, sizeof closed) : NULL, &rc);
 		if (rc == SQLITE_OK)
 			rc = run_stmt(s);
 		if (rc != SQLITE_DONE) {
@@ -838,6 +845,8 @@ static ea_status insert_run(ea_store *st, const ea_run_info *info, const ea_matr
 	bind_text(s, 11, info->filter && *info->filter ? info->filter : NULL, &rc);
 	bind_i64(s, 12, info->live, &rc);
 	bind_i64(s, 13, info->duplicates_kept, &rc);
+	bind_text(s, 14, info->local_path, &rc);
+	bind_text(s, 15, info->local_sha256 && *info->local_sha256 ? info->local_sha256 : NULL, &rc);
 	if (rc == SQLITE_OK)
 		rc = run_stmt(s);
 	if (rc != SQLITE_DONE)
@@ -1326,6 +1335,10 @@ ea_status ea_store_add_flow(ea_store *st, int64_t run_id, const ea_flow_record *
 		bind_i64(s, 29, f->generation, &rc);
 	else
 		bind_null(s, 29, &rc);
+	char reason[EA_MAX_RULES * (EA_NAME_MAX + 2) + 32];
+	ea_match_reason_text(mr, m, reason, sizeof reason);
+	bind_text(s, 30, reason[0] ? reason : NULL, &rc);
+	bind_text(s, 31, mr->decided_by != EA_DECIDED_NONE ? ea_decided_by_name(mr->decided_by) : NULL, &rc);
 	int64_t flow_id = 0, updates = 0;
 	if (rc == SQLITE_OK && s == st->stmt[S_INSERT_FLOW]) {
 		rc = run_stmt(s);

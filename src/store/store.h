@@ -50,6 +50,7 @@ typedef struct {
 	const char *matrix_path, *matrix_sha256;
 	const char *portsig_path, *portsig_sha256;
 	const char *site_path, *site_sha256;
+	const char *local_path, *local_sha256; /* --local rules; NULL: none */
 	const char *command_line;
 	int64_t started_at;           /* wall clock, seconds since the epoch */
 	const char *filter;           /* BPF expression the captures were read
