@@ -198,6 +198,13 @@ static json_t *build(const ea_flow_record *rec, const ea_match_result *mr, const
 
 	json_t *ours = child(root, "edgeaudit");
 	set_text(ours, "verdict", ea_verdict_name(mr->verdict), NULL);
+	/* The site's policy: who decided (vendor row, local rule, profile)
+	 * and why a verdict overrides the rows (not-applicable, denied). */
+	if (mr->decided_by != EA_DECIDED_NONE)
+		set_text(ours, "decided_by", ea_decided_by_name(mr->decided_by), NULL);
+	if (mr->reason != EA_REASON_NONE && mr->reason_text[0] &&
+	    memchr(mr->reason_text, '\0', sizeof mr->reason_text))
+		set_text(ours, "reason", mr->reason_text, NULL);
 	if (finding)
 		set_text(ours, "finding", ea_finding_name(finding), NULL);
 	if (mr->nat != EA_NAT_NONE)

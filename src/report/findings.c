@@ -56,6 +56,12 @@ static void flow_message(const ea_flow_record *rec, const ea_match_result *mr, c
 {
 	char tbuf[4], init[EA_ADDR_STRLEN], resp[EA_ADDR_STRLEN], start[EA_TIME_TEXT_MAX],
 		end[EA_TIME_TEXT_MAX], rules[EA_MAX_RULES * 8], proto[4 * EA_PROTO_NAME_MAX];
+	char reason[4 * EA_REASON_TEXT_MAX + 32] = "";
+	if (mr->reason != EA_REASON_NONE && memchr(mr->reason_text, '\0', sizeof mr->reason_text)) {
+		/* The site's policy made it a finding: say which decision. */
+		char q[4 * EA_REASON_TEXT_MAX + 16];
+		snprintf(reason, sizeof reason, " reason=%s", quoted(mr->reason_text, q, sizeof q));
+	}
 	char sports[32] = "", dports[32] = "", icmp[24] = "", name[4 * EA_SERVER_NAME_MAX + 32] = "";
 	const char *transport = ea_flow_transport_name(rec->transport, tbuf);
 	ea_addr_str(&rec->init_addr, init);
@@ -76,14 +82,14 @@ static void flow_message(const ea_flow_record *rec, const ea_match_result *mr, c
 		 "finding=%s verdict=%s iface=%s transport=%s source.ip=%s%s destination.ip=%s%s%s"
 		 " app_protocol=%s proto_source=%s rule.id=%s conn_state=%s end_reason=%s"
 		 " source.bytes=%llu destination.bytes=%llu source.packets=%llu destination.packets=%llu"
-		 " event.start=%s event.end=%s network.community_id=%s%s",
+		 " event.start=%s event.end=%s network.community_id=%s%s%s",
 		 finding, ea_verdict_name(mr->verdict), ea_iface_name(rec->iface), transport, init,
 		 sports, resp, dports, icmp, proto, ea_proto_source_name(rec->proto_source),
 		 rules[0] ? rules : "-", ea_conn_state(rec), ea_end_reason_name(rec->end_reason),
 		 (unsigned long long)rec->bytes[0], (unsigned long long)rec->bytes[1],
 		 (unsigned long long)rec->pkts[0], (unsigned long long)rec->pkts[1],
 		 ea_time_text(rec->first_us, start), ea_time_text(rec->last_us, end),
-		 rec->community_id[0] ? rec->community_id : "-", name);
+		 rec->community_id[0] ? rec->community_id : "-", name, reason);
 	if (mr->nat != EA_NAT_NONE) {
 		size_t n = strlen(buf);
 		if (n < size)

@@ -542,7 +542,10 @@ static const char rule_usage_sql[] =
 	"  MAX(f.last_us) AS last_us"
 	"  FROM flows f JOIN flow_rules fr ON fr.flow_id = f.id"
 	"  JOIN rules r ON r.run_id = fr.run_id AND r.ord = fr.ord"
-	"  WHERE f.verdict IN ('documented', 'documented-port-only')"
+	/* A flow the site's policy refused counts for the rows it names:
+	 * the deny rule that denied it, the closed rows that alone would
+	 * have allowed it (rules.closed_by). */
+	"  WHERE (f.verdict IN ('documented', 'documented-port-only') OR f.reason IS NOT NULL)"
 	"  AND " IN_SCOPE("f.run_id") " GROUP BY r.rule_id, f.initiator_ip"
 	"  UNION ALL SELECT rule_id, NULL, SUM(flows), SUM(port_only), SUM(bytes), MIN(first_us),"
 	"  MAX(last_us) FROM rollup_rules WHERE " IN_SCOPE("run_id") " GROUP BY rule_id"
@@ -553,7 +556,8 @@ static const char rule_usage_sql[] =
 	"  COUNT(DISTINCT ip) AS initiators FROM s GROUP BY rule_id)"
 	" SELECT lr.rule_id, lr.iface, lr.transport, lr.port_lo, lr.port_hi,"
 	"  COALESCE(u.flows, 0), COALESCE(u.port_only, 0), COALESCE(u.bytes, 0),"
-	"  " ISO("u.first_us") ", " ISO("u.last_us") ", COALESCE(u.initiators, 0), lr.text"
+	"  " ISO("u.first_us") ", " ISO("u.last_us") ", COALESCE(u.initiators, 0), lr.text,"
+	"  lr.origin, lr.closed_by, lr.action"
 	" FROM rules lr LEFT JOIN u ON u.rule_id = lr.rule_id"
 	" WHERE lr.run_id = CAST(?2 AS INTEGER) ORDER BY lr.ord";
 
@@ -561,6 +565,10 @@ typedef struct {
 	report *r;
 	FILE *unused;   /* the "never used" lines, printed after the table */
 	unsigned n_unused;
+	FILE *local;    /* the site's local rules, a table of their own */
+	unsigned n_local;
+	FILE *closed;   /* the rows the site's profile closes */
+	unsigned n_closed;
 } rules_ctx;
 
 static void rule_key(FILE *out, const char *const *c)
@@ -578,6 +586,24 @@ static int rule_row(void *ctx, int ncols, const char *const *c)
 	rules_ctx *rc = ctx;
 	FILE *out = rc->r->out;
 	rc->r->rows++;
+	bool local = c[12] && strcmp(c[12], "local") == 0;
+	if (c[13]) {
+		/* Closed on purpose: listed apart, neither used nor unused nor
+		 * a candidate to close; its flows are those the profile refused. */
+		rc->r->rows--;
+		rc->n_closed++;
+		rule_key(rc->closed, c);
+		fputs("closed: ", rc->closed);
+		put(rc->closed, c[13]);
+		fputs(" disabled; flows refused ", rc->closed);
+		put(rc->closed, c[5] ? c[5] : "0");
+		fputc('\n', rc->closed);
+		return 0;
+	}
+	if (local) {
+		out = rc->local;
+		rc->n_local++;
+	}
 	rule_key(out, c);
 	cell(out, c[5], 8, "0");
 	cell(out, c[6], 10, "0");
@@ -587,14 +613,35 @@ static int rule_row(void *ctx, int ncols, const char *const *c)
 	cell(out, c[8], -27, "-");
 	fputc(' ', out);
 	cell(out, c[9], 0, "-");
+	if (local)
+		fprintf(out, "  %s", c[14] && strcmp(c[14], "deny") == 0 ? "deny" : "allow");
 	fputc('\n', out);
-	if (num(c[5]) == 0) {
+	if (num(c[5]) == 0 && !(c[14] && strcmp(c[14], "deny") == 0)) {
 		rc->n_unused++;
 		rule_key(rc->unused, c);
 		put_doc(rc->unused, c[11]);
 		fputc('\n', rc->unused);
 	}
 	return 0;
+}
+
+/* The site's policy beside the vendor's rows: its local rules (a group
+ * of their own, so an auditor sees at once what the site added) and the
+ * rows its deployment profile closes (on purpose, so never listed as
+ * unused). Printed only when the run has either. */
+static void section_policy(report *r, const rules_ctx *rc, const char *local, const char *closed)
+{
+	FILE *out = r->out;
+	if (rc->n_local) {
+		heading(out, "Local rules (the site's own, beside the vendor's)");
+		fprintf(out, "  %-10s %-9s %-16s%8s%10s%14s%11s  %-27s %-27s %s\n", "id", "iface", "service",
+			"flows", "port-only", "bytes", "initiators", "first seen", "last seen", "action");
+		fputs(local, out);
+	}
+	if (rc->n_closed) {
+		heading(out, "Rows closed by profile (features the site does not offer)");
+		fputs(closed, out);
+	}
 }
 
 static ea_status section_rules(report *r, int64_t rules_run, char *errbuf, size_t errlen)
@@ -605,9 +652,22 @@ static ea_status section_rules(report *r, int64_t rules_run, char *errbuf, size_
 	FILE *out = r->out;
 	char *unused = NULL;
 	size_t unused_len = 0;
-	rules_ctx rc = {.r = r, .unused = open_memstream(&unused, &unused_len)};
-	if (!rc.unused)
+	char *local = NULL, *closed = NULL;
+	size_t local_len = 0, closed_len = 0;
+	rules_ctx rc = {.r = r, .unused = open_memstream(&unused, &unused_len),
+			.local = open_memstream(&local, &local_len), .closed = open_memstream(&closed, &closed_len)};
+	if (!rc.unused || !rc.local || !rc.closed) {
+		if (rc.unused)
+			fclose(rc.unused);
+		if (rc.local)
+			fclose(rc.local);
+		if (rc.closed)
+			fclose(rc.closed);
+		free(unused);
+		free(local);
+		free(closed);
 		return ea_fail(EA_ERR_NOMEM, errbuf, errlen, "out of memory");
+	}
 
 	heading(out, "Documented rows (document order)");
 	fprintf(out, "  rows as loaded by run %" PRId64 "\n", rules_run);
@@ -615,11 +675,14 @@ static ea_status section_rules(report *r, int64_t rules_run, char *errbuf, size_
 		"flows", "port-only", "bytes", "initiators", "first seen", "last seen");
 	ea_status e = query(r, rule_usage_sql, p, 2, rule_row, &rc, errbuf, errlen);
 	bool mem_ok = fclose(rc.unused) == 0;
+	mem_ok &= fclose(rc.local) == 0;
+	mem_ok &= fclose(rc.closed) == 0;
 	if (e == EA_OK && !mem_ok)
 		e = ea_fail(EA_ERR_NOMEM, errbuf, errlen, "out of memory");
 	if (e == EA_OK) {
 		if (r->rows == 0)
 			fputs("  (no rows recorded for this run)\n", out);
+		section_policy(r, &rc, local, closed);
 		heading(out, "Rows never used (candidates to close)");
 		if (rc.n_unused)
 			fputs(unused, out);
@@ -627,6 +690,8 @@ static ea_status section_rules(report *r, int64_t rules_run, char *errbuf, size_
 			fputs("  (none: every row carried traffic)\n", out);
 	}
 	free(unused);
+	free(local);
+	free(closed);
 	return e;
 }
 
@@ -643,7 +708,8 @@ static ea_status section_rules(report *r, int64_t rules_run, char *errbuf, size_
 static const char findings_sql[] =
 	"WITH d AS (SELECT iface, transport_name AS transport, responder_port,"
 	"  app_protocol || CASE WHEN proto_source = 'port'"
-	"   THEN ' (by port, not confirmed)' ELSE '' END AS protocol,"
+	"   THEN ' (by port, not confirmed)' ELSE '' END"
+	"   || COALESCE(' [' || reason || ']', '') AS protocol,"
 	"  initiator_ip, responder_ip, bytes, attempt, server_name,"
 	/* ICMP: the initiator's "port" is the message type (icmp.h). */
 	"  CASE WHEN transport_name IN ('icmp', 'icmpv6') THEN initiator_port END AS icmp_type"
@@ -729,7 +795,7 @@ static ea_status section_findings(report *r, unsigned top_n, char *errbuf, size_
 		ea_verdict v;
 		const char *title;
 	} kinds[] = {
-		{EA_VERDICT_UNEXPECTED, "Findings: unexpected (nothing documents them)"},
+		{EA_VERDICT_UNEXPECTED, "Findings: unexpected (nothing documents them, or the site's policy refuses them)"},
 		{EA_VERDICT_MISMATCH, "Findings: mismatch (documented port, other protocol)"},
 		{EA_VERDICT_WRONG_DIRECTION, "Findings: wrong-direction (only the reverse is documented)"},
 	};

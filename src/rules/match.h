@@ -56,11 +56,10 @@ typedef struct {
 	/* not-applicable: the features turned off that closed those rows. */
 	ea_feature_set closed_by;
 	ea_decided_by decided_by;
+	/* The reason as stored and shown: "" (none), "not-applicable: F[, G]
+	 * disabled", "denied: local-NN[, local-MM]". */
+	char reason_text[EA_REASON_TEXT_MAX];
 } ea_match_result;
-
-/* The reason as stored and shown: "" (none), "not-applicable: F[, G]
- * disabled", "denied: local-NN[, local-MM]". Returns buf. */
-const char *ea_match_reason_text(const ea_match_result *r, const ea_matrix *m, char *buf, size_t size);
 
 /* Rules:
  *  - both ends must be unicast hosts: a multicast, broadcast (limited, or
