@@ -119,6 +119,89 @@ static void expect(const ea_matrix *m, const ea_site *s, const ea_flow_record *f
 		fail_msg("%s: expected '%s', got '%s'", what, want, got);
 }
 
+/* The verdict as "VERDICT id id", and the result. */
+static void verdict_text(const ea_matrix *m, const ea_flow_record *f, const ea_site *s, ea_match_result *res,
+			 char *got, size_t size)
+{
+	memset(res, 0xa5, sizeof *res);
+	ea_match(m, s, f, res);
+	size_t used = (size_t)snprintf(got, size, "%s", ea_verdict_name(res->verdict));
+	for (unsigned i = 0; i < res->n_rules && i < EA_MAX_RULES; i++) {
+		assert_true(res->rules[i] < m->n_rules);
+		used += (size_t)snprintf(got + used, size - used, " %s", m->rules[res->rules[i]].id);
+	}
+}
+
+/* want under the profile applied to m (rules' closed_by), from want
+ * without a profile — match.h's rules for the site's policy:
+ *  - rows the profile closes drop out of every list;
+ *  - documented or port-only with no open row left: unexpected, listing
+ *    the closed rows, reason "not-applicable: F disabled";
+ *  - wrong-direction with none left: unexpected;
+ *  - mismatch with none left: the reverse rows decide, which the base
+ *    expectation does not say: only "no allowing verdict, no reason" is
+ *    checked (*loose). */
+static void under_profile(const ea_matrix *m, const char *want, char *out, size_t size, char *reason,
+			  size_t rsize, bool *loose)
+{
+	char verdict[32], open_ids[512] = "", closed_ids[512] = "";
+	size_t wl = strcspn(want, " ");
+	snprintf(verdict, sizeof verdict, "%.*s", (int)wl, want);
+	ea_feature_set closing = 0;
+	char copy[512];
+	snprintf(copy, sizeof copy, "%s", want + wl);
+	char *save = NULL;
+	for (char *id = strtok_r(copy, " ", &save); id; id = strtok_r(NULL, " ", &save)) {
+		int r = ea_matrix_rule_index(m, id);
+		assert_true(r >= 0);
+		char *list = m->rules[r].closed_by ? closed_ids : open_ids;
+		size_t used = strlen(list);
+		snprintf(list + used, 512 - used, " %s", id);
+		closing |= m->rules[r].closed_by;
+	}
+	*loose = false;
+	reason[0] = '\0';
+	bool allowing = !strcmp(verdict, "documented") || !strcmp(verdict, "documented-port-only");
+	if (!closed_ids[0] || open_ids[0]) {
+		snprintf(out, size, "%s%s", verdict, open_ids);
+	} else if (allowing) {
+		char names[256];
+		snprintf(out, size, "unexpected%s", closed_ids);
+		snprintf(reason, rsize, "not-applicable: %s disabled", ea_features_text(closing, names, sizeof names));
+	} else if (!strcmp(verdict, "wrong-direction")) {
+		snprintf(out, size, "unexpected");
+	} else {
+		snprintf(out, size, "%s", verdict);
+		*loose = true;
+	}
+}
+
+/* expect() under m's profile (under_profile), with the reason. */
+static void expect_profile(const ea_matrix *m, const ea_site *s, const ea_flow_record *f, const char *base,
+			   const char *what)
+{
+	char want[512], reason[256], got[512];
+	bool loose;
+	ea_match_result res;
+	under_profile(m, base, want, sizeof want, reason, sizeof reason, &loose);
+	verdict_text(m, f, s, &res, got, sizeof got);
+	if (loose) {
+		if (res.verdict != EA_VERDICT_UNEXPECTED && res.verdict != EA_VERDICT_WRONG_DIRECTION)
+			fail_msg("%s: expected no allowing verdict (was '%s'), got '%s'", what, base, got);
+		for (unsigned i = 0; i < res.n_rules; i++)
+			assert_int_equal(m->rules[res.rules[i]].closed_by, 0);
+	} else if (strcmp(got, want) != 0) {
+		fail_msg("%s: expected '%s', got '%s'", what, want, got);
+	}
+	if (strcmp(res.reason_text, reason) != 0)
+		fail_msg("%s: expected reason '%s', got '%s'", what, reason, res.reason_text);
+	assert_int_equal(res.reason, reason[0] ? EA_REASON_NOT_APPLICABLE : EA_REASON_NONE);
+	if (reason[0])
+		assert_int_equal(res.decided_by, EA_DECIDED_PROFILE);
+	else if (res.n_rules)
+		assert_int_equal(res.decided_by, EA_DECIDED_VENDOR);
+}
+
 /* ---- every row of the document -------------------------------------------- */
 
 #define U "unexpected"
@@ -244,11 +327,10 @@ static const char *same_rows(const char *fit, const char *verdict, char *buf, si
 	return buf;
 }
 
-static void test_every_row(void **state)
+/* Every row with its near misses, under the profile applied to m (none:
+ * the expectations as written). */
+static void run_every_row(const ea_matrix *m, const ea_site *s)
 {
-	const world *w = *state;
-	const ea_matrix *m = &w->m;
-	const ea_site *s = &w->s;
 	const unsigned n_cases = sizeof rows / sizeof rows[0];
 	assert_int_equal(n_cases, 37);
 	assert_int_equal(m->n_rules, 37);
@@ -270,7 +352,7 @@ static void test_every_row(void **state)
 	do {                                                                       \
 		snprintf(what, sizeof what, "%s %s", c->id, label);                \
 		f = flow_expr;                                                     \
-		expect(m, s, &f, want, what);                                      \
+		expect_profile(m, s, &f, want, what);                              \
 	} while (0)
 
 		CHECK("fits", flow(r->iface, r->transport, c->init, c->resp, c->port, c->proto, DPI), c->fit);
@@ -278,6 +360,24 @@ static void test_every_row(void **state)
 		char own[40];
 		snprintf(own, sizeof own, " %s", c->id);
 		assert_non_null(strstr(c->fit, own));
+		if (r->closed_by) {
+			/* A closed row never documents anything: its flow is
+			 * documented by an open row, or unexpected with the
+			 * reason naming the row's feature. */
+			ea_match_result res;
+			char got[512];
+			verdict_text(m, &f, s, &res, got, sizeof got);
+			char padded[520];
+			snprintf(padded, sizeof padded, "%s ", got);
+			snprintf(own, sizeof own, " %s ", c->id);
+			if (res.verdict == EA_VERDICT_UNEXPECTED) {
+				assert_non_null(strstr(padded, own));
+				char names[256];
+				assert_non_null(strstr(res.reason_text, ea_features_text(r->closed_by, names, sizeof names)));
+			} else {
+				assert_null(strstr(padded, own));
+			}
+		}
 
 		CHECK("payload-confirmed",
 		      flow(r->iface, r->transport, c->init, c->resp, c->port, c->proto, EA_PROTO_SRC_PAYLOAD), c->fit);
@@ -314,6 +414,248 @@ static void test_every_row(void **state)
 		      c->other_transport);
 #undef CHECK
 	}
+}
+
+static void test_every_row(void **state)
+{
+	const world *w = *state;
+	run_every_row(&w->m, &w->s);
+}
+
+/* The lab's site file with a [deployment] section. */
+static void load_profile(const ea_matrix *m, const char *deployment, ea_site *s)
+{
+	char text[8192], err[4096];
+	FILE *f = fopen(SITE_PATH, "r");
+	assert_non_null(f);
+	size_t n = fread(text, 1, sizeof text - 1, f);
+	fclose(f);
+	snprintf(text + n, sizeof text - n, "\n[deployment]\n%s", deployment);
+	f = ea_test_memfile(text);
+	if (ea_site_load(f, "profile.ini", m, s, err, sizeof err) != EA_OK)
+		fail_msg("%s", err);
+	fclose(f);
+}
+
+/* Each feature turned off alone, two combinations and all of them: every
+ * row of a disabled feature is closed and its flows are unexpected with
+ * the reason, the other rows' verdicts stay as they were (minus the
+ * closed rows in their lists), near misses included. */
+static void test_every_row_under_profiles(void **state)
+{
+	world *w = *state;
+	static const char *const profiles[] = {
+		"sip_federation = no\n", "ocs2007_federation = no\n", "xmpp_federation = no\n",
+		"public_im = no\n", "remote_access = no\n", "web_conferencing = no\n", "audio_video = no\n",
+		/* the README's typical Edge: federation on, XMPP and public IM off */
+		"sip_federation = yes\nxmpp_federation = no\npublic_im = no\n",
+		"sip_federation = no\npublic_im = no\naudio_video = no\n",
+		"sip_federation = no\nocs2007_federation = no\nxmpp_federation = no\npublic_im = no\n"
+		"remote_access = no\nweb_conferencing = no\naudio_video = no\n",
+	};
+	unsigned closed_seen[EA_FEATURE_COUNT] = {0};
+	for (size_t p = 0; p < sizeof profiles / sizeof profiles[0]; p++) {
+		ea_site s;
+		load_profile(&w->m, profiles[p], &s);
+		ea_site_apply_profile(&s, &w->m);
+		unsigned closed = 0;
+		for (unsigned i = 0; i < w->m.n_rules; i++) {
+			const ea_rule *r = &w->m.rules[i];
+			/* closed exactly when none of its features is offered */
+			bool open = r->features == 0 || (r->features & ~ea_features_effective_off(s.off));
+			assert_int_equal(r->closed_by != 0, !open);
+			closed += !open;
+			for (int f = 0; f < EA_FEATURE_COUNT && p < EA_FEATURE_COUNT; f++)
+				if (r->closed_by & (1u << f))
+					closed_seen[f]++;
+		}
+		assert_true(closed > 0);
+		run_every_row(&w->m, &s);
+		ea_site_free(&s);
+	}
+	ea_site_apply_profile(NULL, &w->m);
+	/* Every feature closes rows when turned off alone. */
+	for (int f = 0; f < EA_FEATURE_COUNT; f++)
+		assert_true(closed_seen[f] > 0);
+}
+
+/* The rows of each feature, as read from the document (the matrix's
+ * comments say why): a change to the matrix's feature keys must be
+ * deliberate. */
+static void test_features_of_rows(void **state)
+{
+	const world *w = *state;
+	static const char *const want[][2] = {
+		{"ext-01", "xmpp-federation"}, {"ext-02", ""}, {"ext-03", ""}, {"ext-04", ""},
+		{"ext-05", "remote-access"}, {"ext-06", "sip-federation, public-im"},
+		{"ext-07", "sip-federation, public-im"}, {"ext-08", "web-conferencing"},
+		{"ext-09", "sip-federation"}, {"ext-10", "ocs2007-federation"}, {"ext-11", "ocs2007-federation"},
+		{"ext-12", "ocs2007-federation"}, {"ext-13", ""}, {"ext-14", "audio-video"},
+		{"ext-15", "audio-video"}, {"ext-16", "audio-video"}, {"int-01", "xmpp-federation"},
+		{"int-02", ""}, {"int-03", ""}, {"int-04", "web-conferencing"}, {"int-05", "audio-video"},
+		{"int-06", "audio-video"}, {"int-07", "audio-video"}, {"int-08", ""}, {"int-09", ""},
+		{"int-10", ""}, {"int-11", ""}, {"fed-01", "sip-federation"}, {"pim-01", "public-im"},
+		{"pim-02", "public-im"}, {"pim-03", "public-im"}, {"pim-04", "public-im"}, {"pim-05", "public-im"},
+		{"pim-06", "public-im"}, {"xmpp-01", "xmpp-federation"}, {"xmpp-02", "xmpp-federation"},
+		{"xmpp-03", "xmpp-federation"},
+	};
+	assert_int_equal(sizeof want / sizeof want[0], w->m.n_rules);
+	for (unsigned i = 0; i < w->m.n_rules; i++) {
+		char names[256];
+		assert_string_equal(w->m.rules[i].id, want[i][0]);
+		assert_string_equal(ea_features_text(w->m.rules[i].features, names, sizeof names), want[i][1]);
+	}
+}
+
+/* OCS 2007 federation is part of SIP federation: without it, its rows
+ * close too, and the reason names the feature turned off. */
+static void test_ocs2007_needs_sip_federation(void **state)
+{
+	world *w = *state;
+	ea_site s;
+	load_profile(&w->m, "sip_federation = no\npublic_im = no\n", &s);
+	ea_site_apply_profile(&s, &w->m);
+	ea_flow_record f = flow(EA_IFACE_EXTERNAL, 17, AV, REMOTE, 50000, "RTP", EA_PROTO_SRC_DPI);
+	ea_match_result res;
+	char got[256];
+	verdict_text(&w->m, &f, &s, &res, got, sizeof got);
+	assert_string_equal(got, "unexpected ext-10");
+	assert_string_equal(res.reason_text, "not-applicable: sip-federation disabled");
+	ea_site_free(&s);
+	ea_site_apply_profile(NULL, &w->m);
+}
+
+/* ---- local rules ---------------------------------------------------------- */
+
+#define LOCAL_RULES                                                                                   \
+	"[role jump]\nrequired = yes\n"                                                               \
+	"[rule local-01]\ninterface = internal\ntext = rdp\ntransport = tcp\nport = 3389\n"           \
+	"source = jump\ndestination = edge_internal\nprotocols = RDP\n"                               \
+	/* overlaps ext-04 (Access Edge DNS to any) */                                                \
+	"[rule local-02]\ninterface = external\ntext = dns\ntransport = udp\nport = 53\n"             \
+	"source = access_edge\ndestination = any\nprotocols = DNS\n"                                  \
+	/* forbids what ext-11 allows */                                                              \
+	"[rule local-03]\naction = deny\ninterface = external\ntext = no tcp media\ntransport = tcp\n" \
+	"port = 50000-59999\nsource = any\ndestination = av_edge\n"                                   \
+	/* allows, then forbids SSH only: the deny wins */                                            \
+	"[rule local-04]\ninterface = external\ntext = ssh\ntransport = tcp\nport = 22\n"             \
+	"source = any\ndestination = access_edge\nprotocols = SSH, TLS\n"                             \
+	"[rule local-05]\naction = deny\ninterface = external\ntext = no ssh\ntransport = tcp\n"      \
+	"port = 22\nsource = any\ndestination = access_edge\nprotocols = SSH\n"                       \
+	/* allows what only closed XMPP rows would */                                                 \
+	"[rule local-06]\ninterface = external\ntext = xmpp\ntransport = tcp\nport = 5269\n"          \
+	"source = any\ndestination = access_edge\nprotocols = Jabber\n"                               \
+	/* a second deny over local-03's range */                                                     \
+	"[rule local-07]\naction = deny\ninterface = external\ntext = no 50000\ntransport = tcp\n"    \
+	"port = 50000\nsource = any\ndestination = av_edge\n"
+
+static void expect_local(const ea_matrix *m, const ea_site *s, const ea_flow_record *f, const char *want,
+			 const char *reason, ea_decided_by by, const char *what)
+{
+	ea_match_result res;
+	char got[512];
+	verdict_text(m, f, s, &res, got, sizeof got);
+	if (strcmp(got, want) != 0 || strcmp(res.reason_text, reason) != 0 || res.decided_by != by)
+		fail_msg("%s: expected '%s' [%s] by %s, got '%s' [%s] by %s", what, want, reason,
+			 ea_decided_by_name(by), got, res.reason_text, ea_decided_by_name(res.decided_by));
+}
+
+/* Precedence (match.h): a local deny first, whatever allows the flow;
+ * then the open allow rows, vendor and local together in index order
+ * (vendor rows first), decided by the first listed; then the closed rows. */
+static void test_local_rules(void **state)
+{
+	world *w = *state;
+	char err[4096];
+	FILE *f = ea_test_memfile(LOCAL_RULES);
+	if (ea_matrix_load_local(f, "local.matrix", MATRIX_PATH, NULL, &w->m, err, sizeof err) != EA_OK)
+		fail_msg("%s", err);
+	fclose(f);
+	assert_int_equal(w->m.n_rules, 44);
+	assert_int_equal(w->m.n_vendor_rules, 37);
+	assert_int_equal(w->m.rules[37].origin, EA_ORIGIN_LOCAL);
+	assert_string_equal(w->m.rules[37].table, "local");
+	assert_int_equal(w->m.rules[39].action, EA_ACTION_DENY);
+	assert_int_equal(w->m.rules[39].n_protocols, 0);
+
+	ea_site s;
+	load_profile(&w->m, "xmpp_federation = no\n[roles]\njump = 172.16.0.30\n", &s);
+	ea_site_apply_profile(&s, &w->m);
+	const ea_iface X = EA_IFACE_EXTERNAL, I = EA_IFACE_INTERNAL;
+	const ea_proto_source DPI = EA_PROTO_SRC_DPI;
+	ea_flow_record fl;
+
+	fl = flow(I, 6, "172.16.0.30", EI, 3389, "RDP", DPI);
+	expect_local(&w->m, &s, &fl, "documented local-01", "", EA_DECIDED_LOCAL, "local allow alone");
+	fl = flow(I, 6, INT_ANY, EI, 3389, "RDP", DPI);
+	expect_local(&w->m, &s, &fl, "unexpected", "", EA_DECIDED_NONE, "not the jump host");
+	fl = flow(I, 6, "172.16.0.30", EI, 3389, "SSH", DPI);
+	expect_local(&w->m, &s, &fl, "mismatch local-01", "", EA_DECIDED_LOCAL, "local row, other protocol");
+	fl = flow(I, 6, EI, "172.16.0.30", 3389, "RDP", DPI);
+	expect_local(&w->m, &s, &fl, "wrong-direction local-01", "", EA_DECIDED_LOCAL, "local row reversed");
+	fl = flow(X, 17, AE, REMOTE, 53, "DNS", DPI);
+	expect_local(&w->m, &s, &fl, "documented ext-04 local-02", "", EA_DECIDED_VENDOR, "overlap: vendor first");
+	fl = flow(X, 6, REMOTE, AV, 50000, "RTP", DPI);
+	expect_local(&w->m, &s, &fl, "unexpected local-03 local-07", "denied: local-03, local-07", EA_DECIDED_LOCAL,
+		     "two denies over ext-11");
+	fl = flow(X, 6, REMOTE, AV, 50001, "RTP", EA_PROTO_SRC_PORT);
+	expect_local(&w->m, &s, &fl, "unexpected local-03", "denied: local-03", EA_DECIDED_LOCAL,
+		     "a deny without protocols, unconfirmed");
+	fl = flow(X, 6, AV, REMOTE, 50001, "RTP", DPI);
+	expect_local(&w->m, &s, &fl, "documented ext-09 pim-04", "", EA_DECIDED_VENDOR, "the deny's reverse");
+	fl = flow(X, 6, REMOTE, AE, 22, "SSH", DPI);
+	expect_local(&w->m, &s, &fl, "unexpected local-05", "denied: local-05", EA_DECIDED_LOCAL,
+		     "deny beats a local allow");
+	fl = flow(X, 6, REMOTE, AE, 22, "TLS", DPI);
+	expect_local(&w->m, &s, &fl, "documented local-04", "", EA_DECIDED_LOCAL, "a deny of SSH only");
+	fl = flow(X, 6, REMOTE, AE, 5269, "Jabber", DPI);
+	expect_local(&w->m, &s, &fl, "documented local-06", "", EA_DECIDED_LOCAL, "local allow over closed rows");
+	fl = flow(X, 6, AE, REMOTE, 5269, "Jabber", DPI);
+	expect_local(&w->m, &s, &fl, "unexpected xmpp-02", "not-applicable: xmpp-federation disabled",
+		     EA_DECIDED_PROFILE, "closed rows only");
+	ea_site_free(&s);
+	ea_site_apply_profile(NULL, &w->m);
+}
+
+/* A local file's mistakes, each at its line, and the matrix untouched. */
+static void test_local_rules_errors(void **state)
+{
+	world *w = *state;
+	char err[4096];
+	FILE *f = ea_test_memfile("[role access_edge]\nrequired = no\n"
+				  "[rule ext-99]\ninterface = internal\ntext = x\ntransport = tcp\nport = 1\n"
+				  "source = any\ndestination = any\nprotocols = TLS\n"
+				  "[rule local-01]\ntable = external\naction = maybe\ninterface = internal\ntext = x\n"
+				  "transport = tcp\nport = 1\nsource = nobody\ndestination = any\n"
+				  "[rule local-01]\ninterface = internal\ntext = x\ntransport = tcp\nport = 2\n"
+				  "source = any\ndestination = any\nprotocols = TLS\nfeature = fax\n");
+	assert_int_equal(ea_matrix_load_local(f, "l.matrix", "m.matrix", NULL, &w->m, err, sizeof err),
+			 EA_ERR_CONFIG);
+	fclose(f);
+	assert_string_equal(err,
+			    "l.matrix:1: role 'access_edge' is already declared by m.matrix\n"
+			    "l.matrix:3: local rule ids are local-NN (local-01, local-02, ...), not 'ext-99'\n"
+			    "l.matrix:11: rule local-01: missing key 'protocols'\n"
+			    "l.matrix:12: table 'external': local rules are all in table 'local'\n"
+			    "l.matrix:13: action 'maybe' is not allow or deny\n"
+			    "l.matrix:18: unknown role 'nobody' (not declared by a [role] section)\n"
+			    "l.matrix:20: rule id 'local-01' is already used at line 11");
+	assert_int_equal(w->m.n_rules, 37);
+	assert_int_equal(w->m.n_roles, 12);
+	/* The vendor's matrix may neither use local ids nor deny. */
+	ea_matrix m;
+	f = ea_test_memfile("[role a]\nrequired = yes\n[rule local-01]\ntable = external\ninterface = external\n"
+			    "text = x\ntransport = tcp\nport = 1\nsource = any\ndestination = a\nprotocols = TLS\n"
+			    "[rule ext-01]\ntable = external\ninterface = external\ntext = x\ntransport = tcp\n"
+			    "port = 1\nsource = any\ndestination = a\nprotocols = TLS\naction = deny\n"
+			    "feature = xmpp-federation, fax\n");
+	assert_int_equal(ea_matrix_load(f, "v.matrix", &m, err, sizeof err), EA_ERR_CONFIG);
+	fclose(f);
+	assert_string_equal(err,
+			    "v.matrix:3: rule ids local-NN are for local rules (--local), not the matrix\n"
+			    "v.matrix:21: action is for local rules (--local); matrix rows only allow\n"
+			    "v.matrix:22: feature: unknown feature 'fax' (known: sip-federation, ocs2007-federation, "
+			    "xmpp-federation, public-im, remote-access, web-conferencing, audio-video)");
 }
 
 /* ---- particular cases on the real data ------------------------------------- */
@@ -536,6 +878,11 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_every_row, load_world, free_world),
+		cmocka_unit_test_setup_teardown(test_every_row_under_profiles, load_world, free_world),
+		cmocka_unit_test_setup_teardown(test_features_of_rows, load_world, free_world),
+		cmocka_unit_test_setup_teardown(test_ocs2007_needs_sip_federation, load_world, free_world),
+		cmocka_unit_test_setup_teardown(test_local_rules, load_world, free_world),
+		cmocka_unit_test_setup_teardown(test_local_rules_errors, load_world, free_world),
 		cmocka_unit_test_setup_teardown(test_particular_cases, load_world, free_world),
 		cmocka_unit_test_setup_teardown(test_group_addresses_fit_no_row, load_world, free_world),
 		cmocka_unit_test(test_verdict_names),

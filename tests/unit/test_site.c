@@ -252,9 +252,36 @@ static void test_err_edge_overlaps(void **state)
 static void test_err_sections(void **state)
 {
 	expect_errors(*state, "front_end = 172.16.0.20\n" EDGE "[hosts]\nclient = 1.2.3.4\n[roles x]\n",
-		      "s.ini:1: 'front_end' is outside the [roles] section\n"
-		      "s.ini:7: unknown section [hosts] (expected [roles] or [nat])\n"
-		      "s.ini:9: unknown section [roles x] (expected [roles] or [nat])");
+		      "s.ini:1: 'front_end' is outside the [roles], [nat] and [deployment] sections\n"
+		      "s.ini:7: unknown section [hosts] (expected [roles], [nat] or [deployment])\n"
+		      "s.ini:9: unknown section [roles x] (expected [roles], [nat] or [deployment])");
+}
+
+/* The deployment profile: yes/no per feature, every one yes unless said;
+ * an unknown key or value, or a key given twice, is an error at its line. */
+static void test_deployment(void **state)
+{
+	ea_site s;
+	char err[4096];
+	assert_int_equal(load_text(*state, EDGE, &s, err, sizeof err), EA_OK);
+	assert_int_equal(s.off, 0); /* every feature offered, as before profiles */
+	ea_site_free(&s);
+	assert_int_equal(load_text(*state, EDGE "[deployment]\nxmpp_federation = no\npublic_im = no\n"
+					       "sip_federation = yes\n[roles]\nclient = 198.51.100.0/24\n",
+				   &s, err, sizeof err),
+			 EA_OK);
+	assert_int_equal(s.off, (1u << EA_FEATURE_XMPP_FEDERATION) | (1u << EA_FEATURE_PUBLIC_IM));
+	assert_int_equal(s.feature_line[EA_FEATURE_SIP_FEDERATION], 9);
+	ea_site_free(&s);
+
+	expect_errors(*state, EDGE "[deployment]\nxmpp_federation = no\nfax = no\npublic_im = maybe\n"
+			      "xmpp_federation = yes\nxmpp-federation = no\n",
+		      "s.ini:8: unknown deployment key 'fax' (known: sip_federation, ocs2007_federation, "
+		      "xmpp_federation, public_im, remote_access, web_conferencing, audio_video)\n"
+		      "s.ini:9: public_im must be yes or no, not 'maybe'\n"
+		      "s.ini:10: 'xmpp_federation' is already set at line 7\n"
+		      "s.ini:11: unknown deployment key 'xmpp-federation' (known: sip_federation, ocs2007_federation, "
+		      "xmpp_federation, public_im, remote_access, web_conferencing, audio_video)");
 }
 
 static void test_err_too_many_addresses(void **state)
@@ -290,6 +317,7 @@ int main(void)
 		cmocka_unit_test(test_err_required_missing),
 		cmocka_unit_test(test_err_edge_overlaps),
 		cmocka_unit_test(test_err_sections),
+		cmocka_unit_test(test_deployment),
 		cmocka_unit_test(test_err_too_many_addresses),
 		cmocka_unit_test(test_load_path_missing),
 	};
