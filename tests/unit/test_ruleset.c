@@ -15,6 +15,9 @@
 #define MATRIX EA_TOPDIR "/signatures/lync2013-edge.matrix"
 #define PORTS EA_TOPDIR "/signatures/ports.sig"
 #define SITE EA_TOPDIR "/pcaps/site.ini"
+/* The example site file of a typical Edge and its local rules. */
+#define LOCAL EA_TOPDIR "/examples/local.matrix"
+#define SITE_LOCAL EA_TOPDIR "/examples/site-typical-edge.ini"
 
 typedef struct {
 	char dir[64];
@@ -139,8 +142,16 @@ static void shipped_files_load_as_one(void **state)
 static void hashes_are_sha256sum_of_the_files(void **state)
 {
 	(void)state;
-	const ea_ruleset *rs = load_shipped(NULL);
-	static const char *const paths[EA_RULESET_FILE_COUNT] = {MATRIX, PORTS, SITE};
+	ea_ruleset_paths rp = {.matrix = MATRIX, .portsigs = PORTS, .site = SITE_LOCAL, .local = LOCAL};
+	const ea_ruleset *rs = NULL;
+	char err[8192];
+	if (ea_ruleset_load(&rp, NULL, &rs, err, sizeof err) != EA_OK)
+		fail_msg("%s", err);
+	/* the local rules follow the vendor's, the profile closes rows */
+	assert_int_equal(ea_ruleset_matrix(rs)->n_rules, 40);
+	assert_int_equal(ea_ruleset_matrix(rs)->n_vendor_rules, 37);
+	assert_true(ea_ruleset_matrix(rs)->rules[0].closed_by != 0); /* ext-01: XMPP is off */
+	static const char *const paths[EA_RULESET_FILE_COUNT] = {MATRIX, PORTS, SITE_LOCAL, LOCAL};
 	for (int i = 0; i < EA_RULESET_FILE_COUNT; i++) {
 		char want[65];
 		struct stat sb;
