@@ -302,7 +302,7 @@ static void test_view_columns(void **state)
 	assert_query(fx->st, "SELECT name FROM pragma_table_info('flow_verdicts') ORDER BY cid",
 		     "run_id\niface\ntransport\ninitiator_ip\ninitiator_port\nresponder_ip\n"
 		     "responder_port\napp_protocol\nverdict\nrule_ids\ndirection_source\n"
-		     "packets\nbytes\nfirst_seen\nlast_seen\nserver_name\ncommunity_id\n");
+		     "packets\nbytes\nfirst_seen\nlast_seen\nserver_name\ncommunity_id\nreason\n");
 }
 
 /* ---- round trip -------------------------------------------------------- */
@@ -450,7 +450,63 @@ static void test_flow_round_trip_and_view(void **state)
 	assert_query(fx->st, "SELECT * FROM flow_verdicts",
 		     "1|internal|tcp|198.51.100.7|50123|203.0.113.10|443|Skype_Teams|mismatch|"
 		     "ext-01,ext-03|port|18|10500|2023-11-14T22:13:20.123456Z|"
-		     "2023-11-14T22:13:22.623456Z|sip.example.com|1:abcdefghijklmnopqrstuvwxyz0=\n");
+		     "2023-11-14T22:13:22.623456Z|sip.example.com|1:abcdefghijklmnopqrstuvwxyz0=|NULL\n");
+}
+
+/* The site's policy as stored (schema version 4): each rule's origin,
+ * action, features and whether the profile closed it; each flow's reason
+ * and who decided it. */
+static void test_policy_round_trip(void **state)
+{
+	fixture *fx = *state;
+	open_store(fx);
+	/* ext-02 serves two features and is closed; int-01 is a local deny. */
+	fx->m.rules[1].features = (1u << EA_FEATURE_SIP_FEDERATION) | (1u << EA_FEATURE_PUBLIC_IM);
+	fx->m.rules[1].closed_by = fx->m.rules[1].features;
+	fx->m.rules[2].origin = EA_ORIGIN_LOCAL;
+	fx->m.rules[2].action = EA_ACTION_DENY;
+	int64_t run = begin_run(fx);
+	assert_query(fx->st, "SELECT rule_id, origin, action, feature, closed_by FROM rules ORDER BY ord",
+		     "ext-01|vendor|allow|NULL|NULL\n"
+		     "ext-02|vendor|allow|sip-federation, public-im|sip-federation, public-im\n"
+		     "int-01|local|deny|NULL|NULL\n"
+		     "ext-03|vendor|allow|NULL|NULL\n");
+	ea_flow_record f;
+	ea_match_result mr;
+	memset(&mr, 0, sizeof mr);
+	make_flow(&f, 6, 5061, 1700000000000000ull);
+	mr.verdict = EA_VERDICT_UNEXPECTED;
+	mr.rules[0] = 2;
+	mr.n_rules = 1;
+	mr.reason = EA_REASON_DENIED;
+	mr.decided_by = EA_DECIDED_LOCAL;
+	snprintf(mr.reason_text, sizeof mr.reason_text, "denied: int-01");
+	assert_int_equal(ea_store_add_flow(fx->st, run, &f, &mr, &fx->m, fx->err, sizeof fx->err), EA_OK);
+	make_flow(&f, 6, 443, 1700000000000000ull);
+	memset(&mr, 0, sizeof mr);
+	mr.verdict = EA_VERDICT_DOCUMENTED;
+	mr.rules[0] = 0;
+	mr.n_rules = 1;
+	mr.decided_by = EA_DECIDED_VENDOR;
+	assert_int_equal(ea_store_add_flow(fx->st, run, &f, &mr, &fx->m, fx->err, sizeof fx->err), EA_OK);
+	/* An unterminated reason is cut at the field, never read beyond. */
+	make_flow(&f, 17, 50000, 1700000000000000ull);
+	memset(&mr, 0, sizeof mr);
+	mr.verdict = EA_VERDICT_UNEXPECTED;
+	mr.rules[0] = 1;
+	mr.n_rules = 1;
+	mr.reason = EA_REASON_NOT_APPLICABLE;
+	mr.decided_by = EA_DECIDED_PROFILE;
+	memset(mr.reason_text, 'x', sizeof mr.reason_text);
+	assert_int_equal(ea_store_add_flow(fx->st, run, &f, &mr, &fx->m, fx->err, sizeof fx->err), EA_OK);
+	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
+	char want[64];
+	snprintf(want, sizeof want, "%d|profile\n", EA_REASON_TEXT_MAX);
+	assert_query(fx->st, "SELECT responder_port, verdict, rule_ids, reason, decided_by FROM flow_details"
+			     " WHERE responder_port <> 50000 ORDER BY responder_port",
+		     "443|documented|ext-01|NULL|vendor\n5061|unexpected|int-01|denied: int-01|local\n");
+	assert_query(fx->st, "SELECT length(reason), decided_by FROM flows WHERE responder_port = 50000", want);
+	assert_query(fx->st, "SELECT reason FROM flow_verdicts WHERE responder_port = 5061", "denied: int-01\n");
 }
 
 static void test_view_derived_columns(void **state)
@@ -1047,6 +1103,47 @@ static void test_upgrade_from_version_1(void **state)
 /* An active-timeout update and the flow's end share a uid: the end
  * rewrites the row (counts, end reason, verdict and rules), never adds
  * one; another uid, or none, is a row of its own. */
+/* A version-3 database (the last before the site's policy) upgrades: its
+ * rules are the vendor's, allowing and open, its flows have no reason,
+ * flow_verdicts keeps its columns and gains reason at the end. */
+static void test_upgrade_from_version_3(void **state)
+{
+	fixture *fx = *state;
+	const char *v4s = strstr(ea_schema_sql, "\n-- version 4\n");
+	assert_non_null(v4s);
+	char *upto3 = strndup(ea_schema_sql, (size_t)(v4s - ea_schema_sql));
+	assert_non_null(upto3);
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	exec_raw(db, upto3);
+	free(upto3);
+	exec_raw(db, "PRAGMA user_version = 3");
+	exec_raw(db, "INSERT INTO runs (id, started_at, tool_version) VALUES (1, 1, 'old')");
+	exec_raw(db, "INSERT INTO rules (run_id, ord, rule_id, table_name, iface, transport,"
+		     " port_lo, port_hi, source, destination, protocols)"
+		     " VALUES (1, 0, 'ext-01', 'external', 'external', 6, 443, 443, 'any', 'any', 'TLS')");
+	exec_raw(db, "INSERT INTO flows (id, run_id, iface, transport, initiator_ip, initiator_port,"
+		     " responder_ip, responder_port, first_us, last_us, pkts_out, pkts_in, bytes_out, bytes_in,"
+		     " direction_source, handshake, end_reason, attempt, master_proto, app_proto, category,"
+		     " confidence, proto_source, proto_unexpected_on_port, risks, server_name, community_id,"
+		     " verdict) VALUES (1, 1, 'external', 6, '192.0.2.1', 1000, '192.0.2.2', 443, 2000000,"
+		     " 3000000, 1, 2, 3, 4, 'syn', '', 'idle', 0, 'TLS', '', '', '', 'dpi', 0, '', '', '1:x',"
+		     " 'documented')");
+	exec_raw(db, "INSERT INTO flow_rules VALUES (1, 1, 0)");
+	sqlite3_close(db);
+
+	open_store(fx);
+	char want[16];
+	snprintf(want, sizeof want, "%d\n", ea_store_schema_version());
+	assert_query(fx->st, "PRAGMA user_version", want);
+	assert_query(fx->st, "SELECT origin, action, feature, closed_by FROM rules", "vendor|allow|NULL|NULL\n");
+	assert_query(fx->st, "SELECT verdict, rule_ids, reason FROM flow_verdicts", "documented|ext-01|NULL\n");
+	assert_query(fx->st, "SELECT reason, decided_by FROM flow_details", "NULL|NULL\n");
+	assert_query(fx->st, "SELECT local_path, local_sha256 FROM runs", "NULL|NULL\n");
+	int64_t run = begin_run(fx);
+	assert_int_equal(run, 2);
+}
+
 static void test_same_uid_rewrites_row(void **state)
 {
 	fixture *fx = *state;
@@ -1829,6 +1926,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_interface_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_leaves_rollback_journal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_version_1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_from_version_3, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_uid_rewrites_row, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_flow_moves_to_new_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_newer_schema, setup, teardown),
