@@ -162,6 +162,8 @@ static void test_fields_where_siems_look(void **state)
 	assert_int_equal(json_integer_value(json_object_get(j, "icmp_type")), 8);
 	assert_string_equal(str_at(j, "flow", "state", NULL), "S0");
 	assert_null(str_at(j, "edgeaudit", "nat_finding", NULL));
+	assert_null(json_object_get(json_object_get(j, "edgeaudit"), "reason"));
+	assert_null(json_object_get(json_object_get(j, "edgeaudit"), "decided_by"));
 	json_decref(j);
 	free(text);
 
@@ -183,6 +185,21 @@ static void test_fields_where_siems_look(void **state)
 	j = parse(text);
 	assert_true(json_is_true(json_object_get(json_object_get(j, "edgeaudit"), "icmp_orphan")));
 	assert_null(json_object_get(json_object_get(j, "edgeaudit"), "icmp_errors"));
+	json_decref(j);
+	free(text);
+
+	/* The site's policy: a denied flow is an alert with the deny's id and
+	 * the reason, and says a local rule decided it. */
+	r = flow("TLS", "TLS", "");
+	ea_match_result denied = {.verdict = EA_VERDICT_UNEXPECTED, .n_rules = 1, .rules = {2},
+				  .reason = EA_REASON_DENIED, .decided_by = EA_DECIDED_LOCAL,
+				  .reason_text = "denied: local-03"};
+	text = ea_eve_json(&r, &denied, &m, NULL);
+	j = parse(text);
+	assert_string_equal(str_at(j, "event", "kind", NULL), "alert");
+	assert_string_equal(str_at(j, "edgeaudit", "finding", NULL), "unexpected");
+	assert_string_equal(str_at(j, "edgeaudit", "reason", NULL), "denied: local-03");
+	assert_string_equal(str_at(j, "edgeaudit", "decided_by", NULL), "local");
 	json_decref(j);
 	free(text);
 	ea_matrix_free(&m);

@@ -128,6 +128,23 @@ static const char *after_procid(const char *line)
 	return p;
 }
 
+/* A finding the site's policy made says which decision: reason="…". */
+static void test_line_with_policy_reason(void **state)
+{
+	fixture *fx = *state;
+	ea_flow_record r = flow(8080, "");
+	ea_match_result mr = {.verdict = EA_VERDICT_UNEXPECTED, .reason = EA_REASON_NOT_APPLICABLE,
+			      .decided_by = EA_DECIDED_PROFILE,
+			      .reason_text = "not-applicable: xmpp-federation disabled"};
+	char msg[4096], key[256];
+	ea_findings_message(&r, &mr, &fx->m, EA_FINDING_UNEXPECTED, msg, sizeof msg, key, sizeof key);
+	assert_non_null(strstr(msg, " reason=\"not-applicable: xmpp-federation disabled\""));
+	mr.reason = EA_REASON_NONE;
+	mr.reason_text[0] = '\0';
+	ea_findings_message(&r, &mr, &fx->m, EA_FINDING_UNEXPECTED, msg, sizeof msg, key, sizeof key);
+	assert_null(strstr(msg, " reason="));
+}
+
 static void test_line_with_hostile_server_name(void **state)
 {
 	fixture *fx = *state;
@@ -307,6 +324,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_finding_kinds),
 		cmocka_unit_test_setup_teardown(test_line_with_hostile_server_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_line_with_policy_reason, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_documented_is_silent_attempt_is_a_notice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finding_once_per_flow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nat_finding_is_a_line_of_its_own, setup, teardown),
