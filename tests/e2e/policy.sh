@@ -149,4 +149,73 @@ else
   bad read-second-profile "read failed"
 fi
 
+# ---- monitor: the local rules are read again on SIGHUP ----
+# Needs root, network namespaces and tcpreplay (as tests/e2e/monitor.sh):
+# a namespace of this test's own with one veth pair; the lab's external
+# capture is replayed before and after the local file gains a deny.
+ns=eapol$$
+if [ "$(id -u)" -ne 0 ] || ! command -v tcpreplay >/dev/null || ! ip netns add "$ns" 2>/dev/null; then
+  echo "ok policy/live-skipped: not root, no tcpreplay or no network namespaces; reload not tested here"
+  echo "RESULT $pass $fail"; exit 0
+fi
+mon_pid=
+trap '[ -n "$mon_pid" ] && kill -9 "$mon_pid" 2>/dev/null; ip netns del "$ns" 2>/dev/null; rm -rf "$tmp"' EXIT
+nsx() { ip netns exec "$ns" "$@"; }
+id=$(( $$ % 100000 ))
+xs=pl${id}s xr=pl${id}r
+nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+if ! { nsx ip link add "$xs" mtu 9000 type veth peer name "$xr" mtu 9000 && nsx ip link set "$xs" up &&
+       nsx ip link set "$xr" up; }; then
+  bad live-setup "cannot create a veth pair"; echo "RESULT $pass $fail"; exit 0
+fi
+# The sensor gives up root after start: the files it reloads and the
+# database's folder must stay readable and writable to it.
+live=$tmp/live
+mkdir -m 1777 "$live"
+chmod 755 "$tmp"
+cp "$site" "$local_rules" "$top/signatures/lync2013-edge.matrix" "$top/signatures/ports.sig" "$live/"
+chmod 644 "$live"/*
+log=$live/monitor.log
+ip netns exec "$ns" "$bin" monitor --site "$live/site-typical-edge.ini" --local "$live/local.matrix" \
+  --matrix "$live/lync2013-edge.matrix" --ports "$live/ports.sig" --db "$live/live.db" --external "$xr" 2>"$log" &
+mon_pid=$!
+wait_log() { local i; for ((i = 0; i < $3 * 20; i++)); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+# Waits (≤ 5 s) until libpcap has delivered $1 external frames (SIGUSR1).
+wait_frames() {
+  local i n
+  for ((i = 0; i < 25; i++)); do
+    kill -USR1 "$mon_pid" 2>/dev/null; sleep 0.2
+    n=$(grep "counters: external:" "$log" | tail -1 | sed -n 's/.*, \([0-9]*\) frames,.*/\1/p')
+    [ -n "$n" ] && [ "$n" -ge "$1" ] && return 0
+  done
+  return 1
+}
+replay() { nsx tcpreplay -q --pps=500 -i "$xs" "$top/pcaps/lab-external.pcap" >/dev/null 2>&1; }
+if wait_log "$log" capturing 10; then
+  replay
+  wait_frames 692 || bad live-frames "external frames not captured"
+  old_sha=$(sha256sum "$live/local.matrix" | cut -c1-64)
+  # The site forbids SIP over TLS on 443 to the Access Edge from now on.
+  printf '\n[rule local-04]\naction = deny\ninterface = external\ntext = no 443 to the Access Edge\ntransport = tcp\nport = 443\nsource = any\ndestination = access_edge\n' >> "$live/local.matrix"
+  new_sha=$(sha256sum "$live/local.matrix" | cut -c1-64)
+  kill -HUP "$mon_pid"
+  if wait_log "$log" "generation 2 in use" 5; then ok live-reload-applied; else bad live-reload-applied "no reload message"; sed 's/^/  /' "$log" | tail -5; fi
+  replay
+  wait_frames 1384 || bad live-frames "external frames of the second replay not captured"
+  kill -TERM "$mon_pid"
+  for ((i = 0; i < 400; i++)); do kill -0 "$mon_pid" 2>/dev/null || break; sleep 0.05; done
+  wait "$mon_pid" 2>/dev/null; rc=$?; mon_pid=
+  [ "$rc" -eq 0 ] || bad live-exit "exit $rc"
+  q() { sqlite3 -readonly "$live/live.db" "$1"; }
+  runs=$(q "SELECT group_concat(local_sha256, ',') FROM (SELECT local_sha256 FROM runs ORDER BY id)")
+  [ "$runs" = "$old_sha,$new_sha" ] && ok live-runs-record-local-hash || bad live-runs-record-local-hash "runs: $runs"
+  [ "$(q "SELECT group_concat(run_id) FROM rules WHERE rule_id = 'local-04'")" = 2 ] && ok live-new-rule-in-new-run \
+    || bad live-new-rule-in-new-run "local-04 in runs $(q "SELECT group_concat(run_id) FROM rules WHERE rule_id = 'local-04'")"
+  n2=$(q "SELECT count(*) FROM flow_verdicts WHERE run_id = 2 AND reason = 'denied: local-04'")
+  n1=$(q "SELECT count(*) FROM flow_verdicts WHERE run_id = 1 AND reason = 'denied: local-04'")
+  [ "$n2" -ge 2 ] && [ "$n1" = 0 ] && ok live-deny-after-reload || bad live-deny-after-reload "denied flows: run 1 $n1, run 2 $n2"
+else
+  bad live-start "monitor did not start"; sed 's/^/  /' "$log" | tail -5
+fi
+
 echo "RESULT $pass $fail"
