@@ -202,9 +202,9 @@ static json_t *build(const ea_flow_record *rec, const ea_match_result *mr, const
 	 * and why a verdict overrides the rows (not-applicable, denied). */
 	if (mr->decided_by != EA_DECIDED_NONE)
 		set_text(ours, "decided_by", ea_decided_by_name(mr->decided_by), NULL);
-	if (mr->reason != EA_REASON_NONE && mr->reason_text[0] &&
-	    memchr(mr->reason_text, '\0', sizeof mr->reason_text))
-		set_text(ours, "reason", mr->reason_text, NULL);
+	char reason[EA_REASON_TEXT_MAX];
+	if (*ea_match_reason(mr, reason, sizeof reason))
+		set_text(ours, "reason", reason, NULL);
 	if (finding)
 		set_text(ours, "finding", ea_finding_name(finding), NULL);
 	if (mr->nat != EA_NAT_NONE)

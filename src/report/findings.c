@@ -56,11 +56,11 @@ static void flow_message(const ea_flow_record *rec, const ea_match_result *mr, c
 {
 	char tbuf[4], init[EA_ADDR_STRLEN], resp[EA_ADDR_STRLEN], start[EA_TIME_TEXT_MAX],
 		end[EA_TIME_TEXT_MAX], rules[EA_MAX_RULES * 8], proto[4 * EA_PROTO_NAME_MAX];
-	char reason[4 * EA_REASON_TEXT_MAX + 32] = "";
-	if (mr->reason != EA_REASON_NONE && memchr(mr->reason_text, '\0', sizeof mr->reason_text)) {
+	char reason[4 * EA_REASON_TEXT_MAX + 32] = "", text[EA_REASON_TEXT_MAX];
+	if (*ea_match_reason(mr, text, sizeof text)) {
 		/* The site's policy made it a finding: say which decision. */
 		char q[4 * EA_REASON_TEXT_MAX + 16];
-		snprintf(reason, sizeof reason, " reason=%s", quoted(mr->reason_text, q, sizeof q));
+		snprintf(reason, sizeof reason, " reason=%s", quoted(text, q, sizeof q));
 	}
 	char sports[32] = "", dports[32] = "", icmp[24] = "", name[4 * EA_SERVER_NAME_MAX + 32] = "";
 	const char *transport = ea_flow_transport_name(rec->transport, tbuf);

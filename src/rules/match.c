@@ -135,7 +135,7 @@ static void judge(const ea_matrix *m, const ea_site *s, const ea_flow_record *fl
 	memcpy(out->rules, list, out->n_rules * sizeof list[0]);
 }
 
-static void reason_text(ea_match_result *r, const ea_matrix *m);
+static void denied_ids(ea_match_result *r, const ea_matrix *m);
 
 static bool allowed(ea_verdict v)
 {
@@ -149,7 +149,7 @@ void ea_match(const ea_matrix *m, const ea_site *s, const ea_flow_record *flow, 
 	out->reason = EA_REASON_NONE;
 	out->closed_by = 0;
 	out->decided_by = EA_DECIDED_NONE;
-	out->reason_text[0] = '\0';
+	out->denied_ids[0] = '\0';
 	/* The NAT check (natcheck.h): beside the verdict, whatever it is. */
 	out->nat = ea_nat_check(m, s, flow);
 	unsigned n = m->n_rules < EA_MAX_RULES ? m->n_rules : EA_MAX_RULES;
@@ -166,7 +166,7 @@ void ea_match(const ea_matrix *m, const ea_site *s, const ea_flow_record *flow, 
 	if (out->n_rules) {
 		out->reason = EA_REASON_DENIED;
 		out->decided_by = EA_DECIDED_LOCAL;
-		reason_text(out, m);
+		denied_ids(out, m);
 		return;
 	}
 
@@ -184,7 +184,6 @@ void ea_match(const ea_matrix *m, const ea_site *s, const ea_flow_record *flow, 
 			memcpy(out->rules, with_closed.rules, with_closed.n_rules * sizeof out->rules[0]);
 			for (unsigned i = 0; i < out->n_rules; i++)
 				out->closed_by |= m->rules[out->rules[i]].closed_by;
-			reason_text(out, m);
 			return;
 		}
 	}
@@ -204,26 +203,34 @@ const char *ea_decided_by_name(ea_decided_by d)
 	return "";
 }
 
-/* r's reason_text from its reason and rules (match.h). */
-static void reason_text(ea_match_result *r, const ea_matrix *m)
+/* r's denied_ids from its deny rows (match.h). */
+static void denied_ids(ea_match_result *r, const ea_matrix *m)
 {
-	char *buf = r->reason_text;
-	size_t size = sizeof r->reason_text, used = 0;
+	char *buf = r->denied_ids;
+	size_t size = sizeof r->denied_ids, used = 0;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < r->n_rules; i++) {
+		const char *id = m->rules[r->rules[i]].id;
+		/* Room for this id and, if more follow, for ", ...". */
+		size_t need = (i ? 2 : 0) + strlen(id) + (i + 1 < r->n_rules ? 5 : 0);
+		if (used + need >= size) {
+			snprintf(buf + used, size - used, "%s...", i ? ", " : "");
+			break;
+		}
+		used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", id);
+	}
+}
+
+const char *ea_match_reason(const ea_match_result *r, char *buf, size_t size)
+{
+	if (size == 0)
+		return buf;
 	buf[0] = '\0';
 	if (r->reason == EA_REASON_NOT_APPLICABLE) {
 		char names[EA_REASON_TEXT_MAX];
 		snprintf(buf, size, "not-applicable: %s disabled", ea_features_text(r->closed_by, names, sizeof names));
 	} else if (r->reason == EA_REASON_DENIED) {
-		used = (size_t)snprintf(buf, size, "denied:");
-		for (unsigned i = 0; i < r->n_rules; i++) {
-			const char *id = m->rules[r->rules[i]].id;
-			/* Room for this id and, if more follow, for "...". */
-			size_t need = strlen(id) + 2 + (i + 1 < r->n_rules ? 4 : 0);
-			if (used + need >= size) {
-				snprintf(buf + used, size - used, "%s", ", ...");
-				break;
-			}
-			used += (size_t)snprintf(buf + used, size - used, "%s %s", i ? "," : "", id);
-		}
+		snprintf(buf, size, "denied: %.*s", (int)strnlen(r->denied_ids, sizeof r->denied_ids), r->denied_ids);
 	}
+	return buf;
 }

@@ -56,10 +56,15 @@ typedef struct {
 	/* not-applicable: the features turned off that closed those rows. */
 	ea_feature_set closed_by;
 	ea_decided_by decided_by;
-	/* The reason as stored and shown: "" (none), "not-applicable: F[, G]
-	 * disabled", "denied: local-NN[, local-MM]". */
-	char reason_text[EA_REASON_TEXT_MAX];
+	/* denied: the deny rules' ids, "local-03, local-07" (EA_DENIED_IDS_MAX). */
+	char denied_ids[EA_DENIED_IDS_MAX];
 } ea_match_result;
+
+/* The reason as stored and shown, into buf (size bytes, at most
+ * EA_REASON_TEXT_MAX needed): "" (none), "not-applicable: F[, G]
+ * disabled", "denied: local-NN[, local-MM]". Reads no further than the
+ * result's fields, whoever filled them. Returns buf. */
+const char *ea_match_reason(const ea_match_result *r, char *buf, size_t size);
 
 /* Rules:
  *  - both ends must be unicast hosts: a multicast, broadcast (limited, or

@@ -1335,11 +1335,8 @@ ea_status ea_store_add_flow(ea_store *st, int64_t run_id, const ea_flow_record *
 		bind_i64(s, 29, f->generation, &rc);
 	else
 		bind_null(s, 29, &rc);
-	/* Never read past the field, whoever filled the result. */
-	if (mr->reason_text[0])
-		bind_field(s, 30, mr->reason_text, sizeof mr->reason_text, &rc);
-	else
-		bind_null(s, 30, &rc);
+	char reason[EA_REASON_TEXT_MAX];
+	bind_text(s, 30, *ea_match_reason(mr, reason, sizeof reason) ? reason : NULL, &rc);
 	bind_text(s, 31, mr->decided_by != EA_DECIDED_NONE ? ea_decided_by_name(mr->decided_by) : NULL, &rc);
 	int64_t flow_id = 0, updates = 0;
 	if (rc == SQLITE_OK && s == st->stmt[S_INSERT_FLOW]) {

@@ -91,12 +91,14 @@
 #define EA_MAX_PROTOCOLS_PER_ENTRY 16
 #define EA_MAX_LINE 4096           /* a longer line in a data file is an error */
 #define EA_MAX_CONFIG_ERRORS 50    /* report this many, then stop listing */
-/* A verdict's policy reason as the matcher writes it into the result
- * (match.h), which travels through the writer's queue without the
- * matrix: "not-applicable: " and every feature name (~130 bytes), or
- * "denied: " and the deny rules' ids, cut with "..." after what fits
- * (a flow that several deny rules fit is rare; its rule ids are whole). */
-#define EA_REASON_TEXT_MAX 160
+/* The ids of the local deny rules a flow fits, as the matcher writes them
+ * into the result (match.h), which travels through the writer's queue
+ * (65,536 of them for a sensor) without the matrix: room for three
+ * "local-NN"; more are cut with "..." (the flow's rule ids list them all). */
+#define EA_DENIED_IDS_MAX 40
+/* A verdict's policy reason as text (ea_match_reason): "not-applicable: "
+ * and every feature name (~130 bytes), or "denied: " and those ids. */
+#define EA_REASON_TEXT_MAX 192
 /* A data file is read into memory whole (ruleset.c), so that it is hashed
  * from the very bytes that were parsed. The shipped matrix is 22 KB; a
  * matrix at EA_MAX_RULES rows of ~600 bytes is ~150 KB, a site file

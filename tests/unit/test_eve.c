@@ -193,7 +193,7 @@ static void test_fields_where_siems_look(void **state)
 	r = flow("TLS", "TLS", "");
 	ea_match_result denied = {.verdict = EA_VERDICT_UNEXPECTED, .n_rules = 1, .rules = {2},
 				  .reason = EA_REASON_DENIED, .decided_by = EA_DECIDED_LOCAL,
-				  .reason_text = "denied: local-03"};
+				  .denied_ids = "local-03"};
 	text = ea_eve_json(&r, &denied, &m, NULL);
 	j = parse(text);
 	assert_string_equal(str_at(j, "event", "kind", NULL), "alert");

@@ -135,12 +135,12 @@ static void test_line_with_policy_reason(void **state)
 	ea_flow_record r = flow(8080, "");
 	ea_match_result mr = {.verdict = EA_VERDICT_UNEXPECTED, .reason = EA_REASON_NOT_APPLICABLE,
 			      .decided_by = EA_DECIDED_PROFILE,
-			      .reason_text = "not-applicable: xmpp-federation disabled"};
+			      .closed_by = 1u << EA_FEATURE_XMPP_FEDERATION};
 	char msg[4096], key[256];
 	ea_findings_message(&r, &mr, &fx->m, EA_FINDING_UNEXPECTED, msg, sizeof msg, key, sizeof key);
 	assert_non_null(strstr(msg, " reason=\"not-applicable: xmpp-federation disabled\""));
 	mr.reason = EA_REASON_NONE;
-	mr.reason_text[0] = '\0';
+	mr.closed_by = 0;
 	ea_findings_message(&r, &mr, &fx->m, EA_FINDING_UNEXPECTED, msg, sizeof msg, key, sizeof key);
 	assert_null(strstr(msg, " reason="));
 }

@@ -193,8 +193,9 @@ static void expect_profile(const ea_matrix *m, const ea_site *s, const ea_flow_r
 	} else if (strcmp(got, want) != 0) {
 		fail_msg("%s: expected '%s', got '%s'", what, want, got);
 	}
-	if (strcmp(res.reason_text, reason) != 0)
-		fail_msg("%s: expected reason '%s', got '%s'", what, reason, res.reason_text);
+	char rt[EA_REASON_TEXT_MAX];
+	if (strcmp(ea_match_reason(&res, rt, sizeof rt), reason) != 0)
+		fail_msg("%s: expected reason '%s', got '%s'", what, reason, rt);
 	assert_int_equal(res.reason, reason[0] ? EA_REASON_NOT_APPLICABLE : EA_REASON_NONE);
 	if (reason[0])
 		assert_int_equal(res.decided_by, EA_DECIDED_PROFILE);
@@ -373,7 +374,9 @@ static void run_every_row(const ea_matrix *m, const ea_site *s)
 			if (res.verdict == EA_VERDICT_UNEXPECTED) {
 				assert_non_null(strstr(padded, own));
 				char names[256];
-				assert_non_null(strstr(res.reason_text, ea_features_text(r->closed_by, names, sizeof names)));
+				char rt[EA_REASON_TEXT_MAX];
+				assert_non_null(strstr(ea_match_reason(&res, rt, sizeof rt),
+						       ea_features_text(r->closed_by, names, sizeof names)));
 			} else {
 				assert_null(strstr(padded, own));
 			}
@@ -520,7 +523,8 @@ static void test_ocs2007_needs_sip_federation(void **state)
 	char got[256];
 	verdict_text(&w->m, &f, &s, &res, got, sizeof got);
 	assert_string_equal(got, "unexpected ext-10");
-	assert_string_equal(res.reason_text, "not-applicable: sip-federation disabled");
+	char rt[EA_REASON_TEXT_MAX];
+	assert_string_equal(ea_match_reason(&res, rt, sizeof rt), "not-applicable: sip-federation disabled");
 	ea_site_free(&s);
 	ea_site_apply_profile(NULL, &w->m);
 }
@@ -555,9 +559,11 @@ static void expect_local(const ea_matrix *m, const ea_site *s, const ea_flow_rec
 	ea_match_result res;
 	char got[512];
 	verdict_text(m, f, s, &res, got, sizeof got);
-	if (strcmp(got, want) != 0 || strcmp(res.reason_text, reason) != 0 || res.decided_by != by)
+	char rt[EA_REASON_TEXT_MAX];
+	ea_match_reason(&res, rt, sizeof rt);
+	if (strcmp(got, want) != 0 || strcmp(rt, reason) != 0 || res.decided_by != by)
 		fail_msg("%s: expected '%s' [%s] by %s, got '%s' [%s] by %s", what, want, reason,
-			 ea_decided_by_name(by), got, res.reason_text, ea_decided_by_name(res.decided_by));
+			 ea_decided_by_name(by), got, rt, ea_decided_by_name(res.decided_by));
 }
 
 /* Precedence (match.h): a local deny first, whatever allows the flow;
@@ -615,6 +621,31 @@ static void test_local_rules(void **state)
 		     EA_DECIDED_PROFILE, "closed rows only");
 	ea_site_free(&s);
 	ea_site_apply_profile(NULL, &w->m);
+}
+
+/* Many deny rows on one flow: every one is a rule id of the flow, the
+ * reason names those that fit in EA_DENIED_IDS_MAX and says more follow. */
+static void test_many_denies(void **state)
+{
+	world *w = *state;
+	char text[4096], err[4096];
+	size_t used = 0;
+	for (int i = 1; i <= 5; i++)
+		used += (size_t)snprintf(text + used, sizeof text - used,
+					 "[rule local-%020d]\naction = deny\ninterface = external\ntext = no\n"
+					 "transport = tcp\nport = 443\nsource = any\ndestination = access_edge\n", i);
+	FILE *f = ea_test_memfile(text);
+	if (ea_matrix_load_local(f, "many.matrix", MATRIX_PATH, NULL, &w->m, err, sizeof err) != EA_OK)
+		fail_msg("%s", err);
+	fclose(f);
+	ea_flow_record fl = flow(EA_IFACE_EXTERNAL, 6, REMOTE, AE, 443, "TLS", EA_PROTO_SRC_DPI);
+	ea_match_result res;
+	char got[1024], rt[EA_REASON_TEXT_MAX];
+	verdict_text(&w->m, &fl, &w->s, &res, got, sizeof got);
+	assert_int_equal(res.n_rules, 5);
+	assert_int_equal(res.reason, EA_REASON_DENIED);
+	assert_string_equal(ea_match_reason(&res, rt, sizeof rt), "denied: local-00000000000000000001, ...");
+	assert_true(strnlen(res.denied_ids, sizeof res.denied_ids) < sizeof res.denied_ids);
 }
 
 /* A local file's mistakes, each at its line, and the matrix untouched. */
@@ -883,6 +914,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ocs2007_needs_sip_federation, load_world, free_world),
 		cmocka_unit_test_setup_teardown(test_local_rules, load_world, free_world),
 		cmocka_unit_test_setup_teardown(test_local_rules_errors, load_world, free_world),
+		cmocka_unit_test_setup_teardown(test_many_denies, load_world, free_world),
 		cmocka_unit_test_setup_teardown(test_particular_cases, load_world, free_world),
 		cmocka_unit_test_setup_teardown(test_group_addresses_fit_no_row, load_world, free_world),
 		cmocka_unit_test(test_verdict_names),

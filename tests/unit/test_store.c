@@ -480,7 +480,7 @@ static void test_policy_round_trip(void **state)
 	mr.n_rules = 1;
 	mr.reason = EA_REASON_DENIED;
 	mr.decided_by = EA_DECIDED_LOCAL;
-	snprintf(mr.reason_text, sizeof mr.reason_text, "denied: int-01");
+	snprintf(mr.denied_ids, sizeof mr.denied_ids, "int-01");
 	assert_int_equal(ea_store_add_flow(fx->st, run, &f, &mr, &fx->m, fx->err, sizeof fx->err), EA_OK);
 	make_flow(&f, 6, 443, 1700000000000000ull);
 	memset(&mr, 0, sizeof mr);
@@ -497,11 +497,12 @@ static void test_policy_round_trip(void **state)
 	mr.n_rules = 1;
 	mr.reason = EA_REASON_NOT_APPLICABLE;
 	mr.decided_by = EA_DECIDED_PROFILE;
-	memset(mr.reason_text, 'x', sizeof mr.reason_text);
+	mr.reason = EA_REASON_DENIED;
+	memset(mr.denied_ids, 'x', sizeof mr.denied_ids);
 	assert_int_equal(ea_store_add_flow(fx->st, run, &f, &mr, &fx->m, fx->err, sizeof fx->err), EA_OK);
 	assert_int_equal(ea_store_flush(fx->st, fx->err, sizeof fx->err), EA_OK);
 	char want[64];
-	snprintf(want, sizeof want, "%d|profile\n", EA_REASON_TEXT_MAX);
+	snprintf(want, sizeof want, "%d|profile\n", (int)strlen("denied: ") + EA_DENIED_IDS_MAX);
 	assert_query(fx->st, "SELECT responder_port, verdict, rule_ids, reason, decided_by FROM flow_details"
 			     " WHERE responder_port <> 50000 ORDER BY responder_port",
 		     "443|documented|ext-01|NULL|vendor\n5061|unexpected|int-01|denied: int-01|local\n");
