@@ -211,6 +211,16 @@ static int run_row(void *ctx, int ncols, const char *const *c)
 		}
 		fputc('\n', out);
 	}
+	if (c[17]) {
+		/* The site's own rules judged with the matrix (--local). */
+		fputs("  local    ", out);
+		put(out, ea_base_name(c[17]));
+		if (c[18]) {
+			fputs("  sha256 ", out);
+			put_short_hash(out, c[18]);
+		}
+		fputc('\n', out);
+	}
 	if (c[14]) {
 		fputs("  filter   ", out);
 		put(out, c[14]);
@@ -313,7 +323,8 @@ static ea_status section_runs(report *r, char *errbuf, size_t errlen)
 		" flows, evicted, filter,"
 		" CASE WHEN status = 'running' THEN (SELECT COUNT(*) FROM flows WHERE run_id = runs.id) END,"
 		" CASE WHEN status = 'running' THEN (SELECT COALESCE(SUM(pkts_out + pkts_in), 0) FROM flows"
-		"  WHERE run_id = runs.id) END"
+		"  WHERE run_id = runs.id) END,"
+		" local_path, local_sha256"
 		" FROM runs WHERE " IN_SCOPE("id") " ORDER BY id",
 		p, 1, run_row, r, errbuf, errlen);
 	if (e != EA_OK)

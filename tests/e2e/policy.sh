@@ -104,6 +104,7 @@ else
   "$bin" report --db "$db" > "$tmp/report" 2>"$tmp/err"
   # Local rows apart; closed rows listed as closed, never as unused.
   if grep -q '^Local rules (the site' "$tmp/report" && grep -qE '^  local-03 +external .* deny$' "$tmp/report" &&
+     grep -qE '^  local +local.matrix +sha256 [0-9a-f]{12}$' "$tmp/report" &&
      grep -qE '^  pim-01 +external +tcp/5061 +closed: public-im disabled; flows refused 0$' "$tmp/report" &&
      grep -qE '^  xmpp-02 +external +tcp/5269 +closed: xmpp-federation disabled; flows refused 1$' "$tmp/report" &&
      ! sed -n '/^Rows never used/,/^Findings/p' "$tmp/report" | grep -qE '^  (pim|xmpp)-' &&
