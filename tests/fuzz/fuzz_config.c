@@ -1,6 +1,8 @@
 /* fuzz_config.c — libFuzzer harness for the data-file loaders: the port
- * matrix (src/rules/matrix.h), the port signatures (src/rules/portsig.h) and the site
- * file (src/rules/site.h), each given the input bytes through fmemopen.
+ * matrix (src/rules/matrix.h), the port signatures (src/rules/portsig.h), the site
+ * file (src/rules/site.h) and a site's local rules (ea_matrix_load_local,
+ * appended to a copy of the real matrix), each given the input bytes
+ * through fmemopen.
  *
  * Pipeline position: the configuration that [match] and [classify] read.
  * The site file is checked against the repository's real matrix, loaded
@@ -31,6 +33,27 @@ static ea_matrix *real_matrix(void)
 {
 	static ea_matrix m;
 	static int loaded;
+	if (!loaded) {
+		char err[4096];
+		if (ea_test_load_path(EA_DATA_MATRIX, EA_TOPDIR "/signatures/lync2013-edge.matrix", &m, NULL, err, sizeof err) != EA_OK) {
+			fprintf(stderr, "fuzz_config: %s\n", err);
+			abort();
+		}
+		loaded = 1;
+	}
+	return &m;
+}
+
+/* The matrix local rules are appended to: reloaded after a load that
+ * succeeded (a failed one leaves it as it was). */
+static ea_matrix *local_base(bool reload)
+{
+	static ea_matrix m;
+	static int loaded;
+	if (reload && loaded) {
+		ea_matrix_free(&m);
+		loaded = 0;
+	}
 	if (!loaded) {
 		char err[4096];
 		if (ea_test_load_path(EA_DATA_MATRIX, EA_TOPDIR "/signatures/lync2013-edge.matrix", &m, NULL, err, sizeof err) != EA_OK) {
@@ -107,6 +130,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ea_site s;
 		ea_site_load(f, "fuzz.ini", real, &s, err, sizeof err);
 		ea_site_free(&s);
+		fclose(f);
+	}
+	if ((f = open_bytes(data, size)) != NULL) {
+		ea_matrix *base = local_base(false);
+		if (ea_matrix_load_local(f, "fuzz-local.matrix", "real.matrix", &checks, base, err, sizeof err) == EA_OK)
+			local_base(true);
 		fclose(f);
 	}
 	return 0;
