@@ -602,7 +602,9 @@ ea_status ea_matrix_load_local(FILE *f, const char *file_name, const char *matri
 			return ea_fail(EA_ERR_NOMEM, errbuf, errlen, "%s: out of memory", file_name);
 	}
 	ea_status st = load_file(&ld, f, file_name, errbuf, errlen);
-	if (st != EA_OK)
+	/* keep_on_error: the file's roles stay, so a site file that sets
+	 * them is judged by them (`check` lists its own mistakes only). */
+	if (st != EA_OK && !(st == EA_ERR_CONFIG && checks && checks->keep_on_error))
 		truncate_matrix(m, n_rules, n_roles);
 	return st;
 }

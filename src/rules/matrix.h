@@ -94,7 +94,9 @@ ea_status ea_matrix_load_checked(FILE *f, const char *file_name, const ea_load_c
  * roles and the file's own. matrix_name names m's file in messages about
  * a clash with it. On error every problem is listed as "file:line:
  * message", EA_ERR_CONFIG is returned and m is left as it was (its local
- * part removed). Ports need no signature (a site's own services are not
+ * part removed) — unless checks->keep_on_error, which leaves the local
+ * part as far as it loaded, for a site file to be checked against its
+ * roles; such a matrix is only for freeing. Ports need no signature (a site's own services are not
  * the document's); protocol names are checked as in the matrix. */
 ea_status ea_matrix_load_local(FILE *f, const char *file_name, const char *matrix_name,
 			       const ea_load_checks *checks, ea_matrix *m, char *errbuf, size_t errlen);

@@ -292,8 +292,8 @@ ea_status ea_ruleset_load(const ea_ruleset_paths *paths, const ea_ruleset *previ
 		} else if (st == EA_ERR_CONFIG && local_failed) {
 			size_t used = strlen(site_msg);
 			snprintf(site_msg + used, FILE_MSG_SIZE - used,
-				 "\n%s: (checked without the roles of %s, which has errors)", paths->site,
-				 paths->local);
+				 "\n%s: (checked against the roles that loaded from %s, which has errors)",
+				 paths->site, paths->local);
 		}
 		note_failure(st, site_msg, &first, errbuf, errlen);
 	} else if (paths->site) {

@@ -66,6 +66,16 @@ if [ $rc -eq 2 ] && grep -q "bad.matrix:1: local rule ids are local-NN" "$tmp/er
 else
   bad check-local-errors "exit $rc"
 fi
+# A local file with a mistake still declares its roles: the site file that
+# sets them is checked against them, and only its own mistakes are listed.
+sed 's/^port = 445$/port = 99999/' "$local_rules" > "$tmp/port.matrix"
+"$bin" check --site "$site" --local "$tmp/port.matrix" >"$tmp/out" 2>"$tmp/err"; rc=$?
+if [ $rc -eq 2 ] && grep -q "port.matrix:[0-9]*: port '99999' is not a number" "$tmp/err" &&
+   ! grep -q "unknown role" "$tmp/err"; then
+  ok check-local-roles-kept-on-error
+else
+  bad check-local-roles-kept-on-error "exit $rc"
+fi
 printf '[roles]\naccess_edge = 10.0.1.10\nwebconf_edge = 10.0.1.11\nav_edge = 10.0.1.12\nedge_internal = 172.16.0.10\n[deployment]\nxmpp_federation = off\nfax = no\n' > "$tmp/bad-site.ini"
 "$bin" check --site "$tmp/bad-site.ini" >"$tmp/out" 2>"$tmp/err"; rc=$?
 if [ $rc -eq 2 ] && grep -q "bad-site.ini:7: xmpp_federation must be yes or no, not 'off'" "$tmp/err" &&
