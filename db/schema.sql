@@ -568,11 +568,15 @@ ALTER TABLE flows ADD COLUMN decided_by TEXT
 -- The local rules file a run was judged with (--local); NULL: none.
 ALTER TABLE runs ADD COLUMN local_path TEXT;
 ALTER TABLE runs ADD COLUMN local_sha256 TEXT;
+-- wt-evidence (issue 9): a flow's stable id is flows.id (INTEGER PRIMARY
+-- KEY, kept through every rebuild above, unchanged by an active-timeout
+-- update, which rewrites the row in place). `edgeaudit evidence --flow ID`
+-- takes it; flow_verdicts shows it as its last column, flow_id.
 DROP VIEW flow_verdicts;
 CREATE VIEW flow_verdicts AS
 SELECT
 	run_id, iface, transport_name AS transport, initiator_ip, initiator_port,
 	responder_ip, responder_port, app_protocol, verdict, rule_ids, direction_source,
-	packets, bytes, first_seen, last_seen, server_name, community_id, reason
+	packets, bytes, first_seen, last_seen, server_name, community_id, reason, id AS flow_id
 FROM flow_details;
--- ---- end wt-policy ----
+-- ---- end wt-policy and wt-evidence ----

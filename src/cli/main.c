@@ -26,6 +26,7 @@
 #include "rules/portsig.h"
 #include "cli/datadir.h"
 #include "cli/evecheck.h"
+#include "cli/cmd_evidence.h"
 #include "cli/cmd_monitor.h"
 #include "cli/progress.h"
 #include "cli/run.h"
@@ -70,6 +71,7 @@ static const char usage_main[] =
 	"  rules    list the rows of the port matrix\n"
 	"  check    validate the matrix, the port signatures and a site file\n"
 	"  retain   roll up and delete flows older than N days in a database\n"
+	"  evidence write the packets of chosen flows to a pcap, from their captures\n"
 	"\n"
 	"'edgeaudit <command> --help' describes each command.\n"
 	"Exit codes: 0 success, 1 runtime failure (a capture or the database),\n"
@@ -942,6 +944,8 @@ int main(int argc, char **argv)
 		rc = cmd_check(argc - 1, argv + 1);
 	else if (!strcmp(cmd, "retain"))
 		rc = cmd_retain(argc - 1, argv + 1);
+	else if (!strcmp(cmd, "evidence"))
+		rc = ea_cmd_evidence(argc - 1, argv + 1);
 	else {
 		usage_error("", "unknown command ", cmd, "\n");
 		fputs(usage_main, stderr);

@@ -267,4 +267,15 @@
 					   (one group per port) sends 300 lines and a count,
 					   not 65,535; a real incident's groups fit */
 
+#define EA_EVIDENCE_MAX_FLOWS 10000  /* flows one `evidence` extracts: each frame is
+					   compared with every flow chosen, so more is slow;
+					   a verdict's flows beyond it are narrowed with
+					   --run, --since/--until or --group */
+#define EA_EVIDENCE_MAX_IDS 1000     /* --flow options: ids a person types or pastes */
+#define EA_EVIDENCE_SNAPLEN 262144u  /* the output's header snap length when no frame is
+					   longer: libpcap's MAXIMUM_SNAPLEN. Each record
+					   keeps its own captured and wire lengths, so a
+					   frame cut by the original snap length shows so */
+#define EA_EVIDENCE_LIST_FLOWS 20    /* flows named one per line in the summary */
+
 #endif

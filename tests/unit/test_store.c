@@ -302,7 +302,7 @@ static void test_view_columns(void **state)
 	assert_query(fx->st, "SELECT name FROM pragma_table_info('flow_verdicts') ORDER BY cid",
 		     "run_id\niface\ntransport\ninitiator_ip\ninitiator_port\nresponder_ip\n"
 		     "responder_port\napp_protocol\nverdict\nrule_ids\ndirection_source\n"
-		     "packets\nbytes\nfirst_seen\nlast_seen\nserver_name\ncommunity_id\nreason\n");
+		     "packets\nbytes\nfirst_seen\nlast_seen\nserver_name\ncommunity_id\nreason\nflow_id\n");
 }
 
 /* ---- round trip -------------------------------------------------------- */
@@ -450,7 +450,7 @@ static void test_flow_round_trip_and_view(void **state)
 	assert_query(fx->st, "SELECT * FROM flow_verdicts",
 		     "1|internal|tcp|198.51.100.7|50123|203.0.113.10|443|Skype_Teams|mismatch|"
 		     "ext-01,ext-03|port|18|10500|2023-11-14T22:13:20.123456Z|"
-		     "2023-11-14T22:13:22.623456Z|sip.example.com|1:abcdefghijklmnopqrstuvwxyz0=|NULL\n");
+		     "2023-11-14T22:13:22.623456Z|sip.example.com|1:abcdefghijklmnopqrstuvwxyz0=|NULL|1\n");
 }
 
 /* The site's policy as stored (schema version 4): each rule's origin,
