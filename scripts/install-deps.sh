@@ -22,6 +22,9 @@ build_pkgs=(build-essential pkg-config libpcap-dev libndpi-dev libsqlite3-dev
             systemd libjansson-dev jq rsyslog iproute2 tcpreplay socat)
 # tcpdump: read --filter is checked against tcpdump -r FILE -w - EXPR.
 build_pkgs+=(tcpdump)
+# tshark: the evidence test compares the frames `evidence` writes for a
+# flow with tshark's conversation filter (tests/e2e/evidence.sh).
+build_pkgs+=(tshark)
 # debootstrap and systemd-container: make check-system makes a fresh Debian
 # 12 and boots it with systemd-nspawn to run the installed unit
 # (tests/system/debian12.sh).
@@ -54,5 +57,8 @@ done
 sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
 echo "install-deps: installing ${missing[*]}" >&2
+# wireshark-common asks whether non-root users may capture (a setuid
+# dumpcap); answer no beforehand, so the install never waits for a person.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $sudo debconf-set-selections
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -40,6 +40,11 @@ ea_status ea_flowsel_parse_group(const char *text, ea_flowsel_group *out, char *
 	if (!text || strlen(text) >= sizeof buf)
 		return ea_fail(EA_ERR_USAGE, errbuf, errlen, "--group takes %s", form);
 	memcpy(buf, text, strlen(text) + 1);
+	int slashes = 0;
+	for (const char *t = text; *t; t++)
+		slashes += *t == '/';
+	if (slashes < 2 || slashes > 3)
+		return ea_fail(EA_ERR_USAGE, errbuf, errlen, "--group takes %s", form);
 	char *part[4] = {0};
 	int n = 0;
 	char *p = buf;
@@ -51,7 +56,7 @@ ea_status ea_flowsel_parse_group(const char *text, ea_flowsel_group *out, char *
 		*slash = '\0';
 		p = slash + 1;
 	}
-	if (n < 3 || (n == 4 && strchr(part[3], '/')))
+	if (n < 3)
 		return ea_fail(EA_ERR_USAGE, errbuf, errlen, "--group takes %s", form);
 	if (!iface_of(part[0], &out->iface))
 		return ea_fail(EA_ERR_USAGE, errbuf, errlen, "--group: the interface is external or internal (%s)",

@@ -13,6 +13,7 @@ for t in "$here"/golden.sh "$here"/cli.sh "$here"/portable.sh "$here"/runs.sh "$
          "$here"/eve.sh "$here"/syslog.sh \
          "$here"/nat.sh \
          "$here"/icmp.sh \
+         "$here"/evidence.sh \
          "$here"/monitor.sh "$here"/active.sh \
          "$here"/filter.sh "$here"/retain.sh "$here"/live.sh \
          "$here"/unwritable.sh \
