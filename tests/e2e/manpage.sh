@@ -46,7 +46,7 @@ for c in $cmds; do
   if [ -n "$(section "$c")" ]; then ok "section-$c"; else bad "section-$c" "no .SS \"$c ...\" section"; fi
 done
 # monitor is documented whether or not this binary has it yet.
-for c in read report rules check monitor retain; do
+for c in read report rules check monitor retain evidence; do
   if ! "$bin" "$c" --help >"$tmp/help" 2>"$tmp/err"; then
     if grep -q 'unknown command' "$tmp/err"; then
       echo "note manpage: this binary has no '$c' command; its options are not compared"

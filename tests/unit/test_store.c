@@ -1091,6 +1091,8 @@ static void test_upgrade_from_version_1(void **state)
 	assert_query(fx->st, "SELECT transport, app_protocol, rule_ids, packets, bytes, first_seen,"
 			     " server_name FROM flow_verdicts",
 		     "udp|TLS|ext-01|3|7|1970-01-01T00:00:02.000000Z|old.example\n");
+	/* Version 4: the flow's stable id, its row id, kept through every rebuild. */
+	assert_query(fx->st, "SELECT flow_id FROM flow_verdicts", "1\n");
 	assert_query(fx->st, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'flows_verdict_run'",
 		     "1\n");
 	/* Version 3 rebuilt flows: the old row keeps its id and rules, with
