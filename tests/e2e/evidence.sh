@@ -2,7 +2,8 @@
 # edgeaudit evidence: the frames it writes for a flow are exactly those
 # tshark's conversation filter finds for that flow's endpoints (compared
 # as tcpdump prints them: time, lengths and every byte), for every TCP
-# and UDP flow of both lab captures and a fragmented SYN; SPAN duplicates
+# and UDP flow of both lab captures, the ICMP and ICMPv6 echo flows and a
+# fragmented SYN; SPAN duplicates
 # the run suppressed stay out; a moved capture, a changed one and a live
 # run give a clear error (exit 1, nothing written); --captures finds a
 # moved capture by its SHA-256.
@@ -50,6 +51,19 @@ if [ "$differ" -eq 0 ] && [ "$n_ext" -gt 0 ] && [ "$n_int" -gt 0 ] && [ "$n_udp"
 else
   bad every-tcp-udp-flow-as-tshark "$differ of $((same + differ)) flows differ from tshark's, first $first_diff"
 fi
+
+# The echo flows (ICMP external, ICMPv6 internal): request and reply.
+for v in icmp icmpv6; do
+  read -r id iface a b < <(q "$db" "select flow_id, iface, initiator_ip, responder_ip from flow_verdicts
+                                    where transport = '$v' order by flow_id limit 1")
+  cap=$ext; [ "$iface" = internal ] && cap=$int
+  if [ $v = icmp ]; then f="(icmp.type==0 || icmp.type==8) && ip.addr==$a && ip.addr==$b"
+  else f="(icmpv6.type==128 || icmpv6.type==129) && ipv6.addr==$a && ipv6.addr==$b"; fi
+  tshark -r "$cap" -Y "$f" -w "$tmp/want.pcap" 2>/dev/null
+  "$bin" evidence --db "$db" --flow "${id:-0}" --output "$tmp/got.pcap" 2>/dev/null
+  [ -n "${id:-}" ] && [ -n "$(dump "$tmp/want.pcap")" ] && [ "$(dump "$tmp/got.pcap")" = "$(dump "$tmp/want.pcap")" ] \
+    && ok "$v-echo-as-tshark ($iface)" || bad "$v-echo-as-tshark" "flow ${id:-none} differs from tshark's"
+done
 
 # The written packets are the flow's stored packet count, flow by flow.
 "$bin" evidence --db "$db" --verdict unexpected --output "$tmp/unexp.pcap" 2>"$tmp/unexp.err"
