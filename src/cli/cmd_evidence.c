@@ -78,7 +78,8 @@ static void say(const char *fmt, const char *arg, const char *tail)
 	fputs(fmt, stderr);
 	if (arg)
 		ea_fputs_escaped(arg, stderr);
-	fputs(tail ? tail : "", stderr);
+	if (tail)
+		ea_fputs_message(tail, stderr); /* library messages quote file names */
 	fputc('\n', stderr);
 }
 
