@@ -252,7 +252,8 @@ ea_status ea_extract_scan(const char *path, const ea_extract_flow *flows, size_t
 		goto out;
 	}
 	/* Fragments join when their datagram is whole, after later frames. */
-	qsort(res->hits, res->n_hits, sizeof *res->hits, by_number);
+	if (res->n_hits > 1)
+		qsort(res->hits, res->n_hits, sizeof *res->hits, by_number);
 	if (errbuf && errlen)
 		errbuf[0] = '\0'; /* a cut last record's warning is not an error */
 out:
