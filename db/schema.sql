@@ -580,3 +580,11 @@ SELECT
 	packets, bytes, first_seen, last_seen, server_name, community_id, reason, id AS flow_id
 FROM flow_details;
 -- ---- end wt-policy and wt-evidence ----
+
+-- ---- wt-fix7 ----
+-- (monitor) Flow records the EVE/syslog output queue had no room for
+-- (report/outputs.h: a collector that does not answer never holds up
+-- capture; what its queue cannot hold is dropped): lines that never
+-- reached the EVE file or the SIEM, per interface and interval.
+ALTER TABLE capture_stats ADD COLUMN output_dropped INTEGER NOT NULL DEFAULT 0 CHECK (output_dropped >= 0);
+-- ---- end wt-fix7 ----

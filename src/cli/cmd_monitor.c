@@ -182,7 +182,7 @@ static void catch_signals(void)
  * interval. */
 typedef struct {
 	uint64_t start_us;            /* wall clock, µs */
-	uint64_t received, dropped, if_dropped, queue_dropped, evicted, duplicates, refused;
+	uint64_t received, dropped, if_dropped, queue_dropped, evicted, duplicates, refused, output_dropped;
 } stats_base;
 
 typedef struct {
@@ -518,6 +518,7 @@ static void record_capture_stats(monitor *m, uint64_t now_us)
 			continue;
 		const ea_totals *t = ea_audit_iface_totals(m->audit, (ea_iface)i);
 		uint64_t evicted = t ? t->evicted : 0, duplicates = t ? t->duplicates[i] : 0;
+		uint64_t output_dropped = ea_outputs_dropped(m->outputs, (ea_iface)i);
 		stats_base *b = &m->base[i];
 		ea_capture_stats cs = {
 			.iface = (ea_iface)i, .start_us = b->start_us, .end_us = now_us, .kernel = true,
@@ -525,7 +526,7 @@ static void record_capture_stats(monitor *m, uint64_t now_us)
 			.if_dropped = s.if_dropped - b->if_dropped,
 			.queue_dropped = ws.dropped[i] - b->queue_dropped,
 			.evicted = evicted - b->evicted, .duplicates = duplicates - b->duplicates,
-			.refused = ws.refused[i] - b->refused,
+			.refused = ws.refused[i] - b->refused, .output_dropped = output_dropped - b->output_dropped,
 		};
 		if (cs.end_us < cs.start_us)
 			cs.end_us = cs.start_us; /* the wall clock stepped back */
@@ -536,7 +537,8 @@ static void record_capture_stats(monitor *m, uint64_t now_us)
 		}
 		*b = (stats_base){.start_us = cs.end_us, .received = s.received, .dropped = s.dropped,
 				      .if_dropped = s.if_dropped, .queue_dropped = ws.dropped[i],
-				      .evicted = evicted, .duplicates = duplicates, .refused = ws.refused[i]};
+				      .evicted = evicted, .duplicates = duplicates, .refused = ws.refused[i],
+				      .output_dropped = output_dropped};
 	}
 }
 
@@ -558,11 +560,13 @@ static void log_counters(monitor *m)
 			continue;
 		say(m, EA_LOG_INFO, NULL,
 		    "counters: %s: %s, %llu frames, %llu flows ended, %llu duplicates suppressed, %llu flow "
-		    "records dropped (write queue full); libpcap: %llu received, %llu dropped, "
+		    "records dropped (write queue full), %llu not given to EVE/syslog (output queue full); "
+		    "libpcap: %llu received, %llu dropped, "
 		    "%llu dropped by the interface; lost %llu time%s",
 		    ea_iface_name((ea_iface)i), s.up ? "capturing" : "lost", (unsigned long long)s.frames,
 		    (unsigned long long)m->flows[i], (unsigned long long)ea_audit_get_totals(m->audit)->duplicates[i],
-		    (unsigned long long)ea_audit_writer_stats(m->audit).dropped[i], (unsigned long long)s.received,
+		    (unsigned long long)ea_audit_writer_stats(m->audit).dropped[i],
+		    (unsigned long long)ea_outputs_dropped(m->outputs, (ea_iface)i), (unsigned long long)s.received,
 		    (unsigned long long)s.dropped, (unsigned long long)s.if_dropped,
 		    (unsigned long long)s.losses, s.losses == 1 ? "" : "s");
 	}
@@ -842,7 +846,10 @@ int ea_cmd_monitor(int argc, char **argv, ea_log *log, const char *tool_version)
 	 * a usage error, not a sensor without its findings. */
 	if (o.eve || o.syslog_target) {
 		ea_outputs_config ocfg = {.eve_path = o.eve, .syslog_target = o.syslog_target,
-					  .syslog_facility = o.syslog_facility, .ruleset = m->ruleset};
+					  .syslog_facility = o.syslog_facility, .ruleset = m->ruleset,
+					  /* its own thread: a collector that does not
+					   * answer never holds up capture */
+					  .async = true};
 		st = ea_outputs_open(&ocfg, &m->outputs, m->err, sizeof m->err);
 		if (st != EA_OK) {
 			say(m, EA_LOG_ERROR, NULL, "monitor: %s", m->err);
@@ -1001,6 +1008,9 @@ int ea_cmd_monitor(int argc, char **argv, ea_log *log, const char *tool_version)
 	 * writer writes it all (retrying an unwritable database for at most
 	 * --stop-timeout). */
 	st = ea_audit_finish(m->audit, m->err, sizeof m->err);
+	/* Capture has ended: the outputs' lines are made before the last
+	 * counts are taken. */
+	ea_outputs_drain(m->outputs);
 	record_capture_stats(m, wall_us());
 	end_run_job ej = {.m = m, .totals = run_totals(m, "complete")};
 	if (st == EA_OK && !ea_audit_store_call(m->audit, end_run_now, &ej, sizeof ej)) {

@@ -432,6 +432,12 @@ static int loss_row(void *ctx, int ncols, const char *const *c)
 		fputs(" flow records refused by the database (dropped, the others written)", out);
 		sep = ", ";
 	}
+	if (num(c[11]) > 0) {
+		fputs(sep, out);
+		put(out, c[11]);
+		fputs(" flow records not sent to the EVE file or syslog (output queue full)", out);
+		sep = ", ";
+	}
 	if (num(c[8]) > 0) {
 		fputs(sep, out);
 		put(out, c[8]);
@@ -450,8 +456,9 @@ static ea_status section_loss(report *r, char *errbuf, size_t errlen)
 	return query(r,
 		"SELECT run_id, iface, " ISO("MIN(start_us)") ", " ISO("MAX(end_us)") ","
 		" SUM(kernel_received), SUM(kernel_dropped), SUM(if_dropped), SUM(queue_dropped),"
-		" SUM(evicted), COUNT(*), SUM(refused) FROM capture_stats WHERE " IN_SCOPE("run_id")
-		" AND COALESCE(kernel_dropped, 0) + COALESCE(if_dropped, 0) + queue_dropped + evicted + refused > 0"
+		" SUM(evicted), COUNT(*), SUM(refused), SUM(output_dropped) FROM capture_stats WHERE " IN_SCOPE("run_id")
+		" AND COALESCE(kernel_dropped, 0) + COALESCE(if_dropped, 0) + queue_dropped + evicted + refused"
+		" + output_dropped > 0"
 		" GROUP BY run_id, iface ORDER BY run_id, iface",
 		p, 1, loss_row, r, errbuf, errlen);
 }

@@ -169,8 +169,8 @@ static const char *const stmt_sql[S_COUNT] = {
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[S_INSERT_CAPTURE_STATS] =
 		"INSERT INTO capture_stats (run_id, iface, input_id, start_us, end_us,"
-		" kernel_received, kernel_dropped, if_dropped, queue_dropped, evicted, duplicates, refused)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+		" kernel_received, kernel_dropped, if_dropped, queue_dropped, evicted, duplicates, refused,"
+		" output_dropped) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
 	/* The NAT finding is rare: set by its own statement, only on the
 	 * flows that have one (and on a rewrite, which may clear it). */
 	[S_SET_FLOW_NAT] = "UPDATE flows SET nat_finding = ?2 WHERE id = ?1",
@@ -1252,6 +1252,7 @@ ea_status ea_store_add_capture_stats(ea_store *st, int64_t run_id, const ea_capt
 	bind_u64(s, 10, cs->evicted, &rc);
 	bind_u64(s, 11, cs->duplicates, &rc);
 	bind_u64(s, 12, cs->refused, &rc);
+	bind_u64(s, 13, cs->output_dropped, &rc);
 	if (rc == SQLITE_OK)
 		rc = run_stmt(s);
 	if (rc != SQLITE_DONE) {

@@ -255,6 +255,8 @@ typedef struct {
 	uint64_t duplicates;          /* SPAN duplicate frames suppressed (not a loss) */
 	uint64_t refused;             /* flow records the database refused for good, dropped
 					 (writer.h; schema version 4) */
+	uint64_t output_dropped;      /* flow records the EVE/syslog queue had no room for
+					 (report/outputs.h; schema version 4) */
 } ea_capture_stats;
 
 /* Records cs for run_id; joins the pending batch (committed with it by

@@ -258,6 +258,14 @@
 #define EA_SYSLOG_RETRY_MIN_MS 1000     /* first reconnect after a failure ... */
 #define EA_SYSLOG_RETRY_MAX_MS 60000    /* ... doubling up to a minute, so a dead collector
 					   costs one bounded connect a minute */
+/* monitor's output queue (report/outputs.h, async): flow records (~1.9 KB
+ * each) waiting for the EVE and syslog thread. 8192 (~16 MiB) hold a
+ * minute of a dead TCP collector's reconnects (one connect of
+ * EA_SYSLOG_CONNECT_TIMEOUT_MS per back-off, the lines between counted
+ * unsent at once) at over 100 flow records a second; what finds it full
+ * is dropped and counted (capture_stats.output_dropped), capture never
+ * waits. */
+#define EA_OUTPUT_QUEUE_RECORDS 8192u
 #define EA_SYSLOG_DEFAULT_PORT "514"    /* RFC 5426's UDP port; TCP collectors (rsyslog
 					   imtcp) listen there by common practice */
 #define EA_FINDINGS_BURST 10            /* finding lines per group in each window: a scan

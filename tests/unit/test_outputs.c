@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "report/outputs.h"
@@ -194,12 +195,83 @@ static void test_rule_ids_from_the_ruleset(void **state)
 	rmdir(dir);
 }
 
+typedef struct {
+	int fd;
+	unsigned long lines;
+} fifo_reader;
+
+static void *read_lines(void *p)
+{
+	fifo_reader *fr = p;
+	char buf[65536];
+	ssize_t got;
+	while ((got = read(fr->fd, buf, sizeof buf)) > 0)
+		for (ssize_t k = 0; k < got; k++)
+			fr->lines += buf[k] == '\n';
+	return NULL;
+}
+
+/* Async mode (monitor): an EVE reader that stops reading (a FIFO whose
+ * reader never reads: the pipe fills, write(2) blocks, as a stalled
+ * syslog collector blocks a send) never holds up the hook. Records that
+ * find the small queue full are dropped and counted per interface; what
+ * was queued is written once the sink moves again, and the summary says
+ * so. Before async mode the third hook call blocked for ever (alarm). */
+static void test_async_never_waits_on_a_stalled_sink(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_outputs.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char fifo[64];
+	snprintf(fifo, sizeof fifo, "%s/eve.fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	int rd = open(fifo, O_RDONLY | O_NONBLOCK);
+	assert_true(rd >= 0);
+	char err[4096];
+	ea_outputs *o = NULL;
+	ea_outputs_config cfg = {.eve_path = fifo, .async = true, .queue_records = 4};
+	assert_int_equal(ea_outputs_open(&cfg, &o, err, sizeof err), EA_OK);
+	alarm(20); /* a hook that blocks fails the test instead of hanging it */
+	ea_match_result mr = {.verdict = EA_VERDICT_UNEXPECTED};
+	/* ~0.5 KB a line: 2000 lines are far more than the pipe's 64 KiB. */
+	const int n = 2000;
+	for (int i = 0; i < n; i++) {
+		ea_flow_record r = flow(0, i);
+		r.iface = EA_IFACE_INTERNAL;
+		ea_outputs_flow(o, &r, &mr);
+	}
+	alarm(0);
+	uint64_t dropped = ea_outputs_dropped(o, EA_IFACE_INTERNAL);
+	assert_true(dropped > 0);
+	assert_true(dropped < (uint64_t)n);
+	assert_int_equal(ea_outputs_dropped(o, EA_IFACE_EXTERNAL), 0);
+	/* The reader reads again: the queue drains, every taken line arrives. */
+	int fl = fcntl(rd, F_GETFL);
+	fcntl(rd, F_SETFL, fl & ~O_NONBLOCK);
+	pthread_t reader;
+	fifo_reader fr = {.fd = rd};
+	assert_int_equal(pthread_create(&reader, NULL, read_lines, &fr), 0);
+	ea_outputs_drain(o);
+	char summary[1024], want[256];
+	ea_outputs_summary(o, summary, sizeof summary);
+	snprintf(want, sizeof want, "EVE: %llu lines to %s; %llu flow records not given to the outputs "
+		 "(output queue full)", (unsigned long long)(n - dropped), fifo, (unsigned long long)dropped);
+	assert_string_equal(summary, want);
+	assert_int_equal(ea_outputs_close(o, err, sizeof err), EA_OK);
+	pthread_join(reader, NULL); /* EOF: the outputs closed the FIFO */
+	close(rd);
+	assert_int_equal(fr.lines, (unsigned long)n - dropped);
+	unlink(fifo);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_threads_emit_at_once),
 		cmocka_unit_test(test_threads_findings_counts_exact),
 		cmocka_unit_test(test_rule_ids_from_the_ruleset),
+		cmocka_unit_test(test_async_never_waits_on_a_stalled_sink),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
