@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "cli/datadir.h"
+#include "cli/dbowner.h"
 #include "cli/evecheck.h"
 #include "cli/privdrop.h"
 #include "capture/livepoll.h"
@@ -115,6 +116,9 @@ const char ea_monitor_usage[] =
 	"                     are open (default edgeaudit, else nobody); 'root' is the\n"
 	"                     only way to stay root. Only CAP_NET_RAW is kept, to\n"
 	"                     reopen an interface that comes back after a loss.\n"
+	"                     Started as root, the database's files (and -runlock)\n"
+	"                     and the --eve file are given to that user; a start\n"
+	"                     that cannot write them names their owner (exit 2).\n"
 	"\n"
 	"Interfaces: one missing or down at start is an error (exit 2). One that\n"
 	"disappears or goes down while running is logged once and recorded in the\n"
@@ -142,7 +146,8 @@ const char ea_monitor_usage[] =
 	"--stop-timeout seconds of retries), a database failure at start, or EVE lines that could not\n"
 	"be written; 2 a bad option or filter, a data file missing or wrong, an\n"
 	"--eve file that cannot be opened or a bad --syslog target, a --db folder\n"
-	"the --user cannot write, or an interface missing or down at start.\n";
+	"the --user cannot write, a database file this process may not write\n"
+	"(its owner named), or an interface missing or down at start.\n";
 
 /* The signal flags of this command, and the only thing its handlers
  * touch (OpenBSD pflogd's way): the loop reads and clears them between
@@ -875,7 +880,12 @@ int ea_cmd_monitor(int argc, char **argv, ea_log *log, const char *tool_version)
 		rc = ea_status_exit_code(st);
 		goto out;
 	}
-	st = ea_store_open(o.db, &m->store, m->err, sizeof m->err);
+	/* A database root left behind (a first run as root before its files
+	 * were given away) is a configuration error, said with its owner:
+	 * SQLite would only say "readonly database". */
+	st = ea_dbowner_check(o.db, m->err, sizeof m->err);
+	if (st == EA_OK)
+		st = ea_store_open(o.db, &m->store, m->err, sizeof m->err);
 	if (st == EA_OK)
 		st = ea_store_set_cache(m->store, EA_DB_WRITE_CACHE_KIB, m->err, sizeof m->err);
 	if (st == EA_OK)
@@ -908,11 +918,15 @@ int ea_cmd_monitor(int argc, char **argv, ea_log *log, const char *tool_version)
 	/* The EVE file, opened (and maybe created) as root, is reopened on
 	 * SIGHUP as the run user: it is given to that user now, and
 	 * logrotate's `create` gives the new file the same owner. */
+	/* So are the database's files (and its runlock): the next start as
+	 * that user (the unit's User=) must be able to write them. */
 	uid_t run_uid;
 	gid_t run_gid;
-	if (m->outputs && geteuid() == 0 &&
-	    ea_privdrop_target(&pd, &run_uid, &run_gid, m->err, sizeof m->err) == EA_OK && run_uid != 0) {
+	if (geteuid() == 0 && ea_privdrop_target(&pd, &run_uid, &run_gid, m->err, sizeof m->err) == EA_OK &&
+	    run_uid != 0) {
 		st = ea_outputs_chown(m->outputs, run_uid, run_gid, m->err, sizeof m->err);
+		if (st == EA_OK)
+			st = ea_dbowner_give(o.db, run_uid, run_gid, m->err, sizeof m->err);
 		if (st != EA_OK) {
 			say(m, EA_LOG_ERROR, NULL, "monitor: %s", m->err);
 			rc = EA_EXIT_RUNTIME;

@@ -17,7 +17,7 @@ for t in "$here"/golden.sh "$here"/cli.sh "$here"/portable.sh "$here"/runs.sh "$
          "$here"/monitor.sh "$here"/active.sh \
          "$here"/filter.sh "$here"/retain.sh "$here"/live.sh \
          "$here"/unwritable.sh \
-         "$here"/policy.sh "$here"/outstall.sh; do
+         "$here"/policy.sh "$here"/outstall.sh "$here"/dbowner.sh; do
   out=$(bash "$t" "$bin" 2>&1)
   printf '%s\n' "$out" | grep -v '^RESULT '
   p=$(printf '%s\n' "$out" | sed -n 's/^RESULT \([0-9]*\) \([0-9]*\)$/\1/p')
