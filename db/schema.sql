@@ -587,4 +587,12 @@ FROM flow_details;
 -- capture; what its queue cannot hold is dropped): lines that never
 -- reached the EVE file or the SIEM, per interface and interval.
 ALTER TABLE capture_stats ADD COLUMN output_dropped INTEGER NOT NULL DEFAULT 0 CHECK (output_dropped >= 0);
+-- (monitor) What a stop could not write (the database still failing at
+-- --stop-timeout): flow records (active-timeout updates included) and the
+-- distinct flows among them, per interface. The stopping sensor cannot
+-- write them here: it leaves them in the file DB-stoploss
+-- (store/stoploss.h), which the next monitor start records as a row of
+-- that run (start_us = end_us = the stop).
+ALTER TABLE capture_stats ADD COLUMN stop_lost_records INTEGER NOT NULL DEFAULT 0 CHECK (stop_lost_records >= 0);
+ALTER TABLE capture_stats ADD COLUMN stop_lost_flows INTEGER NOT NULL DEFAULT 0 CHECK (stop_lost_flows >= 0);
 -- ---- end wt-fix7 ----

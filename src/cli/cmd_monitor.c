@@ -45,6 +45,7 @@
 #include "report/outputs.h"
 #include "rules/ruleset.h"
 #include "store/runlock.h"
+#include "store/stoploss.h"
 #include "store/store.h"
 #include "util/ea_limits.h"
 #include "util/error.h"
@@ -595,6 +596,27 @@ static void log_counters(monitor *m)
 	ea_log_flush(m->log);
 }
 
+/* A stop gave up flow records (the database still failing at
+ * --stop-timeout): the database cannot say so now, the file beside it
+ * does until the next start records it (store/stoploss.h). */
+static void note_stop_loss(monitor *m, const char *db)
+{
+	ea_writer_stats ws = ea_audit_writer_stats(m->audit);
+	uint64_t records = 0;
+	for (int i = 0; i < EA_IFACE_COUNT; i++)
+		records += ws.stop_lost_records[i];
+	if (!records)
+		return;
+	char err[512], shown[512];
+	if (ea_stoploss_write(db, m->run_id, wall_us(), ws.stop_lost_records, ws.stop_lost_flows, err,
+			      sizeof err) == EA_OK)
+		say(m, EA_LOG_ERROR, NULL, "monitor: the loss is kept in %s-stoploss; the next monitor start "
+		    "records it in run %lld's capture_stats, for 'report'", ea_escape(db, shown, sizeof shown),
+		    (long long)m->run_id);
+	else
+		say(m, EA_LOG_ERROR, NULL, "monitor: the loss could not be kept either: %s", err);
+}
+
 /* ---- options ---- */
 
 static int usage_fail(monitor *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -896,6 +918,19 @@ int ea_cmd_monitor(int argc, char **argv, ea_log *log, const char *tool_version)
 		goto out;
 	}
 
+	/* A previous stop's loss, kept beside the database: into capture_stats
+	 * now that the database works. Not fatal: the file waits. */
+	{
+		unsigned recorded = 0, skipped = 0;
+		char lerr[512];
+		if (ea_stoploss_record(m->store, o.db, &recorded, &skipped, lerr, sizeof lerr) != EA_OK)
+			say(m, EA_LOG_WARNING, NULL, "monitor: a previous stop's loss not recorded yet: %s", lerr);
+		else if (recorded || skipped)
+			say(m, EA_LOG_NOTICE, NULL, "monitor: a previous stop's unwritten flows recorded in "
+			    "capture_stats (%u row%s%s)", recorded, recorded == 1 ? "" : "s",
+			    skipped ? "; lines that did not parse skipped" : "");
+	}
+
 	catch_signals();
 	int64_t first_run = 0;
 	st = begin_run(m, m->ruleset, &first_run, m->err, sizeof m->err);
@@ -940,6 +975,12 @@ int ea_cmd_monitor(int argc, char **argv, ea_log *log, const char *tool_version)
 		goto out;
 	}
 	say(m, EA_LOG_NOTICE, NULL, "monitor: %s", pr.summary);
+	st = ea_outputs_start(m->outputs, m->err, sizeof m->err);
+	if (st != EA_OK) {
+		say(m, EA_LOG_ERROR, NULL, "monitor: %s", m->err);
+		rc = ea_status_exit_code(st);
+		goto out;
+	}
 
 	ea_log_options wlo = {.stream = stderr, .prefix = "edgeaudit", .max_level = EA_LOG_INFO};
 	st = ea_log_new(&wlo, &m->writer_log, m->err, sizeof m->err);
@@ -1042,6 +1083,7 @@ int ea_cmd_monitor(int argc, char **argv, ea_log *log, const char *tool_version)
 		ea_store_set_busy_ms(m->store, 0);
 	if (st != EA_OK) {
 		say(m, EA_LOG_ERROR, NULL, "monitor: %s", m->err);
+		note_stop_loss(m, o.db);
 		rc = ea_status_exit_code(st);
 		goto out;
 	}

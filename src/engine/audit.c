@@ -11,6 +11,7 @@ struct ea_audit {
 	ea_audit_config cfg;          /* cfg.ruleset: the audit's own reference */
 	ea_engine *engines[EA_IFACE_COUNT];
 	ea_writer *writer;            /* NULL without a store */
+	ea_writer_stats closed_stats; /* the writer's last counters, once closed */
 	ea_audit_totals totals;       /* summed from the engines when asked */
 	/* The first store failure; later flows are still counted, not stored. */
 	ea_status store_status;
@@ -279,13 +280,12 @@ bool ea_audit_store_call(ea_audit *a, ea_writer_job_fn job, const void *arg, siz
 
 ea_writer_stats ea_audit_writer_stats(ea_audit *a)
 {
-	ea_writer_stats none = {0};
-	return a->writer ? ea_writer_get_stats(a->writer) : none;
+	return a->writer ? ea_writer_get_stats(a->writer) : a->closed_stats;
 }
 
 ea_status ea_audit_close_writer(ea_audit *a, char *errbuf, size_t errlen)
 {
-	ea_status st = ea_writer_close(a->writer, errbuf, errlen);
+	ea_status st = ea_writer_close_stats(a->writer, &a->closed_stats, errbuf, errlen);
 	a->writer = NULL;
 	return st;
 }

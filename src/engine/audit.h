@@ -134,7 +134,8 @@ ea_status ea_audit_finish(ea_audit *a, char *errbuf, size_t errlen);
  * or when the queue is full. */
 bool ea_audit_store_call(ea_audit *a, ea_writer_job_fn job, const void *arg, size_t len);
 /* The writer's counters (queue drops per interface, failures); zeros
- * without a store. */
+ * without a store; after ea_audit_close_writer, its final counters (what
+ * a stop could not write: stop_lost_*). */
 ea_writer_stats ea_audit_writer_stats(ea_audit *a);
 /* Writes what the writer holds (a live one retries for at most
  * EA_WRITER_CLOSE_WAIT_US), stops its thread and returns its failure

@@ -184,20 +184,24 @@ ea_status ea_outputs_open(const ea_outputs_config *cfg, ea_outputs **out, char *
 				     o->capacity);
 			goto fail;
 		}
-		o->async = true;
-		int rc = pthread_create(&o->thread, NULL, outputs_main, o);
-		if (rc != 0) {
-			st = ea_fail(EA_ERR_INTERNAL, errbuf, errlen, "cannot start the output thread: %s",
-				     strerror(rc));
-			goto fail;
-		}
-		o->started = true;
+		o->async = true; /* the thread starts at ea_outputs_start */
 	}
 	*out = o;
 	return EA_OK;
 fail:
 	ea_outputs_close(o, NULL, 0);
 	return st;
+}
+
+ea_status ea_outputs_start(ea_outputs *o, char *errbuf, size_t errlen)
+{
+	if (!o || !o->async || o->started)
+		return EA_OK;
+	int rc = pthread_create(&o->thread, NULL, outputs_main, o);
+	if (rc != 0)
+		return ea_fail(EA_ERR_INTERNAL, errbuf, errlen, "cannot start the output thread: %s", strerror(rc));
+	o->started = true;
+	return EA_OK;
 }
 
 void ea_outputs_flow(void *ctx, const ea_flow_record *rec, const ea_match_result *mr)
@@ -269,7 +273,7 @@ void ea_outputs_flush(ea_outputs *o)
 {
 	if (!o)
 		return;
-	if (o->async) {
+	if (o->started) {
 		pthread_mutex_lock(&o->qlock);
 		o->flush_wanted = true;
 		pthread_mutex_unlock(&o->qlock);
@@ -282,7 +286,7 @@ void ea_outputs_flush(ea_outputs *o)
 
 void ea_outputs_drain(ea_outputs *o)
 {
-	if (!o || !o->async)
+	if (!o || !o->started)
 		return;
 	pthread_mutex_lock(&o->qlock);
 	o->flush_wanted = true;

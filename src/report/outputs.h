@@ -44,6 +44,11 @@ typedef struct ea_outputs ea_outputs;
  * EA_ERR_IO for an EVE file that cannot be opened; EA_ERR_NOMEM. */
 ea_status ea_outputs_open(const ea_outputs_config *cfg, ea_outputs **out, char *errbuf, size_t errlen);
 
+/* Async: starts the thread (after a privilege drop, which wants one
+ * thread only). Before it, the hook must not be called. EA_OK in direct
+ * mode; EA_ERR_INTERNAL. */
+ea_status ea_outputs_start(ea_outputs *o, char *errbuf, size_t errlen);
+
 /* The flow hook: ctx is the ea_outputs. Async: never waits on a sink. */
 void ea_outputs_flow(void *ctx, const ea_flow_record *rec, const ea_match_result *mr);
 

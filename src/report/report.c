@@ -438,6 +438,14 @@ static int loss_row(void *ctx, int ncols, const char *const *c)
 		fputs(" flow records not sent to the EVE file or syslog (output queue full)", out);
 		sep = ", ";
 	}
+	if (num(c[12]) > 0) {
+		fputs(sep, out);
+		put(out, c[13]);
+		fputs(" flows (", out);
+		put(out, c[12]);
+		fputs(" flow records) not written at stop (the database could not be written)", out);
+		sep = ", ";
+	}
 	if (num(c[8]) > 0) {
 		fputs(sep, out);
 		put(out, c[8]);
@@ -456,9 +464,10 @@ static ea_status section_loss(report *r, char *errbuf, size_t errlen)
 	return query(r,
 		"SELECT run_id, iface, " ISO("MIN(start_us)") ", " ISO("MAX(end_us)") ","
 		" SUM(kernel_received), SUM(kernel_dropped), SUM(if_dropped), SUM(queue_dropped),"
-		" SUM(evicted), COUNT(*), SUM(refused), SUM(output_dropped) FROM capture_stats WHERE " IN_SCOPE("run_id")
+		" SUM(evicted), COUNT(*), SUM(refused), SUM(output_dropped),"
+		" SUM(stop_lost_records), SUM(stop_lost_flows) FROM capture_stats WHERE " IN_SCOPE("run_id")
 		" AND COALESCE(kernel_dropped, 0) + COALESCE(if_dropped, 0) + queue_dropped + evicted + refused"
-		" + output_dropped > 0"
+		" + output_dropped + stop_lost_records > 0"
 		" GROUP BY run_id, iface ORDER BY run_id, iface",
 		p, 1, loss_row, r, errbuf, errlen);
 }

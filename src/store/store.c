@@ -170,7 +170,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_INSERT_CAPTURE_STATS] =
 		"INSERT INTO capture_stats (run_id, iface, input_id, start_us, end_us,"
 		" kernel_received, kernel_dropped, if_dropped, queue_dropped, evicted, duplicates, refused,"
-		" output_dropped) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+		" output_dropped, stop_lost_records, stop_lost_flows)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
 	/* The NAT finding is rare: set by its own statement, only on the
 	 * flows that have one (and on a rewrite, which may clear it). */
 	[S_SET_FLOW_NAT] = "UPDATE flows SET nat_finding = ?2 WHERE id = ?1",
@@ -1253,6 +1254,8 @@ ea_status ea_store_add_capture_stats(ea_store *st, int64_t run_id, const ea_capt
 	bind_u64(s, 11, cs->duplicates, &rc);
 	bind_u64(s, 12, cs->refused, &rc);
 	bind_u64(s, 13, cs->output_dropped, &rc);
+	bind_u64(s, 14, cs->stop_lost_records, &rc);
+	bind_u64(s, 15, cs->stop_lost_flows, &rc);
 	if (rc == SQLITE_OK)
 		rc = run_stmt(s);
 	if (rc != SQLITE_DONE) {

@@ -257,6 +257,8 @@ typedef struct {
 					 (writer.h; schema version 4) */
 	uint64_t output_dropped;      /* flow records the EVE/syslog queue had no room for
 					 (report/outputs.h; schema version 4) */
+	uint64_t stop_lost_records;   /* a stop's unwritten flow records, and the */
+	uint64_t stop_lost_flows;     /* distinct flows among them (store/stoploss.h; v4) */
 } ea_capture_stats;
 
 /* Records cs for run_id; joins the pending batch (committed with it by

@@ -335,6 +335,46 @@ static void refuse_record(ea_writer *w, uint64_t at, const char *msg)
 			   "the others are written: %s", msg);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* A close gives up (lock held): the flow records still held, and their
+ * distinct flows, per interface (writer.h stop_lost_*). */
+static void count_stop_loss(ea_writer *w)
+{
+	for (unsigned k = 0; k < EA_IFACE_COUNT; k++) {
+		uint64_t n = 0;
+		for (uint64_t i = w->done; i < w->tail; i++) {
+			const entry *e = &w->ring[i % w->cfg.capacity];
+			if (!e->job && !e->refused && (unsigned)e->u.flow.rec.iface == k)
+				n++;
+		}
+		w->stats.stop_lost_records[k] += n;
+		if (!n)
+			continue;
+		uint64_t *uids = malloc(n * sizeof *uids);
+		if (!uids) {
+			w->stats.stop_lost_flows[k] += n; /* at most that many */
+			continue;
+		}
+		uint64_t m = 0;
+		for (uint64_t i = w->done; i < w->tail; i++) {
+			const entry *e = &w->ring[i % w->cfg.capacity];
+			if (!e->job && !e->refused && (unsigned)e->u.flow.rec.iface == k)
+				uids[m++] = e->u.flow.rec.uid;
+		}
+		qsort(uids, m, sizeof *uids, cmp_u64);
+		uint64_t distinct = 0;
+		for (uint64_t i = 0; i < m; i++)
+			distinct += i == 0 || uids[i] != uids[i - 1];
+		w->stats.stop_lost_flows[k] += distinct;
+		free(uids);
+	}
+}
+
 /* Whether the thread should end now (lock held): writing failed (wait
  * mode), or a close finds everything committed, or its wait ran out while
  * the database still fails (what is held is then lost, and said). */
@@ -352,9 +392,17 @@ static bool time_to_end(ea_writer *w, bool failing)
 	w->stats.lost += left;
 	if (w->status == EA_OK)
 		w->status = EA_ERR_DB;
+	count_stop_loss(w);
+	uint64_t records = 0, flows = 0;
+	for (unsigned k = 0; k < EA_IFACE_COUNT; k++) {
+		records += w->stats.stop_lost_records[k];
+		flows += w->stats.stop_lost_flows[k];
+	}
 	size_t used = strlen(w->err);
-	snprintf(w->err + used, sizeof w->err - used, "%s%llu flows not written", used ? "; " : "",
-		 (unsigned long long)left);
+	snprintf(w->err + used, sizeof w->err - used, "%s%llu flow%s not written (%llu flow record%s, active-timeout "
+		 "updates included)%s", used ? "; " : "", (unsigned long long)flows, flows == 1 ? "" : "s",
+		 (unsigned long long)records, records == 1 ? "" : "s",
+		 left > records ? " and other rows (statistics, the run's end)" : "");
 	w->head = w->next = w->done = w->tail;
 	return true;
 }
@@ -542,6 +590,13 @@ ea_writer_stats ea_writer_get_stats(ea_writer *w)
 
 ea_status ea_writer_close(ea_writer *w, char *errbuf, size_t errlen)
 {
+	return ea_writer_close_stats(w, NULL, errbuf, errlen);
+}
+
+ea_status ea_writer_close_stats(ea_writer *w, ea_writer_stats *final, char *errbuf, size_t errlen)
+{
+	if (final)
+		memset(final, 0, sizeof *final);
 	if (!w)
 		return EA_OK;
 	if (w->started) {
@@ -553,6 +608,10 @@ ea_status ea_writer_close(ea_writer *w, char *errbuf, size_t errlen)
 		pthread_cond_signal(&w->work);
 		pthread_mutex_unlock(&w->lock);
 		pthread_join(w->thread, NULL);
+	}
+	if (final) {
+		*final = w->stats;
+		final->queued = w->tail - w->done;
 	}
 	ea_status st = w->status;
 	if (w->stats.lost == 0 && !w->failed)

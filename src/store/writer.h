@@ -69,6 +69,12 @@ typedef struct {
 	uint64_t queued;              /* held now, not yet committed */
 	uint64_t queued_peak;
 	uint64_t jobs_dropped;        /* ea_writer_call refused: the queue was full */
+	/* Retry mode, a close whose wait ran out: what was still held, per
+	 * interface — flow records (an active-timeout update and its flow's
+	 * end are two) and distinct flows (uids) among them. Store calls
+	 * held (a statistics row, the run's end) are in lost, not here. */
+	uint64_t stop_lost_records[EA_IFACE_COUNT];
+	uint64_t stop_lost_flows[EA_IFACE_COUNT];
 } ea_writer_stats;
 
 typedef struct ea_writer ea_writer;
@@ -123,5 +129,8 @@ ea_writer_stats ea_writer_get_stats(ea_writer *w);
  * joins the thread, frees. Returns the failure, if writing failed or
  * records were lost. NULL is fine. */
 ea_status ea_writer_close(ea_writer *w, char *errbuf, size_t errlen);
+/* ea_writer_close, giving the final counters in *final (when not NULL;
+ * zeros for a NULL w). */
+ea_status ea_writer_close_stats(ea_writer *w, ea_writer_stats *final, char *errbuf, size_t errlen);
 
 #endif

@@ -305,6 +305,21 @@ if stop_locked "$tmp/lock1.db" "$tmp/lock1.log" 2 8; then
   if [ "$rc" -eq 1 ] && [ "$stop_ms" -ge 1900 ] && [ "$stop_ms" -le 3500 ] && grep -q "flows not written" "$tmp/lock1.log"; then
     ok stop-timeout-locked-exit-1
   else bad stop-timeout-locked-exit-1 "exit $rc after $stop_ms ms (want 1 within 2 s + 1.5 s, saying what was not written)" "$tmp/lock1.log"; fi
+  # The loss reaches the database: kept beside it, recorded by the next
+  # start in that run's capture_stats, shown by report; flows and records
+  # counted apart (the message's figures are the row's).
+  lost=$(sed -n 's/.* \([0-9]*\) flows\{0,1\} not written (\([0-9]*\) flow records\{0,1\},.*/\1 \2/p' "$tmp/lock1.log" | head -1)
+  if [ -s "$tmp/lock1.db-stoploss" ] && start_monitor "$tmp/lock1b.log" --site "$site" --db "$tmp/lock1.db" --internal "$ir"; then
+    stop_monitor
+    row=$(q "$tmp/lock1.db" "SELECT sum(stop_lost_flows) || ' ' || sum(stop_lost_records) FROM capture_stats WHERE run_id = 1")
+    "$bin" report --db "$tmp/lock1.db" --run 1 >"$tmp/lock1.report" 2>&1
+    if [ -n "$lost" ] && [ "$row" = "$lost" ] && [ ! -e "$tmp/lock1.db-stoploss" ] \
+       && grep -q "flows (${lost#* } flow records) not written at stop" "$tmp/lock1.report"; then
+      ok stop-loss-recorded-and-reported
+    else bad stop-loss-recorded-and-reported "message '$lost', row '$row'; $(grep -i 'stop' "$tmp/lock1.report" | head -2)" "$tmp/lock1b.log"; fi
+  else
+    bad stop-loss-recorded-and-reported "no $tmp/lock1.db-stoploss, or the next start failed" "$tmp/lock1.log"
+  fi
 else
   bad stop-timeout-locked-exit-1 "monitor did not start or capture" "$tmp/lock1.log"
 fi

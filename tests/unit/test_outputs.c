@@ -231,6 +231,7 @@ static void test_async_never_waits_on_a_stalled_sink(void **state)
 	ea_outputs *o = NULL;
 	ea_outputs_config cfg = {.eve_path = fifo, .async = true, .queue_records = 4};
 	assert_int_equal(ea_outputs_open(&cfg, &o, err, sizeof err), EA_OK);
+	assert_int_equal(ea_outputs_start(o, err, sizeof err), EA_OK);
 	alarm(20); /* a hook that blocks fails the test instead of hanging it */
 	ea_match_result mr = {.verdict = EA_VERDICT_UNEXPECTED};
 	/* ~0.5 KB a line: 2000 lines are far more than the pipe's 64 KiB. */
