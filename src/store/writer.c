@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "util/ea_limits.h"
+#include "util/mix64.h"
 
 /* A slot holds a flow record, or a store call of the caller's (a job)
  * with its argument copied in. */
@@ -60,6 +61,17 @@ struct ea_writer {
 	uint64_t room_until_us;       /* retry mode, after ea_writer_wait_for_room:
 					 a full queue is waited on until then */
 	uint64_t wake_records;        /* records waiting that wake the thread */
+	/* Retry mode's coalescing: uid -> the counter (+1) of the newest slot
+	 * holding that flow's record, for the slots in [head, tail); linear
+	 * probing, deletion by backward shift (Knuth 6.4 Algorithm R). A slot
+	 * at or after cursor has not been read by the thread in the current
+	 * attempt, so a newer record of its flow may replace it in place. */
+	struct uid_slot {
+		uint64_t uid, at1;    /* at1 = counter + 1; 0: empty */
+	} *uids;
+	uint64_t uid_mask;            /* table size - 1 (a power of two) */
+	uint64_t cursor;              /* the thread has read every slot before it */
+	uint64_t after_job;           /* slots before it precede the newest job */
 	ea_status status;
 	char err[512];
 	ea_writer_stats stats;
@@ -125,6 +137,18 @@ ea_status ea_writer_new(ea_store *st, int64_t run_id, const ea_writer_config *cf
 		for (size_t i = 0; i < bytes; i += step ? step : 4096)
 			page[i] = 0;
 	}
+	if (!w->cfg.wait_when_full) {
+		uint64_t size = 1;
+		while (size < 2ull * w->cfg.capacity)
+			size <<= 1;
+		w->uids = calloc(size, sizeof *w->uids);
+		w->uid_mask = size - 1;
+		if (!w->uids) {
+			free(w->ring);
+			free(w);
+			return ea_fail(EA_ERR_NOMEM, errbuf, errlen, "out of memory for the write queue's index");
+		}
+	}
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -169,10 +193,106 @@ void ea_writer_wait_for_room(ea_writer *w, uint64_t wait_us)
 	pthread_mutex_unlock(&w->lock);
 }
 
+/* ---- the uid index (retry mode; lock held) ---- */
+
+static uint64_t uid_home(const ea_writer *w, uint64_t uid)
+{
+	return ea_mix64(uid) & w->uid_mask;
+}
+
+/* The table slot of uid, or of the empty slot where it would go. */
+static uint64_t uid_find(const ea_writer *w, uint64_t uid)
+{
+	uint64_t i = uid_home(w, uid);
+	while (w->uids[i].at1 && w->uids[i].uid != uid)
+		i = (i + 1) & w->uid_mask;
+	return i;
+}
+
+/* The ring's slot at counter `at` now holds uid's newest record. The
+ * table never fills: it has twice the ring's slots, and holds at most
+ * one entry per held slot. */
+static void uid_set(ea_writer *w, uint64_t uid, uint64_t at)
+{
+	uint64_t i = uid_find(w, uid);
+	w->uids[i].uid = uid;
+	w->uids[i].at1 = at + 1;
+}
+
+/* The ring's slot at `at` is freed: uid's entry goes if it names it. */
+static void uid_forget(ea_writer *w, uint64_t uid, uint64_t at)
+{
+	uint64_t i = uid_find(w, uid);
+	if (!w->uids[i].at1 || w->uids[i].at1 != at + 1)
+		return;
+	/* Backward shift: an entry after the hole that could live in it
+	 * moves there, so no probe chain is cut. */
+	uint64_t j = i;
+	for (;;) {
+		w->uids[i].at1 = 0;
+		for (;;) {
+			j = (j + 1) & w->uid_mask;
+			if (!w->uids[j].at1)
+				return;
+			uint64_t k = uid_home(w, w->uids[j].uid);
+			/* k cyclically in (i, j]: the entry stays */
+			if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+				continue;
+			break;
+		}
+		w->uids[i] = w->uids[j];
+		i = j;
+	}
+}
+
+/* Slots [from, to) leave the ring (lock held). */
+static void uid_free_slots(ea_writer *w, uint64_t from, uint64_t to)
+{
+	if (!w->uids)
+		return;
+	for (uint64_t c = from; c < to; c++) {
+		const entry *e = &w->ring[c % w->cfg.capacity];
+		if (!e->job && e->u.flow.rec.uid)
+			uid_forget(w, e->u.flow.rec.uid, c);
+	}
+}
+
+/* Retry mode: a record of a flow whose newest queued record the thread
+ * has not read yet (and no job queued since) replaces it in place: a
+ * flow's active-timeout updates, and its end, take one slot however long
+ * the database is away. true when rec was coalesced so (lock held). */
+static bool coalesce(ea_writer *w, const ea_flow_record *rec, const ea_match_result *mr)
+{
+	if (!w->uids || !rec->uid)
+		return false; /* uid 0: a record of its own, never rewritten */
+	uint64_t i = uid_find(w, rec->uid);
+	if (!w->uids[i].at1)
+		return false;
+	uint64_t at = w->uids[i].at1 - 1;
+	if (at < w->cursor || at < w->after_job || at < w->head || at >= w->tail)
+		return false;
+	entry *slot = &w->ring[at % w->cfg.capacity];
+	if (slot->job || slot->refused || slot->u.flow.rec.uid != rec->uid || slot->u.flow.rec.iface != rec->iface)
+		return false;
+	/* The queued record's rewrite stays: when it was the flow's first (an
+	 * insert), nothing of the flow is stored yet. */
+	bool rewrite = slot->u.flow.rec.rewrite;
+	slot->u.flow.rec = *rec;
+	slot->u.flow.rec.rewrite = rewrite;
+	slot->u.flow.mr = *mr;
+	w->stats.submitted++;
+	w->stats.coalesced++;
+	return true;
+}
+
 bool ea_writer_submit(ea_writer *w, const ea_flow_record *rec, const ea_match_result *mr)
 {
 	unsigned iface = (unsigned)rec->iface < EA_IFACE_COUNT ? (unsigned)rec->iface : 0;
 	pthread_mutex_lock(&w->lock);
+	if (coalesce(w, rec, mr)) {
+		pthread_mutex_unlock(&w->lock);
+		return true;
+	}
 	if (!wait_for_room(w)) {
 		w->stats.dropped[iface]++;
 		pthread_mutex_unlock(&w->lock);
@@ -188,6 +308,8 @@ bool ea_writer_submit(ea_writer *w, const ea_flow_record *rec, const ea_match_re
 	slot->refused = false;
 	slot->u.flow.rec = *rec;
 	slot->u.flow.mr = *mr;
+	if (w->uids && rec->uid)
+		uid_set(w, rec->uid, w->tail);
 	w->tail++;
 	w->stats.submitted++;
 	if (w->tail - w->head > w->stats.queued_peak)
@@ -224,6 +346,7 @@ bool ea_writer_call(ea_writer *w, ea_writer_job_fn job, const void *arg, size_t 
 	if (len)
 		memcpy(slot->u.arg, arg, len);
 	w->tail++;
+	w->after_job = w->tail; /* no record before a job takes one after it */
 	/* A job is rare and is often evidence (a gap, a run's end): it
 	 * wakes the thread at once. */
 	pthread_mutex_unlock(&w->lock);
@@ -263,8 +386,10 @@ static void committed(ea_writer *w, uint64_t upto)
 		if (!w->ring[i % w->cfg.capacity].refused)
 			w->stats.written++;
 	w->done = upto;
-	if (!w->cfg.wait_when_full)
+	if (!w->cfg.wait_when_full) {
+		uid_free_slots(w, w->head, upto);
 		w->head = upto;
+	}
 	pthread_mutex_unlock(&w->lock);
 	pthread_cond_broadcast(&w->room);
 }
@@ -286,7 +411,7 @@ static void failed_write(ea_writer *w, ea_status st, const char *msg, uint64_t *
 		w->stats.lost += w->tail - w->done;
 		w->head = w->next = w->done = w->tail;
 	} else {
-		w->next = w->head;
+		w->next = w->cursor = w->head;
 	}
 	uint64_t failures = w->stats.failures;
 	pthread_mutex_unlock(&w->lock);
@@ -327,7 +452,7 @@ static void refuse_record(ea_writer *w, uint64_t at, const char *msg)
 	for (unsigned k = 0; k < EA_IFACE_COUNT; k++)
 		total += w->stats.refused[k];
 	bool first = total == 1;
-	w->next = w->head;
+	w->next = w->cursor = w->head;
 	pthread_mutex_unlock(&w->lock);
 	if (w->cfg.log && first)
 		ea_log_msg(w->cfg.log, EA_LOG_ERROR, "db-refused-flow",
@@ -403,7 +528,8 @@ static bool time_to_end(ea_writer *w, bool failing)
 		 "updates included)%s", used ? "; " : "", (unsigned long long)flows, flows == 1 ? "" : "s",
 		 (unsigned long long)records, records == 1 ? "" : "s",
 		 left > records ? " and other rows (statistics, the run's end)" : "");
-	w->head = w->next = w->done = w->tail;
+	uid_free_slots(w, w->head, w->tail);
+	w->head = w->next = w->done = w->cursor = w->tail;
 	return true;
 }
 
@@ -426,6 +552,8 @@ static void *writer_main(void *arg)
 	uint64_t tx_started = 0;      /* monotonic µs of the open transaction's first row */
 	bool in_tx = false;
 	bool failing = false;         /* retry mode: the last attempt failed */
+	ea_flow_record rec_copy;      /* the slot being written, read under the lock */
+	ea_match_result mr_copy;
 
 	for (;;) {
 		pthread_mutex_lock(&w->lock);
@@ -487,8 +615,15 @@ static void *writer_main(void *arg)
 			} else if (e->refused) {
 				st = EA_OK; /* refused for good before: passed over */
 			} else {
-				st = ea_store_add_flow(w->st, run_id, &e->u.flow.rec, &e->u.flow.mr, NULL, err,
-						       sizeof err);
+				/* Read under the lock, and marked read: a submitter
+				 * replaces only slots after the cursor (coalesce). */
+				pthread_mutex_lock(&w->lock);
+				rec_copy = e->u.flow.rec;
+				mr_copy = e->u.flow.mr;
+				if (w->cursor < i + 1)
+					w->cursor = i + 1;
+				pthread_mutex_unlock(&w->lock);
+				st = ea_store_add_flow(w->st, run_id, &rec_copy, &mr_copy, NULL, err, sizeof err);
 				if (st == EA_ERR_DB && !w->cfg.wait_when_full && ea_store_flow_refused(w->st)) {
 					refuse_record(w, i, err);
 					in_tx = false;
@@ -621,6 +756,7 @@ ea_status ea_writer_close_stats(ea_writer *w, ea_writer_stats *final, char *errb
 	pthread_cond_destroy(&w->work);
 	pthread_cond_destroy(&w->room);
 	pthread_mutex_destroy(&w->lock);
+	free(w->uids);
 	free(w->ring);
 	free(w);
 	return st;

@@ -20,7 +20,11 @@
  *     one twice is harmless). A record the database refuses for good (a
  *     constraint, a value too big: ea_store_flow_refused) would fail every
  *     retry and hold up the rest: it alone is dropped, counted per
- *     interface (refused) and said once.
+ *     interface (refused) and said once. A record of a flow (same uid)
+ *     whose newest queued record the thread has not read yet replaces
+ *     that record in place (coalesced): a flow's active-timeout updates
+ *     and its end take one slot however long the database is away, so N
+ *     long-lived flows fill N slots, not N per interval.
  *
  * While the thread runs it is the only user of the store's connection;
  * after ea_writer_sync returns (and until the next submit) the caller may
@@ -57,7 +61,7 @@ typedef struct {
 } ea_writer_config;
 
 typedef struct {
-	uint64_t submitted;           /* records accepted into the queue */
+	uint64_t submitted;           /* records accepted into the queue (coalesced included) */
 	uint64_t written;             /* records committed */
 	uint64_t dropped[EA_IFACE_COUNT]; /* queue full (never in wait mode), per interface */
 	uint64_t refused[EA_IFACE_COUNT]; /* retry mode: flow records the database refused
@@ -69,6 +73,8 @@ typedef struct {
 	uint64_t queued;              /* held now, not yet committed */
 	uint64_t queued_peak;
 	uint64_t jobs_dropped;        /* ea_writer_call refused: the queue was full */
+	uint64_t coalesced;           /* retry mode: records that replaced their flow's
+					 queued, unwritten record (in submitted too) */
 	/* Retry mode, a close whose wait ran out: what was still held, per
 	 * interface — flow records (an active-timeout update and its flow's
 	 * end are two) and distinct flows (uids) among them. Store calls
