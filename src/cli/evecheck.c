@@ -8,6 +8,12 @@ ea_status ea_eve_check_not_input(const char *eve, const ea_eve_inputs *in, char 
 {
 	if (!eve || !in)
 		return EA_OK;
+	/* Not standard output: read prints its summary there, and a sensor's
+	 * stdout is the journal; a file named '-' is never what was meant. */
+	if (eve[0] == '-' && eve[1] == '\0')
+		return ea_fail(EA_ERR_USAGE, errbuf, errlen,
+			       "--eve -: standard output is not an EVE destination (read prints its summary "
+			       "there); give a file name (./- for a file named '-')");
 	const char *what = NULL;
 	const char *const named[][2] = {{"--db", in->db}, {"--site", in->site}, {"--matrix", in->matrix},
 					{"--ports", in->ports}, {"--local", in->local}};

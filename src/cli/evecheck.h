@@ -5,6 +5,8 @@
  * and `monitor` both refuse that as a usage error, through this one
  * check (the same file by device and inode, util/samefile.h, so a
  * symlink or another spelling of the path is caught too).
+ * "-" is refused too: it would be a file named "-", where a user
+ * expects standard output (which carries read's summary).
  * Position: cli/, option checking before anything is opened. */
 #ifndef EA_EVECHECK_H
 #define EA_EVECHECK_H
@@ -22,7 +24,7 @@ typedef struct {
 	unsigned n_captures;
 } ea_eve_inputs;
 
-/* EA_OK when eve is none of in's files; else EA_ERR_USAGE and errbuf
+/* EA_OK when eve is none of in's files and not "-"; else EA_ERR_USAGE and errbuf
  * says which option names the same file ("--eve 'x' is also given as
  * --db: ..."; the path escaped, util/escape.h). */
 ea_status ea_eve_check_not_input(const char *eve, const ea_eve_inputs *in, char *errbuf, size_t errlen);

@@ -131,6 +131,11 @@ run read-site-pipe 2 'not a regular file' -- "$bin" read --site <(cat "$site") -
 [ -e "$tmp/pipe-site.db" ] && bad read-site-pipe-nothing-written "a database was created" || ok read-site-pipe-nothing-written
 run read-db-twice 2 '--db is given twice' -- "$bin" read --site "$site" --db "$tmp/h1.db" --db "$tmp/h2.db" --external "$shared/ndpi_sip.pcap"
 [ ! -e "$tmp/h1.db" ] && [ ! -e "$tmp/h2.db" ] && ok read-db-twice-writes-nothing || bad read-db-twice-writes-nothing "a database was created"
+# --eve - is refused (no file named '-' is written; stdout carries the summary).
+cd "$tmp" || exit 1
+run read-eve-dash 2 '--eve -: standard output is not an EVE destination' -- "$bin" read --site "$site" --db "$tmp/dash.db" --eve - --external "$shared/ndpi_sip.pcap"
+cd - >/dev/null || exit 1
+[ ! -e "$tmp/-" ] && [ ! -e "$tmp/dash.db" ] && ok read-eve-dash-writes-nothing || bad read-eve-dash-writes-nothing "a file '-' or a database was created"
 run read-site-twice 2 '--site is given twice' -- "$bin" read --site "$site" --site "$site" --db "$tmp/none.db" --external "$shared/ndpi_sip.pcap"
 run read-max-flows-twice 2 '--max-flows is given twice' -- "$bin" read --site "$site" --db "$tmp/none.db" --max-flows 5 --max-flows 6 --external "$shared/ndpi_sip.pcap"
 run check-site-twice 2 '--site is given twice' -- "$bin" check --site "$site" --site "$tmp/bad-site.ini"
