@@ -460,7 +460,8 @@ static void reload(monitor *m)
 	 * reopened whatever becomes of the data files. */
 	char rerr[512];
 	if (m->outputs && ea_outputs_reopen(m->outputs, rerr, sizeof rerr) != EA_OK)
-		say(m, EA_LOG_ERROR, NULL, "reload: %s; the EVE file in use is kept", rerr);
+		say(m, EA_LOG_ERROR, NULL, "reload: %s; the EVE file in use is kept: lines go on to the file "
+		    "opened before (renamed by the rotation), and the counters say so until a reopen works", rerr);
 	if (!err) {
 		say(m, EA_LOG_ERROR, NULL, "reload refused: out of memory; the configuration in use is kept");
 		return;

@@ -195,6 +195,47 @@ static void test_rule_ids_from_the_ruleset(void **state)
 	rmdir(dir);
 }
 
+/* A failed reopen (SIGHUP after logrotate moved the file; the path is
+ * now a directory) keeps the old file: the summary says the lines go to
+ * the file opened before, naming the failure, not "N lines to PATH".
+ * A reopen that works again makes it say PATH again. */
+static void test_failed_reopen_summary_tells_the_truth(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_outputs.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char eve[64], rotated[64];
+	snprintf(eve, sizeof eve, "%s/e.json", dir);
+	snprintf(rotated, sizeof rotated, "%s/e.json.1", dir);
+	char err[4096], summary[1024], want[1024];
+	ea_outputs *o = NULL;
+	ea_outputs_config cfg = {.eve_path = eve};
+	assert_int_equal(ea_outputs_open(&cfg, &o, err, sizeof err), EA_OK);
+	ea_flow_record r = flow(0, 0);
+	ea_match_result mr = {.verdict = EA_VERDICT_DOCUMENTED};
+	ea_outputs_flow(o, &r, &mr);
+	assert_int_equal(rename(eve, rotated), 0);
+	assert_int_equal(mkdir(eve, 0700), 0);
+	assert_int_not_equal(ea_outputs_reopen(o, err, sizeof err), EA_OK);
+	ea_outputs_flow(o, &r, &mr);
+	ea_outputs_summary(o, summary, sizeof summary);
+	snprintf(want, sizeof want, "EVE: 2 lines, to the file opened before the last reopen (reopening %s failed: ",
+		 eve);
+	assert_memory_equal(summary, want, strlen(want));
+	assert_int_equal(count_lines(rotated, true), 2);
+	assert_int_equal(rmdir(eve), 0);
+	assert_int_equal(ea_outputs_reopen(o, err, sizeof err), EA_OK);
+	ea_outputs_flow(o, &r, &mr);
+	ea_outputs_summary(o, summary, sizeof summary);
+	snprintf(want, sizeof want, "EVE: 3 lines to %s", eve);
+	assert_string_equal(summary, want);
+	assert_int_equal(ea_outputs_close(o, err, sizeof err), EA_OK);
+	assert_int_equal(count_lines(eve, true), 1);
+	unlink(eve);
+	unlink(rotated);
+	rmdir(dir);
+}
+
 typedef struct {
 	int fd;
 	unsigned long lines;
@@ -273,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_threads_findings_counts_exact),
 		cmocka_unit_test(test_rule_ids_from_the_ruleset),
 		cmocka_unit_test(test_async_never_waits_on_a_stalled_sink),
+		cmocka_unit_test(test_failed_reopen_summary_tells_the_truth),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
