@@ -629,8 +629,9 @@ static int usage_fail(monitor *m, const char *fmt, ...)
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
 	say(m, EA_LOG_ERROR, NULL, "%s", line);
-	fputs("\n", stderr);
-	fputs(ea_monitor_usage, stderr);
+	ea_log_flush(m->log);
+	/* GNU tools' way: the message stays the last thing on screen. */
+	fputs("Try 'edgeaudit monitor --help'.\n", stderr);
 	return EA_EXIT_USAGE;
 }
 

@@ -268,16 +268,23 @@ static int usage_error(const char *cmd, const char *before, const char *arg, con
 	return EA_EXIT_USAGE;
 }
 
+/* After a usage mistake, where the help is (GNU tools' way): the
+ * message stays the last thing on screen, not ~90 lines of --help. */
+static void try_help(const char *cmd)
+{
+	fprintf(stderr, "Try 'edgeaudit %s --help'.\n", cmd);
+}
+
 /* getopt's own messages would print the argument raw: they are off
  * (opterr = 0) and this says what was wrong. */
-static int bad_option(const char *cmd, char **argv, const char *usage)
+static int bad_option(const char *cmd, char **argv)
 {
 	const char *arg = argv[optind - 1];
 	if (optopt && strncmp(arg, "--", 2) == 0)
 		usage_error(cmd, "option ", arg, " needs a value");
 	else
 		usage_error(cmd, "unknown option ", arg, "");
-	fprintf(stderr, "\n%s", usage);
+	try_help(cmd);
 	return EA_EXIT_USAGE;
 }
 
@@ -455,7 +462,7 @@ static int cmd_read(int argc, char **argv)
 			}
 			break;
 		case 'h': fputs(usage_read, stdout); goto out;
-		default: rc = bad_option("read", argv, usage_read); goto out;
+		default: rc = bad_option("read", argv); goto out;
 		}
 		if (!once) {
 			rc = EA_EXIT_USAGE;
@@ -468,10 +475,10 @@ static int cmd_read(int argc, char **argv)
 		goto out;
 	}
 	if (!site_path || !db_path || n_inputs == 0) {
-		fprintf(stderr, "edgeaudit read: %s\n\n%s",
+		fprintf(stderr, "edgeaudit read: %s\n",
 			!site_path ? "--site is required" : !db_path ? "--db is required"
-								     : "give at least one --external or --internal capture",
-			usage_read);
+								     : "give at least one --external or --internal capture");
+		try_help("read");
 		rc = EA_EXIT_USAGE;
 		goto out;
 	}
@@ -557,12 +564,12 @@ static int cmd_report(int argc, char **argv)
 				return fail_exit(EA_ERR_USAGE, "--top takes a number from 0 to 1000");
 			break;
 		case 'h': fputs(usage_report, stdout); return EA_EXIT_OK;
-		default: return bad_option("report", argv, usage_report);
+		default: return bad_option("report", argv);
 		}
 	}
 	if (!db_path || optind < argc) {
-		fprintf(stderr, "edgeaudit report: %s\n\n%s", db_path ? "unexpected argument" : "--db is required",
-			usage_report);
+		fprintf(stderr, "edgeaudit report: %s\n", db_path ? "unexpected argument" : "--db is required");
+		try_help("report");
 		return EA_EXIT_USAGE;
 	}
 	if (!not_a_directory(db_path, "report", "db"))
@@ -612,7 +619,7 @@ static int cmd_retain(int argc, char **argv)
 		case 'n': once = set_once(&days_text, &given_days, optarg, "retain", "days"); break;
 		case 'b': once = set_once(&batch_text, &given_batch, optarg, "retain", "batch"); break;
 		case 'h': fputs(usage_retain, stdout); return EA_EXIT_OK;
-		default: return bad_option("retain", argv, usage_retain);
+		default: return bad_option("retain", argv);
 		}
 		if (!once)
 			return EA_EXIT_USAGE;
@@ -620,8 +627,8 @@ static int cmd_retain(int argc, char **argv)
 	if (optind < argc)
 		return usage_error("retain", "unexpected argument ", argv[optind], "");
 	if (!db_path || !days_text) {
-		fprintf(stderr, "edgeaudit retain: %s\n\n%s", db_path ? "--days is required" : "--db is required",
-			usage_retain);
+		fprintf(stderr, "edgeaudit retain: %s\n", db_path ? "--days is required" : "--db is required");
+		try_help("retain");
 		return EA_EXIT_USAGE;
 	}
 	if (!parse_uint(days_text, EA_RETAIN_DAYS_MAX, &days) || days == 0)
@@ -733,7 +740,7 @@ static int cmd_rules(int argc, char **argv)
 				return EA_EXIT_USAGE;
 			break;
 		case 'h': fputs(usage_rules, stdout); return EA_EXIT_OK;
-		default: return bad_option("rules", argv, usage_rules);
+		default: return bad_option("rules", argv);
 		}
 	}
 	if (optind < argc)
@@ -861,7 +868,7 @@ static int cmd_check(int argc, char **argv)
 		case 'p': once = set_once(&ports_path, &given_ports, optarg, "check", "ports"); break;
 		case 'l': once = set_once(&local_path, &given_local, optarg, "check", "local"); break;
 		case 'h': fputs(usage_check, stdout); return EA_EXIT_OK;
-		default: return bad_option("check", argv, usage_check);
+		default: return bad_option("check", argv);
 		}
 		if (!once)
 			return EA_EXIT_USAGE;
@@ -869,7 +876,8 @@ static int cmd_check(int argc, char **argv)
 	if (optind < argc)
 		return usage_error("check", "unexpected argument ", argv[optind], "");
 	if (!site_path) {
-		fprintf(stderr, "edgeaudit check: --site is required\n\n%s", usage_check);
+		fprintf(stderr, "edgeaudit check: --site is required\n");
+		try_help("check");
 		return EA_EXIT_USAGE;
 	}
 	int found;

@@ -131,6 +131,14 @@ run read-site-pipe 2 'not a regular file' -- "$bin" read --site <(cat "$site") -
 [ -e "$tmp/pipe-site.db" ] && bad read-site-pipe-nothing-written "a database was created" || ok read-site-pipe-nothing-written
 run read-db-twice 2 '--db is given twice' -- "$bin" read --site "$site" --db "$tmp/h1.db" --db "$tmp/h2.db" --external "$shared/ndpi_sip.pcap"
 [ ! -e "$tmp/h1.db" ] && [ ! -e "$tmp/h2.db" ] && ok read-db-twice-writes-nothing || bad read-db-twice-writes-nothing "a database was created"
+# A usage error is its message and where the help is, not the whole
+# --help (GNU tools' way); exit 2 as before.
+for c in read monitor report; do
+  "$bin" $c --no-such-option >"$tmp/out" 2>"$tmp/err"; rc=$?
+  if [ "$rc" -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 2 ] && grep -q "^Try 'edgeaudit $c --help'.\$" "$tmp/err" \
+     && grep -q "unknown option '--no-such-option'" "$tmp/err"; then ok "usage-error-short-$c"
+  else bad "usage-error-short-$c" "exit $rc, $(wc -l <"$tmp/err") lines on stderr"; fi
+done
 # --eve - is refused (no file named '-' is written; stdout carries the summary).
 cd "$tmp" || exit 1
 run read-eve-dash 2 '--eve -: standard output is not an EVE destination' -- "$bin" read --site "$site" --db "$tmp/dash.db" --eve - --external "$shared/ndpi_sip.pcap"
