@@ -25,12 +25,27 @@ typedef struct {
 	char buf[PW_BUF];
 } user_entry;
 
-/* The user called name, or false when there is none (errno 0) or the
+/* Whether name is all decimal digits (a uid), at most 10 of them. */
+static bool numeric_id(const char *name)
+{
+	size_t n = strspn(name, "0123456789");
+	return n > 0 && n <= 10 && name[n] == '\0';
+}
+
+/* The user called name (or whose uid name spells), or false when there is none (errno 0) or the
  * lookup failed (errno set). */
 static bool lookup_user(const char *name, user_entry *u)
 {
 	struct passwd *res = NULL;
 	int rc = getpwnam_r(name, &u->pw, u->buf, sizeof u->buf, &res);
+	if (rc == 0 && !res && numeric_id(name)) {
+		/* A numeric id (--user 65534), as setpriv and chown take it: a
+		 * name first, since a user may be called "1000". */
+		char *end;
+		unsigned long id = strtoul(name, &end, 10);
+		if (id <= (uid_t)-2)
+			rc = getpwuid_r((uid_t)id, &u->pw, u->buf, sizeof u->buf, &res);
+	}
 	errno = rc;
 	return rc == 0 && res != NULL;
 }
@@ -216,7 +231,7 @@ static ea_status drop_caps_only(unsigned keep, ea_privdrop_result *r, char *errb
 
 /* Who to become: the user named, or the default, or the fallback, in *u;
  * *chosen its name, name its escaped form. A user with uid 0 only by the
- * name "root". */
+ * name "root" or the id "0" (both say root explicitly). */
 static ea_status choose_user(const char *want_user, user_entry *u, const char **chosen, char *name,
 			     size_t namelen, char *errbuf, size_t errlen)
 {
@@ -235,6 +250,8 @@ static ea_status choose_user(const char *want_user, user_entry *u, const char **
 			       EA_DEFAULT_USER, EA_FALLBACK_USER, EA_DEFAULT_USER);
 	}
 	ea_escape(u->pw.pw_name, name, namelen);
+	if (u->pw.pw_uid == 0 && strcmp(want_user, "0") == 0)
+		want_user = "root";
 	if (u->pw.pw_uid == 0 && strcmp(want_user, "root") != 0)
 		return ea_fail(EA_ERR_USAGE, errbuf, errlen,
 			       "user %s has uid 0: edgeaudit runs as root only when given --user root", name);

@@ -293,6 +293,30 @@ static void test_user_root_keeps_root(void **state)
 	done(before);
 }
 
+/* Numeric ids, as setpriv and chown take them: --user 65534 is nobody
+ * (dropped to), --user 0 is root said explicitly (kept). */
+static void test_numeric_user(void **state)
+{
+	if (not_root())
+		return;
+	struct passwd *pw = getpwnam("nobody");
+	assert_non_null(pw);
+	char id[16];
+	snprintf(id, sizeof id, "%u", (unsigned)pw->pw_uid);
+	uid_t uid = pw->pw_uid;
+	gid_t gid = pw->pw_gid;
+	report *r = run_child(PRE_NONE, id, 0);
+	assert_int_equal(r->status, EA_OK);
+	assert_ids(r, uid, gid);
+	assert_string_equal(r->res.user, "nobody");
+	done(r);
+	r = run_child(PRE_NONE, "0", 0);
+	assert_int_equal(r->status, EA_OK);
+	assert_true(r->res.root_kept);
+	assert_ids(r, 0, getgid());
+	done(r);
+}
+
 /* A user that does not exist: a clear error naming it, nothing changed. */
 static void test_missing_user(void **state)
 {
@@ -371,6 +395,7 @@ int main(void)
 		cmocka_unit_test(test_default_user),
 		cmocka_unit_test(test_keep_net_raw),
 		cmocka_unit_test(test_user_root_keeps_root),
+		cmocka_unit_test(test_numeric_user),
 		cmocka_unit_test(test_missing_user),
 		cmocka_unit_test(test_threads_refused),
 		cmocka_unit_test(test_unprivileged_start),
