@@ -206,6 +206,9 @@ fuzz: $(FUZZ_BINS)
 # user is created: the package's postinst runs
 #   systemd-sysusers edgeaudit.conf   (or: useradd --system --user-group
 #   --home-dir /var/lib/edgeaudit --shell /usr/sbin/nologin edgeaudit)
+# UNITDIR follows PREFIX, which suits /usr and /usr/local; for another
+# PREFIX (/opt/edgeaudit) systemd does not look there: install says so,
+# and UNITDIR=/etc/systemd/system puts the unit where it does.
 PREFIX        ?= /usr/local
 BINDIR        ?= $(PREFIX)/bin
 PKGDATADIR    ?= $(PREFIX)/share/edgeaudit
@@ -256,6 +259,12 @@ install: $(INST)/edgeaudit $(INST)/edgeaudit-monitor.service $(INST)/monitor.env
 	$(INSTALL) -m 644 man/edgeaudit.1 $(DESTDIR)$(MANDIR)/man1/edgeaudit.1
 	$(INSTALL) -m 644 $(INST)/edgeaudit-monitor.service $(DESTDIR)$(UNITDIR)/edgeaudit-monitor.service
 	$(INSTALL) -m 644 $(INST)/sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/edgeaudit.conf
+	@case '$(UNITDIR)' in \
+	  /etc/systemd/system|/usr/lib/systemd/system|/lib/systemd/system|/usr/local/lib/systemd/system) ;; \
+	  *) echo "install: note: $(UNITDIR) is not a folder systemd reads units from (systemd.unit(5)):" \
+	          "systemctl will not see edgeaudit-monitor.service; install with" \
+	          "UNITDIR=/etc/systemd/system (and SYSUSERSDIR=/etc/sysusers.d), or link it there";; \
+	esac
 	@[ -e $(DESTDIR)$(SYSCONFDIR)/edgeaudit/monitor.env ] || \
 	  { echo "$(INSTALL) -m 640 monitor.env $(DESTDIR)$(SYSCONFDIR)/edgeaudit/monitor.env"; \
 	    $(INSTALL) -m 640 $(INST)/monitor.env $(DESTDIR)$(SYSCONFDIR)/edgeaudit/monitor.env; }

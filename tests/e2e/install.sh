@@ -122,6 +122,18 @@ else
   echo "note install: systemd-analyze not installed; the unit is not verified by systemd"
 fi
 
+# A PREFIX systemd does not read units from: install says so, and says
+# how (UNITDIR); with UNITDIR=/etc/systemd/system the unit goes there.
+opt="$tmp/opt"
+if make -s -C "$top" install DESTDIR="$opt" PREFIX=/opt/edgeaudit >"$tmp/opt.log" 2>&1 \
+   && grep -q "/opt/edgeaudit/lib/systemd/system is not a folder systemd reads units from.*UNITDIR=/etc/systemd/system" "$tmp/opt.log" \
+   && make -s -C "$top" install DESTDIR="$opt" PREFIX=/opt/edgeaudit UNITDIR=/etc/systemd/system >"$tmp/opt2.log" 2>&1 \
+   && ! grep -q "not a folder systemd reads" "$tmp/opt2.log" && [ -f "$opt/etc/systemd/system/edgeaudit-monitor.service" ]; then
+  ok other-prefix-unit-dir-said
+else
+  bad other-prefix-unit-dir-said "$(tail -3 "$tmp/opt.log")"
+fi
+
 # Installing again keeps the operator's files; uninstall keeps them too.
 echo 'EDGEAUDIT_INTERFACES=--external ens9' >>"$stage/etc/edgeaudit/monitor.env"
 make -s -C "$top" install DESTDIR="$stage" PREFIX=/usr >"$tmp/make.log" 2>&1
