@@ -305,12 +305,22 @@ static ea_status write_capture_stats(ea_store *st, int64_t *run_id, void *arg, c
 typedef struct {
 	unsigned days;
 	uint64_t now_us;
+	ea_log *log;                  /* the writer thread's (borrowed) */
 } retain_job;
 
 static ea_status retain(ea_store *st, int64_t *run_id, void *arg, char *errbuf, size_t errlen)
 {
 	retain_job *j = arg;
-	return ea_store_retain(st, j->days, j->now_us, 0, NULL, errbuf, errlen);
+	ea_retain_result res = {0};
+	ea_status s = ea_store_retain(st, j->days, j->now_us, 0, &res, errbuf, errlen);
+	/* One line per pass (at start, then hourly): what an audit's
+	 * evidence lost to retention is said, with the rollups that keep it. */
+	if (j->log)
+		ea_log_msg(j->log, s == EA_OK ? EA_LOG_NOTICE : EA_LOG_WARNING, NULL,
+			   "retention (--retain-days %u): %llu flows deleted, %llu run-days rolled up%s", j->days,
+			   (unsigned long long)res.flows, (unsigned long long)res.days,
+			   s == EA_OK ? "" : " before a failure (retried at the next pass)");
+	return s;
 }
 
 /* A reload's run change: the new run is claimed, then the old one
@@ -553,7 +563,7 @@ static void record_capture_stats(monitor *m, uint64_t now_us)
 /* --retain-days: retention by the writer thread, in its batches. */
 static void queue_retention(monitor *m)
 {
-	retain_job j = {.days = m->retain_days, .now_us = wall_us()};
+	retain_job j = {.days = m->retain_days, .now_us = wall_us(), .log = m->writer_log};
 	if (!ea_audit_store_call(m->audit, retain, &j, sizeof j))
 		say(m, EA_LOG_WARNING, "queue-full", "retention postponed: the write queue is full");
 }

@@ -276,6 +276,9 @@ if start_monitor "$log" --site "$site" --db "$db" --external "$xr" --retain-days
   rolled=$(q "$db" "SELECT coalesce(sum(flows), 0) FROM rollup_groups")
   [ "$before" -gt 0 ] && [ "$after" = 0 ] && [ "$rolled" = "$before" ] && ok retain-rolls-up-and-deletes \
     || bad retain-rolls-up-and-deletes "flows $before before, $after after, $rolled rolled up" "$log"
+  # It says what it deleted (one line per pass).
+  wait_log "$log" "retention (--retain-days 1): $before flows deleted, [1-9][0-9]* run-days rolled up" 5 \
+    && ok retain-logs-what-it-deleted || bad retain-logs-what-it-deleted "no retention line with $before flows" "$log"
   stop_monitor
   [ "$rc" -eq 0 ] && ok retain-exit-0 || bad retain-exit-0 "exit $rc" "$log"
 else
