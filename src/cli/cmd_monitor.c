@@ -402,7 +402,7 @@ static void on_change(void *ctx, ea_iface iface, const char *name, bool up, cons
 	iface_event_job j = {.iface = iface, .back = up, .at_us = wall_us()};
 	snprintf(j.name, sizeof j.name, "%s", name);
 	snprintf(j.reason, sizeof j.reason, "%s", reason ? reason : "");
-	if (!m->audit || !ea_audit_store_call(m->audit, write_iface_event, &j, sizeof j))
+	if (!m->audit || !ea_audit_store_call_unordered(m->audit, write_iface_event, &j, sizeof j))
 		say(m, EA_LOG_ERROR, "queue-full", "%s interface %s %s: not recorded, the write queue is full",
 		    ea_iface_name(iface), name, up ? "back" : "lost");
 }
@@ -548,7 +548,7 @@ static void record_capture_stats(monitor *m, uint64_t now_us)
 		};
 		if (cs.end_us < cs.start_us)
 			cs.end_us = cs.start_us; /* the wall clock stepped back */
-		if (!ea_audit_store_call(m->audit, write_capture_stats, &cs, sizeof cs)) {
+		if (!ea_audit_store_call_unordered(m->audit, write_capture_stats, &cs, sizeof cs)) {
 			say(m, EA_LOG_ERROR, "queue-full", "%s: capture statistics not queued (the write queue is "
 			    "full); the next row covers this interval too", ea_iface_name((ea_iface)i));
 			continue;
@@ -564,7 +564,7 @@ static void record_capture_stats(monitor *m, uint64_t now_us)
 static void queue_retention(monitor *m)
 {
 	retain_job j = {.days = m->retain_days, .now_us = wall_us(), .log = m->writer_log};
-	if (!ea_audit_store_call(m->audit, retain, &j, sizeof j))
+	if (!ea_audit_store_call_unordered(m->audit, retain, &j, sizeof j))
 		say(m, EA_LOG_WARNING, "queue-full", "retention postponed: the write queue is full");
 }
 

@@ -278,6 +278,11 @@ bool ea_audit_store_call(ea_audit *a, ea_writer_job_fn job, const void *arg, siz
 	return a->writer && ea_writer_call(a->writer, job, arg, len);
 }
 
+bool ea_audit_store_call_unordered(ea_audit *a, ea_writer_job_fn job, const void *arg, size_t len)
+{
+	return a->writer && ea_writer_call_unordered(a->writer, job, arg, len);
+}
+
 ea_writer_stats ea_audit_writer_stats(ea_audit *a)
 {
 	return a->writer ? ea_writer_get_stats(a->writer) : a->closed_stats;

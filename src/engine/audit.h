@@ -133,6 +133,9 @@ ea_status ea_audit_finish(ea_audit *a, char *errbuf, size_t errlen);
  * capture stats and retention never wait on SQLite. false without a store
  * or when the queue is full. */
 bool ea_audit_store_call(ea_audit *a, ea_writer_job_fn job, const void *arg, size_t len);
+/* The same, for a job whose order with flow records does not matter
+ * (writer.h ea_writer_call_unordered). */
+bool ea_audit_store_call_unordered(ea_audit *a, ea_writer_job_fn job, const void *arg, size_t len);
 /* The writer's counters (queue drops per interface, failures); zeros
  * without a store; after ea_audit_close_writer, its final counters (what
  * a stop could not write: stop_lost_*). */

@@ -325,7 +325,19 @@ bool ea_writer_submit(ea_writer *w, const ea_flow_record *rec, const ea_match_re
 	return true;
 }
 
+static bool call_job(ea_writer *w, ea_writer_job_fn job, const void *arg, size_t len, bool barrier);
+
 bool ea_writer_call(ea_writer *w, ea_writer_job_fn job, const void *arg, size_t len)
+{
+	return call_job(w, job, arg, len, true);
+}
+
+bool ea_writer_call_unordered(ea_writer *w, ea_writer_job_fn job, const void *arg, size_t len)
+{
+	return call_job(w, job, arg, len, false);
+}
+
+static bool call_job(ea_writer *w, ea_writer_job_fn job, const void *arg, size_t len, bool barrier)
 {
 	if (!job || len > EA_WRITER_JOB_BYTES)
 		return false;
@@ -346,7 +358,8 @@ bool ea_writer_call(ea_writer *w, ea_writer_job_fn job, const void *arg, size_t 
 	if (len)
 		memcpy(slot->u.arg, arg, len);
 	w->tail++;
-	w->after_job = w->tail; /* no record before a job takes one after it */
+	if (barrier)
+		w->after_job = w->tail; /* no record before the job takes one after it */
 	/* A job is rare and is often evidence (a gap, a run's end): it
 	 * wakes the thread at once. */
 	pthread_mutex_unlock(&w->lock);

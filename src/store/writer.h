@@ -116,6 +116,11 @@ typedef ea_status (*ea_writer_job_fn)(ea_store *st, int64_t *run_id, void *arg, 
  * queue is full (counted in jobs_dropped) or, in wait mode, writing has
  * failed. */
 bool ea_writer_call(ea_writer *w, ea_writer_job_fn job, const void *arg, size_t len);
+/* ea_writer_call for a job whose order with flow records does not matter
+ * (a statistics row, an interface event, retention): a flow's newer
+ * record may still replace (coalesce) one queued before the job, which
+ * ea_writer_call forbids (a run change must split a flow's records). */
+bool ea_writer_call_unordered(ea_writer *w, ea_writer_job_fn job, const void *arg, size_t len);
 /* Retry mode, when capture has stopped (a sensor flushing its open flows
  * at SIGTERM): from now on a full queue makes ea_writer_submit and
  * ea_writer_call wait for room, for at most wait_us (µs) from this call —

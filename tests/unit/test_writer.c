@@ -153,47 +153,6 @@ static void updates_visible_with_growing_counts(void **state)
 	assert_int_equal(outside_count(fx, "SELECT pkts_out FROM flows WHERE uid = 77 AND end_reason = 'fin'"), 30);
 }
 
-/* Monitor mode during an outage: N long-lived flows, each updated many
- * times (active timeout) and then ended, never fill the queue: a flow's
- * newer record replaces its queued, unwritten one (coalesced), so the
- * queue holds about one slot per flow. Before, 8 flows x 30 updates
- * (240 records) overflowed a 32-record queue and the final records were
- * dropped. Every flow ends as one row with its final counts. */
-static void outage_updates_coalesce_per_flow(void **state)
-{
-	fixture *fx = *state;
-	sqlite3 *other = NULL;
-	assert_int_equal(sqlite3_open(fx->path, &other), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
-	ea_writer *w = NULL;
-	ea_writer_config cfg = {.capacity = 32, .flush_interval_us = 20000, .retry_min_us = 20000,
-				.retry_max_us = 100000};
-	assert_int_equal(ea_writer_new(fx->st, fx->run, &cfg, &w, fx->err, sizeof fx->err), EA_OK);
-	ea_flow_record f;
-	ea_match_result mr;
-	for (uint64_t round = 1; round <= 30; round++)
-		for (uint64_t uid = 500; uid < 508; uid++) {
-			make_flow(&f, &mr, uid, round, EA_END_ACTIVE);
-			snprintf(f.server_name, sizeof f.server_name, "coalesce");
-			assert_true(ea_writer_submit(w, &f, &mr));
-		}
-	for (uint64_t uid = 500; uid < 508; uid++) {
-		make_flow(&f, &mr, uid, 100, EA_END_FIN);
-		snprintf(f.server_name, sizeof f.server_name, "coalesce");
-		assert_true(ea_writer_submit(w, &f, &mr));
-	}
-	ea_writer_stats st = ea_writer_get_stats(w);
-	assert_int_equal(st.dropped[EA_IFACE_EXTERNAL], 0);
-	assert_true(st.coalesced >= 248 - 32);
-	assert_true(st.queued <= 32);
-	assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(other);
-	assert_int_equal(ea_writer_close(w, fx->err, sizeof fx->err), EA_OK);
-	assert_int_equal(outside_count(fx, "SELECT count(*) FROM flows WHERE server_name = 'coalesce'"), 8);
-	assert_int_equal(outside_count(fx, "SELECT count(*) FROM flows WHERE server_name = 'coalesce'"
-				       " AND pkts_out = 100 AND end_reason = 'fin'"), 8);
-}
-
 /* Monitor mode while another connection holds the database exclusively
  * for longer than the busy timeout: submit never blocks; what exceeds the
  * queue is dropped and counted; the failure is logged once; once the lock
@@ -660,6 +619,56 @@ static void refused_record_dropped_others_written(void **state)
 	assert_int_equal(ea_writer_close(w, fx->err, sizeof fx->err), EA_OK);
 	assert_int_equal(ea_store_query(fx->st, "DROP TRIGGER temp.poison", NULL, 0, ignore_row, NULL, err,
 					sizeof err), EA_OK);
+}
+
+/* Monitor mode during an outage: N long-lived flows, each updated many
+ * times (active timeout) and then ended, never fill the queue: a flow's
+ * newer record replaces its queued, unwritten one (coalesced), so the
+ * queue holds about one slot per flow. Before, 8 flows x 30 updates
+ * (240 records) overflowed a 32-record queue and the final records were
+ * dropped. Every flow ends as one row with its final counts. */
+static void outage_updates_coalesce_per_flow(void **state)
+{
+	fixture *fx = *state;
+	sqlite3 *other = NULL;
+	assert_int_equal(sqlite3_open(fx->path, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+	ea_writer *w = NULL;
+	ea_writer_config cfg = {.capacity = 32, .flush_interval_us = 20000, .retry_min_us = 20000,
+				.retry_max_us = 100000};
+	assert_int_equal(ea_writer_new(fx->st, fx->run, &cfg, &w, fx->err, sizeof fx->err), EA_OK);
+	ea_flow_record f;
+	ea_match_result mr;
+	for (uint64_t round = 1; round <= 30; round++) {
+		for (uint64_t uid = 500; uid < 508; uid++) {
+			make_flow(&f, &mr, uid, round, EA_END_ACTIVE);
+			snprintf(f.server_name, sizeof f.server_name, "coalesce");
+			assert_true(ea_writer_submit(w, &f, &mr));
+		}
+		/* A statistics row each interval, as a sensor queues one: it
+		 * does not stop the next round from coalescing. */
+		if (round % 10 == 0) {
+			switch_job j = {.next_run = fx->run};
+			snprintf(j.name, sizeof j.name, "stats-%llu", (unsigned long long)round);
+			assert_true(ea_writer_call_unordered(w, event_and_switch, &j, sizeof j));
+		}
+	}
+	for (uint64_t uid = 500; uid < 508; uid++) {
+		make_flow(&f, &mr, uid, 100, EA_END_FIN);
+		snprintf(f.server_name, sizeof f.server_name, "coalesce");
+		assert_true(ea_writer_submit(w, &f, &mr));
+	}
+	ea_writer_stats st = ea_writer_get_stats(w);
+	assert_int_equal(st.dropped[EA_IFACE_EXTERNAL], 0);
+	assert_true(st.coalesced >= 248 - 32);
+	assert_true(st.queued <= 32);
+	assert_int_equal(st.jobs_dropped, 0);
+	assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(other);
+	assert_int_equal(ea_writer_close(w, fx->err, sizeof fx->err), EA_OK);
+	assert_int_equal(outside_count(fx, "SELECT count(*) FROM flows WHERE server_name = 'coalesce'"), 8);
+	assert_int_equal(outside_count(fx, "SELECT count(*) FROM flows WHERE server_name = 'coalesce'"
+				       " AND pkts_out = 100 AND end_reason = 'fin'"), 8);
 }
 
 int main(void)
