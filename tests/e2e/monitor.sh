@@ -283,7 +283,9 @@ stop_locked() {
   start_monitor "$2" --site "$site" --db "$1" --internal "$ir" --stop-timeout "$3" || return 1
   replay "$is" "$int_pcap"
   wait_frames "$2" internal 351 || return 1
-  { echo "BEGIN EXCLUSIVE;"; sleep "$4"; echo "COMMIT;"; } | sqlite3 "$1" & locker=$!
+  # .timeout: the sensor may be committing just then; the locker waits
+  # for it instead of failing (and the stop then finding no lock).
+  { echo ".timeout 5000"; echo "BEGIN EXCLUSIVE;"; sleep "$4"; echo "COMMIT;"; } | sqlite3 "$1" & locker=$!
   started+=("$locker")
   # The lock is held once a writer cannot get it.
   for ((i = 0; i < 50; i++)); do
