@@ -5,6 +5,8 @@
  * NIC only. Pipeline position: match. */
 #include "rules/natcheck.h"
 
+#include "util/ipproto.h"
+
 const char *ea_nat_kind_name(ea_nat_kind k)
 {
 	switch (k) {
@@ -19,6 +21,10 @@ const char *ea_nat_kind_name(ea_nat_kind k)
 ea_nat_kind ea_nat_check(const ea_matrix *m, const ea_site *s, const ea_flow_record *flow)
 {
 	if (!m || !s || flow->iface != EA_IFACE_EXTERNAL)
+		return EA_NAT_NONE;
+	/* The NAT device itself sends ICMP (PMTU errors such as 3/4, RFC
+	 * 1191; pings) from its inside address: that is no rewritten source. */
+	if (ea_ipproto_is_icmp(flow->transport))
 		return EA_NAT_NONE;
 	if (ea_site_edge_role(s, m, &flow->resp_addr) < 0)
 		return EA_NAT_NONE;

@@ -510,6 +510,29 @@ static void test_pair_icmp_one_way(void **state)
 	ea_site_free(&s);
 }
 
+/* A firewall sends PMTU errors (3/4) and pings from its inside address:
+ * ICMP and ICMPv6 flows get no NAT finding (README, "The NAT requirement"). */
+static void test_check_icmp_exempt(void **state)
+{
+	const ea_matrix *m = *state;
+	ea_site s;
+	load_ok(m, LAB_ROLES LAB_NAT, &s);
+	ea_flow_record f = flow(EA_IFACE_EXTERNAL, 1, "10.0.1.1", 3, "10.0.1.12", 4);
+	assert_int_equal(ea_nat_check(m, &s, &f), EA_NAT_NONE);
+	f = flow(EA_IFACE_EXTERNAL, 1, "10.0.1.1", 8, "203.0.113.10", 0);
+	assert_int_equal(ea_nat_check(m, &s, &f), EA_NAT_NONE);
+	f = flow(EA_IFACE_EXTERNAL, 1, "10.0.1.254", 8, "10.0.1.10", 0);
+	assert_int_equal(ea_nat_check(m, &s, &f), EA_NAT_NONE);
+	f = flow(EA_IFACE_EXTERNAL, 58, "fd00:99::1", 128, "10.0.1.12", 0);
+	assert_int_equal(ea_nat_check(m, &s, &f), EA_NAT_NONE);
+	/* The same addresses over UDP and TCP still are findings. */
+	f = flow(EA_IFACE_EXTERNAL, 6, "10.0.1.1", 40000, "10.0.1.10", 443);
+	assert_int_equal(ea_nat_check(m, &s, &f), EA_NAT_SOURCE);
+	f = flow(EA_IFACE_EXTERNAL, 17, "10.0.1.254", 40000, "10.0.1.12", 3478);
+	assert_int_equal(ea_nat_check(m, &s, &f), EA_NAT_PRIVATE_SOURCE);
+	ea_site_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -525,6 +548,7 @@ int main(void)
 		cmocka_unit_test(test_pair_unpaired),
 		cmocka_unit_test(test_pair_one_side_only),
 		cmocka_unit_test(test_pair_icmp_one_way),
+		cmocka_unit_test(test_check_icmp_exempt),
 	};
 	return cmocka_run_group_tests(tests, load_matrix, free_matrix);
 }
