@@ -60,7 +60,7 @@ static void collect_candidates(const ea_matrix *m, const ea_site *s, candidates 
 	for (unsigned i = 0; i < s->nat.n_maps; i++)
 		add_candidate(c, &s->nat.maps[i].public_addr);
 	for (unsigned r = 0; r < m->n_roles && r < s->n_roles; r++) {
-		if (!m->roles[r].required)
+		if (!ea_site_is_edge_role(m, r))
 			continue;
 		for (unsigned k = 0; k < s->roles[r].n; k++) {
 			const ea_prefix *p = &s->roles[r].prefixes[k];

@@ -37,8 +37,9 @@ typedef enum {
 const char *ea_nat_kind_name(ea_nat_kind k);
 
 /* The NAT finding of one flow: EA_NAT_NONE on the internal NIC, without
- * a site, or when the responder is no Edge address. A flow the Edge opens
- * toward the NAT device is no finding (the NAT did not rewrite it), nor is ICMP/ICMPv6: the firewall
+ * a site, or when the responder is no Edge address (site.h,
+ * ea_site_is_edge_role). A flow the Edge opens toward the NAT device is no
+ * finding (the NAT did not rewrite it), nor is ICMP/ICMPv6: the firewall
  * sends PMTU errors (RFC 1191, RFC 8201) and pings from its own address. */
 ea_nat_kind ea_nat_check(const ea_matrix *m, const ea_site *s, const ea_flow_record *flow);
 

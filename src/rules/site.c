@@ -2,7 +2,7 @@
  *
  * Validated against the matrix it will be matched with, so a role name
  * the matrix does not know is caught here rather than silently matching
- * nothing. The Edge's own roles (the required ones) must not overlap any
+ * nothing. The Edge's own roles (the vendor's required ones) must not overlap any
  * other role: an address that is both the A/V Edge and, say, a Front End
  * would make every verdict about it ambiguous. The [deployment] section
  * is the site's profile: which optional features it offers.
@@ -108,22 +108,23 @@ static void set_feature(ea_ini *ini, ea_site *s, const ea_ini_item *it)
 		ea_ini_error(ini, it->line, "%s must be yes or no, not '%s'", it->key, it->value);
 }
 
-/* The Edge's own roles: required by the vendor's matrix. A local file's
- * required role (a jump host) must be set, but may share a network with
- * the site's other parties. */
-static bool edge_role(const ea_matrix *m, unsigned i)
+bool ea_site_is_edge_role(const ea_matrix *m, unsigned r)
 {
-	return m->roles[i].required && m->roles[i].origin == EA_ORIGIN_VENDOR;
+	/* A local file's required role (a jump host, the site's syslog or
+	 * DNS server) must be set, but is a party the Edge talks to, not the
+	 * Edge: it may share a network with the others, and the NAT check
+	 * and pairing must not take its address for the Edge's. */
+	return m && r < m->n_roles && m->roles[r].required && m->roles[r].origin == EA_ORIGIN_VENDOR;
 }
 
 static void check_overlaps(ea_ini *ini, const ea_matrix *m, const ea_site *s)
 {
 	for (unsigned a = 0; a < m->n_roles; a++) {
-		if (!edge_role(m, a))
+		if (!ea_site_is_edge_role(m, a))
 			continue;
 		for (unsigned b = 0; b < m->n_roles; b++) {
 			/* Two Edge roles: report the pair once. */
-			if (b == a || (edge_role(m, b) && b < a))
+			if (b == a || (ea_site_is_edge_role(m, b) && b < a))
 				continue;
 			const ea_role_addrs *ra = &s->roles[a], *rb = &s->roles[b];
 			for (unsigned i = 0; i < ra->n; i++) {
@@ -221,7 +222,7 @@ static void check_nat(ea_ini *ini, const ea_matrix *m, ea_site *s, const nat_pen
 	char a[EA_ADDR_STRLEN + 4], b[EA_ADDR_STRLEN + 4];
 	for (unsigned i = 0; i < s->nat.n_inside; i++)
 		for (unsigned r = 0; r < m->n_roles; r++)
-			for (unsigned k = 0; m->roles[r].required && k < s->roles[r].n; k++)
+			for (unsigned k = 0; ea_site_is_edge_role(m, r) && k < s->roles[r].n; k++)
 				if (ea_prefix_overlaps(&s->nat.inside[i], &s->roles[r].prefixes[k]))
 					ea_ini_error(ini, np->inside_line,
 						     "[nat] inside %s overlaps Edge role '%s' (%s): the NAT device is "
@@ -264,7 +265,7 @@ static void check_nat(ea_ini *ini, const ea_matrix *m, ea_site *s, const nat_pen
 int ea_site_edge_role(const ea_site *s, const ea_matrix *m, const ea_addr *addr)
 {
 	for (unsigned r = 0; s && m && r < m->n_roles && r < s->n_roles; r++)
-		if (m->roles[r].required && ea_site_role_contains(s, r, addr))
+		if (ea_site_is_edge_role(m, r) && ea_site_role_contains(s, r, addr))
 			return (int)r;
 	return -1;
 }

@@ -75,7 +75,12 @@ void ea_site_apply_profile(const ea_site *s, ea_matrix *m);
  * "any" is decided by the matcher, which knows the row's other roles). */
 bool ea_site_role_contains(const ea_site *s, unsigned role, const ea_addr *addr);
 
-/* The role index of the Edge role (a required role of m) holding addr;
+/* True when role r of m is one of the Edge's own roles: a required role
+ * of the vendor's matrix (EA_ORIGIN_VENDOR). A local file's required
+ * roles are other parties. The one definition of "Edge role" for the
+ * site's overlap and [nat] checks, the NAT check and the NAT pairing. */
+bool ea_site_is_edge_role(const ea_matrix *m, unsigned r);
+/* The role index of the Edge role (ea_site_is_edge_role) holding addr;
  * -1 when none. */
 int ea_site_edge_role(const ea_site *s, const ea_matrix *m, const ea_addr *addr);
 /* True when addr is in any role the site sets. */

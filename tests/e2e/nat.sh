@@ -11,6 +11,9 @@
 #    file whose map (and roles) differ from the NAT's gives "differs"; one
 #    without [nat] pairs all the same ("unmapped"); one side alone is not
 #    checked;
+#  - a local file's required roles are no Edge roles: with
+#    examples/local.matrix (dns_resolver = 192.0.2.53 looks public) one
+#    side alone is still not checked;
 #  - a mistaken [nat] is a configuration error (exit 2, file:line).
 set -u
 bin=$1
@@ -120,6 +123,14 @@ check one-side-rows "$(q "$tmp/one.db" "select count(*) from nat_mappings")" 0
 grep -q '^NAT' "$tmp/one.out" && bad one-side-summary "$(grep '^NAT' "$tmp/one.out")" || ok one-side-summary
 "$bin" report --db "$tmp/one.db" | grep -q '^  (not checked: no run read the NAT' \
   && ok one-side-report || bad one-side-report "no 'not checked' line"
+
+# A local role is no Edge role: the public-looking dns_resolver of the
+# example site does not make the public side "read".
+"$bin" read --site "$top/examples/site-typical-edge.ini" --local "$top/examples/local.matrix" --db "$tmp/local.db" \
+  --external "$p/lab-external.pcap" > "$tmp/local.out"
+check local-one-side-rows "$(q "$tmp/local.db" "select count(*) from nat_mappings")" 0
+grep -q '^NAT' "$tmp/local.out" && bad local-one-side-summary "$(grep '^NAT' "$tmp/local.out")" \
+  || ok local-one-side-summary
 
 # ---- check: the [nat] loaded, and a mistaken one --------------------------
 "$bin" check --site "$site" > "$tmp/check.out"

@@ -533,6 +533,72 @@ static void test_check_icmp_exempt(void **state)
 	ea_site_free(&s);
 }
 
+/* ---- a local file's required roles are not Edge roles ------------------ */
+
+#define LOCAL_ROLES "[role ext_syslog]\nrequired = yes\ndescription = syslog collector\n"    \
+		    "[role dns_resolver]\nrequired = yes\ndescription = DNS resolvers\n"            \
+		    "[rule local-01]\ninterface = external\ntext = syslog\ntransport = udp\nport = 514\n" \
+		    "source = av_edge\ndestination = ext_syslog\nprotocols = Syslog\n"
+
+static void load_local(ea_matrix *m)
+{
+	char err[4096];
+	FILE *f = ea_test_memfile(LOCAL_ROLES);
+	if (ea_matrix_load_local(f, "local.matrix", MATRIX_PATH, NULL, m, err, sizeof err) != EA_OK)
+		fail_msg("%s", err);
+	fclose(f);
+}
+
+static void test_local_roles_not_edge(void **state)
+{
+	(void)state;
+	ea_matrix m;
+	memset(&m, 0, sizeof m);
+	char err[4096];
+	if (ea_test_load_path(EA_DATA_MATRIX, MATRIX_PATH, &m, NULL, err, sizeof err) != EA_OK)
+		fail_msg("%s", err);
+	load_local(&m);
+	int syslog = ea_matrix_role_index(&m, "ext_syslog"), dns = ea_matrix_role_index(&m, "dns_resolver");
+	assert_true(syslog >= 0 && dns >= 0);
+	assert_true(m.roles[syslog].required);
+	assert_false(ea_site_is_edge_role(&m, (unsigned)syslog));
+	assert_true(ea_site_is_edge_role(&m, (unsigned)ea_matrix_role_index(&m, "av_edge")));
+
+	/* [nat] inside may be a local role's address (site.c). */
+	ea_site s;
+	load_ok(&m, LAB_ROLES "ext_syslog = 10.0.1.50\ndns_resolver = 192.0.2.53\n"
+			      "[nat]\ninside = 10.0.1.50\nmap = 10.0.1.10 -> 203.0.113.10\n", &s);
+	ea_addr a = addr("10.0.1.50"), d = addr("192.0.2.53");
+	assert_int_equal(ea_site_edge_role(&s, &m, &a), -1);
+	assert_int_equal(ea_site_edge_role(&s, &m, &d), -1);
+	ea_site_free(&s);
+	/* A map whose private side is a local role's address. */
+	expect_errors(&m, LAB_ROLES "ext_syslog = 10.0.1.50\ndns_resolver = 192.0.2.53\n"
+				    "[nat]\nmap = 10.0.1.50 -> 203.0.113.50\n",
+		      "s.ini:9: [nat] map: 10.0.1.50 is in no Edge role");
+
+	/* natcheck.c: flows to a local role's address are no NAT finding. */
+	load_ok(&m, LAB_ROLES "ext_syslog = 10.0.1.50\ndns_resolver = 192.0.2.53\n" LAB_NAT, &s);
+	assert_int_equal(check(&m, &s, EA_IFACE_EXTERNAL, "10.0.1.1", "10.0.1.50"), EA_NAT_NONE);
+	assert_int_equal(check(&m, &s, EA_IFACE_EXTERNAL, "10.0.1.254", "10.0.1.50"), EA_NAT_NONE);
+	assert_int_equal(check(&m, &s, EA_IFACE_EXTERNAL, "10.0.1.1", "10.0.1.12"), EA_NAT_SOURCE);
+
+	/* natpair.c: a local role's public address is no public Edge side,
+	 * and a local role's private address is no private Edge end. */
+	ea_natpair_flow flows[3] = {
+		pflow(17, "10.0.1.10", 40000, "192.0.2.53", 53, false),
+		pflow(17, "10.0.1.12", 514, "10.0.1.50", 514, false),
+		pflow(6, "198.51.100.20", 40001, "10.0.1.10", 443, false),
+	};
+	ea_natpair_result r;
+	assert_int_equal(ea_natpair(&m, &s, flows, 3, &r, err, sizeof err), EA_OK);
+	assert_false(r.public_side);
+	assert_int_equal(r.n, 0);
+	ea_natpair_result_free(&r);
+	ea_site_free(&s);
+	ea_matrix_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -549,6 +615,7 @@ int main(void)
 		cmocka_unit_test(test_pair_one_side_only),
 		cmocka_unit_test(test_pair_icmp_one_way),
 		cmocka_unit_test(test_check_icmp_exempt),
+		cmocka_unit_test(test_local_roles_not_edge),
 	};
 	return cmocka_run_group_tests(tests, load_matrix, free_matrix);
 }
