@@ -185,6 +185,19 @@ static bool check_map(void *arg, unsigned i, const char *item, char *why, size_t
 		snprintf(why, whylen, "'%s' maps an address to itself", item);
 		return false;
 	}
+	/* Reversed, the map would pair each address with itself in the
+	 * check (the public side is looked up as a private one). */
+	if (!ea_addr_is_private(&np->priv[i].addr)) {
+		snprintf(why, whylen, "'%s': the left side %s is not a private address (PRIVATE -> PUBLIC)", item,
+			 left);
+		return false;
+	}
+	if (ea_addr_is_private(&np->pub[i].addr)) {
+		snprintf(why, whylen,
+			 "'%s': the right side %s is a private address, not a public one (PRIVATE -> PUBLIC)", item,
+			 right);
+		return false;
+	}
 	return true;
 }
 

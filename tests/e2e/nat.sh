@@ -14,7 +14,8 @@
 #  - a local file's required roles are no Edge roles: with
 #    examples/local.matrix (dns_resolver = 192.0.2.53 looks public) one
 #    side alone is still not checked;
-#  - a mistaken [nat] is a configuration error (exit 2, file:line).
+#  - a mistaken [nat] is a configuration error (exit 2, file:line), a
+#    reversed map too.
 set -u
 bin=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -142,5 +143,12 @@ check typo-exit "$?" 2
 line=$(grep -n '^map = ' "$tmp/typo-site.ini" | cut -d: -f1)
 grep -q "typo-site.ini:$line: \[nat\] map: 203.0.113.99 is not in role 'access_edge' beside 10.0.1.10" "$tmp/typo.err" \
   && ok typo-message || bad typo-message "$(cat "$tmp/typo.err")"
+
+# Reversed (PUBLIC -> PRIVATE): not accepted.
+sed 's/^map = 10.0.1.10 -> 203.0.113.10/map = 203.0.113.10 -> 10.0.1.10/' "$site" > "$tmp/rev-site.ini"
+"$bin" check --site "$tmp/rev-site.ini" 2>"$tmp/rev.err"
+check reversed-exit "$?" 2
+grep -q "rev-site.ini:$line: \[nat\] map: '203.0.113.10 -> 10.0.1.10': the left side 203.0.113.10 is not a private address" \
+  "$tmp/rev.err" && ok reversed-message || bad reversed-message "$(cat "$tmp/rev.err")"
 
 echo "RESULT $pass $fail"

@@ -168,6 +168,16 @@ static void test_site_nat_errors(void **state)
 		      "side, not a prefix\n"
 		      "s.ini:7: [nat] map: '10.0.1.12 -> 10.0.1.12' maps an address to itself\n"
 		      "s.ini:7: [nat] map: 'x' is not an IP address");
+	/* Reversed (PUBLIC -> PRIVATE) or both sides public/private: the left
+	 * side is the Edge's private address, the right side its public one. */
+	expect_errors(m, LAB_ROLES "[nat]\nmap = 203.0.113.10 -> 10.0.1.10, 203.0.113.11 -> 198.51.100.1, "
+				   "10.0.1.12 -> 10.0.1.99\n",
+		      "s.ini:7: [nat] map: '203.0.113.10 -> 10.0.1.10': the left side 203.0.113.10 is not a private "
+		      "address (PRIVATE -> PUBLIC)\n"
+		      "s.ini:7: [nat] map: '203.0.113.11 -> 198.51.100.1': the left side 203.0.113.11 is not a "
+		      "private address (PRIVATE -> PUBLIC)\n"
+		      "s.ini:7: [nat] map: '10.0.1.12 -> 10.0.1.99': the right side 10.0.1.99 is a private address, "
+		      "not a public one (PRIVATE -> PUBLIC)");
 	/* Checked against the roles: a private side in no Edge role, a public
 	 * side in another role than its private side (a typo), 1:1. */
 	expect_errors(m, LAB_ROLES "[nat]\nmap = 10.0.1.99 -> 203.0.113.99, 10.0.1.10 -> 203.0.113.11\n",
