@@ -563,30 +563,45 @@ static ea_status section_totals(report *r, char *errbuf, size_t errlen)
  * their initiators from rollup_peers, so the distinct count stays exact
  * across stored and rolled-up days. */
 static const char rule_usage_sql[] =
-	"WITH s AS (SELECT r.rule_id AS rule_id, f.initiator_ip AS ip, COUNT(*) AS flows,"
-	"  SUM(f.verdict = 'documented-port-only') AS port_only,"
-	"  SUM(f.bytes_out + f.bytes_in) AS bytes, MIN(f.first_us) AS first_us,"
-	"  MAX(f.last_us) AS last_us"
+	/* Each flow counts for a row by what decided it, under its own
+	 * run's rules: allowed by the row (no reason: documented), denied by
+	 * it (a local deny rule), or refused because its run's profile closed
+	 * the row (rules.closed_by of that run). A row open in one run and
+	 * closed in another thus shows its use and its refusals apart. */
+	"WITH s AS (SELECT r.rule_id AS rule_id,"
+	"  CASE WHEN f.reason IS NULL OR r.action = 'deny' THEN f.initiator_ip END AS ip,"
+	"  SUM(f.reason IS NULL OR r.action = 'deny') AS flows,"
+	"  SUM(f.reason IS NULL AND f.verdict = 'documented-port-only') AS port_only,"
+	"  SUM(CASE WHEN f.reason IS NULL OR r.action = 'deny' THEN f.bytes_out + f.bytes_in END) AS bytes,"
+	"  MIN(CASE WHEN f.reason IS NULL OR r.action = 'deny' THEN f.first_us END) AS first_us,"
+	"  MAX(CASE WHEN f.reason IS NULL OR r.action = 'deny' THEN f.last_us END) AS last_us,"
+	"  SUM(f.reason IS NOT NULL AND r.action <> 'deny' AND r.closed_by IS NOT NULL) AS refused"
 	"  FROM flows f JOIN flow_rules fr ON fr.flow_id = f.id"
 	"  JOIN rules r ON r.run_id = fr.run_id AND r.ord = fr.ord"
-	/* A flow the site's policy refused counts for the rows it names:
-	 * the deny rule that denied it, the closed rows that alone would
-	 * have allowed it (rules.closed_by). */
-	"  WHERE (f.verdict IN ('documented', 'documented-port-only') OR f.reason IS NOT NULL)"
-	"  AND " IN_SCOPE("f.run_id") " GROUP BY r.rule_id, f.initiator_ip"
+	"  WHERE ((f.reason IS NULL AND f.verdict IN ('documented', 'documented-port-only'))"
+	"  OR (f.reason IS NOT NULL AND (r.action = 'deny' OR r.closed_by IS NOT NULL)))"
+	"  AND " IN_SCOPE("f.run_id") " GROUP BY r.rule_id, 2"
 	"  UNION ALL SELECT rule_id, NULL, SUM(flows), SUM(port_only), SUM(bytes), MIN(first_us),"
-	"  MAX(last_us) FROM rollup_rules WHERE " IN_SCOPE("run_id") " GROUP BY rule_id"
-	"  UNION ALL SELECT rule_id, ip, 0, 0, 0, NULL, NULL FROM rollup_peers"
+	"  MAX(last_us), 0 FROM rollup_rules WHERE " IN_SCOPE("run_id") " GROUP BY rule_id"
+	"  UNION ALL SELECT rule_id, ip, 0, 0, 0, NULL, NULL, 0 FROM rollup_peers"
 	"  WHERE " IN_SCOPE("run_id") "),"
 	" u AS (SELECT rule_id, SUM(flows) AS flows, SUM(port_only) AS port_only,"
 	"  SUM(bytes) AS bytes, MIN(first_us) AS first_us, MAX(last_us) AS last_us,"
-	"  COUNT(DISTINCT ip) AS initiators FROM s GROUP BY rule_id)"
+	"  COUNT(DISTINCT ip) AS initiators, SUM(refused) AS refused FROM s GROUP BY rule_id),"
+	/* The rows of the rules run, then those only other runs in scope
+	 * loaded (a local rule given to an earlier run only), each as its
+	 * latest such run loaded it, so no row's use or denial goes unseen. */
+	" lr AS (SELECT *, 0 AS other FROM rules WHERE run_id = CAST(?2 AS INTEGER)"
+	"  UNION ALL SELECT o.*, 1 FROM rules o WHERE " IN_SCOPE("o.run_id")
+	"  AND o.run_id = (SELECT MAX(x.run_id) FROM rules x WHERE x.rule_id = o.rule_id AND "
+	IN_SCOPE("x.run_id") ")"
+	"  AND o.rule_id NOT IN (SELECT rule_id FROM rules WHERE run_id = CAST(?2 AS INTEGER)))"
 	" SELECT lr.rule_id, lr.iface, lr.transport, lr.port_lo, lr.port_hi,"
 	"  COALESCE(u.flows, 0), COALESCE(u.port_only, 0), COALESCE(u.bytes, 0),"
 	"  " ISO("u.first_us") ", " ISO("u.last_us") ", COALESCE(u.initiators, 0), lr.text,"
-	"  lr.origin, lr.closed_by, lr.action"
-	" FROM rules lr LEFT JOIN u ON u.rule_id = lr.rule_id"
-	" WHERE lr.run_id = CAST(?2 AS INTEGER) ORDER BY lr.ord";
+	"  lr.origin, lr.closed_by, lr.action, COALESCE(u.refused, 0),"
+	"  CASE WHEN lr.other THEN lr.run_id END"
+	" FROM lr LEFT JOIN u ON u.rule_id = lr.rule_id ORDER BY lr.other, lr.run_id, lr.ord";
 
 typedef struct {
 	report *r;
@@ -608,6 +623,17 @@ static void rule_key(FILE *out, const char *const *c)
 	service(out, c[2], c[3], c[4], 16);
 }
 
+/* A row the rules run did not load (another run in scope did): says
+ * whose it is. */
+static void rule_from(FILE *out, const char *run)
+{
+	if (run) {
+		fputs("  (rules of run ", out);
+		put(out, run);
+		fputc(')', out);
+	}
+}
+
 static int rule_row(void *ctx, int ncols, const char *const *c)
 {
 	rules_ctx *rc = ctx;
@@ -623,7 +649,13 @@ static int rule_row(void *ctx, int ncols, const char *const *c)
 		fputs("closed: ", rc->closed);
 		put(rc->closed, c[13]);
 		fputs(" disabled; flows refused ", rc->closed);
-		put(rc->closed, c[5] ? c[5] : "0");
+		put(rc->closed, c[15] ? c[15] : "0");
+		if (num(c[5]) != 0) {
+			/* Open in another run of the scope, and used there. */
+			fputs("; flows allowed while open ", rc->closed);
+			put(rc->closed, c[5]);
+		}
+		rule_from(rc->closed, c[16]);
 		fputc('\n', rc->closed);
 		return 0;
 	}
@@ -642,11 +674,22 @@ static int rule_row(void *ctx, int ncols, const char *const *c)
 	cell(out, c[9], 0, "-");
 	if (local)
 		fprintf(out, "  %s", c[14] && strcmp(c[14], "deny") == 0 ? "deny" : "allow");
+	if (num(c[15]) != 0) {
+		/* Closed by another run's profile: its refusals, apart. */
+		fputs("  refused while closed ", out);
+		put(out, c[15]);
+	}
+	rule_from(out, c[16]);
 	fputc('\n', out);
 	if (num(c[5]) == 0 && !(c[14] && strcmp(c[14], "deny") == 0)) {
 		rc->n_unused++;
 		rule_key(rc->unused, c);
 		put_doc(rc->unused, c[11]);
+		if (num(c[15]) != 0) {
+			fputs(" (refused ", rc->unused);
+			put(rc->unused, c[15]);
+			fputs(" while closed by another run's profile)", rc->unused);
+		}
 		fputc('\n', rc->unused);
 	}
 	return 0;
