@@ -246,8 +246,10 @@ static void begin_section(loader *ld, const ea_ini_item *it)
 	/* Local ids are their own namespace, so a verdict's id says at once
 	 * whether the vendor's row or the site's rule decided it. */
 	bool local_id = strncmp(it->name, "local-", 6) == 0;
+	/* At least two digits, as the document's own ids (ext-01): ids that
+	 * sort and align the same way in every listing. */
 	if (ld->local && (!local_id || strspn(it->name + 6, "0123456789") != strlen(it->name + 6) ||
-			  it->name[6] == '\0')) {
+			  strlen(it->name + 6) < 2)) {
 		ea_ini_error(ld->ini, it->line, "local rule ids are local-NN (local-01, local-02, ...), not '%s'",
 			     it->name);
 		return;

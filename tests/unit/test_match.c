@@ -650,6 +650,20 @@ static void test_many_denies(void **state)
 }
 
 /* A local file's mistakes, each at its line, and the matrix untouched. */
+/* local-NN: at least two digits, as the vendor's ids; local-1 is refused. */
+static void test_local_id_two_digits(void **state)
+{
+	world *w = *state;
+	char err[1024];
+	FILE *f = ea_test_memfile("[rule local-1]\ninterface = internal\ntext = x\ntransport = tcp\nport = 1\n"
+				  "source = any\ndestination = any\nprotocols = TLS\n");
+	assert_int_equal(ea_matrix_load_local(f, "l.matrix", "m.matrix", NULL, &w->m, err, sizeof err),
+			 EA_ERR_CONFIG);
+	fclose(f);
+	assert_string_equal(err, "l.matrix:1: local rule ids are local-NN (local-01, local-02, ...), not 'local-1'");
+	assert_int_equal(w->m.n_rules, 37);
+}
+
 static void test_local_rules_errors(void **state)
 {
 	world *w = *state;
@@ -915,6 +929,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ocs2007_needs_sip_federation, load_world, free_world),
 		cmocka_unit_test_setup_teardown(test_local_rules, load_world, free_world),
 		cmocka_unit_test_setup_teardown(test_local_rules_errors, load_world, free_world),
+		cmocka_unit_test_setup_teardown(test_local_id_two_digits, load_world, free_world),
 		cmocka_unit_test_setup_teardown(test_many_denies, load_world, free_world),
 		cmocka_unit_test_setup_teardown(test_particular_cases, load_world, free_world),
 		cmocka_unit_test_setup_teardown(test_group_addresses_fit_no_row, load_world, free_world),
