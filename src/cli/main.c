@@ -840,6 +840,17 @@ static void print_policy(const ea_ruleset *rs)
 		return;
 	}
 	printf("deployment: not offered: %s\n", ea_features_text(site->off, buf, sizeof buf));
+	/* OCS 2007 federation is part of SIP federation: a "yes" that the
+	 * other "no" overrides is a contradiction the site should see. */
+	if ((site->off & (1u << EA_FEATURE_SIP_FEDERATION)) && site->feature_line[EA_FEATURE_OCS2007_FEDERATION] &&
+	    !(site->off & (1u << EA_FEATURE_OCS2007_FEDERATION))) {
+		const ea_ruleset_file_info *sf = ea_ruleset_file_get(rs, EA_RULESET_SITE);
+		fprintf(stderr, "warning: %s:%u: ocs2007_federation = yes has no effect: sip_federation = no"
+			" (at line %u) closes OCS 2007 federation too\n",
+			ea_escape(sf->path ? sf->path : "site file", buf, sizeof buf),
+			site->feature_line[EA_FEATURE_OCS2007_FEDERATION],
+			site->feature_line[EA_FEATURE_SIP_FEDERATION]);
+	}
 	printf("closed by profile:");
 	unsigned n = 0;
 	for (unsigned i = 0; i < m->n_rules; i++)
@@ -903,10 +914,15 @@ static int cmd_check(int argc, char **argv)
 		for (unsigned i = 0; i < site->n_roles; i++)
 			set += site->roles[i].set;
 		char em[512], es[512], ep[512];
-		printf("OK: %s: %u rules, %u roles (%u set in %s), %u port signatures in %s\n",
-		       ea_escape(matrix_path, em, sizeof em), m->n_rules, m->n_roles, set,
-		       ea_escape(site_path, es, sizeof es), ea_ruleset_portsigs(ruleset)->n,
-		       ea_escape(ports_path, ep, sizeof ep));
+		/* The matrix file's own counts; the local file's follow apart
+		 * (print_policy), so neither is credited with the other's. */
+		printf("OK: %s: %u rules, %u roles", ea_escape(matrix_path, em, sizeof em), m->n_vendor_rules,
+		       m->n_vendor_roles);
+		if (m->n_rules != m->n_vendor_rules || m->n_roles != m->n_vendor_roles)
+			printf(" (+ %u local rules, %u local roles)", m->n_rules - m->n_vendor_rules,
+			       m->n_roles - m->n_vendor_roles);
+		printf(" (%u set in %s), %u port signatures in %s\n", set, ea_escape(site_path, es, sizeof es),
+		       ea_ruleset_portsigs(ruleset)->n, ea_escape(ports_path, ep, sizeof ep));
 		if (site->nat.set)
 			printf("NAT: %u inside addresses or prefixes, %u mappings (README, \"The NAT requirement\")\n",
 			       site->nat.n_inside, site->nat.n_maps);

@@ -51,6 +51,13 @@ run check-typical 0 '^closed by profile: ext-01, int-01, pim-04, pim-05, pim-06,
   -- "$bin" check --site "$site" --local "$local_rules"
 run check-local-count 0 '^local rules: 3 in .*local.matrix \(2 allow, 1 deny\)$' \
   -- "$bin" check --site "$site" --local "$local_rules"
+# The matrix file's counts are its own; the local rules apart (not 40 rules).
+run check-counts-apart 0 '^OK: .*lync2013-edge.matrix: 37 rules, 12 roles \(\+ 3 local rules, 2 local roles\) ' \
+  -- "$bin" check --site "$site" --local "$local_rules"
+# OCS 2007 federation is part of SIP federation: "yes" under "no" is a warning.
+printf '[deployment]\nsip_federation = no\nocs2007_federation = yes\n' | cat "$top/pcaps/site.ini" - > "$tmp/ocs.ini"
+run check-ocs2007-warning 0 '^warning: .*ocs.ini:[0-9]+: ocs2007_federation = yes has no effect: sip_federation = no' \
+  -- "$bin" check --site "$tmp/ocs.ini"
 # Without the local rules, the site's roles for them are unknown.
 run check-needs-local 2 "site-typical-edge.ini:[0-9]+: unknown role 'mgmt_workstation'" -- "$bin" check --site "$site"
 run rules-local 0 '^local-03 +external +local +tcp +50000-59999' -- "$bin" rules --local "$local_rules"
