@@ -57,8 +57,8 @@
 
 const char ea_monitor_usage[] =
 	"usage: edgeaudit monitor --site FILE --db FILE [--external IFACE] [--internal IFACE]\n"
-	"                         [--matrix FILE] [--ports FILE] [--filter EXPR] [--snaplen N]\n"
-	"                         [--buffer-mib N] [--max-flows N] [--keep-duplicates]\n"
+	"                         [--matrix FILE] [--ports FILE] [--local FILE] [--filter EXPR]\n"
+	"                         [--snaplen N] [--buffer-mib N] [--max-flows N] [--keep-duplicates]\n"
 	"                         [--eve FILE] [--syslog TARGET] [--syslog-facility NAME]\n"
 	"                         [--active-timeout SECONDS] [--stats-interval SECONDS]\n"
 	"                         [--retain-days N] [--stop-timeout SECONDS] [--user NAME]\n"

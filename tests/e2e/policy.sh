@@ -58,6 +58,9 @@ run check-counts-apart 0 '^OK: .*lync2013-edge.matrix: 37 rules, 12 roles \(\+ 3
 printf '[deployment]\nsip_federation = no\nocs2007_federation = yes\n' | cat "$top/pcaps/site.ini" - > "$tmp/ocs.ini"
 run check-ocs2007-warning 0 '^warning: .*ocs.ini:[0-9]+: ocs2007_federation = yes has no effect: sip_federation = no' \
   -- "$bin" check --site "$tmp/ocs.ini"
+# monitor's synopsis (the lines before the first blank one) names --local.
+"$bin" monitor --help 2>&1 | sed '/^$/q' | grep -q -- '\[--local FILE\]' && ok monitor-synopsis-local \
+  || bad monitor-synopsis-local "monitor --help's usage lacks [--local FILE]"
 # Without the local rules, the site's roles for them are unknown.
 run check-needs-local 2 "site-typical-edge.ini:[0-9]+: unknown role 'mgmt_workstation'" -- "$bin" check --site "$site"
 run rules-local 0 '^local-03 +external +local +tcp +50000-59999' -- "$bin" rules --local "$local_rules"
