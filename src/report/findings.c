@@ -90,6 +90,13 @@ static void flow_message(const ea_flow_record *rec, const ea_match_result *mr, c
 		 (unsigned long long)rec->pkts[0], (unsigned long long)rec->pkts[1],
 		 ea_time_text(rec->first_us, start), ea_time_text(rec->last_us, end),
 		 rec->community_id[0] ? rec->community_id : "-", name, reason);
+	if (mr->decided_by != EA_DECIDED_NONE) {
+		/* Whose decision it was (the vendor's row, a local rule, the
+		 * profile), as EVE's edgeaudit.decided_by. */
+		size_t n = strlen(buf);
+		if (n < size)
+			snprintf(buf + n, size - n, " decided_by=%s", ea_decided_by_name(mr->decided_by));
+	}
 	if (mr->nat != EA_NAT_NONE) {
 		size_t n = strlen(buf);
 		if (n < size)

@@ -138,7 +138,7 @@ static void test_line_with_policy_reason(void **state)
 			      .closed_by = 1u << EA_FEATURE_XMPP_FEDERATION};
 	char msg[4096], key[256];
 	ea_findings_message(&r, &mr, &fx->m, EA_FINDING_UNEXPECTED, msg, sizeof msg, key, sizeof key);
-	assert_non_null(strstr(msg, " reason=\"not-applicable: xmpp-federation disabled\""));
+	assert_non_null(strstr(msg, " reason=\"not-applicable: xmpp-federation disabled\" decided_by=profile"));
 	mr.reason = EA_REASON_NONE;
 	mr.closed_by = 0;
 	ea_findings_message(&r, &mr, &fx->m, EA_FINDING_UNEXPECTED, msg, sizeof msg, key, sizeof key);
