@@ -56,7 +56,7 @@ const char *ea_escape(const char *s, char *buf, size_t size)
 }
 
 /* Decodes one UTF-8 sequence at p; returns its length, 0 when malformed
- * or a control character. */
+ * or a control character (C0, DEL, C1, bidi controls, U+2028/2029). */
 static unsigned utf8_next(const unsigned char *p, uint32_t *cp)
 {
 	if (*p < 0x80) {
@@ -74,6 +74,13 @@ static unsigned utf8_next(const unsigned char *p, uint32_t *cp)
 	}
 	static const uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
 	if (c < min[len] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) || (c >= 0x80 && c <= 0x9f))
+		return 0;
+	/* Bidirectional controls (UAX #9: ALM, LRM, RLM, the embeddings,
+	 * overrides and isolates) reorder what a terminal shows, so a line
+	 * could display other than it reads ("Trojan Source", CVE-2021-42574);
+	 * the line and paragraph separators break a line where none is. */
+	if (c == 0x061c || c == 0x200e || c == 0x200f || (c >= 0x2028 && c <= 0x202e) ||
+	    (c >= 0x2066 && c <= 0x2069))
 		return 0;
 	*cp = c;
 	return len;

@@ -7,8 +7,9 @@
  * backslash as \\ (traffic and file names: nothing can forge a line or a
  * terminal sequence). Document form: our own data files' text (the vendor
  * document's Traditional Chinese) printed as written when it is
- * well-formed UTF-8 with no control character (C0, DEL, C1), else in wire
- * form. Nothing here allocates. Pipeline position: output, beside report. */
+ * well-formed UTF-8 with no control character (C0, DEL, C1, the bidi
+ * controls of UAX #9 such as U+202E, the separators U+2028/2029), else in
+ * wire form. Nothing here allocates. Pipeline position: output, beside report. */
 #ifndef EA_ESCAPE_H
 #define EA_ESCAPE_H
 
@@ -31,7 +32,9 @@ void ea_fputs_message(const char *msg, FILE *out);
 const char *ea_escape(const char *s, char *buf, size_t size);
 
 /* True when s is well-formed UTF-8 (RFC 3629: no overlong form, no
- * surrogate, nothing above U+10FFFF) without C0, DEL or C1 controls. */
+ * surrogate, nothing above U+10FFFF) without C0, DEL or C1 controls,
+ * bidi controls (U+061C, U+200E/F, U+202A-E, U+2066-9) or the line and
+ * paragraph separators (U+2028/9). */
 bool ea_utf8_printable(const char *s);
 
 /* The document form of s: s itself when ea_utf8_printable, else its wire

@@ -61,6 +61,17 @@ run check-ocs2007-warning 0 '^warning: .*ocs.ini:[0-9]+: ocs2007_federation = ye
 # monitor's synopsis (the lines before the first blank one) names --local.
 "$bin" monitor --help 2>&1 | sed '/^$/q' | grep -q -- '\[--local FILE\]' && ok monitor-synopsis-local \
   || bad monitor-synopsis-local "monitor --help's usage lacks [--local FILE]"
+# A local file's text with a bidi override (U+202E) or a line separator
+# (U+2028) never reaches the output raw: the loader refuses the line
+# (escape.h counts them as controls), at its file:line.
+printf '[rule local-01]\ninterface = internal\ntext = ok \342\200\256exe.txt\342\200\250x\ntransport = tcp\nport = 1\nsource = any\ndestination = any\nprotocols = TLS\n' > "$tmp/bidi.matrix"
+"$bin" rules --local "$tmp/bidi.matrix" > "$tmp/out" 2>"$tmp/err"; rc=$?
+if [ $rc -eq 2 ] && grep -q 'bidi.matrix:3: line is not UTF-8 text' "$tmp/err" &&
+   ! grep -q $'\xe2\x80[\xa8\xae]' "$tmp/out" "$tmp/err"; then
+  ok rules-bidi-refused
+else
+  bad rules-bidi-refused "exit $rc: $(grep -a 'local-01' "$tmp/out" | head -2)"
+fi
 # Without the local rules, the site's roles for them are unknown.
 run check-needs-local 2 "site-typical-edge.ini:[0-9]+: unknown role 'mgmt_workstation'" -- "$bin" check --site "$site"
 run rules-local 0 '^local-03 +external +local +tcp +50000-59999' -- "$bin" rules --local "$local_rules"

@@ -45,6 +45,11 @@ static void test_utf8_printable(void **state)
 	assert_false(ea_utf8_printable("\xc0\xaf"));           /* overlong '/' */
 	assert_false(ea_utf8_printable("\xed\xa0\x80"));       /* surrogate */
 	assert_false(ea_utf8_printable("\xe5\xad"));           /* cut short */
+	assert_false(ea_utf8_printable("ok \xe2\x80\xae" "txt.exe")); /* U+202E RLO */
+	assert_false(ea_utf8_printable("a\xe2\x81\xa6" "b"));   /* U+2066 LRI */
+	assert_false(ea_utf8_printable("a\xe2\x80\xa8" "b"));   /* U+2028 line separator */
+	assert_false(ea_utf8_printable("a\xe2\x80\xa9" "b"));   /* U+2029 paragraph separator */
+	assert_true(ea_utf8_printable("a\xe2\x80\x94" "b"));    /* U+2014 em dash stays */
 	char buf[64];
 	assert_string_equal(ea_doc_text("\xe5\xad", buf, sizeof buf), "\\xe5\\xad");
 }
