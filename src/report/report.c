@@ -607,6 +607,8 @@ typedef struct {
 	report *r;
 	FILE *unused;   /* the "never used" lines, printed after the table */
 	unsigned n_unused;
+	FILE *unused_local; /* the site's own rules never used, apart */
+	unsigned n_unused_local;
 	FILE *local;    /* the site's local rules, a table of their own */
 	unsigned n_local;
 	FILE *closed;   /* the rows the site's profile closes */
@@ -682,13 +684,20 @@ static int rule_row(void *ctx, int ncols, const char *const *c)
 	rule_from(out, c[16]);
 	fputc('\n', out);
 	if (num(c[5]) == 0 && !(c[14] && strcmp(c[14], "deny") == 0)) {
-		rc->n_unused++;
-		rule_key(rc->unused, c);
-		put_doc(rc->unused, c[11]);
+		/* The vendor's rows and the site's rules apart: closing a port
+		 * the vendor documents and dropping a rule of one's own are
+		 * different decisions. */
+		FILE *u = local ? rc->unused_local : rc->unused;
+		if (local)
+			rc->n_unused_local++;
+		else
+			rc->n_unused++;
+		rule_key(u, c);
+		put_doc(u, c[11]);
 		if (num(c[15]) != 0) {
-			fputs(" (refused ", rc->unused);
-			put(rc->unused, c[15]);
-			fputs(" while closed by another run's profile)", rc->unused);
+			fputs(" (refused ", u);
+			put(u, c[15]);
+			fputs(" while closed by another run's profile)", u);
 		}
 		fputc('\n', rc->unused);
 	}
@@ -722,18 +731,22 @@ static ea_status section_rules(report *r, int64_t rules_run, char *errbuf, size_
 	FILE *out = r->out;
 	char *unused = NULL;
 	size_t unused_len = 0;
-	char *local = NULL, *closed = NULL;
-	size_t local_len = 0, closed_len = 0;
+	char *local = NULL, *closed = NULL, *unused_local = NULL;
+	size_t local_len = 0, closed_len = 0, unused_local_len = 0;
 	rules_ctx rc = {.r = r, .unused = open_memstream(&unused, &unused_len),
+			.unused_local = open_memstream(&unused_local, &unused_local_len),
 			.local = open_memstream(&local, &local_len), .closed = open_memstream(&closed, &closed_len)};
-	if (!rc.unused || !rc.local || !rc.closed) {
+	if (!rc.unused || !rc.unused_local || !rc.local || !rc.closed) {
 		if (rc.unused)
 			fclose(rc.unused);
+		if (rc.unused_local)
+			fclose(rc.unused_local);
 		if (rc.local)
 			fclose(rc.local);
 		if (rc.closed)
 			fclose(rc.closed);
 		free(unused);
+		free(unused_local);
 		free(local);
 		free(closed);
 		return ea_fail(EA_ERR_NOMEM, errbuf, errlen, "out of memory");
@@ -745,6 +758,7 @@ static ea_status section_rules(report *r, int64_t rules_run, char *errbuf, size_
 		"flows", "port-only", "bytes", "initiators", "first seen", "last seen");
 	ea_status e = query(r, rule_usage_sql, p, 2, rule_row, &rc, errbuf, errlen);
 	bool mem_ok = fclose(rc.unused) == 0;
+	mem_ok &= fclose(rc.unused_local) == 0;
 	mem_ok &= fclose(rc.local) == 0;
 	mem_ok &= fclose(rc.closed) == 0;
 	if (e == EA_OK && !mem_ok)
@@ -758,8 +772,13 @@ static ea_status section_rules(report *r, int64_t rules_run, char *errbuf, size_
 			fputs(unused, out);
 		else
 			fputs("  (none: every row carried traffic)\n", out);
+		if (rc.n_unused_local) {
+			heading(out, "Local rules never used (the site's own: candidates to drop)");
+			fputs(unused_local, out);
+		}
 	}
 	free(unused);
+	free(unused_local);
 	free(local);
 	free(closed);
 	return e;

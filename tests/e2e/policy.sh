@@ -200,6 +200,13 @@ if mixed open-then-closed; then
   # pim-06's 3 lab flows were documented in run 1, not refused.
   grep -qE '^  pim-06 .*closed: public-im disabled; flows refused 0; flows allowed while open 3$' "$rep" \
     && ok mixed-closed-row-keeps-use || bad mixed-closed-row-keeps-use "$(grep -E '^  pim-06 ' "$rep")"
+  # An unused local rule is listed apart from the vendor's unused rows.
+  if sed -n '/^Local rules never used/,/^Findings/p' "$rep" | grep -qE '^  local-01 ' &&
+     ! sed -n '/^Rows never used/,/^Local rules never used/p' "$rep" | grep -qE '^  local-'; then
+    ok unused-local-apart
+  else
+    bad unused-local-apart "$(sed -n '/^Rows never used/,/^Findings/p' "$rep" | head -8)"
+  fi
 else
   bad mixed-closed-row-keeps-use "read or report failed"
 fi
