@@ -12,30 +12,11 @@ set -u
 bin=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
 site=$top/pcaps/site.ini
-tmp=$(mktemp -d)
+. "$top/tests/e2e/lib/netns.sh"
+e2e_frame dbowner eaown
 chmod 1777 "$tmp" # nobody's folder too (SQLite's -wal and -shm)
-ns=eaown$$
-id=$(( $$ % 100000 ))
 xs=os${id} xr=or${id}
-started=()
-cleanup() {
-  local p
-  for p in "${started[@]}"; do kill -9 "$p" 2>/dev/null; done
-  ip netns del "$ns" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-pass=0 fail=0
-ok() { echo "ok dbowner/$1"; pass=$((pass + 1)); }
-bad() {
-  echo "FAIL dbowner/$1: $2"
-  [ -n "${3:-}" ] && [ -s "$3" ] && sed 's/^/  stderr: /' "$3" | tail -6
-  fail=$((fail + 1))
-}
-if [ "$(id -u)" -ne 0 ] || ! ip netns add "$ns" 2>/dev/null; then
-  echo "ok dbowner/skipped: not root or no network namespaces"
-  echo "RESULT $pass $fail"; exit 0
-fi
+e2e_netns
 command -v setpriv >/dev/null || { bad tools "setpriv missing"; echo "RESULT $pass $fail"; exit 0; }
 ip -n "$ns" link add "$xs" type veth peer name "$xr" && ip -n "$ns" link set "$xs" up &&
   ip -n "$ns" link set "$xr" up || { bad setup "cannot set up $ns"; echo "RESULT $pass $fail"; exit 0; }

@@ -17,7 +17,8 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 ext_pcap=$top/pcaps/lab-external.pcap
 int_pcap=$top/pcaps/lab-internal.pcap
 site=$top/pcaps/site.ini
-tmp=$(mktemp -d)
+. "$top/tests/e2e/lib/netns.sh"
+e2e_frame monitor eamon
 # The sensor gives up root once its interfaces and database are open
 # (default user edgeaudit, else nobody): the site file it reloads on
 # SIGHUP must stay readable to it, and the databases' folder writable
@@ -25,25 +26,8 @@ tmp=$(mktemp -d)
 chmod 1777 "$tmp"
 # EVE files are reopened on SIGHUP by then: a folder it may write.
 mkdir -m 1777 "$tmp/eve"
-ns=eamon$$
 # Interface names unique to this run (IFNAMSIZ: at most 15 characters).
-id=$(( $$ % 100000 ))
 xs=ex${id}s xr=ex${id}r is=in${id}s ir=in${id}r
-started=()
-cleanup() {
-  local p
-  for p in "${started[@]}"; do kill -9 "$p" 2>/dev/null; done
-  ip netns del "$ns" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-pass=0 fail=0
-ok() { echo "ok monitor/$1"; pass=$((pass + 1)); }
-bad() {
-  echo "FAIL monitor/$1: $2"
-  [ -n "${3:-}" ] && [ -s "$3" ] && sed 's/^/  stderr: /' "$3" | tail -8
-  fail=$((fail + 1))
-}
 q() { sqlite3 -readonly "$1" "$2" 2>/dev/null; }
 
 # The columns that must agree between live capture and the file. Left

@@ -13,29 +13,10 @@ bin=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
 pcap=$top/pcaps/lab-external.pcap
 site=$top/pcaps/site.ini
-tmp=$(mktemp -d)
-ns=eastall$$
-id=$(( $$ % 100000 ))
+. "$top/tests/e2e/lib/netns.sh"
+e2e_frame outstall eastall
 xs=ys${id} xr=yr${id}
-started=()
-cleanup() {
-  local p
-  for p in "${started[@]}"; do kill -9 "$p" 2>/dev/null; done
-  ip netns del "$ns" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-pass=0 fail=0
-ok() { echo "ok outstall/$1"; pass=$((pass + 1)); }
-bad() {
-  echo "FAIL outstall/$1: $2"
-  [ -n "${3:-}" ] && [ -s "$3" ] && sed 's/^/  stderr: /' "$3" | tail -8
-  fail=$((fail + 1))
-}
-if [ "$(id -u)" -ne 0 ] || ! ip netns add "$ns" 2>/dev/null; then
-  echo "ok outstall/skipped: not root or no network namespaces"
-  echo "RESULT $pass $fail"; exit 0
-fi
+e2e_netns
 command -v tcpreplay >/dev/null || { bad tools "tcpreplay missing (scripts/install-deps.sh)"; echo "RESULT $pass $fail"; exit 0; }
 ip -n "$ns" link set lo up &&
   ip -n "$ns" link add "$xs" mtu 9000 type veth peer name "$xr" mtu 9000 &&

@@ -1,5 +1,6 @@
 # tests/e2e/lib/monitor.sh — starting, watching and stopping `edgeaudit
-# monitor` from an e2e script (monitor.sh, live.sh): sourced, not run.
+# monitor` from an e2e script (monitor.sh, live.sh, dbowner.sh, outstall.sh):
+# sourced, not run.
 # The script sets, before calling these:
 #   bin          the edgeaudit binary
 #   mon_ns       the network namespace the sensor runs in
